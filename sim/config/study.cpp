@@ -1,0 +1,219 @@
+#include "sim/config/study.h"
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "sim/config/toml_reader.h"
+
+namespace sim {
+
+namespace {
+
+const std::regex kNamePattern("[A-Za-z0-9][A-Za-z0-9_.-]*");
+
+/// Moves `overrides` into `base` so that every moved value keeps its source position.
+void merge_moving(toml::table& base, toml::table& overrides) {
+  for (auto&& [key, value] : overrides) {
+    toml::node* existing = base.get(key);
+    if (existing != nullptr && existing->is_table() && value.is_table()) {
+      merge_moving(*existing->as_table(), *value.as_table());
+    } else {
+      base.insert_or_assign(key, std::move(value));
+    }
+  }
+}
+
+std::string read_text(const std::filesystem::path& file) {
+  std::ifstream stream(file, std::ios::binary);
+  if (!stream) {
+    throw ConfigError(SourcePosition{file.string(), 0, 0}, "", "cannot open config file",
+                      "\"" + file.string() + "\"", "a readable TOML file");
+  }
+  std::ostringstream text;
+  text << stream.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+StudySpec read_study_text(const std::string& text, const std::string& file,
+                          const std::filesystem::path& folder, const ModelRegistry& registry) {
+  StudySpec spec;
+  spec.file = file;
+  spec.folder = folder;
+  spec.text = text;
+  spec.sha256 = sha256_hex(text);
+
+  toml::table root = config::parse_text(text, file);
+  auto origin = std::make_shared<const config::Origin>(config::Origin{file, folder});
+  config::Table top(root, "", origin);
+
+  config::Table study = top.table("study");
+  spec.name = study.string_or("name", std::filesystem::path(file).stem().string());
+  spec.description = study.string_or("description", "");
+  std::vector<std::string> models = registry.names();
+  spec.model = models.size() == 1 ? study.choice_or("model", models, models.front())
+                                  : study.choice("model", models);
+  spec.seed = static_cast<std::uint64_t>(study.integer_or("seed", 1, 0, INT64_MAX));
+  spec.replicates = study.integer_or("replicates", 1000, 1, 100'000'000);
+  spec.start_year = static_cast<int>(study.integer_or("start_year", 2025, 1900, 2200));
+  spec.years = static_cast<int>(study.integer_or("years", 20, 1, 500));
+  spec.reference = study.string_or("reference", "");
+  study.finish();
+
+  // The base model table must exist even when empty, so a misspelt [modle] is caught.
+  config::Table model = top.table("model");
+  (void)model;
+
+  if (top.has("scenario")) {
+    std::set<std::string> seen;
+    for (config::Table& block : top.tables("scenario")) {
+      ScenarioSpec scenario;
+      scenario.name = block.string("name");
+      if (!std::regex_match(scenario.name, kNamePattern)) {
+        block.fail("name", "invalid scenario name", "\"" + scenario.name + "\"",
+                   "letters, digits, '_', '-' or '.', starting with a letter or digit");
+      }
+      if (!seen.insert(scenario.name).second) {
+        block.fail("name", "duplicate scenario name", "\"" + scenario.name + "\"",
+                   "a name no other [[scenario]] uses");
+      }
+      scenario.description = block.string_or("description", "");
+      if (block.has("set")) block.table("set");
+      block.node("set");
+      block.finish();
+      spec.scenarios.push_back(std::move(scenario));
+    }
+  } else {
+    top.node("scenario");
+    spec.scenarios.push_back(ScenarioSpec{"base", "the [model] table as written"});
+  }
+
+  const bool reference_known =
+      std::any_of(spec.scenarios.begin(), spec.scenarios.end(),
+                  [&](const ScenarioSpec& s) { return s.name == spec.reference; });
+  if (!spec.reference.empty() && !reference_known) {
+    std::string names;
+    for (const auto& s : spec.scenarios) names += (names.empty() ? "" : ", ") + s.name;
+    study.fail("reference", "no scenario has this name", "\"" + spec.reference + "\"",
+               "one of: " + names);
+  }
+  top.finish();
+  return spec;
+}
+
+StudySpec read_study(const std::filesystem::path& file, const ModelRegistry& registry) {
+  std::filesystem::path folder = file.parent_path();
+  if (folder.empty()) folder = ".";
+  return read_study_text(read_text(file), file.string(), folder, registry);
+}
+
+std::vector<BuiltScenario> build_scenarios(const StudySpec& study, const ModelRegistry& registry) {
+  const ModelFactory* factory = registry.find(study.model);
+  if (factory == nullptr) {
+    throw ConfigError(SourcePosition{study.file, 0, 0}, "study.model", "unknown model",
+                      "\"" + study.model + "\"", "a registered model");
+  }
+  auto origin = std::make_shared<const config::Origin>(config::Origin{study.file, study.folder});
+
+  // The base alone first, so a problem in [model] is reported without a scenario's name.
+  {
+    toml::table root = config::parse_text(study.text, study.file);
+    config::Table base(*root["model"].as_table(), "model", origin);
+    (*factory)(base, study.settings());
+    base.finish();
+  }
+
+  std::vector<BuiltScenario> built;
+  for (std::size_t i = 0; i < study.scenarios.size(); ++i) {
+    const ScenarioSpec& scenario = study.scenarios[i];
+    toml::table root = config::parse_text(study.text, study.file);
+    toml::table& model = *root["model"].as_table();
+    if (toml::array* blocks = root["scenario"].as_array()) {
+      toml::table& block = *blocks->get(i)->as_table();
+      if (toml::table* set = block["set"].as_table()) merge_moving(model, *set);
+    }
+    config::Table table(model, "model", origin, "(set by scenario '" + scenario.name + "')");
+    std::unique_ptr<Model> instance = (*factory)(table, study.settings());
+    table.finish();
+
+    if (!built.empty()) {
+      const ModelSchema& first = built.front().model->schema();
+      const ModelSchema& now = instance->schema();
+      bool same = first.members == now.members && first.variables.size() == now.variables.size();
+      for (std::size_t v = 0; same && v < now.variables.size(); ++v) {
+        same = first.variables[v].name == now.variables[v].name;
+      }
+      if (!same) {
+        throw ConfigError(table.position(), "scenario." + scenario.name,
+                          "scenario changes the members or recorded variables", "",
+                          "the same members and variables as scenario '" +
+                              built.front().spec.name + "'");
+      }
+    }
+    built.push_back(BuiltScenario{scenario, std::move(instance)});
+  }
+  return built;
+}
+
+namespace {
+constexpr std::array<std::uint32_t, 64> kSha256Constants = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+    0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+    0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+    0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+    0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+    0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+    0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+    0xc67178f2};
+
+constexpr std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+}  // namespace
+
+std::string sha256_hex(const std::string& data) {
+  std::array<std::uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  std::string message = data;
+  const std::uint64_t bit_length = static_cast<std::uint64_t>(data.size()) * 8;
+  message.push_back(static_cast<char>(0x80));
+  while (message.size() % 64 != 56) message.push_back('\0');
+  for (int i = 7; i >= 0; --i) message.push_back(static_cast<char>(bit_length >> (i * 8)));
+
+  for (std::size_t chunk = 0; chunk < message.size(); chunk += 64) {
+    std::array<std::uint32_t, 64> w{};
+    for (std::size_t i = 0; i < 16; ++i) {
+      const auto* p = reinterpret_cast<const unsigned char*>(message.data() + chunk + i * 4);
+      w[i] = (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) |
+             (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
+    }
+    for (std::size_t i = 16; i < 64; ++i) {
+      const std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+      const std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    auto v = h;
+    for (std::size_t i = 0; i < 64; ++i) {
+      const std::uint32_t s1 = rotr(v[4], 6) ^ rotr(v[4], 11) ^ rotr(v[4], 25);
+      const std::uint32_t ch = (v[4] & v[5]) ^ (~v[4] & v[6]);
+      const std::uint32_t t1 = v[7] + s1 + ch + kSha256Constants[i] + w[i];
+      const std::uint32_t s0 = rotr(v[0], 2) ^ rotr(v[0], 13) ^ rotr(v[0], 22);
+      const std::uint32_t maj = (v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]);
+      const std::uint32_t t2 = s0 + maj;
+      v = {t1 + t2, v[0], v[1], v[2], v[3] + t1, v[4], v[5], v[6]};
+    }
+    for (std::size_t i = 0; i < 8; ++i) h[i] += v[i];
+  }
+  std::string hex;
+  for (std::uint32_t word : h) hex += fmt::format("{:08x}", word);
+  return hex;
+}
+
+}  // namespace sim

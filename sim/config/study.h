@@ -1,0 +1,61 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/engine/model.h"
+
+namespace sim {
+
+/// One `[[scenario]]` block: a name and the overrides (`[scenario.set]`) it applies to `[model]`.
+struct ScenarioSpec {
+  std::string name;
+  std::string description;
+};
+
+/// A validated study file: `[study]` settings, the base `[model]` table and the scenarios.
+struct StudySpec {
+  std::string file;
+  std::filesystem::path folder;
+  /// The config file's text, verbatim, and its SHA-256 (hex).
+  std::string text;
+  std::string sha256;
+
+  std::string name;
+  std::string description;
+  std::string model;
+  std::uint64_t seed = 1;
+  std::int64_t replicates = 1000;
+  int start_year = 2025;
+  int years = 20;
+  /// Name of the reference scenario for paired differences; empty for none.
+  std::string reference;
+  std::vector<ScenarioSpec> scenarios;
+
+  StudySettings settings() const { return StudySettings{seed, start_year, years}; }
+};
+
+/// One scenario's model, ready to run.
+struct BuiltScenario {
+  ScenarioSpec spec;
+  std::unique_ptr<Model> model;
+};
+
+/// Reads and checks `[study]` and the scenario list of a study file. Throws ConfigError.
+StudySpec read_study(const std::filesystem::path& file, const ModelRegistry& registry);
+/// Same, from text (tests); `file` names it in messages and `folder` resolves data paths.
+StudySpec read_study_text(const std::string& text, const std::string& file,
+                          const std::filesystem::path& folder, const ModelRegistry& registry);
+
+/// Builds every scenario's model: `[model]` deep-merged with the scenario's `set` table, handed
+/// to the registered factory, then checked for unknown keys. Also checks that all scenarios share
+/// one schema. Throws ConfigError on the first problem; nothing is run.
+std::vector<BuiltScenario> build_scenarios(const StudySpec& study, const ModelRegistry& registry);
+
+/// Lower-case hex SHA-256 of `data` (FIPS 180-4).
+std::string sha256_hex(const std::string& data);
+
+}  // namespace sim

@@ -1,0 +1,217 @@
+#include "sim/config/uncertain.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace sim {
+
+double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
+
+double normal_quantile(double p) {
+  // Acklam's algorithm, refined by one Halley step.
+  static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,
+                                 -2.759285104469687e+02, 1.383577518672690e+02,
+                                 -3.066479806614716e+01, 2.506628277459239e+00};
+  static constexpr double b[] = {-5.447609879822406e+01, 1.615858368580409e+02,
+                                 -1.556989798598866e+02, 6.680131188771972e+01,
+                                 -1.328068155288572e+01};
+  static constexpr double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
+                                 -2.400758277161838e+00, -2.549732539343734e+00,
+                                 4.374664141464968e+00,  2.938163982698783e+00};
+  static constexpr double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
+                                 2.445134137142996e+00, 3.754408661907416e+00};
+  if (p <= 0.0) return -INFINITY;
+  if (p >= 1.0) return INFINITY;
+  const double p_low = 0.02425;
+  double x = 0.0;
+  if (p < p_low) {
+    const double q = std::sqrt(-2 * std::log(p));
+    x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+        ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  } else if (p <= 1 - p_low) {
+    const double q = p - 0.5;
+    const double r = q * q;
+    x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+        (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+  } else {
+    const double q = std::sqrt(-2 * std::log(1 - p));
+    x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+        ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  }
+  const double e = normal_cdf(x) - p;
+  const double u = e * std::sqrt(2 * M_PI) * std::exp(x * x / 2);
+  return x - u / (1 + x * u / 2);
+}
+
+namespace {
+/// Marsaglia-Tsang gamma(shape, 1) sampler.
+double gamma_draw(RngStream& rng, double shape) {
+  if (shape < 1.0) {
+    const double boost = std::pow(rng.uniform_open(), 1.0 / shape);
+    return gamma_draw(rng, shape + 1.0) * boost;
+  }
+  const double d = shape - 1.0 / 3.0;
+  const double c = 1.0 / std::sqrt(9.0 * d);
+  for (;;) {
+    double x = 0.0;
+    double v = 0.0;
+    do {
+      x = rng.normal();
+      v = 1.0 + c * x;
+    } while (v <= 0.0);
+    v = v * v * v;
+    const double u = rng.uniform_open();
+    if (std::log(u) < 0.5 * x * x + d - d * v + d * std::log(v)) return d * v;
+  }
+}
+
+/// Inverse-CDF draw from a normal truncated to [lower, upper]: one uniform per draw.
+double truncated_normal(RngStream& rng, double mean, double sd, double lower, double upper) {
+  const double p_low = lower > -1e299 ? normal_cdf((lower - mean) / sd) : 0.0;
+  const double p_high = upper < 1e299 ? normal_cdf((upper - mean) / sd) : 1.0;
+  const double p = p_low + (p_high - p_low) * rng.uniform_open();
+  return std::clamp(mean + sd * normal_quantile(p), lower, upper);
+}
+}  // namespace
+
+double Uncertain::draw(std::uint64_t seed, std::uint64_t replicate) const {
+  if (kind == Kind::fixed) return a;
+  RngStream rng(seed, replicate, stream);
+  switch (kind) {
+    case Kind::normal: return truncated_normal(rng, a, b, lower, upper);
+    case Kind::uniform: return a + (b - a) * rng.uniform();
+    case Kind::triangular: {
+      const double u = rng.uniform();
+      const double split = (b - a) / (c - a);
+      return u < split ? a + std::sqrt(u * (c - a) * (b - a))
+                       : c - std::sqrt((1 - u) * (c - a) * (c - b));
+    }
+    case Kind::beta: {
+      const double x = gamma_draw(rng, a);
+      const double y = gamma_draw(rng, b);
+      return lower + (upper - lower) * (x / (x + y));
+    }
+    case Kind::lognormal: {
+      const double log_low = lower > 0 ? std::log(lower) : -1e300;
+      const double log_high = upper < 1e299 ? std::log(upper) : 1e300;
+      return std::exp(truncated_normal(rng, a, b, log_low, log_high));
+    }
+    case Kind::fixed: break;
+  }
+  return a;
+}
+
+double Uncertain::central() const {
+  switch (kind) {
+    case Kind::fixed: return a;
+    case Kind::normal: return std::clamp(a, lower, upper);
+    case Kind::uniform: return 0.5 * (a + b);
+    case Kind::triangular: return (a + b + c) / 3.0;
+    case Kind::beta: return lower + (upper - lower) * a / (a + b);
+    case Kind::lognormal: return std::clamp(std::exp(a + 0.5 * b * b), lower, upper);
+  }
+  return a;
+}
+
+namespace config {
+
+namespace {
+const std::vector<std::string> kDistributions = {"normal", "uniform", "triangular", "beta",
+                                                 "lognormal"};
+
+void require_within(Table& dist, std::string_view key, double value, Range range,
+                    const std::string& why) {
+  if (!range.contains(value)) {
+    dist.fail(key, why, fmt::format("{}", value), range.describe());
+  }
+}
+}  // namespace
+
+Uncertain uncertain(Table& table, std::string_view key, Range range) {
+  const toml::node* node = table.node(key);
+  if (node == nullptr) table.fail(key, "missing required key", "nothing", range.describe());
+  if (!node->is_table()) {
+    Uncertain fixed = Uncertain::fixed_at(table.number(key, range));
+    return fixed;
+  }
+  Table dist = table.table(key);
+  Uncertain result;
+  result.stream = purpose("param:" + table.dotted(key));
+  const std::string name = dist.choice("dist", kDistributions);
+  const Range bounded = Range::between(std::max(range.low, -1e299), std::min(range.high, 1e299));
+  if (name == "normal" || name == "lognormal") {
+    result.kind = name == "normal" ? Uncertain::Kind::normal : Uncertain::Kind::lognormal;
+    result.a = dist.number(name == "normal" ? "mean" : "mu");
+    result.b = dist.number(name == "normal" ? "sd" : "sigma", Range::positive());
+    result.lower = dist.number_or("lower", name == "normal" ? -1e300 : 0.0, Range::any());
+    result.upper = dist.number_or("upper", 1e300, Range::any());
+    if (result.lower >= result.upper) {
+      dist.fail("upper", "truncation bounds are empty", fmt::format("{}", result.upper),
+                fmt::format("a number > lower = {}", result.lower));
+    }
+    // An unbounded tail would produce values outside the parameter's range.
+    if (range.low > -1e299 && result.lower < range.low) {
+      dist.fail("lower", "distribution can fall below the parameter's range",
+                result.lower < -1e299 ? "no lower bound" : fmt::format("{}", result.lower),
+                fmt::format("lower >= {} (add a truncation bound)", range.low));
+    }
+    if (range.high < 1e299 && result.upper > range.high) {
+      dist.fail("upper", "distribution can rise above the parameter's range",
+                result.upper > 1e299 ? "no upper bound" : fmt::format("{}", result.upper),
+                fmt::format("upper <= {} (add a truncation bound)", range.high));
+    }
+    const double centre = name == "normal" ? result.a : std::exp(result.a);
+    if (name == "normal" ? (result.lower > result.a + 8 * result.b ||
+                            result.upper < result.a - 8 * result.b)
+                         : false) {
+      dist.fail("lower", "truncation interval lies more than 8 sd from the mean",
+                fmt::format("[{}, {}]", result.lower, result.upper),
+                fmt::format("an interval near {}", centre));
+    }
+  } else if (name == "uniform") {
+    result.kind = Uncertain::Kind::uniform;
+    result.a = dist.number("low", bounded);
+    result.b = dist.number("high", bounded);
+    if (result.b < result.a) {
+      dist.fail("high", "empty interval", fmt::format("{}", result.b),
+                fmt::format("a number >= low = {}", result.a));
+    }
+  } else if (name == "triangular") {
+    result.kind = Uncertain::Kind::triangular;
+    result.a = dist.number("low", bounded);
+    result.b = dist.number("mode", bounded);
+    result.c = dist.number("high", bounded);
+    if (!(result.a <= result.b && result.b <= result.c && result.a < result.c)) {
+      dist.fail("mode", "need low <= mode <= high with low < high",
+                fmt::format("low={}, mode={}, high={}", result.a, result.b, result.c),
+                "ordered values");
+    }
+  } else {
+    result.kind = Uncertain::Kind::beta;
+    result.a = dist.number("alpha", Range::positive());
+    result.b = dist.number("beta", Range::positive());
+    result.lower = dist.number_or("lower", 0.0, bounded);
+    result.upper = dist.number_or("upper", 1.0, bounded);
+    if (result.upper <= result.lower) {
+      dist.fail("upper", "empty support", fmt::format("{}", result.upper),
+                fmt::format("a number > lower = {}", result.lower));
+    }
+    require_within(dist, "lower", result.lower, range, "support outside the parameter's range");
+    require_within(dist, "upper", result.upper, range, "support outside the parameter's range");
+  }
+  dist.finish();
+  return result;
+}
+
+Uncertain uncertain_or(Table& table, std::string_view key, double fallback, Range range) {
+  if (!table.has(key)) {
+    table.node(key);
+    return Uncertain::fixed_at(fallback);
+  }
+  return uncertain(table, key, range);
+}
+
+}  // namespace config
+}  // namespace sim

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace sim {
+
+/// Where a value came from in a config file (1-based line and column; 0 when unknown).
+struct SourcePosition {
+  std::string file;
+  int line = 0;
+  int column = 0;
+};
+
+/// Bad user input (config or data file). The message is one line:
+/// `FILE:LINE:COL: dotted.key: problem, got X (expected Y)`. main() maps it to exit status 2.
+class ConfigError : public std::runtime_error {
+ public:
+  ConfigError(const SourcePosition& where, const std::string& key, const std::string& problem,
+              const std::string& got, const std::string& expected);
+  /// A message already in the one-line shape.
+  explicit ConfigError(const std::string& message) : std::runtime_error(message) {}
+};
+
+/// A problem with an output or results file (exists, unreadable, wrong schema). Exit status 3.
+class OutputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The run was stopped by SIGINT/SIGTERM before it finished. Exit status 130.
+class Interrupted : public std::runtime_error {
+ public:
+  Interrupted() : std::runtime_error("interrupted: no results were written") {}
+};
+
+/// Formats the one-line config error message without throwing.
+std::string format_config_error(const SourcePosition& where, const std::string& key,
+                                const std::string& problem, const std::string& got,
+                                const std::string& expected);
+
+}  // namespace sim

@@ -1,0 +1,148 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sim/config/toml_reader.h"
+#include "sim/core/rng.h"
+
+namespace sim {
+
+/// Whether a recorded variable has one value per member or one for the whole system.
+enum class Level { member, global };
+
+/// One recorded variable. Its summaries are written as `<name>_mean`, `<name>_sd`, ...
+struct VariableSpec {
+  std::string name;
+  std::string units;
+  std::string long_name;
+  Level level = Level::member;
+  /// 0/1 values: the mean is a probability and gets a Wilson 95% interval.
+  bool binary = false;
+  /// Values may be NaN ("not applicable"); statistics skip them and the count is written.
+  bool may_be_missing = false;
+};
+
+/// One column of the model's event table. Non-empty `categories` make it a categorical column:
+/// the value is an index into `categories`.
+struct EventColumnSpec {
+  std::string name;
+  std::string units;
+  std::string long_name;
+  std::vector<std::string> categories;
+};
+
+/// What a model records: the labels of the member axis and the variables it fills each year.
+struct ModelSchema {
+  /// Member labels (for the alliance model, ISO 3166 alpha-2 codes) and display names.
+  std::vector<std::string> members;
+  std::vector<std::string> member_names;
+  std::vector<VariableSpec> variables;
+  /// Columns a model adds to the event table; the engine prepends scenario, replicate and year.
+  std::vector<EventColumnSpec> event_columns;
+};
+
+/// The per-run output buffer a model writes into. Owned by the engine; one per run.
+/// Layout: year-major; within a year, member-level variables (each `members` values) in schema
+/// order, then global variables in schema order.
+class RunRecorder {
+ public:
+  RunRecorder(const ModelSchema& schema, int years);
+
+  /// Pointer to the `members` values of a member-level variable in one year.
+  double* member_row(std::size_t variable, int year_index) {
+    return values_.data() + static_cast<std::size_t>(year_index) * stride_ + offset_[variable];
+  }
+  void set(std::size_t variable, int year_index, std::size_t member, double value) {
+    member_row(variable, year_index)[member] = value;
+  }
+  /// Sets a global variable for one year.
+  void set_global(std::size_t variable, int year_index, double value) {
+    values_[static_cast<std::size_t>(year_index) * stride_ + offset_[variable]] = value;
+  }
+  /// Appends an event row: `year_index` and one value per model event column (categorical
+  /// columns take the category index).
+  void add_event(int year_index, std::span<const double> row);
+
+  /// Resets values to NaN (unset) and drops events before a new run.
+  void clear();
+
+  std::span<const double> values() const { return values_; }
+  std::size_t stride() const { return stride_; }
+  std::size_t offset(std::size_t variable) const { return offset_[variable]; }
+  std::size_t event_count() const { return event_years_.size(); }
+  std::span<const int> event_years() const { return event_years_; }
+  std::span<const double> event_values() const { return event_values_; }
+
+ private:
+  std::vector<double> values_;
+  std::vector<std::size_t> offset_;
+  std::size_t stride_ = 0;
+  std::size_t event_width_ = 0;
+  std::vector<int> event_years_;
+  std::vector<double> event_values_;
+};
+
+/// What a model needs to know about the run it is doing.
+struct RunContext {
+  std::uint64_t seed = 0;
+  std::uint64_t replicate = 0;
+  int start_year = 2025;
+  int years = 1;
+
+  /// The stream for one purpose in this run; identical in every scenario (common random numbers).
+  RngStream stream(StreamPurpose purpose) const { return RngStream(seed, replicate, purpose); }
+};
+
+/// A model: immutable after construction from validated parameters; all mutable state of a run
+/// lives inside `run`. One instance per scenario; `run` is called concurrently from many threads.
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual const ModelSchema& schema() const = 0;
+  /// Simulates one replicate over `context.years` years and records every variable every year.
+  virtual void run(const RunContext& context, RunRecorder& recorder) const = 0;
+};
+
+/// Study-level settings a model factory may need.
+struct StudySettings {
+  std::uint64_t seed = 0;
+  int start_year = 2025;
+  int years = 20;
+};
+
+/// Builds a model from its config table (`[model]` merged with one scenario's overrides). The
+/// factory must read every key it accepts; the engine calls `finish()` afterwards so unknown keys
+/// are rejected. Throws ConfigError on bad input.
+using ModelFactory =
+    std::function<std::unique_ptr<Model>(config::Table& table, const StudySettings& settings)>;
+
+/// The explicit map from a config's `study.model` name to a model factory.
+class ModelRegistry {
+ public:
+  /// Registers a factory. Throws std::logic_error on a duplicate name.
+  void add(const std::string& name, const std::string& description, ModelFactory factory);
+  /// nullptr when unknown.
+  const ModelFactory* find(const std::string& name) const;
+  std::vector<std::string> names() const;
+  const std::string& description(const std::string& name) const;
+
+ private:
+  struct Entry {
+    std::string description;
+    ModelFactory factory;
+  };
+  std::map<std::string, Entry> entries_;
+};
+
+/// Registers the models shipped with natosim. Declared here, defined by the models library
+/// (models/registry.cpp) so that sim/ never includes models/.
+void register_builtin_models(ModelRegistry& registry);
+
+}  // namespace sim
