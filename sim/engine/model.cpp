@@ -1,1 +1,66 @@
-// placeholder: being written
+#include "sim/engine/model.h"
+
+#include <limits>
+#include <stdexcept>
+
+namespace sim {
+
+RunRecorder::RunRecorder(const ModelSchema& schema, int years) {
+  const std::size_t members = schema.members.size();
+  std::size_t offset = 0;
+  offset_.resize(schema.variables.size());
+  for (std::size_t v = 0; v < schema.variables.size(); ++v) {
+    if (schema.variables[v].level != Level::member) continue;
+    offset_[v] = offset;
+    offset += members;
+  }
+  for (std::size_t v = 0; v < schema.variables.size(); ++v) {
+    if (schema.variables[v].level != Level::global) continue;
+    offset_[v] = offset;
+    offset += 1;
+  }
+  stride_ = offset;
+  event_width_ = schema.event_columns.size();
+  values_.assign(stride_ * static_cast<std::size_t>(years),
+                 std::numeric_limits<double>::quiet_NaN());
+}
+
+void RunRecorder::add_event(int year_index, std::span<const double> row) {
+  if (row.size() != event_width_) {
+    throw std::logic_error("RunRecorder::add_event: row has " + std::to_string(row.size()) +
+                           " values, the schema has " + std::to_string(event_width_) +
+                           " event columns");
+  }
+  event_years_.push_back(year_index);
+  event_values_.insert(event_values_.end(), row.begin(), row.end());
+}
+
+void RunRecorder::clear() {
+  std::fill(values_.begin(), values_.end(), std::numeric_limits<double>::quiet_NaN());
+  event_years_.clear();
+  event_values_.clear();
+}
+
+void ModelRegistry::add(const std::string& name, const std::string& description,
+                        ModelFactory factory) {
+  if (!entries_.emplace(name, Entry{description, std::move(factory)}).second) {
+    throw std::logic_error("model registered twice: " + name);
+  }
+}
+
+const ModelFactory* ModelRegistry::find(const std::string& name) const {
+  auto found = entries_.find(name);
+  return found == entries_.end() ? nullptr : &found->second.factory;
+}
+
+std::vector<std::string> ModelRegistry::names() const {
+  std::vector<std::string> result;
+  for (const auto& [name, entry] : entries_) result.push_back(name);
+  return result;
+}
+
+const std::string& ModelRegistry::description(const std::string& name) const {
+  return entries_.at(name).description;
+}
+
+}  // namespace sim

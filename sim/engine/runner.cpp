@@ -1,1 +1,388 @@
-// placeholder: being written
+#include "sim/engine/runner.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include <tbb/global_control.h>
+#include <tbb/info.h>
+#include <tbb/parallel_pipeline.h>
+
+#include "sim/core/error.h"
+#include "sim/tally/moments.h"
+#include "sim/tally/quantile_sketch.h"
+
+namespace sim {
+
+namespace {
+
+/// Statistics of one block of replicates: per scenario, per (year, slot) cell.
+struct BlockSummary {
+  std::int64_t first = 0;
+  std::int64_t count = 0;
+  /// [scenario][cell]; cell = year * stride + slot.
+  std::vector<std::vector<tally::Moments>> moments;
+  std::vector<std::vector<tally::Bin>> bins;
+  std::vector<std::vector<std::uint32_t>> bin_offsets;
+  std::vector<std::vector<tally::Moments>> differences;
+  /// Raw values [scenario][replicate in block][year * stride + slot], kept for trajectories.
+  std::vector<std::vector<double>> raw;
+  /// Events per scenario: (replicate, year, model columns...).
+  std::vector<std::vector<double>> events;
+};
+
+/// Everything accumulated so far, merged block by block in replicate order.
+struct Totals {
+  std::vector<std::vector<tally::Moments>> moments;
+  std::vector<std::vector<tally::QuantileSketch>> sketches;
+  std::vector<std::vector<tally::Moments>> differences;
+  std::vector<std::vector<double>> events;
+};
+
+class StudyRunner {
+ public:
+  StudyRunner(const std::vector<ScenarioRun>& scenarios, const RunOptions& options)
+      : scenarios_(scenarios),
+        options_(options),
+        schema_(scenarios.front().model->schema()),
+        probe_(schema_, options.years),
+        stride_(probe_.stride()),
+        cells_(stride_ * static_cast<std::size_t>(options.years)),
+        event_width_(schema_.event_columns.size()) {}
+
+  Results run();
+
+ private:
+  BlockSummary run_block(std::int64_t block) const;
+  void merge_block(const BlockSummary& block, Totals& totals, Results& results) const;
+  void summarise(const Totals& totals, Results& results) const;
+  void check_complete(const RunRecorder& recorder, std::size_t scenario,
+                      std::int64_t replicate) const;
+
+  const std::vector<ScenarioRun>& scenarios_;
+  const RunOptions& options_;
+  const ModelSchema& schema_;
+  RunRecorder probe_;
+  std::size_t stride_;
+  std::size_t cells_;
+  std::size_t event_width_;
+};
+
+void StudyRunner::check_complete(const RunRecorder& recorder, std::size_t scenario,
+                                 std::int64_t replicate) const {
+  const auto values = recorder.values();
+  for (std::size_t v = 0; v < schema_.variables.size(); ++v) {
+    const VariableSpec& spec = schema_.variables[v];
+    if (spec.may_be_missing) continue;
+    const std::size_t width = spec.level == Level::member ? schema_.members.size() : 1;
+    for (int y = 0; y < options_.years; ++y) {
+      const std::size_t start = static_cast<std::size_t>(y) * stride_ + recorder.offset(v);
+      for (std::size_t k = 0; k < width; ++k) {
+        if (std::isnan(values[start + k])) {
+          throw std::logic_error("model left variable '" + spec.name + "' unset (year index " +
+                                 std::to_string(y) + ", scenario '" + scenarios_[scenario].name +
+                                 "', replicate " + std::to_string(replicate) + ")");
+        }
+      }
+    }
+  }
+}
+
+BlockSummary StudyRunner::run_block(std::int64_t block) const {
+  const std::size_t scenario_count = scenarios_.size();
+  BlockSummary summary;
+  summary.first = block * options_.block_size;
+  summary.count = std::min(options_.block_size, options_.replicates - summary.first);
+  const auto count = static_cast<std::size_t>(summary.count);
+  summary.raw.assign(scenario_count, std::vector<double>(count * cells_));
+  summary.events.resize(scenario_count);
+
+  RunRecorder recorder(schema_, options_.years);
+  for (std::size_t s = 0; s < scenario_count; ++s) {
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::int64_t replicate = summary.first + static_cast<std::int64_t>(i);
+      recorder.clear();
+      RunContext context{options_.seed, static_cast<std::uint64_t>(replicate),
+                         options_.start_year, options_.years};
+      scenarios_[s].model->run(context, recorder);
+      check_complete(recorder, s, replicate);
+      std::copy(recorder.values().begin(), recorder.values().end(),
+                summary.raw[s].begin() + static_cast<std::ptrdiff_t>(i * cells_));
+      const auto years = recorder.event_years();
+      const auto values = recorder.event_values();
+      for (std::size_t e = 0; e < years.size(); ++e) {
+        summary.events[s].push_back(static_cast<double>(replicate));
+        summary.events[s].push_back(static_cast<double>(years[e]));
+        summary.events[s].insert(summary.events[s].end(),
+                                 values.begin() + static_cast<std::ptrdiff_t>(e * event_width_),
+                                 values.begin() + static_cast<std::ptrdiff_t>((e + 1) * event_width_));
+      }
+    }
+  }
+
+  // Cell-major copies so each cell's values are contiguous for the sketch.
+  summary.moments.assign(scenario_count, std::vector<tally::Moments>(cells_));
+  summary.bins.resize(scenario_count);
+  summary.bin_offsets.assign(scenario_count, std::vector<std::uint32_t>(cells_ + 1, 0));
+  std::vector<double> column(count);
+  std::vector<double> present;
+  std::vector<tally::Bin> scratch;
+  for (std::size_t s = 0; s < scenario_count; ++s) {
+    const std::vector<double>& raw = summary.raw[s];
+    std::vector<tally::Bin>& bins = summary.bins[s];
+    bins.reserve(cells_ * 4);
+    for (std::size_t cell = 0; cell < cells_; ++cell) {
+      present.clear();
+      tally::Moments& moments = summary.moments[s][cell];
+      for (std::size_t i = 0; i < count; ++i) {
+        const double value = raw[i * cells_ + cell];
+        if (std::isnan(value)) continue;
+        present.push_back(value);
+        moments.add(value);
+      }
+      tally::QuantileSketch::bins_of(present, scratch, bins);
+      summary.bin_offsets[s][cell + 1] = static_cast<std::uint32_t>(bins.size());
+    }
+  }
+
+  if (options_.reference >= 0) {
+    const auto reference = static_cast<std::size_t>(options_.reference);
+    summary.differences.assign(scenario_count, std::vector<tally::Moments>(cells_));
+    for (std::size_t s = 0; s < scenario_count; ++s) {
+      if (s == reference) continue;
+      for (std::size_t i = 0; i < count; ++i) {
+        for (std::size_t cell = 0; cell < cells_; ++cell) {
+          const double difference =
+              summary.raw[s][i * cells_ + cell] - summary.raw[reference][i * cells_ + cell];
+          if (!std::isnan(difference)) summary.differences[s][cell].add(difference);
+        }
+      }
+    }
+  }
+  if (!options_.trajectories) summary.raw.clear();
+  return summary;
+}
+
+void StudyRunner::merge_block(const BlockSummary& block, Totals& totals, Results& results) const {
+  for (std::size_t s = 0; s < scenarios_.size(); ++s) {
+    for (std::size_t cell = 0; cell < cells_; ++cell) {
+      totals.moments[s][cell].merge(block.moments[s][cell]);
+      const auto begin = block.bin_offsets[s][cell];
+      const auto end = block.bin_offsets[s][cell + 1];
+      totals.sketches[s][cell].merge(
+          std::span<const tally::Bin>(block.bins[s].data() + begin, end - begin));
+    }
+    if (!block.differences.empty()) {
+      for (std::size_t cell = 0; cell < cells_; ++cell) {
+        totals.differences[s][cell].merge(block.differences[s][cell]);
+      }
+    }
+    totals.events[s].insert(totals.events[s].end(), block.events[s].begin(),
+                            block.events[s].end());
+  }
+  if (!options_.trajectories) return;
+  const std::size_t members = schema_.members.size();
+  const auto years = static_cast<std::size_t>(options_.years);
+  const auto replicates = static_cast<std::size_t>(options_.replicates);
+  for (std::size_t s = 0; s < scenarios_.size(); ++s) {
+    for (std::size_t i = 0; i < static_cast<std::size_t>(block.count); ++i) {
+      const std::size_t replicate = static_cast<std::size_t>(block.first) + i;
+      for (std::size_t v = 0; v < schema_.variables.size(); ++v) {
+        const bool member_level = schema_.variables[v].level == Level::member;
+        const std::size_t width = member_level ? members : 1;
+        std::vector<double>& out = results.trajectories[v];
+        for (std::size_t y = 0; y < years; ++y) {
+          const double* source = block.raw[s].data() + i * cells_ + y * stride_ + probe_.offset(v);
+          std::copy(source, source + width,
+                    out.begin() + static_cast<std::ptrdiff_t>(
+                                      ((s * replicates + replicate) * years + y) * width));
+        }
+      }
+    }
+  }
+}
+
+void StudyRunner::summarise(const Totals& totals, Results& results) const {
+  const std::size_t members = schema_.members.size();
+  const auto years = static_cast<std::size_t>(options_.years);
+  const std::size_t levels = options_.quantile_levels.size();
+  for (std::size_t v = 0; v < schema_.variables.size(); ++v) {
+    const VariableSpec& spec = schema_.variables[v];
+    const std::size_t width = spec.level == Level::member ? members : 1;
+    const std::size_t cells = results.cells(spec);
+    VariableSummary& out = results.summaries[v];
+    for (auto* field : {&out.mean, &out.sd, &out.mcse, &out.min, &out.max}) field->resize(cells);
+    out.quantiles.resize(cells * levels);
+    out.count.resize(cells);
+    if (spec.binary) {
+      out.wilson_low.resize(cells);
+      out.wilson_high.resize(cells);
+    }
+    VariableDifference* difference = nullptr;
+    if (options_.reference >= 0) {
+      difference = &results.differences[v];
+      for (auto* field : {&difference->mean, &difference->mcse, &difference->ci_low,
+                          &difference->ci_high}) {
+        field->resize(cells);
+      }
+    }
+    for (std::size_t s = 0; s < scenarios_.size(); ++s) {
+      for (std::size_t y = 0; y < years; ++y) {
+        for (std::size_t k = 0; k < width; ++k) {
+          const std::size_t source = y * stride_ + probe_.offset(v) + k;
+          const std::size_t cell = (s * years + y) * width + k;
+          const tally::Moments& moments = totals.moments[s][source];
+          const bool empty = moments.n == 0;
+          const double nan = std::numeric_limits<double>::quiet_NaN();
+          out.mean[cell] = empty ? nan : moments.mean;
+          out.sd[cell] = empty ? nan : moments.sd();
+          out.mcse[cell] = moments.mcse();
+          out.min[cell] = empty ? nan : moments.min;
+          out.max[cell] = empty ? nan : moments.max;
+          out.count[cell] = moments.n;
+          for (std::size_t q = 0; q < levels; ++q) {
+            out.quantiles[cell * levels + q] =
+                totals.sketches[s][source].quantile(options_.quantile_levels[q]);
+          }
+          if (spec.binary) {
+            const tally::Interval interval = tally::wilson_interval(moments.mean, moments.n);
+            out.wilson_low[cell] = interval.low;
+            out.wilson_high[cell] = interval.high;
+          }
+          if (difference != nullptr) {
+            const tally::Moments& paired = totals.differences[s][source];
+            // Normal-approximation 95% interval of the paired mean difference.
+            const double half = 1.959963984540054 * paired.mcse();
+            const bool is_reference = static_cast<int>(s) == options_.reference;
+            difference->mean[cell] = is_reference ? 0.0 : (paired.n ? paired.mean : nan);
+            difference->mcse[cell] = is_reference ? 0.0 : paired.mcse();
+            difference->ci_low[cell] = is_reference ? 0.0 : difference->mean[cell] - half;
+            difference->ci_high[cell] = is_reference ? 0.0 : difference->mean[cell] + half;
+          }
+        }
+      }
+    }
+  }
+
+  // Event table: engine columns first, then the model's, in (scenario, replicate, year) order.
+  results.event_columns.clear();
+  results.event_values.clear();
+  if (event_width_ == 0) return;
+  std::vector<std::string> scenario_names;
+  for (const ScenarioRun& scenario : scenarios_) scenario_names.push_back(scenario.name);
+  results.event_columns.push_back(
+      EventColumnSpec{"scenario", "1", "scenario of the event", scenario_names});
+  results.event_columns.push_back(EventColumnSpec{"replicate", "1", "replicate index", {}});
+  results.event_columns.push_back(EventColumnSpec{"year", "year", "calendar year", {}});
+  for (const EventColumnSpec& column : schema_.event_columns) results.event_columns.push_back(column);
+  results.event_values.assign(results.event_columns.size(), {});
+  const std::size_t row_width = event_width_ + 2;
+  for (std::size_t s = 0; s < scenarios_.size(); ++s) {
+    const std::vector<double>& rows = totals.events[s];
+    for (std::size_t start = 0; start < rows.size(); start += row_width) {
+      results.event_values[0].push_back(static_cast<double>(s));
+      results.event_values[1].push_back(rows[start]);
+      results.event_values[2].push_back(rows[start + 1] + options_.start_year);
+      for (std::size_t c = 0; c < event_width_; ++c) {
+        results.event_values[3 + c].push_back(rows[start + 2 + c]);
+      }
+    }
+  }
+}
+
+Results StudyRunner::run() {
+  Results results;
+  for (const ScenarioRun& scenario : scenarios_) {
+    results.scenarios.push_back(scenario.name);
+    results.scenario_descriptions.push_back(scenario.description);
+  }
+  for (int y = 0; y < options_.years; ++y) results.years.push_back(options_.start_year + y);
+  results.members = schema_.members;
+  results.member_names = schema_.member_names;
+  results.quantile_levels = options_.quantile_levels;
+  results.replicates = options_.replicates;
+  results.seed = options_.seed;
+  results.variables = schema_.variables;
+  results.summaries.resize(schema_.variables.size());
+  results.reference_scenario = options_.reference;
+  if (options_.reference >= 0) results.differences.resize(schema_.variables.size());
+  results.has_trajectories = options_.trajectories;
+  if (options_.trajectories) {
+    results.trajectories.resize(schema_.variables.size());
+    for (std::size_t v = 0; v < schema_.variables.size(); ++v) {
+      results.trajectories[v].resize(results.cells(schema_.variables[v]) *
+                                     static_cast<std::size_t>(options_.replicates));
+    }
+  }
+
+  const std::size_t scenario_count = scenarios_.size();
+  Totals totals;
+  totals.moments.assign(scenario_count, std::vector<tally::Moments>(cells_));
+  totals.sketches.assign(scenario_count, std::vector<tally::QuantileSketch>(cells_));
+  if (options_.reference >= 0) {
+    totals.differences.assign(scenario_count, std::vector<tally::Moments>(cells_));
+  }
+  totals.events.resize(scenario_count);
+
+  const int threads =
+      options_.threads > 0 ? options_.threads : tbb::info::default_concurrency();
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                            static_cast<std::size_t>(threads));
+  const std::int64_t blocks = (options_.replicates + options_.block_size - 1) / options_.block_size;
+  const std::int64_t total_runs = options_.replicates * static_cast<std::int64_t>(scenario_count);
+  std::int64_t next_block = 0;
+  std::int64_t runs_done = 0;
+  bool stopped = false;
+
+  tbb::parallel_pipeline(
+      static_cast<std::size_t>(2 * threads),
+      tbb::make_filter<void, std::int64_t>(
+          tbb::filter_mode::serial_in_order,
+          [&](tbb::flow_control& control) -> std::int64_t {
+            if (next_block >= blocks || (options_.stop && options_.stop->load())) {
+              stopped = next_block < blocks;
+              control.stop();
+              return 0;
+            }
+            return next_block++;
+          }) &
+          tbb::make_filter<std::int64_t, BlockSummary>(
+              tbb::filter_mode::parallel,
+              [&](std::int64_t block) { return run_block(block); }) &
+          tbb::make_filter<BlockSummary, void>(
+              tbb::filter_mode::serial_in_order, [&](const BlockSummary& block) {
+                merge_block(block, totals, results);
+                runs_done += block.count * static_cast<std::int64_t>(scenario_count);
+                if (options_.progress) options_.progress(runs_done, total_runs);
+              }));
+  if (stopped) throw Interrupted();
+  summarise(totals, results);
+  return results;
+}
+
+}  // namespace
+
+Results run_study(const std::vector<ScenarioRun>& scenarios, const RunOptions& options) {
+  if (scenarios.empty()) throw std::invalid_argument("run_study: no scenarios");
+  if (options.replicates < 1) throw std::invalid_argument("run_study: replicates must be >= 1");
+  if (options.years < 1) throw std::invalid_argument("run_study: years must be >= 1");
+  if (options.block_size < 1) throw std::invalid_argument("run_study: block_size must be >= 1");
+  if (options.reference >= static_cast<int>(scenarios.size())) {
+    throw std::invalid_argument("run_study: reference scenario out of range");
+  }
+  const ModelSchema& first = scenarios.front().model->schema();
+  for (const ScenarioRun& scenario : scenarios) {
+    const ModelSchema& schema = scenario.model->schema();
+    if (schema.members != first.members || schema.variables.size() != first.variables.size() ||
+        schema.event_columns.size() != first.event_columns.size()) {
+      throw std::logic_error("scenario '" + scenario.name +
+                             "' records a different schema from scenario '" +
+                             scenarios.front().name + "'");
+    }
+  }
+  StudyRunner runner(scenarios, options);
+  return runner.run();
+}
+
+}  // namespace sim

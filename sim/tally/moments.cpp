@@ -1,1 +1,35 @@
-// placeholder: being written
+#include "sim/tally/moments.h"
+
+#include <algorithm>
+
+namespace sim::tally {
+
+void Moments::merge(const Moments& other) {
+  if (other.n == 0) return;
+  if (n == 0) {
+    *this = other;
+    return;
+  }
+  const double total = static_cast<double>(n + other.n);
+  const double delta = other.mean - mean;
+  mean += delta * static_cast<double>(other.n) / total;
+  m2 += other.m2 + delta * delta * static_cast<double>(n) * static_cast<double>(other.n) / total;
+  n += other.n;
+  min = std::min(min, other.min);
+  max = std::max(max, other.max);
+}
+
+Interval wilson_interval(double p, std::int64_t n, double z) {
+  if (n <= 0) {
+    return {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};
+  }
+  const double count = static_cast<double>(n);
+  const double z2 = z * z;
+  const double denominator = 1.0 + z2 / count;
+  const double centre = (p + z2 / (2.0 * count)) / denominator;
+  const double half =
+      z / denominator * std::sqrt(std::max(0.0, p * (1.0 - p) / count + z2 / (4.0 * count * count)));
+  return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
+}
+
+}  // namespace sim::tally

@@ -1,1 +1,138 @@
-// placeholder: being written
+#include "tests/toy/toy_models.h"
+
+#include <cmath>
+#include <fstream>
+#include <memory>
+
+#include "sim/config/uncertain.h"
+
+namespace toy {
+
+namespace {
+
+struct RandomWalkParams {
+  int members = 3;
+  sim::Uncertain drift = sim::Uncertain::fixed_at(0.0);
+  double volatility = 1.0;
+  double threshold = 0.5;
+  double start = 0.0;
+  bool multiplicative = false;
+  bool events = true;
+  /// Optional per-member starting values read from a one-column file.
+  std::vector<double> starts;
+};
+
+RandomWalkParams parse_random_walk(sim::config::Table& table) {
+  RandomWalkParams params;
+  params.members = static_cast<int>(table.integer_or("members", 3, 1, 26));
+  params.drift = sim::config::uncertain_or(table, "drift", 0.0, sim::config::Range::between(-10, 10));
+  params.volatility = table.number_or("volatility", 1.0, sim::config::Range::positive());
+  params.threshold = table.number_or("threshold", 0.5);
+  params.start = table.number_or("start", 0.0);
+  params.multiplicative = table.choice_or("mode", {"additive", "multiplicative"}, "additive") ==
+                          "multiplicative";
+  if (auto events = table.table_if("events")) {
+    params.events = events->boolean_or("enabled", true);
+    events->finish();
+  }
+  if (table.node("starts_file") != nullptr) {
+    std::ifstream file(table.existing_file("starts_file"));
+    double value = 0.0;
+    while (file >> value) params.starts.push_back(value);
+    if (static_cast<int>(params.starts.size()) != params.members) {
+      table.fail("starts_file", "wrong number of values",
+                 std::to_string(params.starts.size()), std::to_string(params.members));
+    }
+  }
+  return params;
+}
+
+class RandomWalk final : public sim::Model {
+ public:
+  explicit RandomWalk(RandomWalkParams params) : params_(std::move(params)) {
+    for (int m = 0; m < params_.members; ++m) {
+      const std::string code{static_cast<char>('A' + m), static_cast<char>('A' + m)};
+      schema_.members.push_back(code);
+      schema_.member_names.push_back("Member " + code);
+    }
+    schema_.variables = {
+        {"level", "1", "random walk level", sim::Level::member, false, false},
+        {"flag", "1", "level above threshold", sim::Level::member, true, false},
+        {"maybe", "1", "level, missing on odd replicates", sim::Level::member, false, true},
+        {"total", "1", "sum of levels", sim::Level::global, false, false},
+    };
+    if (params_.events) {
+      schema_.event_columns = {{"member", "1", "member that crossed", schema_.members},
+                               {"value", "1", "level after crossing", {}}};
+    }
+  }
+
+  const sim::ModelSchema& schema() const override { return schema_; }
+
+  void run(const sim::RunContext& context, sim::RunRecorder& recorder) const override {
+    const double drift = params_.drift.draw(context.seed, context.replicate);
+    std::vector<double> level(static_cast<std::size_t>(params_.members), params_.start);
+    for (std::size_t m = 0; m < params_.starts.size(); ++m) level[m] = params_.starts[m];
+    std::vector<sim::RngStream> streams;
+    for (int m = 0; m < params_.members; ++m) {
+      streams.push_back(context.stream(
+          sim::sub_purpose(sim::purpose("toy.walk"), static_cast<std::uint32_t>(m))));
+    }
+    for (int y = 0; y < context.years; ++y) {
+      double total = 0.0;
+      for (std::size_t m = 0; m < level.size(); ++m) {
+        const double before = level[m];
+        const double step = drift + params_.volatility * streams[m].normal();
+        level[m] = params_.multiplicative ? level[m] * std::exp(step) : level[m] + step;
+        total += level[m];
+        recorder.set(0, y, m, level[m]);
+        recorder.set(1, y, m, level[m] > params_.threshold ? 1.0 : 0.0);
+        recorder.set(2, y, m, context.replicate % 2 ? NAN : level[m]);
+        if (params_.events && before <= params_.threshold && level[m] > params_.threshold) {
+          const double row[] = {static_cast<double>(m), level[m]};
+          recorder.add_event(y, row);
+        }
+      }
+      recorder.set_global(3, y, total);
+    }
+  }
+
+ private:
+  RandomWalkParams params_;
+  sim::ModelSchema schema_;
+};
+
+class Counter final : public sim::Model {
+ public:
+  Counter() {
+    schema_.members = {"XX"};
+    schema_.member_names = {"Only member"};
+    schema_.variables = {{"replicate", "1", "replicate index", sim::Level::member, false, false},
+                         {"even", "1", "replicate index is even", sim::Level::global, true, false}};
+  }
+  const sim::ModelSchema& schema() const override { return schema_; }
+  void run(const sim::RunContext& context, sim::RunRecorder& recorder) const override {
+    for (int y = 0; y < context.years; ++y) {
+      recorder.set(0, y, 0, static_cast<double>(context.replicate));
+      recorder.set_global(1, y, context.replicate % 2 == 0 ? 1.0 : 0.0);
+    }
+  }
+
+ private:
+  sim::ModelSchema schema_;
+};
+
+}  // namespace
+
+void register_toy_models(sim::ModelRegistry& registry) {
+  registry.add("random_walk", "member random walks (engine tests)",
+               [](sim::config::Table& table, const sim::StudySettings&) {
+                 return std::make_unique<RandomWalk>(parse_random_walk(table));
+               });
+  registry.add("counter", "records the replicate index (engine tests)",
+               [](sim::config::Table&, const sim::StudySettings&) {
+                 return std::make_unique<Counter>();
+               });
+}
+
+}  // namespace toy

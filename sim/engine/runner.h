@@ -1,0 +1,51 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sim/engine/model.h"
+#include "sim/engine/results.h"
+
+namespace sim {
+
+/// One scenario to run: its label and its (immutable, thread-safe) model.
+struct ScenarioRun {
+  std::string name;
+  std::string description;
+  const Model* model = nullptr;
+};
+
+/// How to run a study. The results depend on `seed`, `replicates`, `start_year`, `years`,
+/// `block_size` and the models, never on `threads`.
+struct RunOptions {
+  std::uint64_t seed = 1;
+  std::int64_t replicates = 1000;
+  int start_year = 2025;
+  int years = 20;
+  /// Worker threads; 0 means all cores.
+  int threads = 0;
+  /// Keep every replicate's values (memory grows with replicates).
+  bool trajectories = false;
+  /// Index of the reference scenario for paired differences, or -1.
+  int reference = -1;
+  /// Replicates per work item. Part of the reduction order: changing it may change the last
+  /// bits of means and standard deviations.
+  std::int64_t block_size = 64;
+  /// Quantile levels to report.
+  std::vector<double> quantile_levels = {0.05, 0.25, 0.5, 0.75, 0.95};
+  /// Called after each merged block with (runs done, runs in total), from one thread at a time.
+  std::function<void(std::int64_t, std::int64_t)> progress;
+  /// When it becomes true, no new block starts and run_study throws Interrupted.
+  const std::atomic<bool>* stop = nullptr;
+};
+
+/// Runs every scenario for replicates 0..R-1 in parallel (oneTBB) and reduces the results in a
+/// fixed order: bit-identical for any thread count. Replicate r gets the same random streams in
+/// every scenario (common random numbers). Throws Interrupted when stopped, std::logic_error when
+/// a model leaves a non-missing variable unset or scenarios disagree on the schema.
+Results run_study(const std::vector<ScenarioRun>& scenarios, const RunOptions& options);
+
+}  // namespace sim

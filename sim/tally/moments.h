@@ -1,0 +1,44 @@
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+namespace sim::tally {
+
+/// Running count, mean, sum of squared deviations, min and max (Welford; Chan et al. to merge).
+/// Merging in a fixed order gives bit-identical results whatever the thread count.
+struct Moments {
+  std::int64_t n = 0;
+  double mean = 0.0;
+  double m2 = 0.0;
+  double min = std::numeric_limits<double>::infinity();
+  double max = -std::numeric_limits<double>::infinity();
+
+  void add(double x) {
+    ++n;
+    const double delta = x - mean;
+    mean += delta / static_cast<double>(n);
+    m2 += delta * (x - mean);
+    min = x < min ? x : min;
+    max = x > max ? x : max;
+  }
+  void merge(const Moments& other);
+  /// Sample variance (n - 1 denominator); 0 for fewer than two values.
+  double variance() const { return n > 1 ? m2 / static_cast<double>(n - 1) : 0.0; }
+  double sd() const { return std::sqrt(variance()); }
+  /// Monte Carlo standard error of the mean: sd / sqrt(n); NaN when n == 0.
+  double mcse() const {
+    return n > 0 ? sd() / std::sqrt(static_cast<double>(n))
+                 : std::numeric_limits<double>::quiet_NaN();
+  }
+};
+
+/// Wilson score interval for a proportion `p` observed over `n` trials at normal quantile `z`.
+struct Interval {
+  double low = 0.0;
+  double high = 0.0;
+};
+Interval wilson_interval(double p, std::int64_t n, double z = 1.959963984540054);
+
+}  // namespace sim::tally

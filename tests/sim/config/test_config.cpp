@@ -1,0 +1,179 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "sim/config/study.h"
+#include "tests/toy/toy_models.h"
+
+namespace {
+
+sim::ModelRegistry toy_registry() {
+  sim::ModelRegistry registry;
+  toy::register_toy_models(registry);
+  return registry;
+}
+
+/// Reads and builds a study from text; returns the ConfigError message or "" when valid.
+std::string problem_with(const std::string& text) {
+  const sim::ModelRegistry registry = toy_registry();
+  try {
+    sim::StudySpec study = sim::read_study_text(text, "study.toml", NATOSIM_SOURCE_DIR, registry);
+    sim::build_scenarios(study, registry);
+  } catch (const sim::ConfigError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+const std::string kValid = R"([study]
+name = "toy"
+model = "random_walk"
+seed = 7
+replicates = 10
+years = 3
+
+[model]
+members = 2
+drift = 0.1
+
+[[scenario]]
+name = "a"
+
+[[scenario]]
+name = "b"
+[scenario.set]
+drift = 0.2
+)";
+
+}  // namespace
+
+TEST_CASE("A valid study reads with its settings and scenarios", "[unit][config]") {
+  const sim::ModelRegistry registry = toy_registry();
+  sim::StudySpec study = sim::read_study_text(kValid, "study.toml", ".", registry);
+  CHECK(study.name == "toy");
+  CHECK(study.model == "random_walk");
+  CHECK(study.seed == 7);
+  CHECK(study.replicates == 10);
+  CHECK(study.start_year == 2025);
+  CHECK(study.years == 3);
+  REQUIRE(study.scenarios.size() == 2);
+  CHECK(study.scenarios[1].name == "b");
+  CHECK(study.text == kValid);
+  auto built = sim::build_scenarios(study, registry);
+  CHECK(built.size() == 2);
+  CHECK(built[0].model->schema().members.size() == 2);
+}
+
+TEST_CASE("SHA-256 matches the FIPS 180-4 examples", "[unit][config]") {
+  CHECK(sim::sha256_hex("abc") ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(sim::sha256_hex("") ==
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(sim::sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
+        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+TEST_CASE("Scenario overrides merge into the base model and keep their position",
+          "[unit][config]") {
+  std::string text = kValid;
+  text.replace(text.find("drift = 0.2"), 11, "drift = \"x\"");
+  CHECK(problem_with(text) ==
+        "study.toml:18:9: model.drift: wrong type (set by scenario 'b'), got \"x\" (expected a "
+        "number in [-10, 10])");
+}
+
+TEST_CASE("Each bad config gives one line naming file, position, key and expectation",
+          "[unit][config]") {
+  struct Case {
+    std::string description;
+    std::string from;
+    std::string to;
+    std::string message;
+  };
+  // Each case edits the valid study in one place.
+  const std::vector<Case> cases = {
+      {"unknown key in [study]", "seed = 7", "seed = 7\nreplicats = 5",
+       "study.toml:5:13: study.replicats: unknown key, got 5 (expected one of: description, model, "
+       "name, reference, replicates, seed, start_year, years)"},
+      {"unknown key in [model]", "members = 2", "members = 2\nvolatilty = 2.0",
+       "study.toml:10:13: model.volatilty: unknown key, got 2 (expected one of: drift, events, "
+       "members, mode, start, starts_file, threshold, volatility)"},
+      {"wrong type", "replicates = 10", "replicates = \"ten\"",
+       "study.toml:5:14: study.replicates: wrong type, got \"ten\" (expected an integer in [1, "
+       "100000000])"},
+      {"float where an integer is needed", "replicates = 10", "replicates = 10.5",
+       "study.toml:5:14: study.replicates: wrong type, got 10.5 (expected an integer in [1, "
+       "100000000])"},
+      {"out of range", "years = 3", "years = 0",
+       "study.toml:6:9: study.years: out of range, got 0 (expected an integer in [1, 500])"},
+      {"negative volatility", "members = 2", "members = 2\nvolatility = -1",
+       "study.toml:10:14: model.volatility: out of range, got -1 (expected a number > 0)"},
+      {"too many members", "members = 2", "members = 40",
+       "study.toml:9:11: model.members: out of range, got 40 (expected an integer in [1, 26])"},
+      {"unknown choice", "members = 2", "members = 2\nmode = \"geometric\"",
+       "study.toml:10:8: model.mode: unknown value, got \"geometric\" (expected one of "
+       "\"additive\", \"multiplicative\")"},
+      {"unknown model", "model = \"random_walk\"", "model = \"alliance\"",
+       "study.toml:3:9: study.model: unknown value, got \"alliance\" (expected one of \"counter\", "
+       "\"random_walk\")"},
+      {"duplicate scenario name", "name = \"b\"", "name = \"a\"",
+       "study.toml:16:8: scenario[1].name: duplicate scenario name, got \"a\" (expected a name no "
+       "other [[scenario]] uses)"},
+      {"invalid scenario name", "name = \"b\"", "name = \"b c\"",
+       "study.toml:16:8: scenario[1].name: invalid scenario name, got \"b c\" (expected letters, "
+       "digits, '_', '-' or '.', starting with a letter or digit)"},
+      {"unknown reference", "years = 3", "years = 3\nreference = \"c\"",
+       "study.toml:7:13: study.reference: no scenario has this name, got \"c\" (expected one of: "
+       "a, b)"},
+      {"missing data file", "members = 2", "members = 2\nstarts_file = \"no/such.csv\"",
+       "study.toml:10:15: model.starts_file: cannot open file, got \"no/such.csv\" (expected a "
+       "readable file (relative paths start at the config's folder " NATOSIM_SOURCE_DIR "))"},
+      {"missing [model]", "[model]", "[modle]",
+       "study.toml:1:1: model: missing required key, got nothing (expected a value)"},
+      {"distribution with unknown kind", "drift = 0.1",
+       "drift = {dist = \"gaussian\", mean = 0, sd = 1}",
+       "study.toml:10:17: model.drift.dist: unknown value, got \"gaussian\" (expected one of "
+       "\"normal\", \"uniform\", \"triangular\", \"beta\", \"lognormal\")"},
+      {"distribution reaching outside the range", "drift = 0.1",
+       "drift = {dist = \"normal\", mean = 0, sd = 1}",
+       "study.toml:10:9: model.drift.lower: distribution can fall below the parameter's range, "
+       "got no lower bound (expected lower >= -10 (add a truncation bound))"},
+      {"uniform with empty interval", "drift = 0.1",
+       "drift = {dist = \"uniform\", low = 1, high = 0}",
+       "study.toml:10:44: model.drift.high: empty interval, got 0 (expected a number >= low = 1)"},
+      {"syntax error", "years = 3", "years = = 3",
+       "study.toml:6:9: TOML syntax error: Error while parsing value: could not "
+       "determine value type (expected valid TOML)"},
+      {"unknown top-level table", "[model]", "[extra]\nx = 1\n\n[model]",
+       "study.toml:8:1: extra: unknown key, got a table (expected one of: model, scenario, study)"},
+      {"scenario without a name", "name = \"b\"", "description = \"no name\"",
+       "study.toml:15:1: scenario[1].name: missing required key, got nothing (expected a value)"},
+  };
+  REQUIRE(cases.size() >= 15);
+  for (const Case& bad : cases) {
+    std::string text = kValid;
+    const auto at = text.rfind(bad.from);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, bad.from.size(), bad.to);
+    INFO(bad.description);
+    CHECK(problem_with(text) == bad.message);
+  }
+}
+
+TEST_CASE("Every value read records its key, so finish() accepts a fully read table",
+          "[unit][config]") {
+  CHECK(problem_with(kValid).empty());
+}
+
+TEST_CASE("A config file that does not exist is reported by name", "[unit][config]") {
+  const sim::ModelRegistry registry = toy_registry();
+  try {
+    sim::read_study("/no/such/study.toml", registry);
+    FAIL("no error");
+  } catch (const sim::ConfigError& error) {
+    CHECK(std::string(error.what()) ==
+          "/no/such/study.toml: cannot open config file, got \"/no/such/study.toml\" (expected a "
+          "readable TOML file)");
+  }
+}

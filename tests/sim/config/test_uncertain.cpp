@@ -1,0 +1,113 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "sim/config/uncertain.h"
+
+namespace {
+
+sim::Uncertain parse(const std::string& value, sim::config::Range range) {
+  static std::vector<toml::table> keep;  // Tables must outlive the parsed view.
+  keep.push_back(sim::config::parse_text("x = " + value, "t.toml"));
+  auto origin = std::make_shared<const sim::config::Origin>(sim::config::Origin{"t.toml", "."});
+  sim::config::Table table(keep.back(), "p", origin);
+  sim::Uncertain result = sim::config::uncertain(table, "x", range);
+  table.finish();
+  return result;
+}
+
+struct Sample {
+  double mean = 0.0;
+  double variance = 0.0;
+  double min = 1e300;
+  double max = -1e300;
+};
+
+Sample sample(const sim::Uncertain& u, int n) {
+  Sample s;
+  double sum = 0.0;
+  double sum_sq = 0.0;
+  for (int r = 0; r < n; ++r) {
+    const double x = u.draw(11, static_cast<std::uint64_t>(r));
+    sum += x;
+    sum_sq += x * x;
+    s.min = std::min(s.min, x);
+    s.max = std::max(s.max, x);
+  }
+  s.mean = sum / n;
+  s.variance = sum_sq / n - s.mean * s.mean;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("A plain number is a fixed parameter", "[unit][uncertain]") {
+  sim::Uncertain u = parse("0.25", sim::config::Range::unit());
+  CHECK(u.is_fixed());
+  CHECK(u.draw(1, 0) == 0.25);
+  CHECK(u.draw(1, 99) == 0.25);
+}
+
+TEST_CASE("The normal quantile inverts the normal CDF", "[unit][uncertain]") {
+  for (double p : {1e-10, 0.001, 0.02425, 0.1, 0.5, 0.8, 0.97575, 0.999999}) {
+    CHECK(sim::normal_cdf(sim::normal_quantile(p)) == Approx(p).epsilon(1e-10));
+  }
+  CHECK(sim::normal_quantile(0.975) == Approx(1.959963984540054).epsilon(1e-12));
+}
+
+TEST_CASE("Each distribution draws with its stated moments and support", "[statistical][uncertain]") {
+  const int n = 20000;
+  // Tolerances: 4 standard errors of the sample mean.
+  SECTION("normal") {
+    Sample s = sample(parse("{dist = \"normal\", mean = 2, sd = 0.5}", {}), n);
+    CHECK(std::abs(s.mean - 2.0) < 4 * 0.5 / std::sqrt(n));
+    CHECK(s.variance == Approx(0.25).epsilon(0.05));
+  }
+  SECTION("truncated normal stays inside its bounds") {
+    Sample s = sample(parse("{dist = \"normal\", mean = 0, sd = 1, lower = 0, upper = 1}",
+                            sim::config::Range::unit()),
+                      n);
+    CHECK(s.min >= 0.0);
+    CHECK(s.max <= 1.0);
+    // Mean of N(0,1) truncated to [0,1]: (phi(0) - phi(1)) / (Phi(1) - Phi(0)) = 0.4599.
+    CHECK(std::abs(s.mean - 0.45986) < 4 * 0.2831 / std::sqrt(n));
+  }
+  SECTION("uniform") {
+    Sample s = sample(parse("{dist = \"uniform\", low = 1, high = 3}", {}), n);
+    CHECK(s.min >= 1.0);
+    CHECK(s.max < 3.0);
+    CHECK(std::abs(s.mean - 2.0) < 4 * std::sqrt(4.0 / 12.0 / n));
+  }
+  SECTION("triangular") {
+    Sample s = sample(parse("{dist = \"triangular\", low = 0, mode = 1, high = 4}", {}), n);
+    // Mean (0+1+4)/3, variance (a^2+b^2+c^2-ab-ac-bc)/18 = 13/18.
+    CHECK(std::abs(s.mean - 5.0 / 3.0) < 4 * std::sqrt(13.0 / 18.0 / n));
+    CHECK(s.variance == Approx(13.0 / 18.0).epsilon(0.05));
+  }
+  SECTION("beta on a scaled support") {
+    Sample s = sample(parse("{dist = \"beta\", alpha = 2, beta = 6, lower = 0, upper = 0.5}",
+                            sim::config::Range::unit()),
+                      n);
+    // Mean 0.5 * 2/8; sd of Beta(2,6) = sqrt(12/(64*9)) = 0.1443, scaled by 0.5.
+    CHECK(std::abs(s.mean - 0.125) < 4 * 0.0722 / std::sqrt(n));
+    CHECK(s.max <= 0.5);
+  }
+  SECTION("lognormal") {
+    Sample s = sample(parse("{dist = \"lognormal\", mu = 0, sigma = 0.25}",
+                            sim::config::Range::positive()),
+                      n);
+    const double mean = std::exp(0.25 * 0.25 / 2);
+    const double sd = mean * std::sqrt(std::exp(0.0625) - 1);
+    CHECK(std::abs(s.mean - mean) < 4 * sd / std::sqrt(n));
+    CHECK(s.min > 0.0);
+  }
+}
+
+TEST_CASE("A parameter's draws depend on its name, not on other parameters", "[unit][uncertain]") {
+  sim::Uncertain a = parse("{dist = \"uniform\", low = 0, high = 1}", {});
+  sim::Uncertain b = parse("{dist = \"uniform\", low = 0, high = 1}", {});
+  // Same dotted key (p.x) -> same stream -> same draws: adding other parameters shifts nothing.
+  for (std::uint64_t r = 0; r < 10; ++r) CHECK(a.draw(5, r) == b.draw(5, r));
+  CHECK(a.draw(5, 0) != a.draw(5, 1));
+  CHECK(a.draw(5, 0) != a.draw(6, 0));
+}

@@ -1,0 +1,214 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+
+#include "sim/config/study.h"
+#include "sim/core/error.h"
+#include "sim/engine/runner.h"
+#include "tests/toy/toy_models.h"
+
+namespace {
+
+const std::string kStudy = R"([study]
+model = "random_walk"
+seed = 2025
+replicates = 150
+years = 4
+
+[model]
+members = 3
+drift = {dist = "uniform", low = 0.0, high = 0.2}
+threshold = 1.0
+
+[[scenario]]
+name = "low"
+
+[[scenario]]
+name = "same_as_low"
+
+[[scenario]]
+name = "high"
+[scenario.set]
+drift = {dist = "uniform", low = 0.1, high = 0.3}
+)";
+
+struct Study {
+  sim::ModelRegistry registry;
+  sim::StudySpec spec;
+  std::vector<sim::BuiltScenario> built;
+  std::vector<sim::ScenarioRun> runs;
+
+  explicit Study(const std::string& text) {
+    toy::register_toy_models(registry);
+    spec = sim::read_study_text(text, "study.toml", ".", registry);
+    built = sim::build_scenarios(spec, registry);
+    for (const auto& scenario : built) {
+      runs.push_back({scenario.spec.name, scenario.spec.description, scenario.model.get()});
+    }
+  }
+
+  sim::RunOptions options(int threads) const {
+    sim::RunOptions options;
+    options.seed = spec.seed;
+    options.replicates = spec.replicates;
+    options.years = spec.years;
+    options.threads = threads;
+    options.trajectories = true;
+    options.reference = 0;
+    return options;
+  }
+};
+
+bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+}
+
+void require_identical(const sim::Results& a, const sim::Results& b) {
+  REQUIRE(a.summaries.size() == b.summaries.size());
+  for (std::size_t v = 0; v < a.summaries.size(); ++v) {
+    INFO("variable " << a.variables[v].name);
+    const auto& x = a.summaries[v];
+    const auto& y = b.summaries[v];
+    CHECK(same_bits(x.mean, y.mean));
+    CHECK(same_bits(x.sd, y.sd));
+    CHECK(same_bits(x.mcse, y.mcse));
+    CHECK(same_bits(x.min, y.min));
+    CHECK(same_bits(x.max, y.max));
+    CHECK(same_bits(x.quantiles, y.quantiles));
+    CHECK(x.count == y.count);
+    CHECK(same_bits(x.wilson_low, y.wilson_low));
+    CHECK(same_bits(a.differences[v].mean, b.differences[v].mean));
+    CHECK(same_bits(a.differences[v].mcse, b.differences[v].mcse));
+    CHECK(same_bits(a.trajectories[v], b.trajectories[v]));
+  }
+  REQUIRE(a.event_values.size() == b.event_values.size());
+  for (std::size_t c = 0; c < a.event_values.size(); ++c) {
+    CHECK(same_bits(a.event_values[c], b.event_values[c]));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("Results are bit-identical for 1, 2 and 7 threads", "[determinism][engine]") {
+  Study study(kStudy);
+  const sim::Results one = sim::run_study(study.runs, study.options(1));
+  const sim::Results two = sim::run_study(study.runs, study.options(2));
+  const sim::Results seven = sim::run_study(study.runs, study.options(7));
+  require_identical(one, two);
+  require_identical(one, seven);
+}
+
+TEST_CASE("Statistics of the replicate index are the exact known values", "[unit][engine]") {
+  Study study(R"([study]
+model = "counter"
+replicates = 300
+years = 2
+[model]
+)");
+  sim::RunOptions options = study.options(2);
+  options.reference = -1;
+  options.trajectories = false;
+  const sim::Results results = sim::run_study(study.runs, options);
+  const sim::VariableSummary& index = results.summaries[0];
+  REQUIRE(index.mean.size() == 2);
+  // Values 0..299: mean 149.5, sample variance n(n+1)/12 = 7525.
+  CHECK(index.mean[0] == Approx(149.5).epsilon(1e-14));
+  CHECK(index.sd[0] == Approx(std::sqrt(7525.0)).epsilon(1e-13));
+  CHECK(index.mcse[0] == Approx(std::sqrt(7525.0 / 300)).epsilon(1e-13));
+  CHECK(index.min[0] == 0.0);
+  CHECK(index.max[0] == 299.0);
+  CHECK(index.count[0] == 300);
+  // Nearest-rank quantiles floor(q * 299): 14, 74, 149, 224, 284 (integers < 512 are exact).
+  const std::vector<double> expected = {14, 74, 149, 224, 284};
+  for (std::size_t q = 0; q < 5; ++q) CHECK(index.quantiles[q] == expected[q]);
+  const sim::VariableSummary& even = results.summaries[1];
+  CHECK(even.mean[1] == Approx(0.5).epsilon(1e-14));
+  CHECK(even.wilson_low[1] == Approx(0.44375).epsilon(1e-4));
+  CHECK(even.wilson_high[1] == Approx(0.55625).epsilon(1e-4));
+}
+
+TEST_CASE("Replicate r sees the same draws in every scenario (common random numbers)",
+          "[determinism][engine]") {
+  Study study(kStudy);
+  const sim::Results results = sim::run_study(study.runs, study.options(2));
+  const std::size_t level = 0;
+  const auto& same = results.differences[level];
+  const std::size_t members = 3;
+  const std::size_t years = 4;
+  for (std::size_t cell = 0; cell < years * members; ++cell) {
+    // Scenario 1 equals the reference: every paired difference is exactly zero.
+    CHECK(same.mean[years * members + cell] == 0.0);
+    CHECK(same.mcse[years * members + cell] == 0.0);
+  }
+  // Scenario 2 draws drift from U(0.1, 0.3) with the same uniform as U(0, 0.2): drift is larger
+  // by exactly 0.1, so after year y the level is larger by 0.1 (y + 1), replicate by replicate.
+  for (std::size_t y = 0; y < years; ++y) {
+    for (std::size_t m = 0; m < members; ++m) {
+      const std::size_t cell = (2 * years + y) * members + m;
+      CHECK(same.mean[cell] == Approx(0.1 * static_cast<double>(y + 1)).epsilon(1e-9));
+      CHECK(same.mcse[cell] < 1e-12);
+    }
+  }
+}
+
+TEST_CASE("The event table agrees with the trajectories it came from", "[unit][engine]") {
+  Study study(kStudy);
+  const sim::Results results = sim::run_study(study.runs, study.options(2));
+  const std::size_t members = 3;
+  const std::size_t years = 4;
+  const std::size_t replicates = 150;
+  std::size_t crossings = 0;
+  const std::vector<double>& flag = results.trajectories[1];
+  for (std::size_t s = 0; s < 3; ++s) {
+    for (std::size_t r = 0; r < replicates; ++r) {
+      for (std::size_t y = 0; y < years; ++y) {
+        for (std::size_t m = 0; m < members; ++m) {
+          const double now = flag[((s * replicates + r) * years + y) * members + m];
+          const double before =
+              y == 0 ? 0.0 : flag[((s * replicates + r) * years + y - 1) * members + m];
+          crossings += (now == 1.0 && before == 0.0) ? 1 : 0;
+        }
+      }
+    }
+  }
+  REQUIRE(results.event_columns.size() == 5);
+  CHECK(results.event_columns[0].name == "scenario");
+  CHECK(results.event_values[0].size() == crossings);
+  CHECK(std::is_sorted(results.event_values[0].begin(), results.event_values[0].end()));
+  for (double year : results.event_values[2]) {
+    CHECK(year >= 2025);
+    CHECK(year <= 2028);
+  }
+}
+
+TEST_CASE("A missing-able variable counts only its present values", "[unit][engine]") {
+  Study study(kStudy);
+  const sim::Results results = sim::run_study(study.runs, study.options(1));
+  // "maybe" is NaN on odd replicates: 75 of 150 remain.
+  CHECK(results.summaries[2].count[0] == 75);
+  CHECK(results.summaries[0].count[0] == 150);
+}
+
+TEST_CASE("A stop request ends the run with Interrupted", "[unit][engine]") {
+  Study study(kStudy);
+  std::atomic<bool> stop{true};
+  sim::RunOptions options = study.options(2);
+  options.stop = &stop;
+  CHECK_THROWS_AS(sim::run_study(study.runs, options), sim::Interrupted);
+}
+
+TEST_CASE("Progress reaches the total number of runs", "[unit][engine]") {
+  Study study(kStudy);
+  sim::RunOptions options = study.options(2);
+  std::int64_t last = 0;
+  std::int64_t total = 0;
+  options.progress = [&](std::int64_t done, std::int64_t all) {
+    CHECK(done > last);
+    last = done;
+    total = all;
+  };
+  sim::run_study(study.runs, options);
+  CHECK(last == 450);
+  CHECK(total == 450);
+}

@@ -1,0 +1,12 @@
+#pragma once
+
+#include "sim/engine/model.h"
+
+namespace toy {
+
+/// Registers the engine's test models: "random_walk" (member random walks with a flag, a
+/// sometimes-missing variable, a global total and events) and "counter" (records the replicate
+/// index, so statistics have exact known values).
+void register_toy_models(sim::ModelRegistry& registry);
+
+}  // namespace toy
