@@ -104,6 +104,7 @@ StudySpec read_study_text(const std::string& text, const std::string& file,
     study.fail("reference", "no scenario has this name", "\"" + spec.reference + "\"",
                "one of: " + names);
   }
+  top.node("sweep");  // read by `natosim sweep` (sim/config/sweep.h)
   top.finish();
   return spec;
 }
@@ -114,35 +115,42 @@ StudySpec read_study(const std::filesystem::path& file, const ModelRegistry& reg
   return read_study_text(read_text(file), file.string(), folder, registry);
 }
 
-std::vector<BuiltScenario> build_scenarios(const StudySpec& study, const ModelRegistry& registry) {
+toml::table merged_model_table(const StudySpec& study, std::size_t index) {
+  toml::table root = config::parse_text(study.text, study.file);
+  toml::table model = std::move(*root["model"].as_table());
+  if (toml::array* blocks = root["scenario"].as_array()) {
+    toml::table& block = *blocks->get(index)->as_table();
+    if (toml::table* set = block["set"].as_table()) merge_moving(model, *set);
+  }
+  return model;
+}
+
+std::unique_ptr<Model> build_model(const StudySpec& study, const toml::table& model,
+                                   const ModelRegistry& registry, const std::string& note) {
   const ModelFactory* factory = registry.find(study.model);
   if (factory == nullptr) {
     throw ConfigError(SourcePosition{study.file, 0, 0}, "study.model", "unknown model",
                       "\"" + study.model + "\"", "a registered model");
   }
   auto origin = std::make_shared<const config::Origin>(config::Origin{study.file, study.folder});
+  config::Table table(model, "model", origin, note);
+  std::unique_ptr<Model> instance = (*factory)(table, study.settings());
+  table.finish();
+  return instance;
+}
 
+std::vector<BuiltScenario> build_scenarios(const StudySpec& study, const ModelRegistry& registry) {
   // The base alone first, so a problem in [model] is reported without a scenario's name.
   {
     toml::table root = config::parse_text(study.text, study.file);
-    config::Table base(*root["model"].as_table(), "model", origin);
-    (*factory)(base, study.settings());
-    base.finish();
+    build_model(study, *root["model"].as_table(), registry, "");
   }
-
   std::vector<BuiltScenario> built;
   for (std::size_t i = 0; i < study.scenarios.size(); ++i) {
     const ScenarioSpec& scenario = study.scenarios[i];
-    toml::table root = config::parse_text(study.text, study.file);
-    toml::table& model = *root["model"].as_table();
-    if (toml::array* blocks = root["scenario"].as_array()) {
-      toml::table& block = *blocks->get(i)->as_table();
-      if (toml::table* set = block["set"].as_table()) merge_moving(model, *set);
-    }
-    config::Table table(model, "model", origin, "(set by scenario '" + scenario.name + "')");
-    std::unique_ptr<Model> instance = (*factory)(table, study.settings());
-    table.finish();
-
+    const toml::table model = merged_model_table(study, i);
+    std::unique_ptr<Model> instance =
+        build_model(study, model, registry, "(set by scenario '" + scenario.name + "')");
     if (!built.empty()) {
       const ModelSchema& first = built.front().model->schema();
       const ModelSchema& now = instance->schema();
@@ -151,7 +159,7 @@ std::vector<BuiltScenario> build_scenarios(const StudySpec& study, const ModelRe
         same = first.variables[v].name == now.variables[v].name;
       }
       if (!same) {
-        throw ConfigError(table.position(), "scenario." + scenario.name,
+        throw ConfigError(SourcePosition{study.file, 0, 0}, "scenario." + scenario.name,
                           "scenario changes the members or recorded variables", "",
                           "the same members and variables as scenario '" +
                               built.front().spec.name + "'");

@@ -55,6 +55,15 @@ StudySpec read_study_text(const std::string& text, const std::string& file,
 /// one schema. Throws ConfigError on the first problem; nothing is run.
 std::vector<BuiltScenario> build_scenarios(const StudySpec& study, const ModelRegistry& registry);
 
+/// The `[model]` table of scenario `index` (its `set` overrides merged in), with every value
+/// keeping its source position.
+toml::table merged_model_table(const StudySpec& study, std::size_t index);
+
+/// Builds one model from a (merged) `[model]` table and rejects keys the factory did not read.
+/// `note` is appended to error messages, e.g. "(set by scenario 'x')".
+std::unique_ptr<Model> build_model(const StudySpec& study, const toml::table& model,
+                                   const ModelRegistry& registry, const std::string& note);
+
 /// Lower-case hex SHA-256 of `data` (FIPS 180-4).
 std::string sha256_hex(const std::string& data);
 
