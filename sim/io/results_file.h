@@ -1,0 +1,45 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "sim/engine/results.h"
+
+namespace sim::io {
+
+/// Version of the results file layout (docs/OUTPUT.md). Readers accept files of the same major.
+inline constexpr const char* kSchemaVersion = "1.0";
+/// Value of the root attribute `file_type` that marks a natosim results file.
+inline constexpr const char* kFileType = "natosim_results";
+
+/// The temporary file write_results fills before renaming it onto `out`: `out` + ".partial".
+std::filesystem::path partial_path(const std::filesystem::path& out);
+
+/// Checks, before any work, that `out` may be written. Throws OutputError when `out` exists and
+/// `force` is false ("<out> exists; pass --force to overwrite it"), when `out` is a folder, or
+/// when its parent folder is missing or not writable.
+void check_output_path(const std::filesystem::path& out, bool force);
+
+/// Throws std::invalid_argument naming the first inconsistency of `results` (vector sizes that
+/// do not match the axes, duplicate or invalid names, non-integer values in integer event
+/// columns, attribute keys that collide with the reserved root attributes).
+void validate_results(const Results& results);
+
+/// Writes `results` as a self-describing HDF5 file: first to partial_path(out), renamed onto
+/// `out` once complete and closed. Checks the path (check_output_path) and the results
+/// (validate_results) before touching the disk. On failure the partial file is removed and `out`
+/// is untouched. Throws OutputError (disk/HDF5) or std::invalid_argument (inconsistent results).
+void write_results(const Results& results, const std::filesystem::path& out, bool force);
+
+/// Version of the HDF5 library the writer uses, "MAJOR.MINOR.RELEASE" (for provenance).
+std::string hdf5_library_version();
+
+/// Reads back everything write_results wrote. Throws OutputError when `file` is missing, not a
+/// natosim results file, of another major schema version, or malformed.
+Results read_results(const std::filesystem::path& file);
+
+/// A summary of a results file for `natosim info`: readable text, or (json = true) one JSON
+/// object with the same content. Reads metadata only. Throws OutputError like read_results.
+std::string describe_results(const std::filesystem::path& file, bool json);
+
+}  // namespace sim::io
