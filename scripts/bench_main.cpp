@@ -1,1 +1,168 @@
-int main() { return 0; }
+// natosim benchmark: throughput, parallel efficiency, engine overhead and peak memory.
+// A program, not a test: it prints numbers for the notes and never fails on them.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "sim/config/study.h"
+#include "sim/core/error.h"
+#include "sim/engine/runner.h"
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+struct Loaded {
+  sim::ModelRegistry registry;
+  sim::StudySpec study;
+  std::vector<sim::BuiltScenario> built;
+  std::vector<sim::ScenarioRun> runs;
+};
+
+void load(Loaded& loaded, const std::string& config) {
+  sim::register_builtin_models(loaded.registry);
+  loaded.study = sim::read_study(config, loaded.registry);
+  loaded.built = sim::build_scenarios(loaded.study, loaded.registry);
+  for (const auto& scenario : loaded.built) {
+    loaded.runs.push_back({scenario.spec.name, scenario.spec.description, scenario.model.get()});
+  }
+}
+
+sim::RunOptions options_for(const Loaded& loaded, std::int64_t replicates, int threads) {
+  sim::RunOptions options;
+  options.seed = loaded.study.seed;
+  options.replicates = replicates;
+  options.start_year = loaded.study.start_year;
+  options.years = loaded.study.years;
+  options.threads = threads;
+  return options;
+}
+
+/// Seconds for the engine to run `replicates` of every scenario.
+double time_engine(const Loaded& loaded, std::int64_t replicates, int threads) {
+  const auto start = std::chrono::steady_clock::now();
+  sim::Results results = sim::run_study(loaded.runs, options_for(loaded, replicates, threads));
+  const double elapsed = seconds_since(start);
+  if (results.summaries.empty()) std::abort();
+  return elapsed;
+}
+
+/// Seconds for the models alone (no statistics), one thread, same runs.
+double time_models_alone(const Loaded& loaded, std::int64_t replicates) {
+  const sim::ModelSchema& schema = loaded.runs.front().model->schema();
+  sim::RunRecorder recorder(schema, loaded.study.years);
+  const auto start = std::chrono::steady_clock::now();
+  double checksum = 0.0;
+  for (const auto& run : loaded.runs) {
+    for (std::int64_t r = 0; r < replicates; ++r) {
+      recorder.clear();
+      sim::RunContext context{loaded.study.seed, static_cast<std::uint64_t>(r),
+                              loaded.study.start_year, loaded.study.years};
+      run.model->run(context, recorder);
+      checksum += recorder.values()[0];
+    }
+  }
+  const double elapsed = seconds_since(start);
+  if (checksum == 42.4242) std::puts("");  // keep the loop observable
+  return elapsed;
+}
+
+/// Peak resident memory (MiB) of a child process that runs `replicates` of every scenario.
+double peak_memory_mib(const std::string& self, const std::string& config, std::int64_t replicates) {
+  const pid_t child = fork();
+  if (child == 0) {
+    execl(self.c_str(), self.c_str(), "--memory-probe", std::to_string(replicates).c_str(),
+          config.c_str(), static_cast<char*>(nullptr));
+    std::_Exit(127);
+  }
+  int status = 0;
+  rusage usage{};
+  wait4(child, &status, 0, &usage);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return -1.0;
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config = "configs/baseline.toml";
+  std::int64_t replicates = 2000;
+  bool memory = true;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--memory-probe" && i + 2 < argc) {
+      Loaded loaded;
+      load(loaded, argv[i + 2]);
+      time_engine(loaded, std::atoll(argv[i + 1]), 2);
+      return 0;
+    }
+    if (arg == "--replicates" && i + 1 < argc) {
+      replicates = std::atoll(argv[++i]);
+    } else if (arg == "--no-memory") {
+      memory = false;
+    } else if (arg == "-h" || arg == "--help") {
+      std::puts(
+          "usage: natosim_bench [CONFIG] [--replicates N] [--no-memory]\n"
+          "Times the study's scenarios on 1 and 2 threads (summaries only), the models alone,\n"
+          "and the peak memory of 1,000 vs 100,000 replicates. Default CONFIG:\n"
+          "configs/baseline.toml, N = 2000.");
+      return 0;
+    } else {
+      config = arg;
+    }
+  }
+  try {
+    Loaded loaded;
+    load(loaded, config);
+    const sim::ModelSchema& schema = loaded.runs.front().model->schema();
+    const double members = static_cast<double>(schema.members.size());
+    const double run_years = static_cast<double>(replicates) *
+                             static_cast<double>(loaded.runs.size()) * loaded.study.years;
+    time_engine(loaded, std::min<std::int64_t>(replicates, 200), 2);  // warm-up
+
+    const double alone = time_models_alone(loaded, replicates);
+    const double one = time_engine(loaded, replicates, 1);
+    const double two = time_engine(loaded, replicates, 2);
+    fmt::print("study {} ({} scenarios, {} members, {} years), {} replicates per scenario\n",
+               loaded.study.name, loaded.runs.size(), schema.members.size(), loaded.study.years,
+               replicates);
+    fmt::print("model alone, 1 thread      : {:10.0f} run-years/s  {:8.2f} us per replicate\n",
+               run_years / alone, 1e6 * alone / (run_years / loaded.study.years));
+    fmt::print("engine + model, 1 thread   : {:10.0f} run-years/s  {:8.2f} us per replicate  "
+               "{:.2f} M member-years/s per core\n",
+               run_years / one, 1e6 * one / (run_years / loaded.study.years),
+               run_years * members / one / 1e6);
+    fmt::print("engine + model, 2 threads  : {:10.0f} run-years/s\n", run_years / two);
+    fmt::print("parallel efficiency (2 thr): {:10.1f} %\n", 100.0 * one / (2.0 * two));
+    fmt::print("engine overhead            : {:10.3f} us per run-year ({:.1f} ns per recorded "
+               "value)\n",
+               1e6 * (one - alone) / run_years,
+               1e9 * (one - alone) / run_years /
+                   static_cast<double>(sim::RunRecorder(schema, 1).values().size()));
+    if (memory) {
+      const std::string self = "/proc/self/exe";
+      char path[4096];
+      const ssize_t length = readlink(self.c_str(), path, sizeof path - 1);
+      const std::string binary = length > 0 ? std::string(path, static_cast<std::size_t>(length))
+                                            : std::string(argv[0]);
+      const double small = peak_memory_mib(binary, config, 1000);
+      const double large = peak_memory_mib(binary, config, 100000);
+      fmt::print("peak memory, 1,000 replicates  : {:8.1f} MiB\n", small);
+      fmt::print("peak memory, 100,000 replicates: {:8.1f} MiB ({:+.1f} %)\n", large,
+                 100.0 * (large - small) / small);
+    }
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "natosim_bench: %s\n", error.what());
+    return 2;
+  }
+  return 0;
+}

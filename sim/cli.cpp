@@ -1,1 +1,381 @@
-// placeholder: being written
+#include "sim/cli.h"
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <set>
+
+#include <CLI/CLI.hpp>
+#include <Eigen/Core>
+#include <fmt/format.h>
+#include <tbb/info.h>
+#include <tbb/version.h>
+#include <toml++/toml.h>
+
+#include "sim/config/study.h"
+#include "sim/config/sweep.h"
+#include "sim/core/build_info.h"
+#include "sim/core/error.h"
+#include "sim/engine/progress.h"
+#include "sim/engine/runner.h"
+#include "sim/io/results_file.h"
+
+namespace sim {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void request_stop(int /*signal*/) { g_stop.store(true); }
+
+/// Installs SIGINT/SIGTERM handlers for the lifetime of a run and restores the old ones after.
+class StopOnSignal {
+ public:
+  StopOnSignal() {
+    g_stop.store(false);
+    previous_int_ = std::signal(SIGINT, request_stop);
+    previous_term_ = std::signal(SIGTERM, request_stop);
+  }
+  ~StopOnSignal() {
+    std::signal(SIGINT, previous_int_);
+    std::signal(SIGTERM, previous_term_);
+  }
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
+
+ private:
+  void (*previous_int_)(int) = SIG_DFL;
+  void (*previous_term_)(int) = SIG_DFL;
+};
+
+std::string utc_now() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  std::tm parts{};
+  gmtime_r(&seconds, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return text;
+}
+
+std::string library_versions() {
+  return fmt::format("Eigen {}.{}.{}; oneTBB {}; toml++ {}.{}.{}; fmt {}; CLI11 {}; HDF5 {}",
+                     EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION,
+                     TBB_VERSION_STRING, TOML_LIB_MAJOR, TOML_LIB_MINOR, TOML_LIB_PATCH,
+                     FMT_VERSION, CLI11_VERSION, io::hdf5_library_version());
+}
+
+std::string version_text() {
+  return fmt::format("natosim {} (commit {}, {} build, {})\n{}", build_info::version,
+                     build_info::git_commit, build_info::build_type, build_info::compiler,
+                     library_versions());
+}
+
+std::string human_bytes(double bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int unit = 0;
+  while (bytes >= 1024.0 && unit < 4) {
+    bytes /= 1024.0;
+    ++unit;
+  }
+  return fmt::format("{:.1f} {}", bytes, units[unit]);
+}
+
+struct RunArguments {
+  std::string config;
+  std::string output;
+  std::int64_t replicates = 0;
+  int threads = 0;
+  std::int64_t seed = -1;
+  std::vector<std::string> scenarios;
+  bool trajectories = false;
+  bool force = false;
+  bool quiet = false;
+  bool dry_run = false;
+  std::int64_t max_output_mib = 4096;
+  std::string command_line;
+};
+
+/// Size estimates shown before a run.
+struct Plan {
+  std::int64_t runs = 0;
+  double file_bytes = 0;
+  double memory_bytes = 0;
+};
+
+Plan estimate(const ModelSchema& schema, std::size_t scenarios, std::int64_t replicates, int years,
+              bool trajectories, int threads) {
+  std::size_t values_per_year = 0;
+  std::size_t summary_datasets = 0;
+  for (const VariableSpec& variable : schema.variables) {
+    const std::size_t width = variable.level == Level::member ? schema.members.size() : 1;
+    values_per_year += width;
+    summary_datasets += width * (5 + 5 + 4 + (variable.binary ? 2 : 0));
+  }
+  Plan plan;
+  plan.runs = replicates * static_cast<std::int64_t>(scenarios);
+  const double cells = static_cast<double>(scenarios) * years;
+  plan.file_bytes = cells * static_cast<double>(summary_datasets) * 8.0 + 64.0 * 1024;
+  // Sketch bins (about 64 per cell at most for smooth variables) and per-block buffers.
+  plan.memory_bytes = cells * static_cast<double>(values_per_year) * (64.0 * 24.0 + 100.0) +
+                      2.0 * threads * 64.0 * cells * static_cast<double>(values_per_year) * 16.0;
+  if (trajectories) {
+    const double trajectory_bytes =
+        static_cast<double>(plan.runs) * years * static_cast<double>(values_per_year) * 8.0;
+    plan.file_bytes += trajectory_bytes * 0.5;  // gzip + shuffle typically halves doubles
+    plan.memory_bytes += trajectory_bytes;
+  }
+  return plan;
+}
+
+int command_validate(const std::string& config, const ModelRegistry& registry) {
+  StudySpec study = read_study(config, registry);
+  std::vector<BuiltScenario> built = build_scenarios(study, registry);
+  std::cout << fmt::format("{}: valid study '{}' (model '{}', {} scenario{}, {} replicates, {}-{})\n",
+                           config, study.name, study.model, built.size(),
+                           built.size() == 1 ? "" : "s", study.replicates, study.start_year,
+                           study.start_year + study.years - 1);
+  for (const BuiltScenario& scenario : built) {
+    std::cout << fmt::format("  {:<28} {}\n", scenario.spec.name, scenario.spec.description);
+  }
+  return kExitOk;
+}
+
+/// Runs built scenarios (a study's or a sweep's design points) and writes the results file.
+/// `reference` is the reference scenario's index, -1 for none, -2 for a sweep.
+int execute(const RunArguments& args, const StudySpec& study, std::vector<ScenarioRun> runs,
+            int reference, const std::function<void(Results&)>& annotate) {
+  const std::filesystem::path output =
+      args.output.empty() ? std::filesystem::path("results") / (study.name + ".h5")
+                          : std::filesystem::path(args.output);
+  const int threads = args.threads > 0 ? args.threads : tbb::info::default_concurrency();
+  const Plan plan = estimate(runs.front().model->schema(), runs.size(), study.replicates,
+                             study.years, args.trajectories, threads);
+  if (!args.quiet || args.dry_run) {
+    std::cerr << fmt::format(
+        "study '{}': {} {}{} x {} replicates = {} runs of {} years on {} thread{}\n"
+        "expected results file {} (about {}), peak memory about {}\n",
+        study.name, runs.size(), reference == -2 ? "design point" : "scenario",
+        runs.size() == 1 ? "" : "s", study.replicates, plan.runs, study.years, threads,
+        threads == 1 ? "" : "s", output.string(), human_bytes(plan.file_bytes),
+        human_bytes(plan.memory_bytes));
+  }
+  if (args.dry_run) return kExitOk;
+  const double limit_bytes = static_cast<double>(args.max_output_mib) * 1024.0 * 1024.0;
+  if (plan.file_bytes > limit_bytes && !args.force) {
+    throw OutputError(fmt::format(
+        "the results file would be about {}, above the limit of {} (--max-output-mib); "
+        "pass --force to run anyway, or use fewer replicates or no --trajectories",
+        human_bytes(plan.file_bytes), human_bytes(limit_bytes)));
+  }
+
+  if (args.output.empty()) std::filesystem::create_directories(output.parent_path());
+  io::check_output_path(output, args.force);
+
+  RunOptions options;
+  options.seed = study.seed;
+  options.replicates = study.replicates;
+  options.start_year = study.start_year;
+  options.years = study.years;
+  options.threads = threads;
+  options.trajectories = args.trajectories;
+  options.reference = std::max(reference, -1);
+  StopOnSignal stop_on_signal;
+  options.stop = &g_stop;
+  ProgressBar progress(stderr, !args.quiet);
+  options.progress = [&progress](std::int64_t done, std::int64_t total) {
+    progress.update(done, total);
+  };
+
+  const auto start = std::chrono::steady_clock::now();
+  Results results = run_study(runs, options);
+  progress.finish();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  results.attributes["natosim_version"] = build_info::version;
+  results.attributes["git_commit"] = build_info::git_commit;
+  results.attributes["build_type"] = build_info::build_type;
+  results.attributes["compiler"] = build_info::compiler;
+  results.attributes["library_versions"] = library_versions();
+  results.attributes["created_utc"] = utc_now();
+  results.attributes["command_line"] = args.command_line;
+  results.attributes["config_file"] = study.file;
+  results.attributes["config_text"] = study.text;
+  results.attributes["config_sha256"] = study.sha256;
+  results.attributes["study_name"] = study.name;
+  results.attributes["study_description"] = study.description;
+  results.attributes["model"] = study.model;
+  results.attributes["threads"] = std::to_string(threads);
+  annotate(results);
+  io::write_results(results, output, args.force);
+  if (!args.quiet) {
+    std::cerr << fmt::format("done: {} runs in {:.1f} s\n", plan.runs, seconds);
+  }
+  std::cout << "results: " << output.string() << "\n";
+  return kExitOk;
+}
+
+/// Applies the command line's --replicates and --seed to a study.
+void apply_overrides(const RunArguments& args, StudySpec& study) {
+  if (args.replicates > 0) study.replicates = args.replicates;
+  if (args.seed >= 0) study.seed = static_cast<std::uint64_t>(args.seed);
+}
+
+int command_run(const RunArguments& args, const ModelRegistry& registry) {
+  StudySpec study = read_study(args.config, registry);
+  apply_overrides(args, study);
+  for (const std::string& name : args.scenarios) {
+    const bool known = std::any_of(study.scenarios.begin(), study.scenarios.end(),
+                                   [&](const ScenarioSpec& s) { return s.name == name; });
+    if (!known) {
+      std::string names;
+      for (const ScenarioSpec& s : study.scenarios) names += (names.empty() ? "" : ", ") + s.name;
+      throw ConfigError(SourcePosition{"command line", 0, 0}, "--scenario", "unknown scenario",
+                        "\"" + name + "\"", "one of: " + names);
+    }
+  }
+  std::vector<BuiltScenario> built = build_scenarios(study, registry);
+  std::vector<ScenarioRun> runs;
+  int reference = -1;
+  for (const BuiltScenario& scenario : built) {
+    const bool selected =
+        args.scenarios.empty() || std::find(args.scenarios.begin(), args.scenarios.end(),
+                                            scenario.spec.name) != args.scenarios.end();
+    if (!selected) continue;
+    if (scenario.spec.name == study.reference) reference = static_cast<int>(runs.size());
+    runs.push_back(ScenarioRun{scenario.spec.name, scenario.spec.description, scenario.model.get()});
+  }
+  if (!study.reference.empty() && reference < 0 && !args.quiet) {
+    std::cerr << fmt::format(
+        "note: reference scenario '{}' is not selected; no paired differences are written\n",
+        study.reference);
+  }
+  return execute(args, study, std::move(runs), reference, [](Results&) {});
+}
+
+int command_sweep(const RunArguments& args, const ModelRegistry& registry) {
+  StudySpec study = read_study(args.config, registry);
+  apply_overrides(args, study);
+  const SweepSpec sweep = read_sweep(study);
+  std::vector<BuiltScenario> built = build_design_points(study, sweep, registry);
+  std::vector<ScenarioRun> runs;
+  for (const BuiltScenario& point : built) {
+    runs.push_back(ScenarioRun{point.spec.name, point.spec.description, point.model.get()});
+  }
+  const char* designs[] = {"grid", "latin_hypercube", "points"};
+  return execute(args, study, std::move(runs), -2, [&](Results& results) {
+    results.scenario_dimension = "design_point";
+    for (std::size_t p = 0; p < sweep.parameters.size(); ++p) {
+      Results::DesignParameter parameter{sweep.parameters[p].key, {}};
+      for (const auto& point : sweep.points) parameter.values.push_back(point[p]);
+      results.design_parameters.push_back(std::move(parameter));
+    }
+    results.attributes["sweep_design"] = designs[static_cast<int>(sweep.design)];
+    results.attributes["sweep_base_scenario"] = sweep.base_scenario;
+    if (sweep.design == SweepSpec::Design::latin_hypercube) {
+      results.attributes["sweep_seed"] = std::to_string(sweep.seed);
+    }
+  });
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv, const ModelRegistry& registry) {
+  CLI::App app{"natosim: agent-based Monte Carlo simulation of alliance burden-sharing and "
+               "deterrence under U.S. conditionality.\nSee README.md and docs/ for the model "
+               "and the results schema."};
+  app.set_version_flag("--version", version_text());
+  app.require_subcommand(1);
+
+  RunArguments run_args;
+  for (int i = 0; i < argc; ++i) run_args.command_line += (i ? " " : "") + std::string(argv[i]);
+
+  auto add_run_options = [](CLI::App* command, RunArguments& arguments) {
+    command->add_option("CONFIG", arguments.config, "Study file (TOML), e.g. configs/baseline.toml")
+        ->required()
+        ->check(CLI::ExistingFile);
+    command->add_option("-o,--output", arguments.output,
+                        "Results file to write (default: results/<study name>.h5)");
+    command->add_option("--replicates", arguments.replicates,
+                        "Monte Carlo replicates per scenario (default: the study's)")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}));
+    command->add_option("--threads", arguments.threads, "Worker threads (default: all cores)")
+        ->check(CLI::Range(1, 1024));
+    command->add_option("--seed", arguments.seed, "Study seed (default: the study's)")
+        ->check(CLI::Range(std::int64_t{0}, INT64_MAX));
+    command->add_flag("--trajectories", arguments.trajectories,
+                      "Also store every replicate's values (file and memory grow with replicates)");
+    command->add_flag("--force", arguments.force,
+                      "Overwrite the results file if it exists; run even above --max-output-mib");
+    command->add_option("--max-output-mib", arguments.max_output_mib,
+                        "Refuse (without --force) a run whose results file would exceed this "
+                        "size in MiB (default 4096)")
+        ->check(CLI::Range(std::int64_t{1}, INT64_MAX));
+    command->add_flag("-q,--quiet", arguments.quiet,
+                      "No progress bar or messages, only the result path");
+    command->add_flag("--dry-run", arguments.dry_run,
+                      "Print the number of runs and the expected file size and memory, then stop");
+  };
+  CLI::App* run = app.add_subcommand("run", "Run a study's scenarios and write a results file");
+  add_run_options(run, run_args);
+  run->add_option("--scenario", run_args.scenarios,
+                  "Run only these scenarios (repeatable; default: all)");
+  RunArguments sweep_args;
+  sweep_args.command_line = run_args.command_line;
+  CLI::App* sweep = app.add_subcommand(
+      "sweep", "Run a study's [sweep]: its base scenario at every design point");
+  add_run_options(sweep, sweep_args);
+
+  std::string validate_config;
+  CLI::App* validate =
+      app.add_subcommand("validate", "Check a study file completely without running it");
+  validate->add_option("CONFIG", validate_config, "Study file (TOML)")->required();
+
+  std::string info_file;
+  bool info_json = false;
+  CLI::App* info = app.add_subcommand("info", "Describe what a results file holds");
+  info->add_option("RESULTS", info_file, "Results file (HDF5) written by natosim run")
+      ->required();
+  info->add_flag("--json", info_json, "Machine-readable JSON instead of text");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& success) {
+    return app.exit(success);
+  } catch (const CLI::ParseError& error) {
+    app.exit(error);
+    return kExitBadInput;
+  }
+
+  try {
+    if (run->parsed()) return command_run(run_args, registry);
+    if (sweep->parsed()) return command_sweep(sweep_args, registry);
+    if (validate->parsed()) return command_validate(validate_config, registry);
+    if (info->parsed()) {
+      std::cout << io::describe_results(info_file, info_json);
+      return kExitOk;
+    }
+  } catch (const ConfigError& error) {
+    // The message is already `FILE:LINE:COL: key: problem, got X (expected Y)`.
+    std::cerr << error.what() << "\n";
+    return kExitBadInput;
+  } catch (const OutputError& error) {
+    std::cerr << "error: " << error.what() << "\n";
+    return kExitOutput;
+  } catch (const Interrupted& error) {
+    std::cerr << "\n" << error.what() << "\n";
+    return kExitInterrupted;
+  } catch (const std::exception& error) {
+    std::cerr << "internal error: " << error.what() << "\n";
+    return kExitInternal;
+  }
+  return kExitOk;
+}
+
+}  // namespace sim

@@ -31,6 +31,14 @@ struct VariableDifference {
 struct Results {
   std::vector<std::string> scenarios;
   std::vector<std::string> scenario_descriptions;
+  /// Name of the scenario axis in the file: "scenario" for a study, "design_point" for a sweep.
+  std::string scenario_dimension = "scenario";
+  /// A sweep's swept parameters: one coordinate along the design-point axis per dotted key.
+  struct DesignParameter {
+    std::string key;
+    std::vector<double> values;
+  };
+  std::vector<DesignParameter> design_parameters;
   std::vector<int> years;
   std::vector<std::string> members;
   std::vector<std::string> member_names;

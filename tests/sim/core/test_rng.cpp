@@ -40,7 +40,7 @@ TEST_CASE("Streams differing in seed, replicate or purpose share no leading valu
   CHECK(seen.size() == streams.size() * 64);
 }
 
-TEST_CASE("Uniform draws are in [0, 1) with mean 1/2 and variance 1/12", "[statistical][rng]") {
+TEST_CASE("Uniform draws lie in the half-open unit interval with mean 1/2 and variance 1/12", "[statistical][rng]") {
   sim::RngStream rng(2024, 3, sim::purpose("uniform test"));
   const int n = 200000;
   double sum = 0.0;
