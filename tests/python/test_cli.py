@@ -171,7 +171,7 @@ def test_info_describes_a_results_file(study, tmp_path):
     assert missing.returncode != 0
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["validate"], ["info"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["sweep"], ["validate"], ["info"]])
 def test_every_command_has_help(command):
     result = toy(*command, "--help")
     assert result.returncode == 0
@@ -183,3 +183,56 @@ def test_version_names_the_build():
     assert result.returncode == 0
     assert result.stdout.startswith("natosim ")
     assert "commit" in result.stdout
+
+
+SWEEP = STUDY.replace('reference = "low"\n', "") + """
+[sweep]
+design = "latin_hypercube"
+base_scenario = "high"
+points = 6
+seed = 4
+[[sweep.parameter]]
+key = "drift"
+low = 0.0
+high = 0.5
+[[sweep.parameter]]
+key = "volatility"
+low = 0.5
+high = 2.0
+"""
+
+
+def test_sweep_writes_a_design_point_axis_that_xarray_can_select_on(tmp_path):
+    import numpy as np
+    import xarray as xr
+    study = tmp_path / "sweep.toml"
+    study.write_text(SWEEP)
+    out = tmp_path / "sweep.h5"
+    result = toy("sweep", study, "-o", out, "--quiet")
+    assert result.returncode == 0, result.stderr
+    with xr.open_dataset(out) as ds:
+        assert ds.sizes["design_point"] == 6
+        assert "scenario" not in ds.dims
+        drift = ds["drift"].values
+        volatility = ds["volatility"].values
+        # One point in each sixth of each range (Latin hypercube).
+        assert sorted(np.floor(drift / (0.5 / 6)).astype(int)) == list(range(6))
+        assert sorted(np.floor((volatility - 0.5) / (1.5 / 6)).astype(int)) == list(range(6))
+        assert ds["level_mean"].dims == ("design_point", "year", "member")
+        assert ds.attrs["sweep_design"] == "latin_hypercube"
+
+
+def test_sweep_without_a_sweep_table_is_a_clear_error(study, tmp_path):
+    result = toy("sweep", study, "-o", tmp_path / "o.h5")
+    assert result.returncode == 2
+    assert "missing [sweep] table" in result.stderr
+    assert not (tmp_path / "o.h5").exists()
+
+
+def test_a_run_above_the_size_limit_asks_for_force(study, tmp_path):
+    out = tmp_path / "o.h5"
+    result = toy("run", study, "-o", out, "--trajectories", "--max-output-mib", "1",
+                 "--replicates", "20000", "--quiet")
+    assert result.returncode == 3
+    assert "above the limit" in result.stderr and "--force" in result.stderr
+    assert not out.exists()
