@@ -26,8 +26,10 @@ void QuantileSketch::bins_of(std::span<const double> values, std::vector<Bin>& s
     std::sort(scratch.begin(), scratch.end(),
               [](const Bin& a, const Bin& b) { return a.index < b.index; });
   }
+  // `out` may already hold other cells' bins: only merge into bins appended by this call.
+  const std::size_t first = out.size();
   for (const Bin& bin : scratch) {
-    if (!out.empty() && out.back().index == bin.index) {
+    if (out.size() > first && out.back().index == bin.index) {
       Bin& last = out.back();
       ++last.count;
       last.min = std::min(last.min, bin.min);

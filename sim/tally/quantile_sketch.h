@@ -26,7 +26,8 @@ class QuantileSketch {
   /// The bucket index of a finite value: monotone in the value, 0 for +-0.
   static std::int32_t bucket(double value);
 
-  /// Builds bins from values (reorders `scratch`); NaN must be removed beforehand.
+  /// Appends the bins of `values` to `out`, never touching bins already there (other cells');
+  /// `scratch` is working space. NaN must be removed beforehand.
   static void bins_of(std::span<const double> values, std::vector<Bin>& scratch,
                       std::vector<Bin>& out);
   /// Merges sorted bins (as made by bins_of) into this sketch.

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -245,5 +246,33 @@ volatility = 1.2
           2 * 1.96 * unpaired);
     CHECK(difference.mean[cells + cell] ==
           Approx(level.mean[cells + cell] - level.mean[cell]).margin(1e-12));
+  }
+}
+
+TEST_CASE("Engine quantiles equal exact nearest-rank quantiles of the trajectories",
+          "[unit][engine]") {
+  Study study(kStudy);
+  const sim::Results results = sim::run_study(study.runs, study.options(2));
+  const std::size_t replicates = 150;
+  const std::size_t per_replicate = 4 * 3;  // years x members
+  for (std::size_t v : {std::size_t{0}, std::size_t{1}}) {
+    const auto& trajectory = results.trajectories[v];
+    const auto& quantiles = results.summaries[v].quantiles;
+    for (std::size_t s = 0; s < 3; ++s) {
+      for (std::size_t k = 0; k < per_replicate; ++k) {
+        std::vector<double> values;
+        for (std::size_t r = 0; r < replicates; ++r) {
+          values.push_back(trajectory[(s * replicates + r) * per_replicate + k]);
+        }
+        std::sort(values.begin(), values.end());
+        const std::size_t cell = s * per_replicate + k;
+        for (std::size_t q = 0; q < 5; ++q) {
+          const double level = results.quantile_levels[q];
+          const double exact = values[static_cast<std::size_t>(std::floor(level * 149.0))];
+          INFO("variable " << v << " cell " << cell << " q " << level);
+          CHECK(std::abs(quantiles[cell * 5 + q] - exact) <= std::abs(exact) / 256.0);
+        }
+      }
+    }
   }
 }

@@ -112,3 +112,26 @@ TEST_CASE("Sketch quantiles of continuous values are within 2^-8 relative error"
     CHECK(merged_in_order.quantile(q) == merged_reversed.quantile(q));
   }
 }
+
+TEST_CASE("Bins of consecutive cells sharing a value stay separate", "[unit][tally]") {
+  // Regression: cells are appended to one vector; the second cell's first bin equals the first
+  // cell's last bin and must not be folded into it.
+  std::vector<sim::tally::Bin> scratch;
+  std::vector<sim::tally::Bin> bins;
+  const std::vector<double> first = {1.0, 2.0, 2.0};
+  const std::vector<double> second = {2.0, 2.0, 3.0};
+  sim::tally::QuantileSketch::bins_of(first, scratch, bins);
+  const std::size_t split = bins.size();
+  sim::tally::QuantileSketch::bins_of(second, scratch, bins);
+  REQUIRE(split == 2);
+  REQUIRE(bins.size() == 4);
+  sim::tally::QuantileSketch a;
+  sim::tally::QuantileSketch b;
+  a.merge(std::span<const sim::tally::Bin>(bins.data(), split));
+  b.merge(std::span<const sim::tally::Bin>(bins.data() + split, bins.size() - split));
+  CHECK(a.count() == 3);
+  CHECK(b.count() == 3);
+  CHECK(a.quantile(0.0) == 1.0);
+  CHECK(b.quantile(0.0) == 2.0);
+  CHECK(b.quantile(1.0) == 3.0);
+}
