@@ -1,0 +1,419 @@
+"""Reading a natosim results file (HDF5) through its documented schema (docs/OUTPUT.md).
+
+    with Results("results/baseline.h5") as r:
+        share = r.stat("defence_share", "mean")        # (scenario, year, member)
+        q = r.stat("defence_share", "quantiles")       # (scenario, year, member, quantile)
+
+Every summary array comes back with its axes in schema order (or the order asked for), whatever
+order the file stores them in: a dataset's axes are the dimension scales attached to it. A missing
+dataset raises MissingVariable, whose message is the one line a script prints.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+FILE_TYPE = "natosim_results"
+SUPPORTED_SCHEMA_MAJOR = "1"
+
+# Coordinate datasets; each is the dimension scale of the axis of the same name.
+AXES = ("scenario", "design_point", "year", "member", "quantile", "replicate", "event")
+
+ALLIANCE_HINT = "this figure needs the alliance model's output"
+ATTACK_HINT = "this figure needs the attack model's output"
+SWEEP_HINT = "this figure needs a parameter sweep's output"
+REFERENCE_HINT = "this figure needs a study with a reference scenario"
+
+# What produces a variable, for the message when it is missing.
+_ATTACK_VARIABLES = {"attacked", "territory_lost", "us_responded", "attacks",
+                     "article5_invocations", "us_stood_aside", "peacekeepers_attacked",
+                     "deterrence_failure"}
+
+_STATISTICS = ("quantiles", "wilson_low", "wilson_high", "diff_mean", "diff_mcse", "diff_ci_low",
+               "diff_ci_high", "mean", "sd", "mcse", "min", "max", "count")
+
+
+# Short names for axis labels and table headings (the files' long names are sentences).
+SHORT_NAMES = {
+    "defence_share": "Defence spending",
+    "defence_spending": "Defence spending",
+    "gdp": "GDP",
+    "capability": "Military capability",
+    "compliant": "Meets the threshold",
+    "us_reliability": "Belief in U.S. reliability",
+    "us_troops": "U.S. troops",
+    "threat": "Perceived threat",
+    "allies_compliant": "Allies at or above the threshold",
+    "europe_canada_spending": "Europe and Canada defence spending",
+    "us_share_of_spending": "U.S. share of alliance defence spending",
+    "threshold": "Spending threshold",
+    "attacked": "Ally attacked",
+    "territory_lost": "Territory lost",
+    "us_responded": "U.S. responded",
+    "attacks": "Attacks",
+    "article5_invocations": "Article 5 invocations",
+    "us_stood_aside": "U.S. stood aside",
+    "peacekeepers_attacked": "Peacekeepers attacked",
+    "deterrence_failure": "Deterrence failure (attack)",
+}
+
+
+def unit_text(units: str) -> str:
+    """Units for an axis label, without nested parentheses: 'US$ bn (current)' ->
+    'US$ bn, current'; '' and '1' -> ''."""
+    units = (units or "").strip()
+    if units in ("", "1"):
+        return ""
+    return units.replace(" (", ", ").replace("(", "").replace(")", "")
+
+
+def difference_units(units: str) -> str:
+    """Units of a difference: percentages become percentage points."""
+    text = unit_text(units)
+    for percent in ("percent", "%"):
+        if text == percent or text.startswith(percent + " "):
+            return "percentage points" + text[len(percent):]
+    return text
+
+
+class NotApplicable(Exception):
+    """The figure cannot be drawn from this file (a variable or a reference is missing).
+
+    str(error) is the one-line explanation, without the leading "error: ".
+    """
+
+
+class MissingVariable(NotApplicable):
+    """A dataset the figure needs is not in the file."""
+
+    def __init__(self, file: str, dataset: str, hint: str | None = None):
+        self.file = file
+        self.dataset = dataset
+        self.hint = hint if hint is not None else hint_for(dataset)
+        super().__init__(f"{file} has no variable '{dataset}' ({self.hint})")
+
+
+class ResultsError(Exception):
+    """The file is not a readable natosim results file, or a dataset has an unexpected shape."""
+
+
+class UsageError(Exception):
+    """The command line asks for something the file does not hold (an unknown scenario...)."""
+
+
+def variable_of(dataset: str) -> str:
+    """'defence_share_quantiles' -> 'defence_share' (a dataset name without its statistic)."""
+    for statistic in _STATISTICS:
+        if dataset.endswith("_" + statistic):
+            return dataset[: -len(statistic) - 1]
+    return dataset
+
+
+def hint_for(dataset: str) -> str:
+    """Which part of natosim writes a dataset, for the message when it is missing."""
+    variable = variable_of(dataset)
+    if variable in _ATTACK_VARIABLES or dataset.startswith("event_"):
+        return ATTACK_HINT
+    if variable == "design_point":
+        return SWEEP_HINT
+    return ALLIANCE_HINT
+
+
+def decode(value):
+    """A string attribute or dataset as str (h5py gives bytes or str depending on its version);
+    a string array as a list of str; a numpy scalar as a Python scalar; anything else unchanged."""
+    if isinstance(value, (bytes, np.bytes_)):
+        return bytes(value).decode("utf-8", errors="replace")
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "SOU":
+            return [decode(v) for v in value.reshape(-1)]
+        if value.ndim == 0:
+            return value.item()
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _major(version: str) -> str:
+    return str(version).split(".", 1)[0]
+
+
+class Results:
+    """An open results file. Use as a context manager, or call close()."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.display = str(path)  # how messages name the file: as the user gave it
+        if not self.path.exists():
+            raise ResultsError(f"{self.display}: no such file")
+        if self.path.is_dir():
+            raise ResultsError(f"{self.display} is a folder, not a results file")
+        try:
+            self._file = h5py.File(self.path, "r")
+        except OSError as error:
+            raise ResultsError(f"{self.display}: not a natosim results file (not an HDF5 file: "
+                               f"{error})") from None
+        try:
+            self._load_metadata()
+        except Exception:
+            self._file.close()
+            raise
+
+    # --- opening ---------------------------------------------------------------------------
+
+    def _load_metadata(self):
+        f = self._file
+        self.attrs = {key: decode(f.attrs[key]) for key in f.attrs.keys()}
+        if self.attrs.get("file_type") != FILE_TYPE:
+            raise ResultsError(f"{self.display}: not a natosim results file (no root attribute "
+                               f"file_type = \"{FILE_TYPE}\")")
+        version = str(self.attrs.get("schema_version", ""))
+        if _major(version) != SUPPORTED_SCHEMA_MAJOR:
+            raise ResultsError(f"{self.display}: schema version {version or '(none)'} is not "
+                               f"supported (these scripts read {SUPPORTED_SCHEMA_MAJOR}.x)")
+        for axis in ("scenario", "year", "member", "quantile"):
+            if axis not in f:
+                raise ResultsError(f"{self.display}: malformed results file: no coordinate "
+                                   f"dataset '{axis}'")
+        self.scenarios = [str(s) for s in decode(f["scenario"][()])]
+        self.years = np.asarray(f["year"][()]).astype(np.int64)
+        self.members = [str(m) for m in decode(f["member"][()])]
+        self.quantile_levels = np.asarray(f["quantile"][()], dtype=np.float64)
+        self.scenario_descriptions = (
+            [str(s) for s in decode(f["scenario_description"][()])]
+            if "scenario_description" in f else [""] * len(self.scenarios))
+        self.member_names = ([str(s) for s in decode(f["member_name"][()])]
+                             if "member_name" in f else list(self.members))
+        self.replicates = int(self.attrs.get("replicates", 0))
+        self.seed = self.attrs.get("seed")
+        reference = self.attrs.get("reference_scenario", "")
+        self.reference_scenario = str(reference) if reference else None
+        self._axis_lengths = {"scenario": len(self.scenarios), "year": len(self.years),
+                              "member": len(self.members),
+                              "quantile": len(self.quantile_levels)}
+        for axis in ("design_point", "replicate", "event"):
+            if axis in f:
+                self._axis_lengths[axis] = int(f[axis].shape[0]) if f[axis].shape else 1
+
+    def close(self):
+        self._file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # --- datasets --------------------------------------------------------------------------
+
+    def has(self, dataset: str) -> bool:
+        return dataset in self._file and isinstance(self._file[dataset], h5py.Dataset)
+
+    def has_variable(self, variable: str) -> bool:
+        return self.has(variable + "_mean")
+
+    def require(self, *datasets: str, hint: str | None = None):
+        """Raises MissingVariable for the first dataset the file lacks."""
+        for dataset in datasets:
+            if not self.has(dataset):
+                raise MissingVariable(self.display, dataset, hint)
+
+    def dataset_attrs(self, dataset: str) -> dict:
+        self.require(dataset)
+        return {key: decode(value) for key, value in self._file[dataset].attrs.items()}
+
+    def axes(self, dataset: str) -> tuple:
+        """The axis names of a dataset: its attached dimension scales, else the schema order."""
+        self.require(dataset)
+        ds = self._file[dataset]
+        names = []
+        for dim in ds.dims:
+            name = None
+            try:
+                if len(dim) > 0:
+                    name = dim[0].name.rsplit("/", 1)[-1]
+            except (RuntimeError, KeyError, ValueError):
+                name = None
+            if not name and dim.label:
+                name = dim.label
+            names.append(name or None)
+        if all(names):
+            return tuple(names)
+        # No scales attached: the schema's order (scenario, year[, member][, quantile]).
+        order = ["scenario", "year", "member"]
+        if "design_point" in self._axis_lengths:
+            order.insert(1, "design_point")
+        if dataset.endswith("_quantiles"):
+            expected = order[: ds.ndim - 1] + ["quantile"]
+        else:
+            expected = order[: ds.ndim]
+        if len(expected) != ds.ndim or any(
+                self._axis_lengths.get(a) != n for a, n in zip(expected, ds.shape)):
+            raise ResultsError(f"{self.display}: cannot tell the dimensions of '{dataset}' "
+                               f"(shape {ds.shape}, no dimension scales attached)")
+        return tuple(expected)
+
+    def read(self, dataset: str, axes=None, hint: str | None = None) -> np.ndarray:
+        """A dataset as a numpy array (float64 unless it holds integers), its axes transposed
+        to `axes` (a permutation of the dataset's axes) when given."""
+        if not self.has(dataset):
+            raise MissingVariable(self.display, dataset, hint)
+        ds = self._file[dataset]
+        have = self.axes(dataset)
+        for axis, length in zip(have, ds.shape):
+            expected = self._axis_lengths.get(axis)
+            if expected is not None and expected != length:
+                raise ResultsError(f"{self.display}: '{dataset}' has {length} values along "
+                                   f"'{axis}', but the file has {expected} {axis} values")
+        data = np.asarray(ds[()])
+        if data.dtype.kind == "f":
+            data = data.astype(np.float64, copy=False)
+        if axes is None:
+            return data
+        axes = tuple(axes)
+        if "design_point" in have and "design_point" not in axes:
+            raise NotApplicable(f"{self.display} is a parameter sweep: '{dataset}' has a "
+                                f"design_point dimension this figure does not plot (use "
+                                f"plot_sweep.py)")
+        if sorted(axes) != sorted(have):
+            raise ResultsError(f"{self.display}: '{dataset}' has dimensions {have}, expected "
+                               f"{axes}")
+        return np.transpose(data, [have.index(a) for a in axes])
+
+    def stat(self, variable: str, statistic: str = "mean", axes=None,
+             hint: str | None = None) -> np.ndarray:
+        """A summary of a variable: statistic is mean, sd, mcse, min, max, quantiles, count,
+        wilson_low, wilson_high, diff_mean, diff_mcse, diff_ci_low or diff_ci_high."""
+        return self.read(f"{variable}_{statistic}", axes=axes, hint=hint)
+
+    def level(self, variable: str) -> str:
+        """'member' or 'global' (alliance-level)."""
+        attrs = self.dataset_attrs(variable + "_mean")
+        level = attrs.get("level")
+        if level in ("member", "global"):
+            return level
+        return "member" if "member" in self.axes(variable + "_mean") else "global"
+
+    def is_binary(self, variable: str) -> bool:
+        attrs = self.dataset_attrs(variable + "_mean")
+        if "binary" in attrs:
+            return bool(attrs["binary"])
+        return self.has(variable + "_wilson_low")
+
+    def units(self, variable: str) -> str:
+        return str(self.dataset_attrs(variable + "_mean").get("units", ""))
+
+    def short_name(self, variable: str) -> str:
+        """A name short enough for an axis label ('Defence spending')."""
+        if variable in SHORT_NAMES:
+            return SHORT_NAMES[variable]
+        name = self.long_name(variable)
+        for stop in ("; ", ": ", " (", ", "):
+            name = name.split(stop, 1)[0]
+        return name if len(name) <= 60 else name[:57] + "..."
+
+    def long_name(self, variable: str) -> str:
+        attrs = self.dataset_attrs(variable + "_mean")
+        name = attrs.get("variable_long_name") or ""
+        if not name:
+            name = str(attrs.get("long_name", "")).replace(" (mean over replicates)", "")
+        name = name or variable.replace("_", " ")
+        return name[:1].upper() + name[1:]
+
+    def label(self, variable: str) -> str:
+        """An axis label with units: 'Defence spending (% of GDP)'."""
+        units = unit_text(self.units(variable))
+        name = self.short_name(variable)
+        if self.is_binary(variable):
+            return f"{name} (probability)"
+        return f"{name} ({units})" if units else name
+
+    # --- coordinates -----------------------------------------------------------------------
+
+    def quantile_index(self, level: float):
+        """Index of a quantile level in the file, or None when it was not recorded."""
+        for i, q in enumerate(self.quantile_levels):
+            if math.isclose(float(q), level, abs_tol=1e-9):
+                return i
+        return None
+
+    def select_scenarios(self, names=None) -> list:
+        """Indices of the named scenarios (all when names is empty), in the order given."""
+        if not names:
+            return list(range(len(self.scenarios)))
+        indices = []
+        for name in names:
+            if name not in self.scenarios:
+                raise UsageError(f"{self.display} has no scenario '{name}' (it has: "
+                                 f"{', '.join(self.scenarios)})")
+            if self.scenarios.index(name) not in indices:
+                indices.append(self.scenarios.index(name))
+        return indices
+
+    def member_index(self, code: str) -> int:
+        """Index of a member by ISO code (case-insensitive) or by name."""
+        for i, (m, name) in enumerate(zip(self.members, self.member_names)):
+            if code.upper() == m.upper() or code.lower() == name.lower():
+                return i
+        raise UsageError(f"{self.display} has no member '{code}' (it has: "
+                         f"{', '.join(self.members)})")
+
+    def member_label(self, index: int) -> str:
+        code, name = self.members[index], self.member_names[index]
+        return f"{code} {name}" if name and name != code else code
+
+    def year_index(self, year=None) -> int:
+        """Index of a calendar year (the final year when None)."""
+        if year is None:
+            return len(self.years) - 1
+        matches = np.nonzero(self.years == int(year))[0]
+        if len(matches) == 0:
+            raise UsageError(f"{self.display} has no year {year} (it covers "
+                             f"{self.years[0]}-{self.years[-1]})")
+        return int(matches[0])
+
+    def threshold(self, axes=("scenario", "year")):
+        """The spending threshold (% of GDP) per scenario and year, or None when the file does
+        not record it (dataset threshold_mean)."""
+        if not self.has("threshold_mean"):
+            return None
+        have = self.axes("threshold_mean")
+        if "member" in have and "member" not in axes:
+            data = self.read("threshold_mean", axes=tuple(axes) + ("member",))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return np.nanmedian(data, axis=-1)
+        return self.read("threshold_mean", axes=axes)
+
+    def design_parameters(self) -> list:
+        """Names of the coordinate datasets of a sweep's swept parameters (empty if no sweep):
+        the root attribute 'swept_parameters' when present, else every 1-D dataset along the
+        design_point axis."""
+        if "design_point" not in self._file:
+            return []
+        for key in ("swept_parameters", "sweep_parameters"):
+            if key in self.attrs:
+                value = self.attrs[key]
+                names = [value] if isinstance(value, str) else list(value)
+                names = [n for n in names if n]
+                if names:
+                    self.require(*names, hint=SWEEP_HINT)
+                    return names
+        names = []
+        for name, ds in self._file.items():
+            if name == "design_point" or not isinstance(ds, h5py.Dataset) or ds.ndim != 1:
+                continue
+            if ds.dtype.kind not in "fiu":
+                continue
+            try:
+                if self.axes(name) == ("design_point",):
+                    names.append(name)
+            except ResultsError:
+                continue
+        return sorted(names)
