@@ -1,0 +1,446 @@
+#include "models/alliance/alliance_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "models/common/normal.h"
+
+namespace models {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Shares are compared with the threshold with this slack (pp of GDP), so that a member budgeting
+// exactly the threshold is never counted short by rounding.
+constexpr double kComplianceSlackPct = 1e-9;
+
+/// Parses an optional sub-table of [model] with `parse`, then rejects unknown keys in it.
+template <typename Parse>
+auto parse_section(sim::config::Table& model, std::string_view key, Parse&& parse) {
+  static const toml::table kEmpty;
+  if (auto table = model.table_if(key)) {
+    auto result = parse(*table);
+    table->finish();
+    return result;
+  }
+  sim::config::Table empty(kEmpty, model.dotted(key),
+                           std::make_shared<const sim::config::Origin>(model.origin()));
+  return parse(empty);
+}
+
+sim::ModelSchema make_schema(const AllianceData& data) {
+  sim::ModelSchema schema;
+  for (const MemberData& m : data.members) {
+    schema.members.push_back(m.iso2);
+    schema.member_names.push_back(m.name);
+  }
+  using sim::Level;
+  schema.variables = {
+      {"defence_share", "percent of GDP",
+       "core defence expenditure as a share of GDP (NATO definition); 0 for Iceland (no armed "
+       "forces)",
+       Level::member, false, false},
+      {"defence_spending", "US$ bn (current)", "core defence expenditure", Level::member, false,
+       false},
+      {"gdp", "US$ bn (current)", "gross domestic product", Level::member, false, false},
+      {"capability", "US$ bn (depreciated stock)",
+       "military capability stock: perpetual inventory of defence spending", Level::member, false,
+       false},
+      {"compliant", "1",
+       "1 if defence_share meets this year's threshold, else 0; missing for exempt members "
+       "(Iceland)",
+       Level::member, true, true},
+      {"us_reliability", "probability",
+       "member's belief that the U.S. would defend it given its compliance; missing for the U.S.",
+       Level::member, false, true},
+      {"us_troops", "thousands", "U.S. troops stationed in the member; missing for the U.S.",
+       Level::member, false, true},
+      {"threat", "index (about 1 for a Baltic state in 2025)",
+       "perceived threat: geographic exposure x adversary capability + recent events",
+       Level::member, false, false},
+      {"allies_compliant", "count (of 30)",
+       "allies with armed forces, other than the U.S., at or above the threshold", Level::global,
+       false, false},
+      {"europe_canada_spending", "US$ bn (current)",
+       "core defence expenditure of all allies other than the U.S.", Level::global, false, false},
+      {"us_share_of_spending", "percent", "U.S. share of the alliance's defence expenditure",
+       Level::global, false, false},
+  };
+  return schema;
+}
+
+constexpr std::size_t idx(Recorded r) { return static_cast<std::size_t>(r); }
+
+}  // namespace
+
+AllianceParams parse_alliance(sim::config::Table& model, const sim::StudySettings& settings) {
+  AllianceParams p;
+  sim::config::Table data_table = model.table("data");
+  p.data = parse_alliance_data(data_table);
+  data_table.finish();
+  const int latest = p.data.latest_share_year();
+  if (settings.start_year < latest) {
+    data_table.fail("defence_share", "the study's start year precedes the latest data year",
+                    std::to_string(settings.start_year),
+                    fmt::format("study.start_year >= {}", latest));
+  }
+  const AllianceData& data = p.data;
+  p.economy = parse_section(model, "economy", [&](auto& t) { return parse_economy(t, data); });
+  p.threat = parse_section(model, "threat", [](auto& t) { return parse_threat(t); });
+  p.capability = parse_section(model, "capability", [](auto& t) { return parse_capability(t); });
+  p.spillover = parse_section(model, "spillover", [](auto& t) { return parse_spatial(t); });
+  p.budget = parse_section(model, "budget", [&](auto& t) { return parse_budget(t, data); });
+  p.policy = parse_section(model, "policy", [](auto& t) { return parse_us_policy(t); });
+  p.beliefs = parse_section(model, "beliefs", [](auto& t) { return parse_beliefs(t); });
+  return p;
+}
+
+AllianceModel::AllianceModel(AllianceParams params, const sim::StudySettings& settings)
+    : params_(std::move(params)),
+      schema_(make_schema(params_.data)),
+      start_year_(settings.start_year),
+      years_(settings.years),
+      members_(params_.data.size()),
+      patron_(params_.data.patron) {
+  const AllianceData& data = params_.data;
+  const auto n = static_cast<Eigen::Index>(members_);
+  spatial_ = build_spatial(data, params_.spillover);
+  trend_ = trend_growth(data, params_.economy);
+  start_gdp_ = gdp_in_year(data, trend_, start_year_);
+  start_share_.resize(n);
+  start_troops_.resize(n);
+  exempt_.resize(n);
+  deciders_.resize(n);
+  hosts_.resize(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const MemberData& m = data.members[static_cast<std::size_t>(i)];
+    const bool patron = static_cast<std::size_t>(i) == patron_;
+    start_share_(i) = m.exempt ? 0.0 : m.latest_share_pct;
+    start_troops_(i) = patron ? 0.0 : m.us_troops_thousands;
+    exempt_(i) = m.exempt ? 1.0 : 0.0;
+    deciders_(i) = (m.exempt || patron) ? 0.0 : 1.0;
+    hosts_(i) = deciders_(i);
+  }
+  patron_mask_ = Eigen::ArrayXd::Zero(n);
+  patron_mask_(static_cast<Eigen::Index>(patron_)) = 1.0;
+  for (int y = 0; y < years_; ++y) {
+    const int year = start_year_ + y;
+    threshold_pct_.push_back(params_.policy.threshold_pct.at(year));
+    adversary_.push_back(params_.threat.adversary_path.at(year));
+    const bool from_data = y == 0 || params_.policy.us_spending_pct.empty();
+    us_share_pct_.push_back(from_data ? start_share_(static_cast<Eigen::Index>(patron_))
+                                      : params_.policy.us_spending_pct.at(year));
+  }
+}
+
+ReplicateDraws AllianceModel::draw(std::uint64_t seed, std::uint64_t replicate) const {
+  ReplicateDraws d;
+  d.threat = draw_threat(params_.threat, seed, replicate);
+  d.budget = draw_budget(params_.budget, seed, replicate);
+  d.depreciation = params_.capability.depreciation.draw(seed, replicate);
+  d.trend_offset = params_.economy.trend_offset.draw(seed, replicate);
+  d.volatility = params_.economy.volatility.draw(seed, replicate);
+  d.ally_reliability = params_.spillover.ally_reliability.draw(seed, replicate);
+  d.enforcement_probability = params_.policy.enforcement_probability.draw(seed, replicate);
+  d.us_reliability = params_.policy.reliability.draw(seed, replicate);
+  d.reliability_prior = params_.beliefs.reliability_prior.draw(seed, replicate);
+  d.enforcement_prior = params_.beliefs.enforcement_prior
+                            ? params_.beliefs.enforcement_prior->draw(seed, replicate)
+                            : d.enforcement_probability;
+  return d;
+}
+
+namespace {
+
+/// The member-independent numbers of one year's budget decisions.
+struct YearTerms {
+  double keep = 0.9;               // 1 - depreciation
+  double service_life = 5.0;       // H
+  double readiness_compliant = 1;  // r if compliant
+  double readiness_noncompliant = 1;
+  double us_ratio = 0.0;  // patron capability per its GDP, %-years
+  bool conditional = false;
+};
+
+double presence(double troops_thousands, const BudgetParams& b) {
+  return 1.0 +
+         b.troop_presence_gain * troops_thousands / (troops_thousands + b.troop_half_thousands);
+}
+
+}  // namespace
+
+void AllianceModel::initialise(AllianceState& s, const ReplicateDraws& d,
+                               const sim::RunContext& context) const {
+  const AllianceData& data = params_.data;
+  const BudgetParams& b = params_.budget;
+  const auto n = static_cast<Eigen::Index>(members_);
+  const auto patron = static_cast<Eigen::Index>(patron_);
+  s.year_index = 0;
+  s.year = start_year_;
+  s.threshold_pct = threshold_pct_[0];
+  s.gdp_usd_bn = start_gdp_;
+  s.share_pct = start_share_;
+  s.share_pct(patron) = us_share_pct_[0];
+  // Start-year GDP for the perpetual inventory: data years from the file, later years grown.
+  const auto gdp_by_year = [&](std::size_t i, int year) {
+    if (year <= data.gdp_last_year) return data.gdp_usd_bn(i, year);
+    return data.gdp_usd_bn(i, data.gdp_last_year) *
+           std::exp(trend_(static_cast<Eigen::Index>(i)) *
+                    static_cast<double>(year - data.gdp_last_year));
+  };
+  s.capability_usd_bn = initial_capability(data, d.depreciation, start_year_, gdp_by_year);
+  s.exposure = geographic_exposure(data, params_.threat, d.threat);
+  s.event_threat = Eigen::ArrayXd::Zero(n);
+  s.threat = s.exposure * (adversary_[0] * d.threat.adversary_scale);
+  s.us_troops_thousands = start_troops_;
+  s.compliant.resize(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    s.compliant(i) =
+        exempt_(i) != 0.0 || s.share_pct(i) >= s.threshold_pct - kComplianceSlackPct ? 1.0 : 0.0;
+  }
+  s.readiness.resize(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const bool exercises = !params_.policy.exercises_to_compliers_only || s.compliant(i) != 0.0;
+    s.readiness(i) = 1.0 + (exercises ? d.budget.exercise_readiness_bonus : 0.0);
+  }
+  init_beliefs(s.beliefs, data, params_.beliefs, start_year_, d.reliability_prior,
+               d.enforcement_prior);
+  believed_weights(spatial_, d.ally_reliability, params_.spillover.neighbour_reliability_bonus,
+                   s.allied_weights);
+
+  // Unobserved political and fiscal cost: a mean-one lognormal multiplier per member.
+  sim::RngStream cost_rng = context.stream(sim::purpose("alliance.budget_cost"));
+  s.cost.resize(n);
+  const double sigma = b.cost_dispersion;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    s.cost(i) =
+        b.cost_multiplier(i) * std::exp(sigma * standard_normal(cost_rng) - 0.5 * sigma * sigma);
+  }
+
+  s.z.resize(n);
+  s.shock.resize(n);
+  s.uniforms.resize(n);
+  s.effective_ratio.resize(n);
+  s.allied_security.resize(n);
+  s.troop_target.resize(n);
+
+  // Reference shares: either one common value, or "revealed preference": each member's start
+  // share is the optimum of its status-quo problem (unconditional Article 5, exercises for all)
+  // as it will be posed in the first simulated year. A member above the observed guideline is at
+  // its interior optimum; one below it at its optimum under the shortfall penalty; one within
+  // the bunching band is held there by the guideline, its optimum without any pledge lying
+  // `bunched_gap` below the guideline.
+  s.reference_pct = Eigen::ArrayXd::Constant(n, b.reference_share_pct);
+  if (!b.calibrate_to_data) return;
+  const double keep = 1.0 - d.depreciation;
+  const double service_life = 1.0 / (1.0 - b.discount_factor * keep);
+  const double readiness = 1.0 + d.budget.exercise_readiness_bonus;
+  // Status-quo readiness for everyone, so that no policy lever leaks into preferences.
+  s.effective_ratio = 100.0 * readiness * s.capability_usd_bn / s.gdp_usd_bn;
+  s.allied_security.matrix().noalias() = s.allied_weights * s.effective_ratio.matrix();
+  const double us_ratio = 100.0 * s.capability_usd_bn(patron) / s.gdp_usd_bn(patron);
+  const double guideline = b.observed_guideline_pct;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (deciders_(i) == 0.0) continue;
+    const double own_ratio = 100.0 * s.capability_usd_bn(i) / s.gdp_usd_bn(i);
+    StatusTerms status;
+    status.security_per_pct = readiness * service_life;
+    status.base_security = readiness * keep * own_ratio +
+                           s.beliefs.reliability(static_cast<std::size_t>(i)) * d.budget.us_weight *
+                               us_ratio * presence(s.us_troops_thousands(i), b) +
+                           s.allied_security(i);
+    const Preferences prefs{d.budget.security_value, d.budget.need_per_threat * s.threat(i),
+                            s.cost(i), 0.0};
+    const double share = start_share_(i);
+    double optimum = share;
+    if (share < guideline) {
+      status.pull_per_pct = d.budget.shortfall_penalty;
+    } else if (share < guideline + b.bunching_band_pct) {
+      optimum = guideline - d.budget.bunched_gap_pct;
+    }
+    s.reference_pct(i) = calibrate_reference(optimum, status, prefs);
+  }
+}
+
+void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
+                                 sim::RngStream& noise_rng) const {
+  const BudgetParams& b = params_.budget;
+  const UsPolicy& policy = params_.policy;
+  const auto n = static_cast<Eigen::Index>(members_);
+  const auto patron = static_cast<Eigen::Index>(patron_);
+  YearTerms y;
+  y.keep = 1.0 - d.depreciation;
+  y.service_life = 1.0 / (1.0 - b.discount_factor * y.keep);
+  y.readiness_compliant = 1.0 + d.budget.exercise_readiness_bonus;
+  y.readiness_noncompliant =
+      policy.exercises_to_compliers_only ? 1.0 : 1.0 + d.budget.exercise_readiness_bonus;
+  y.conditional = policy.conditional_article5;
+  // Last year's capability per this year's GDP: what members can count on from allies.
+  s.effective_ratio = 100.0 * s.readiness * s.capability_usd_bn / s.gdp_usd_bn;
+  s.allied_security.matrix().noalias() = s.allied_weights * s.effective_ratio.matrix();
+  y.us_ratio = 100.0 * s.capability_usd_bn(patron) / s.gdp_usd_bn(patron);
+  fill_standard_normal(noise_rng, s.z);
+
+  const TroopRule& troops = policy.troops;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (deciders_(i) == 0.0) continue;
+    const auto m = static_cast<std::size_t>(i);
+    const double own_ratio = 100.0 * s.capability_usd_bn(i) / s.gdp_usd_bn(i);
+    const double here = s.us_troops_thousands(i);
+    // Troops a non-complier expects to keep next year under reallocation.
+    const double floor = std::min(troops.floor_thousands, start_troops_(i));
+    const double kept =
+        troops.reallocate_to_compliers ? here - troops.speed_per_year * (here - floor) : here;
+    const double reliability = s.beliefs.reliability(m);
+    const double enforcement = y.conditional ? s.beliefs.enforcement(m) : 0.0;
+    const double us_value = d.budget.us_weight * y.us_ratio;
+
+    StatusTerms comply;
+    comply.security_per_pct = y.readiness_compliant * y.service_life;
+    comply.base_security = y.readiness_compliant * y.keep * own_ratio +
+                           reliability * us_value * presence(here, b) + s.allied_security(i);
+    comply.bonus = d.budget.pledge_value;
+    StatusTerms fall_short;
+    fall_short.pull_per_pct = d.budget.shortfall_penalty;
+    fall_short.bonus = -d.budget.shortfall_penalty * s.threshold_pct;
+    fall_short.security_per_pct = y.readiness_noncompliant * y.service_life;
+    fall_short.base_security = y.readiness_noncompliant * y.keep * own_ratio +
+                               reliability * (1.0 - enforcement) * us_value * presence(kept, b) +
+                               s.allied_security(i);
+    const Preferences prefs{d.budget.security_value, d.budget.need_per_threat * s.threat(i),
+                            s.cost(i), s.reference_pct(i)};
+    const BudgetTarget target = choose_target(s.threshold_pct, comply, fall_short, prefs);
+    AdjustmentLimits limits;
+    limits.speed = d.budget.adjustment_speed;
+    limits.max_cut_pct = b.max_cut_pct;
+    limits.max_rise_pct = b.max_rise_pct * (1.0 + b.max_rise_threat_gain * s.threat(i));
+    limits.min_share_pct = b.min_share_pct;
+    limits.max_share_pct = b.max_share_pct;
+    s.share_pct(i) = adjust_share(s.share_pct(i), target, s.threshold_pct, limits,
+                                  d.budget.noise_sd_pct * s.z(i));
+  }
+  s.share_pct(patron) = us_share_pct_[static_cast<std::size_t>(s.year_index)];
+}
+
+void AllianceModel::step_policy(AllianceState& s, const ReplicateDraws& d) const {
+  const UsPolicy& policy = params_.policy;
+  const auto n = static_cast<Eigen::Index>(members_);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    s.compliant(i) =
+        exempt_(i) != 0.0 || s.share_pct(i) >= s.threshold_pct - kComplianceSlackPct ? 1.0 : 0.0;
+    const bool exercises = !policy.exercises_to_compliers_only || s.compliant(i) != 0.0;
+    s.readiness(i) = 1.0 + (exercises ? d.budget.exercise_readiness_bonus : 0.0);
+  }
+  const TroopRule& rule = policy.troops;
+  if (rule.reallocate_to_compliers) {
+    const double total = rule.total_thousands ? *rule.total_thousands : start_troops_.sum();
+    troop_target(start_troops_, hosts_ * s.compliant, s.threat, rule, total, s.troop_target);
+    move_troops(s.us_troops_thousands, s.troop_target, rule.speed_per_year);
+  }
+}
+
+void AllianceModel::attack_step(AllianceState&, const ReplicateDraws&, const sim::RunContext&,
+                                sim::RunRecorder&) const {}
+
+AllianceModel::Streams AllianceModel::streams(const sim::RunContext& context) {
+  return Streams{context.stream(sim::purpose("alliance.economy")),
+                 context.stream(sim::purpose("alliance.budget_noise")),
+                 context.stream(sim::purpose("alliance.beliefs"))};
+}
+
+void AllianceModel::step(AllianceState& s, const ReplicateDraws& d, Streams& streams,
+                         const sim::RunContext& context, sim::RunRecorder& recorder) const {
+  s.year_index += 1;
+  s.year += 1;
+  s.threshold_pct = threshold_pct_[static_cast<std::size_t>(s.year_index)];
+  // 1. Economy.
+  grow_gdp(s.gdp_usd_bn, trend_, params_.economy.cholesky, d.trend_offset, d.volatility,
+           streams.economy, s.z, s.shock);
+  // 2. Threat.
+  update_threat(s.threat, s.event_threat, s.exposure,
+                adversary_[static_cast<std::size_t>(s.year_index)] * d.threat.adversary_scale,
+                d.threat.event_decay);
+  // 3. Budgets.
+  step_budgets(s, d, streams.budget_noise);
+  // 4. Capability.
+  accumulate_capability(s.capability_usd_bn, s.share_pct, s.gdp_usd_bn, d.depreciation);
+  // 5. Policy: compliance, exercises, troops.
+  step_policy(s, d);
+  // 6. Attacks (hook).
+  attack_step(s, d, context, recorder);
+  // 7. Beliefs: what the U.S. did this year.
+  update_beliefs(s.beliefs, params_.beliefs, s.compliant, patron_mask_,
+                 params_.policy.conditional_article5, d.us_reliability, d.enforcement_probability,
+                 streams.beliefs, s.uniforms);
+}
+
+void AllianceModel::record(const AllianceState& s, sim::RunRecorder& recorder) const {
+  const int y = s.year_index;
+  const auto n = static_cast<Eigen::Index>(members_);
+  const auto patron = static_cast<Eigen::Index>(patron_);
+  double* share = recorder.member_row(idx(Recorded::defence_share), y);
+  double* spending = recorder.member_row(idx(Recorded::defence_spending), y);
+  double* gdp = recorder.member_row(idx(Recorded::gdp), y);
+  double* capability = recorder.member_row(idx(Recorded::capability), y);
+  double* compliant = recorder.member_row(idx(Recorded::compliant), y);
+  double* reliability = recorder.member_row(idx(Recorded::us_reliability), y);
+  double* troops = recorder.member_row(idx(Recorded::us_troops), y);
+  double* threat = recorder.member_row(idx(Recorded::threat), y);
+  const bool conditional = params_.policy.conditional_article5;
+  double allies_compliant = 0.0;
+  double allies_spending = 0.0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const auto m = static_cast<std::size_t>(i);
+    share[m] = s.share_pct(i);
+    spending[m] = 0.01 * s.share_pct(i) * s.gdp_usd_bn(i);
+    gdp[m] = s.gdp_usd_bn(i);
+    capability[m] = s.capability_usd_bn(i);
+    compliant[m] = exempt_(i) != 0.0 ? kNaN : s.compliant(i);
+    threat[m] = s.threat(i);
+    if (i == patron) {
+      reliability[m] = kNaN;
+      troops[m] = kNaN;
+      continue;
+    }
+    const bool written_off = conditional && s.compliant(i) == 0.0;
+    reliability[m] =
+        s.beliefs.reliability(m) * (written_off ? 1.0 - s.beliefs.enforcement(m) : 1.0);
+    troops[m] = s.us_troops_thousands(i);
+    allies_spending += spending[m];
+    allies_compliant += deciders_(i) * s.compliant(i);
+  }
+  const double us_spending = spending[patron_];
+  recorder.set_global(idx(Recorded::allies_compliant), y, allies_compliant);
+  recorder.set_global(idx(Recorded::europe_canada_spending), y, allies_spending);
+  recorder.set_global(idx(Recorded::us_share_of_spending), y,
+                      100.0 * us_spending / (us_spending + allies_spending));
+}
+
+void AllianceModel::run(const sim::RunContext& context, sim::RunRecorder& recorder) const {
+  if (context.years > years_ || context.start_year != start_year_) {
+    throw std::logic_error(
+        fmt::format("AllianceModel::run: built for {} years from {}, asked for {} years from {}",
+                    years_, start_year_, context.years, context.start_year));
+  }
+  const ReplicateDraws draws = draw(context.seed, context.replicate);
+  AllianceState state;
+  initialise(state, draws, context);
+  record(state, recorder);
+  Streams rng = streams(context);
+  for (int y = 1; y < context.years; ++y) {
+    step(state, draws, rng, context, recorder);
+    record(state, recorder);
+  }
+}
+
+std::unique_ptr<sim::Model> make_alliance_model(sim::config::Table& model,
+                                                const sim::StudySettings& settings) {
+  return std::make_unique<AllianceModel>(parse_alliance(model, settings), settings);
+}
+
+}  // namespace models

@@ -1,0 +1,145 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "models/alliance/alliance_state.h"
+#include "models/budget/budget.h"
+#include "models/budget/spatial.h"
+#include "models/capability/capability.h"
+#include "models/data/alliance_data.h"
+#include "models/economy/economy.h"
+#include "models/policy/beliefs.h"
+#include "models/policy/us_policy.h"
+#include "models/threat/threat.h"
+#include "sim/engine/model.h"
+
+namespace models {
+
+/// Everything the `[model]` table of an "alliance" study says, validated.
+struct AllianceParams {
+  AllianceData data;
+  EconomyParams economy;
+  ThreatParams threat;
+  CapabilityParams capability;
+  SpatialParams spillover;
+  BudgetParams budget;
+  UsPolicy policy;
+  BeliefParams beliefs;
+};
+
+/// Reads `[model]`: `[model.data]` (required) and the optional `economy`, `threat`,
+/// `capability`, `spillover`, `budget`, `policy` (with `policy.troops`) and `beliefs` tables,
+/// checking each for unknown keys. Throws sim::ConfigError (also when the start year precedes
+/// the latest data year).
+AllianceParams parse_alliance(sim::config::Table& model, const sim::StudySettings& settings);
+
+/// One replicate's draws of every uncertain parameter.
+struct ReplicateDraws {
+  ThreatDrawn threat;
+  BudgetDrawn budget;
+  double depreciation = 0.1;
+  double trend_offset = 0.0;
+  double volatility = 0.02;
+  double ally_reliability = 0.7;
+  double enforcement_probability = 0.8;
+  double us_reliability = 0.8;
+  double reliability_prior = 0.8;
+  double enforcement_prior = 0.8;
+};
+
+/// Indices of the recorded variables, in schema order.
+enum class Recorded : std::size_t {
+  defence_share,
+  defence_spending,
+  gdp,
+  capability,
+  compliant,
+  us_reliability,
+  us_troops,
+  threat,
+  allies_compliant,
+  europe_canada_spending,
+  us_share_of_spending,
+};
+
+/// The alliance model: 32 allies setting defence budgets each year under a U.S. policy.
+/// Immutable after construction; `run` builds an AllianceState and steps it year by year:
+/// economy, threat, budgets, capability, policy (compliance, troops), attacks (hook), beliefs.
+class AllianceModel : public sim::Model {
+ public:
+  AllianceModel(AllianceParams params, const sim::StudySettings& settings);
+
+  const sim::ModelSchema& schema() const override { return schema_; }
+  void run(const sim::RunContext& context, sim::RunRecorder& recorder) const override;
+
+  const AllianceParams& params() const { return params_; }
+  const SpatialStructure& spatial() const { return spatial_; }
+  /// Member trend growth, log per year.
+  const Eigen::ArrayXd& trend() const { return trend_; }
+  /// GDP in the start year (US$ bn), from the data grown at trend after the last data year.
+  const Eigen::ArrayXd& start_gdp() const { return start_gdp_; }
+  /// Members taking budget decisions (armed forces, not the patron): 1/0.
+  const Eigen::ArrayXd& deciders() const { return deciders_; }
+
+  ReplicateDraws draw(std::uint64_t seed, std::uint64_t replicate) const;
+  /// The state at the start year (year index 0), straight from the data, with the calibrated
+  /// reference shares; `context` supplies the seed and replicate for the cost draws.
+  void initialise(AllianceState& state, const ReplicateDraws& draws,
+                  const sim::RunContext& context) const;
+  /// The random streams of one run, one per mechanism (purposes "alliance.economy",
+  /// "alliance.budget_noise", "alliance.beliefs").
+  struct Streams {
+    sim::RngStream economy;
+    sim::RngStream budget_noise;
+    sim::RngStream beliefs;
+  };
+  static Streams streams(const sim::RunContext& context);
+
+  /// Advances `state` by one year (year index `state.year_index + 1`): economy, threat, budgets,
+  /// capability, policy (compliance, exercises, troops), attacks (hook), beliefs.
+  void step(AllianceState& state, const ReplicateDraws& draws, Streams& streams,
+            const sim::RunContext& context, sim::RunRecorder& recorder) const;
+  /// Writes every recorded variable for `state.year_index`.
+  void record(const AllianceState& state, sim::RunRecorder& recorder) const;
+
+ private:
+  void step_budgets(AllianceState& state, const ReplicateDraws& draws,
+                    sim::RngStream& noise_rng) const;
+  void step_policy(AllianceState& state, const ReplicateDraws& draws) const;
+  /// Hook for the attack model: runs after budgets, capability and policy, before beliefs.
+  /// It may read the whole state and raise `event_threat` (raise_event_threat), update beliefs
+  /// (observe_us_response) and add event rows to the recorder. A no-op for now.
+  void attack_step(AllianceState& state, const ReplicateDraws& draws,
+                   const sim::RunContext& context, sim::RunRecorder& recorder) const;
+
+  AllianceParams params_;
+  sim::ModelSchema schema_;
+  int start_year_ = 2025;
+  int years_ = 20;
+  std::size_t members_ = 0;
+  std::size_t patron_ = 0;
+  SpatialStructure spatial_;
+  Eigen::ArrayXd trend_;
+  Eigen::ArrayXd start_gdp_;
+  Eigen::ArrayXd start_share_;
+  Eigen::ArrayXd start_troops_;
+  Eigen::ArrayXd exempt_;
+  Eigen::ArrayXd deciders_;
+  /// Host of U.S. troops that may receive more (armed forces, not the patron).
+  Eigen::ArrayXd hosts_;
+  /// 1 for the patron only (its beliefs are not updated).
+  Eigen::ArrayXd patron_mask_;
+  /// By year index: threshold (% of GDP), adversary capability index, U.S. share (% of GDP).
+  std::vector<double> threshold_pct_;
+  std::vector<double> adversary_;
+  std::vector<double> us_share_pct_;
+};
+
+/// Factory for the registry: parses the merged `[model]` table and builds the model.
+std::unique_ptr<sim::Model> make_alliance_model(sim::config::Table& model,
+                                                const sim::StudySettings& settings);
+
+}  // namespace models

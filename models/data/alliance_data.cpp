@@ -1,0 +1,340 @@
+#include "models/data/alliance_data.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "models/common/csv.h"
+
+namespace models {
+
+std::optional<std::size_t> AllianceData::find(std::string_view iso2) const {
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    if (members[i].iso2 == iso2) return i;
+  }
+  return std::nullopt;
+}
+
+int AllianceData::latest_share_year() const {
+  int latest = 0;
+  for (const auto& m : members) latest = std::max(latest, m.latest_year);
+  return latest;
+}
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::string in_quotes(const std::string& text) { return "\"" + text + "\""; }
+
+bool is_iso_alpha2(const std::string& code) {
+  return code.size() == 2 && std::isupper(static_cast<unsigned char>(code[0])) &&
+         std::isupper(static_cast<unsigned char>(code[1]));
+}
+
+std::string display(const std::filesystem::path& path) { return path.lexically_normal().string(); }
+
+/// Finds a member by the ISO code in `row[column]`, or fails with "unknown ISO code".
+std::size_t member_of(const CsvFile& csv, const CsvRow& row, std::size_t column,
+                      const AllianceData& data, const std::string& members_file) {
+  const std::string& code = row.fields[column];
+  if (auto index = data.find(code)) return *index;
+  csv.fail(row, column, "unknown ISO code", in_quotes(code),
+           "the ISO 3166 alpha-2 code of a member listed in " + members_file);
+}
+
+struct ShareRow {
+  int line = 0;
+  int year = 0;
+  bool has_value = false;
+  double value = 0.0;
+  std::string kind;
+  bool press_rounded = false;
+};
+
+void read_defence_share(const DataFiles& files, AllianceData& data, std::vector<int>& first_line) {
+  const CsvFile csv(files.defence_share, display(files.defence_share));
+  const std::size_t c_iso = csv.column("iso2");
+  const std::size_t c_name = csv.column("name");
+  const std::size_t c_joined = csv.column("joined");
+  const std::size_t c_year = csv.column("year");
+  const std::size_t c_pct = csv.column("pct_gdp");
+  const std::size_t c_kind = csv.column("kind");
+  const std::size_t c_source = csv.column("source");
+  const std::set<std::string> exempt(files.exempt.begin(), files.exempt.end());
+
+  std::vector<std::vector<ShareRow>> rows_of;
+  for (const CsvRow& row : csv.rows()) {
+    const std::string& code = row.fields[c_iso];
+    if (!is_iso_alpha2(code)) {
+      csv.fail(row, c_iso, "unknown ISO code", in_quotes(code),
+               "an ISO 3166 alpha-2 code (two capital letters)");
+    }
+    const int joined = csv.integer_in(row, c_joined, 1949, 2200);
+    std::size_t index = 0;
+    if (auto found = data.find(code)) {
+      index = *found;
+      if (data.members[index].joined_year != joined) {
+        csv.fail(
+            row, c_joined, "inconsistent accession year for " + code, std::to_string(joined),
+            fmt::format("{} as on line {}", data.members[index].joined_year, first_line[index]));
+      }
+    } else {
+      MemberData member;
+      member.iso2 = code;
+      member.name = row.fields[c_name];
+      member.joined_year = joined;
+      member.exempt = exempt.contains(code);
+      data.members.push_back(std::move(member));
+      first_line.push_back(row.line);
+      rows_of.emplace_back();
+      index = data.members.size() - 1;
+    }
+    ShareRow share;
+    share.line = row.line;
+    share.year = csv.integer_in(row, c_year, 1949, 2200);
+    for (const ShareRow& other : rows_of[index]) {
+      if (other.year == share.year) {
+        csv.fail(row, c_year, "duplicate row for " + code, std::to_string(share.year),
+                 fmt::format("one row per member and year (first on line {})", other.line));
+      }
+    }
+    const std::string& pct = row.fields[c_pct];
+    if (data.members[index].exempt) {
+      if (!pct.empty()) {
+        csv.fail(row, c_pct, "a member listed as exempt (no armed forces) has a figure", pct,
+                 "an empty field, or remove " + code + " from model.data.exempt");
+      }
+    } else if (pct.empty()) {
+      csv.fail(row, c_pct, "missing value for " + code, "an empty field",
+               "a number >= 0 (a member with no armed forces belongs in model.data.exempt)");
+    } else {
+      share.has_value = true;
+      share.value = csv.number_in(row, c_pct, 0.0, 1e300);
+      if (share.value > 100.0) {
+        csv.fail(row, c_pct, "out of range", pct, "a share of GDP in [0, 100] percent");
+      }
+    }
+    share.kind = row.fields[c_kind];
+    share.press_rounded = row.fields[c_source].find("PRESS-ROUNDED") != std::string::npos;
+    rows_of[index].push_back(std::move(share));
+  }
+  if (data.members.empty()) {
+    throw sim::ConfigError(sim::SourcePosition{csv.file(), 1, 1}, "iso2", "no members",
+                           "no data rows", "one or more rows per member");
+  }
+
+  for (std::size_t i = 0; i < data.members.size(); ++i) {
+    MemberData& member = data.members[i];
+    const auto& rows = rows_of[i];
+    const ShareRow* reference = nullptr;
+    const ShareRow* latest = nullptr;
+    for (const ShareRow& r : rows) {
+      if (r.year == files.reference_year) reference = &r;
+      if (latest == nullptr || r.year > latest->year) latest = &r;
+    }
+    const CsvRow& last_row =
+        *std::find_if(csv.rows().begin(), csv.rows().end(),
+                      [&](const CsvRow& r) { return r.line == rows.back().line; });
+    if (reference == nullptr) {
+      csv.fail(last_row, c_year,
+               fmt::format("missing year {} for {}", files.reference_year, member.iso2), "no row",
+               fmt::format("a row for the reference year {}", files.reference_year));
+    }
+    if (latest->year <= files.reference_year) {
+      csv.fail(last_row, c_year, "missing latest year for " + member.iso2,
+               std::to_string(latest->year),
+               fmt::format("a row for a year after the reference year {}", files.reference_year));
+    }
+    member.reference_year = reference->year;
+    member.reference_share_pct = reference->has_value ? reference->value : kNaN;
+    member.latest_year = latest->year;
+    member.latest_share_pct = latest->has_value ? latest->value : 0.0;
+    member.latest_kind = latest->kind;
+    member.latest_press_rounded = latest->press_rounded;
+  }
+}
+
+void read_gdp(const DataFiles& files, AllianceData& data, const std::vector<int>& first_line,
+              const std::string& members_file) {
+  const CsvFile csv(files.gdp, display(files.gdp));
+  const std::size_t c_iso = csv.column("iso2");
+  const std::size_t c_year = csv.column("year");
+  const std::size_t c_value = csv.column("gdp_usd_current");
+  (void)csv.column("source");
+
+  struct GdpRow {
+    int line;
+    int year;
+    double usd;
+  };
+  std::vector<std::vector<GdpRow>> rows_of(data.size());
+  int first_year = 1 << 30;
+  int last_year = -(1 << 30);
+  for (const CsvRow& row : csv.rows()) {
+    const std::size_t index = member_of(csv, row, c_iso, data, members_file);
+    const int year = csv.integer_in(row, c_year, 1949, 2200);
+    for (const GdpRow& other : rows_of[index]) {
+      if (other.year == year) {
+        csv.fail(row, c_year, "duplicate row for " + data.members[index].iso2, std::to_string(year),
+                 fmt::format("one row per member and year (first on line {})", other.line));
+      }
+    }
+    const double usd = csv.non_negative(row, c_value);
+    rows_of[index].push_back(GdpRow{row.line, year, usd});
+    first_year = std::min(first_year, year);
+    last_year = std::max(last_year, year);
+  }
+  data.gdp_first_year = first_year;
+  data.gdp_last_year = last_year;
+
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    MemberData& member = data.members[i];
+    auto& rows = rows_of[i];
+    if (rows.empty()) {
+      throw sim::ConfigError(
+          sim::SourcePosition{members_file, first_line[i], 1}, "iso2",
+          "member without GDP in " + csv.file(), in_quotes(member.iso2),
+          fmt::format("rows for every year {}-{} of every member", first_year, last_year));
+    }
+    std::sort(rows.begin(), rows.end(),
+              [](const GdpRow& a, const GdpRow& b) { return a.year < b.year; });
+    member.gdp_usd_bn.assign(static_cast<std::size_t>(last_year - first_year + 1), kNaN);
+    for (const GdpRow& r : rows) {
+      member.gdp_usd_bn[static_cast<std::size_t>(r.year - first_year)] = r.usd / 1e9;
+    }
+    for (int year = first_year; year <= last_year; ++year) {
+      if (std::isnan(member.gdp_usd_bn[static_cast<std::size_t>(year - first_year)])) {
+        // Point at the member's first row after the gap (or its last row).
+        const GdpRow* after = &rows.back();
+        for (const GdpRow& r : rows) {
+          if (r.year > year) {
+            after = &r;
+            break;
+          }
+        }
+        const CsvRow& at = *std::find_if(csv.rows().begin(), csv.rows().end(),
+                                         [&](const CsvRow& r) { return r.line == after->line; });
+        csv.fail(at, c_year, fmt::format("missing year {} for {}", year, member.iso2), "no row",
+                 fmt::format("one row for every year {}-{}", first_year, last_year));
+      }
+    }
+  }
+}
+
+void read_geography(const DataFiles& files, AllianceData& data, const std::vector<int>& first_line,
+                    const std::string& members_file) {
+  const CsvFile csv(files.geography, display(files.geography));
+  const std::size_t c_iso = csv.column("iso2");
+  const std::size_t c_lat = csv.column("cap_lat");
+  const std::size_t c_lon = csv.column("cap_lon");
+  const std::size_t c_dist = csv.column("dist_capital_to_moscow_km");
+  const std::size_t c_russia = csv.column("land_border_russia_mainland");
+  const std::size_t c_kaliningrad = csv.column("land_border_kaliningrad");
+  const std::size_t c_belarus = csv.column("land_border_belarus");
+  const std::size_t c_frontline = csv.column("frontline_flag");
+  const std::size_t c_troops = csv.column("us_troops_estimate");
+  std::vector<int> seen(data.size(), 0);
+  for (const CsvRow& row : csv.rows()) {
+    const std::size_t index = member_of(csv, row, c_iso, data, members_file);
+    if (seen[index] != 0) {
+      csv.fail(row, c_iso, "duplicate row", in_quotes(data.members[index].iso2),
+               fmt::format("one row per member (first on line {})", seen[index]));
+    }
+    seen[index] = row.line;
+    MemberData& member = data.members[index];
+    member.capital_lat_deg = csv.number_in(row, c_lat, -90.0, 90.0);
+    member.capital_lon_deg = csv.number_in(row, c_lon, -180.0, 180.0);
+    member.distance_to_moscow_km = csv.non_negative(row, c_dist);
+    member.border_russia = csv.flag(row, c_russia);
+    member.border_kaliningrad = csv.flag(row, c_kaliningrad);
+    member.border_belarus = csv.flag(row, c_belarus);
+    member.frontline = csv.flag(row, c_frontline);
+    if (row.fields[c_troops].empty()) {
+      member.us_troops_thousands = 0.0;
+      member.us_troops_reported = false;
+    } else {
+      member.us_troops_thousands = csv.non_negative(row, c_troops) / 1000.0;
+      member.us_troops_reported = true;
+    }
+  }
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    if (seen[i] == 0) {
+      throw sim::ConfigError(sim::SourcePosition{members_file, first_line[i], 1}, "iso2",
+                             "member without geography in " + csv.file(),
+                             in_quotes(data.members[i].iso2), "one row for every member");
+    }
+  }
+}
+
+void read_contiguity(const DataFiles& files, AllianceData& data, const std::string& members_file) {
+  const CsvFile csv(files.contiguity, display(files.contiguity));
+  const std::size_t c_a = csv.column("iso2_a");
+  const std::size_t c_b = csv.column("iso2_b");
+  (void)csv.column("source");
+  std::map<std::pair<std::size_t, std::size_t>, int> seen;
+  for (const CsvRow& row : csv.rows()) {
+    const std::size_t a = member_of(csv, row, c_a, data, members_file);
+    const std::size_t b = member_of(csv, row, c_b, data, members_file);
+    if (a == b)
+      csv.fail(row, c_b, "a member bordering itself", in_quotes(row.fields[c_b]), "another member");
+    const auto key = std::minmax(a, b);
+    auto [it, inserted] = seen.emplace(key, row.line);
+    if (!inserted) {
+      csv.fail(row, c_b, "duplicate border", in_quotes(row.fields[c_a] + "-" + row.fields[c_b]),
+               fmt::format("each pair once (first on line {})", it->second));
+    }
+    data.borders.emplace_back(key.first, key.second);
+  }
+}
+
+}  // namespace
+
+AllianceData load_alliance_data(const DataFiles& files) {
+  AllianceData data;
+  std::vector<int> first_line;
+  read_defence_share(files, data, first_line);
+  const std::string members_file = display(files.defence_share);
+  read_gdp(files, data, first_line, members_file);
+  read_geography(files, data, first_line, members_file);
+  read_contiguity(files, data, members_file);
+  auto patron = data.find(files.patron);
+  if (!patron) {
+    throw sim::ConfigError(sim::SourcePosition{members_file, 0, 0}, "iso2",
+                           "the patron is not a member", in_quotes(files.patron),
+                           "a row for the policy-setting patron");
+  }
+  data.patron = *patron;
+  if (data.members[data.patron].exempt) {
+    throw sim::ConfigError(sim::SourcePosition{members_file, first_line[data.patron], 1}, "iso2",
+                           "the patron cannot be exempt", in_quotes(files.patron),
+                           "a member with armed forces");
+  }
+  return data;
+}
+
+AllianceData parse_alliance_data(sim::config::Table& table) {
+  DataFiles files;
+  files.defence_share = table.existing_file("defence_share");
+  files.gdp = table.existing_file("gdp");
+  files.geography = table.existing_file("geography");
+  files.contiguity = table.existing_file("contiguity");
+  files.exempt = table.has("exempt") ? table.strings("exempt")
+                                     : (table.node("exempt"), std::vector<std::string>{"IS"});
+  files.reference_year = static_cast<int>(table.integer_or("reference_year", 2014, 1949, 2200));
+  files.patron = table.string_or("patron", "US");
+  AllianceData data = load_alliance_data(files);
+  for (const std::string& code : files.exempt) {
+    if (!data.find(code)) {
+      table.fail("exempt", "unknown ISO code", in_quotes(code),
+                 "a member listed in defence_share.csv");
+    }
+  }
+  return data;
+}
+
+}  // namespace models

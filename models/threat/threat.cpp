@@ -1,0 +1,68 @@
+#include "models/threat/threat.h"
+
+#include <cmath>
+
+namespace models {
+
+ThreatParams parse_threat(sim::config::Table& table) {
+  using sim::config::Range;
+  using sim::config::uncertain_or;
+  ThreatParams p;
+  p.base = uncertain_or(table, "base", p.base.central(), Range::between(0.01, 10.0));
+  p.distance_weight = uncertain_or(table, "distance_weight", p.distance_weight.central(),
+                                   Range::between(0.0, 10.0));
+  p.distance_scale_km =
+      table.number_or("distance_scale_km", p.distance_scale_km, Range::between(1.0, 1e5));
+  p.border_weight =
+      uncertain_or(table, "border_weight", p.border_weight.central(), Range::between(0.0, 10.0));
+  if (table.has("adversary_path")) {
+    p.adversary_path = parse_schedule(table, "adversary_path", Range::between(0.0, 100.0));
+  } else {
+    table.node("adversary_path");
+  }
+  p.adversary_scale = uncertain_or(table, "adversary_scale", p.adversary_scale.central(),
+                                   Range::between(0.0, 100.0));
+  p.event_decay =
+      uncertain_or(table, "event_decay", p.event_decay.central(), Range{0.0, 1.0, false, true});
+  p.event_spillover = table.number_or("event_spillover", p.event_spillover, Range::unit());
+  return p;
+}
+
+ThreatDrawn draw_threat(const ThreatParams& p, std::uint64_t seed, std::uint64_t replicate) {
+  ThreatDrawn d;
+  d.base = p.base.draw(seed, replicate);
+  d.distance_weight = p.distance_weight.draw(seed, replicate);
+  d.border_weight = p.border_weight.draw(seed, replicate);
+  d.adversary_scale = p.adversary_scale.draw(seed, replicate);
+  d.event_decay = p.event_decay.draw(seed, replicate);
+  return d;
+}
+
+Eigen::ArrayXd geographic_exposure(const AllianceData& data, const ThreatParams& params,
+                                   const ThreatDrawn& drawn) {
+  Eigen::ArrayXd exposure(static_cast<Eigen::Index>(data.size()));
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const MemberData& m = data.members[i];
+    exposure(static_cast<Eigen::Index>(i)) =
+        drawn.base +
+        drawn.distance_weight * std::exp(-m.distance_to_moscow_km / params.distance_scale_km) +
+        drawn.border_weight * static_cast<double>(m.adversary_borders());
+  }
+  return exposure;
+}
+
+void update_threat(Eigen::ArrayXd& threat, Eigen::ArrayXd& event, const Eigen::ArrayXd& exposure,
+                   double adversary, double decay) {
+  event *= decay;
+  threat = exposure * adversary + event;
+}
+
+void raise_event_threat(Eigen::ArrayXd& event, std::size_t target, double amount, double spillover,
+                        const Eigen::MatrixXd& proximity) {
+  const auto t = static_cast<Eigen::Index>(target);
+  const double largest = proximity.col(t).maxCoeff();
+  if (largest > 0.0) event += (amount * spillover / largest) * proximity.col(t).array();
+  event(t) += amount;
+}
+
+}  // namespace models

@@ -1,0 +1,261 @@
+#include <cmath>
+#include <cstring>
+
+#include <catch2/catch.hpp>
+
+#include "models/alliance/alliance_model.h"
+#include "sim/config/study.h"
+#include "support.h"
+
+using namespace models;
+using models::testing::configs_dir;
+using models::testing::make_baseline_model;
+using models::testing::make_model;
+using models::testing::run_replicates;
+using models::testing::shipped_data;
+
+namespace {
+using R = models::Recorded;
+}
+
+TEST_CASE("The schema lists the 32 allies and the recorded variables in a fixed order", "[unit]") {
+  const auto model = make_baseline_model();
+  const sim::ModelSchema& schema = model->schema();
+  REQUIRE(schema.members.size() == 32);
+  CHECK(schema.members[0] == "AL");
+  CHECK(schema.members[31] == "US");
+  CHECK(schema.member_names[29] == "Türkiye");
+  const std::vector<std::string> names = {"defence_share",
+                                          "defence_spending",
+                                          "gdp",
+                                          "capability",
+                                          "compliant",
+                                          "us_reliability",
+                                          "us_troops",
+                                          "threat",
+                                          "allies_compliant",
+                                          "europe_canada_spending",
+                                          "us_share_of_spending"};
+  REQUIRE(schema.variables.size() == names.size());
+  for (std::size_t v = 0; v < names.size(); ++v) {
+    CHECK(schema.variables[v].name == names[v]);
+    CHECK(schema.variables[v].level == (v < 8 ? sim::Level::member : sim::Level::global));
+    CHECK(schema.variables[v].binary == (names[v] == "compliant"));
+    CHECK(schema.variables[v].may_be_missing ==
+          (names[v] == "compliant" || names[v] == "us_reliability" || names[v] == "us_troops"));
+    CHECK_FALSE(schema.variables[v].units.empty());
+  }
+  CHECK(schema.event_columns.empty());
+}
+
+TEST_CASE("The first simulated year is the data", "[data]") {
+  const AllianceData& data = shipped_data();
+  const auto model = make_baseline_model("policy.conditional_article5 = true");
+  sim::RunRecorder recorder(model->schema(), 20);
+  const auto runs = run_replicates(*model, 3, 20250624);
+  const Eigen::ArrayXd trend = model->trend();
+  for (const auto& values : runs) {
+    const models::testing::Recorded rec{recorder, values};
+    double europe = 0.0;
+    int compliant = 0;
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      const MemberData& m = data.members[i];
+      INFO(m.iso2);
+      const double gdp =
+          data.gdp_usd_bn(i, 2023) * std::exp(2.0 * trend(static_cast<Eigen::Index>(i)));
+      CHECK(rec.member(R::defence_share, 0, i) == (m.exempt ? 0.0 : m.latest_share_pct));
+      CHECK(rec.member(R::gdp, 0, i) == Approx(gdp).epsilon(1e-14));
+      CHECK(rec.member(R::defence_spending, 0, i) ==
+            Approx(0.01 * rec.member(R::defence_share, 0, i) * gdp).epsilon(1e-14));
+      CHECK(rec.member(R::capability, 0, i) >= 0.0);
+      if (i == data.patron) {
+        CHECK(std::isnan(rec.member(R::us_troops, 0, i)));
+        CHECK(std::isnan(rec.member(R::us_reliability, 0, i)));
+        continue;
+      }
+      CHECK(rec.member(R::us_troops, 0, i) == m.us_troops_thousands);
+      europe += rec.member(R::defence_spending, 0, i);
+      if (m.exempt) {
+        CHECK(std::isnan(rec.member(R::compliant, 0, i)));
+        CHECK(rec.member(R::us_reliability, 0, i) == Approx(0.8));
+        continue;
+      }
+      const bool meets = m.latest_share_pct >= 2.0;
+      compliant += meets;
+      CHECK(rec.member(R::compliant, 0, i) == (meets ? 1.0 : 0.0));
+      // Under conditional Article 5 a non-complier's belief is discounted by enforcement.
+      if (meets) CHECK(rec.member(R::us_reliability, 0, i) == Approx(0.8));
+      if (!meets) CHECK(rec.member(R::us_reliability, 0, i) < 0.8);
+    }
+    // Bulgaria, Croatia, Montenegro, Slovakia and Slovenia were below 2% in their 2024 figures.
+    CHECK(compliant == 25);
+    CHECK(rec.global(R::allies_compliant, 0) == 25.0);
+    CHECK(rec.global(R::europe_canada_spending, 0) == Approx(europe).epsilon(1e-14));
+    const double us = rec.member(R::defence_spending, 0, data.patron);
+    CHECK(rec.global(R::us_share_of_spending, 0) == Approx(100.0 * us / (us + europe)));
+  }
+}
+
+TEST_CASE("Every variable is recorded every year; only declared ones are ever missing", "[unit]") {
+  const auto model = make_baseline_model(
+      "policy.conditional_article5 = true\npolicy.exercises_to_compliers_only = true\n"
+      "policy.troops.reallocate_to_compliers = true");
+  sim::RunRecorder recorder(model->schema(), 20);
+  const auto runs = run_replicates(*model, 5, 1);
+  const sim::ModelSchema& schema = model->schema();
+  for (const auto& values : runs) {
+    for (int y = 0; y < 20; ++y) {
+      for (std::size_t v = 0; v < schema.variables.size(); ++v) {
+        const std::size_t width = schema.variables[v].level == sim::Level::member ? 32 : 1;
+        for (std::size_t i = 0; i < width; ++i) {
+          const double x =
+              values[static_cast<std::size_t>(y) * recorder.stride() + recorder.offset(v) + i];
+          INFO(schema.variables[v].name << " year " << y << " member " << i);
+          if (!schema.variables[v].may_be_missing) CHECK(std::isfinite(x));
+          if (std::isnan(x)) {
+            const bool allowed = schema.members[i] == "US" || schema.members[i] == "IS";
+            CHECK(allowed);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("Runs are deterministic and scenarios share their random numbers", "[unit]") {
+  const auto status_quo = make_baseline_model();
+  const auto conditional = make_baseline_model("policy.conditional_article5 = true");
+  const auto a = run_replicates(*status_quo, 2, 99);
+  const auto b = run_replicates(*status_quo, 2, 99);
+  // Bitwise equality (NaN marks Iceland's compliance and the U.S.'s beliefs).
+  const auto same = [](const std::vector<double>& x, const std::vector<double>& y) {
+    return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(double)) == 0;
+  };
+  CHECK(same(a[0], b[0]));
+  CHECK(same(a[1], b[1]));
+  CHECK_FALSE(same(a[0], a[1]));
+  const auto c = run_replicates(*conditional, 2, 99);
+  sim::RunRecorder recorder(status_quo->schema(), 20);
+  const models::testing::Recorded sq{recorder, a[1]};
+  const models::testing::Recorded cond{recorder, c[1]};
+  // The economy draws from its own stream: the same GDP path under either policy.
+  for (int y = 0; y < 20; ++y) {
+    for (std::size_t i = 0; i < 32; ++i)
+      CHECK(sq.member(R::gdp, y, i) == cond.member(R::gdp, y, i));
+  }
+  bool budgets_differ = false;
+  for (std::size_t i = 0; i < 32; ++i) {
+    budgets_differ |= sq.member(R::defence_share, 19, i) != cond.member(R::defence_share, 19, i);
+  }
+  CHECK(budgets_differ);
+}
+
+TEST_CASE("Calibrated preferences are the same in every policy scenario", "[unit]") {
+  const auto status_quo = make_baseline_model();
+  const auto levers = make_baseline_model(
+      "policy.conditional_article5 = true\npolicy.exercises_to_compliers_only = true\n"
+      "policy.troops.reallocate_to_compliers = true\npolicy.enforcement_probability = 0.3\n"
+      "policy.threshold = [[2025, 2.5], [2030, 5.0]]");
+  for (std::uint64_t r = 0; r < 3; ++r) {
+    const sim::RunContext context{20250624, r, 2025, 20};
+    AllianceState a;
+    AllianceState b;
+    status_quo->initialise(a, status_quo->draw(context.seed, r), context);
+    levers->initialise(b, levers->draw(context.seed, r), context);
+    CHECK((a.reference_pct == b.reference_pct).all());
+    CHECK((a.cost == b.cost).all());
+  }
+}
+
+TEST_CASE("Calibration makes each ally's start share its optimum: nothing moves without change",
+          "[unit][data]") {
+  // No growth, no shocks, a flat 2% guideline and a flat adversary: the first year's problem is
+  // the calibration problem, so allies above the guideline stay exactly where the data put them
+  // and those at it stay at 2%.
+  const auto model = make_baseline_model(
+      "economy.trend_min = 0.0\neconomy.trend_max = 0.0\neconomy.volatility = 0.0\n"
+      "budget.noise_sd_pct = 0.0\npolicy.threshold = [[2025, 2.0]]\n"
+      "threat.adversary_path = [[2025, 1.0]]\nthreat.adversary_scale = 1.0\n");
+  sim::RunRecorder recorder(model->schema(), 20);
+  const AllianceData& data = shipped_data();
+  for (const auto& values : run_replicates(*model, 5, 3)) {
+    const models::testing::Recorded rec{recorder, values};
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      if (i == data.patron || data.members[i].exempt) continue;
+      const double start = rec.member(R::defence_share, 0, i);
+      const double next = rec.member(R::defence_share, 1, i);
+      INFO(data.members[i].iso2 << " " << start << " -> " << next);
+      if (start >= 2.1) {
+        CHECK(next == Approx(start).margin(1e-9));
+      } else if (start >= 2.0) {
+        // Held by the guideline (bunched): the target is 2% itself, approached part-way
+        // (adjustment speed 0.3-0.5) from above.
+        CHECK(next >= 2.0);
+        CHECK(next <= start - 0.3 * (start - 2.0) + 1e-12);
+      } else {
+        // Below the guideline: its optimum under the shortfall penalty is the start share, but
+        // the pledge may make it head for 2%, as far as the yearly rise allows.
+        const bool stays = next == Approx(start).margin(1e-9);
+        const bool heads_for_threshold = next > start && next <= 2.0;
+        CHECK((stays || heads_for_threshold));
+      }
+    }
+  }
+}
+
+TEST_CASE("The U.S. share follows its configured path and troops move to compliers", "[unit]") {
+  const auto model = make_baseline_model(
+      "policy.us_spending = [[2025, 3.22], [2030, 4.0]]\npolicy.conditional_article5 = true\n"
+      "policy.threshold = [[2025, 2.0], [2030, 5.0]]\n"
+      "policy.troops.reallocate_to_compliers = true\npolicy.troops.floor_thousands = 1.0");
+  sim::RunRecorder recorder(model->schema(), 20);
+  const auto runs = run_replicates(*model, 20, 5);
+  const AllianceData& data = shipped_data();
+  const std::size_t de = *data.find("DE");
+  double germany_start = 0.0;
+  double germany_end = 0.0;
+  for (const auto& values : runs) {
+    const models::testing::Recorded rec{recorder, values};
+    CHECK(rec.member(R::defence_share, 0, data.patron) == 3.22);
+    CHECK(rec.member(R::defence_share, 3, data.patron) == Approx(3.22 + 0.6 * 0.78));
+    CHECK(rec.member(R::defence_share, 10, data.patron) == 4.0);
+    for (int y = 0; y < 20; ++y) {
+      double total = 0.0;
+      for (std::size_t i = 0; i < 32; ++i) {
+        if (i != data.patron) total += rec.member(R::us_troops, y, i);
+      }
+      CHECK(total == Approx(35.068 + 12.5 + 1.0 + 10.0 + 0.2 + 4.2 + 1.5 + 9.73));
+    }
+    germany_start += rec.member(R::us_troops, 0, de);
+    germany_end += rec.member(R::us_troops, 19, de);
+  }
+  // Germany, far below 5%, loses its U.S. troops towards the 1,000 floor.
+  CHECK(germany_end < 0.5 * germany_start);
+}
+
+TEST_CASE("Config errors in [model] name the key", "[unit]") {
+  CHECK_THROWS_WITH(make_model("[model.budget]\nsecurity_valu = 0.3\n"),
+                    Catch::Matchers::StartsWith(
+                        "test.toml:8:17: model.budget.security_valu: unknown key, got 0.3"));
+  CHECK_THROWS_WITH(make_model("", 20, 2024),
+                    "test.toml:3:17: model.data.defence_share: the study's start year precedes "
+                    "the latest data year, got 2024 (expected study.start_year >= 2025)");
+}
+
+TEST_CASE("The registry builds every scenario of configs/baseline.toml", "[unit][data]") {
+  sim::ModelRegistry registry;
+  sim::register_builtin_models(registry);
+  REQUIRE(registry.find("alliance") != nullptr);
+  const sim::StudySpec study = sim::read_study(configs_dir() / "baseline.toml", registry);
+  CHECK(study.model == "alliance");
+  CHECK(study.replicates == 1000);
+  CHECK(study.start_year == 2025);
+  CHECK(study.years == 20);
+  const auto scenarios = sim::build_scenarios(study, registry);
+  REQUIRE(scenarios.size() == 2);
+  CHECK(scenarios[0].spec.name == "status_quo");
+  CHECK(scenarios[1].spec.name == "conditional_article5");
+  const auto& conditional = dynamic_cast<const AllianceModel&>(*scenarios[1].model);
+  CHECK(conditional.params().policy.conditional_article5);
+  CHECK(conditional.params().policy.threshold_pct.at(2035) == 3.5);
+}

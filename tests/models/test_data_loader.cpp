@@ -1,0 +1,222 @@
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+#include "models/data/alliance_data.h"
+#include "support.h"
+
+using namespace models;
+using models::testing::read_text;
+using models::testing::shipped_data;
+using models::testing::shipped_files;
+using models::testing::TomlTable;
+using models::testing::write_temp;
+
+namespace {
+
+/// 1-based line of the first line of `text` that starts with `prefix`.
+int line_of(const std::string& text, const std::string& prefix) {
+  std::istringstream in(text);
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (line.rfind(prefix, 0) == 0) return n;
+  }
+  FAIL("no line starts with " << prefix);
+  return 0;
+}
+
+/// Replaces the first line starting with `prefix` by `replacement` (or deletes it if empty).
+std::string replace_line(const std::string& text, const std::string& prefix,
+                         const std::string& replacement) {
+  std::istringstream in(text);
+  std::string out;
+  std::string line;
+  bool done = false;
+  while (std::getline(in, line)) {
+    if (!done && line.rfind(prefix, 0) == 0) {
+      done = true;
+      if (!replacement.empty()) out += replacement + "\n";
+      continue;
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+std::string display(const std::filesystem::path& p) { return p.lexically_normal().string(); }
+
+const std::string kGdpSource = "\"World Bank WDI\"";
+
+}  // namespace
+
+TEST_CASE("The shipped data load: 32 allies in file order, Iceland exempt, the U.S. patron",
+          "[data]") {
+  const AllianceData& data = shipped_data();
+  REQUIRE(data.size() == 32);
+  CHECK(data.members.front().iso2 == "AL");
+  CHECK(data.members.back().iso2 == "US");
+  CHECK(data.members[data.patron].iso2 == "US");
+  CHECK(data.gdp_first_year == 2010);
+  CHECK(data.gdp_last_year == 2023);
+  CHECK(data.latest_share_year() == 2025);
+  CHECK(data.borders.size() == 41);
+
+  const MemberData& iceland = data.members[*data.find("IS")];
+  CHECK(iceland.exempt);
+  CHECK(iceland.latest_share_pct == 0.0);
+  CHECK(std::isnan(iceland.reference_share_pct));
+  int exempt = 0;
+  for (const auto& m : data.members) exempt += m.exempt;
+  CHECK(exempt == 1);
+
+  const MemberData& poland = data.members[*data.find("PL")];
+  CHECK(poland.latest_year == 2025);
+  CHECK(poland.latest_share_pct == 4.48);
+  CHECK(poland.reference_share_pct == 1.86);
+  CHECK(poland.joined_year == 1999);
+  CHECK(poland.us_troops_thousands == 10.0);
+  CHECK(poland.adversary_borders() == 2);
+  CHECK(poland.frontline);
+  const MemberData& germany = data.members[*data.find("DE")];
+  CHECK(germany.latest_year == 2024);
+  CHECK(germany.us_troops_thousands == Approx(35.068));
+  CHECK(data.members[*data.find("FI")].joined_year == 2023);
+  CHECK(data.members[*data.find("SE")].joined_year == 2024);
+  CHECK(data.gdp_usd_bn(data.patron, 2023) == Approx(27360.935));
+
+  // Press-rounded values are flagged (Hungary and the Netherlands, 2025).
+  std::vector<std::string> rounded;
+  for (const auto& m : data.members) {
+    if (m.latest_press_rounded) rounded.push_back(m.iso2);
+  }
+  CHECK(rounded == std::vector<std::string>{"HU", "NL"});
+}
+
+TEST_CASE("An unknown ISO code in the GDP file is an error naming file, line and column",
+          "[data]") {
+  DataFiles files = shipped_files();
+  const std::string gdp = read_text(files.gdp);
+  const int line = line_of(gdp, "SI,2012,");
+  files.gdp =
+      write_temp("unknown_iso.csv", replace_line(gdp, "SI,2012,", "XX,2012,1," + kGdpSource));
+  CHECK_THROWS_WITH(load_alliance_data(files),
+                    display(files.gdp) + ":" + std::to_string(line) +
+                        ":1: iso2: unknown ISO code, got \"XX\" (expected the ISO 3166 alpha-2 "
+                        "code of a member listed in " +
+                        display(files.defence_share) + ")");
+}
+
+TEST_CASE("A duplicate member-year in the defence share file is an error", "[data]") {
+  DataFiles files = shipped_files();
+  const std::string share = read_text(files.defence_share);
+  const int first = line_of(share, "PL,Poland,1999,2025,");
+  const int total = line_of(share, "US,United States,1949,2025,");
+  files.defence_share =
+      write_temp("duplicate.csv", share + "PL,Poland,1999,2025,4.5,estimate,\"a second copy\"\n");
+  CHECK_THROWS_WITH(load_alliance_data(files),
+                    display(files.defence_share) + ":" + std::to_string(total + 1) +
+                        ":4: year: duplicate row for PL, got 2025 (expected one row per member "
+                        "and year (first on line " +
+                        std::to_string(first) + "))");
+}
+
+TEST_CASE("A missing GDP year is an error at the member's next row", "[data]") {
+  DataFiles files = shipped_files();
+  const std::string gdp = replace_line(read_text(shipped_files().gdp), "AL,2017,", "");
+  const int next = line_of(gdp, "AL,2018,");
+  files.gdp = write_temp("missing_year.csv", gdp);
+  CHECK_THROWS_WITH(load_alliance_data(files),
+                    display(files.gdp) + ":" + std::to_string(next) +
+                        ":2: year: missing year 2017 for AL, got no row (expected one row for "
+                        "every year 2010-2023)");
+}
+
+TEST_CASE("A missing reference year in the defence share file is an error", "[data]") {
+  DataFiles files = shipped_files();
+  const std::string share =
+      replace_line(read_text(files.defence_share), "CZ,Czechia,1999,2014,", "");
+  const int line = line_of(share, "CZ,Czechia,1999,2025,");
+  files.defence_share = write_temp("missing_reference.csv", share);
+  CHECK_THROWS_WITH(load_alliance_data(files),
+                    display(files.defence_share) + ":" + std::to_string(line) +
+                        ":4: year: missing year 2014 for CZ, got no row (expected a row for the "
+                        "reference year 2014)");
+}
+
+TEST_CASE("A negative GDP is an error", "[data]") {
+  DataFiles files = shipped_files();
+  const std::string gdp = read_text(files.gdp);
+  const int line = line_of(gdp, "AL,2022,");
+  files.gdp = write_temp("negative.csv", replace_line(gdp, "AL,2022,", "AL,2022,-5," + kGdpSource));
+  CHECK(line == 14);
+  CHECK_THROWS_WITH(load_alliance_data(files),
+                    display(files.gdp) +
+                        ":14:3: gdp_usd_current: negative value, got -5 (expected a number >= 0)");
+}
+
+TEST_CASE("A non-numeric defence share is an error", "[data]") {
+  DataFiles files = shipped_files();
+  const std::string share = read_text(files.defence_share);
+  const int line = line_of(share, "PL,Poland,1999,2025,");
+  files.defence_share = write_temp(
+      "non_numeric.csv",
+      replace_line(share, "PL,Poland,1999,2025,", "PL,Poland,1999,2025,n/a,estimate,\"x\""));
+  CHECK_THROWS_WITH(load_alliance_data(files),
+                    display(files.defence_share) + ":" + std::to_string(line) +
+                        ":5: pct_gdp: not a number, got \"n/a\" (expected a number >= 0)");
+}
+
+TEST_CASE("A member without GDP is an error at its row in the defence share file", "[data]") {
+  DataFiles files = shipped_files();
+  std::string gdp = read_text(files.gdp);
+  for (int year = 2010; year <= 2023; ++year) {
+    gdp = replace_line(gdp, "LU," + std::to_string(year) + ",", "");
+  }
+  files.gdp = write_temp("no_gdp.csv", gdp);
+  const int line = line_of(read_text(files.defence_share), "LU,Luxembourg,");
+  CHECK_THROWS_WITH(load_alliance_data(files),
+                    display(files.defence_share) + ":" + std::to_string(line) +
+                        ":1: iso2: member without GDP in " + display(files.gdp) +
+                        ", got \"LU\" (expected rows for every year 2010-2023 of every member)");
+}
+
+TEST_CASE("Iceland is exempt explicitly: without the exemption its empty figure is an error",
+          "[data]") {
+  DataFiles files = shipped_files();
+  files.exempt = {};
+  const int line = line_of(read_text(files.defence_share), "IS,Iceland,");
+  CHECK_THROWS_WITH(load_alliance_data(files),
+                    display(files.defence_share) + ":" + std::to_string(line) +
+                        ":5: pct_gdp: missing value for IS, got an empty field (expected a number "
+                        ">= 0 (a member with no armed forces belongs in model.data.exempt))");
+  files.exempt = {"IS", "LU"};
+  const int lu = line_of(read_text(files.defence_share), "LU,Luxembourg,");
+  CHECK_THROWS_WITH(load_alliance_data(files),
+                    display(files.defence_share) + ":" + std::to_string(lu) +
+                        ":5: pct_gdp: a member listed as exempt (no armed forces) has a figure, "
+                        "got 0.37 (expected an empty field, or remove LU from model.data.exempt)");
+}
+
+TEST_CASE("The [model.data] table resolves paths from the config and checks exempt codes",
+          "[data]") {
+  TomlTable ok(
+      "[model.data]\ndefence_share = \"data/defence_share.csv\"\ngdp = "
+      "\"data/gdp_usd.csv\"\ngeography = \"data/geography.csv\"\ncontiguity = "
+      "\"data/contiguity.csv\"\n",
+      "model");
+  sim::config::Table data_table = ok.table.table("data");
+  const AllianceData data = parse_alliance_data(data_table);
+  data_table.finish();
+  CHECK(data.size() == 32);
+  CHECK(data.members[*data.find("IS")].exempt);
+
+  TomlTable bad(
+      "[model.data]\ndefence_share = \"data/defence_share.csv\"\ngdp = "
+      "\"data/gdp_usd.csv\"\ngeography = \"data/geography.csv\"\ncontiguity = "
+      "\"data/contiguity.csv\"\nexempt = [\"XX\", \"IS\"]\n",
+      "model");
+  sim::config::Table bad_table = bad.table.table("data");
+  CHECK_THROWS_WITH(parse_alliance_data(bad_table),
+                    "test.toml:6:10: model.data.exempt: unknown ISO code, got \"XX\" (expected a "
+                    "member listed in defence_share.csv)");
+}
