@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 
+#include <tbb/concurrent_queue.h>
 #include <tbb/global_control.h>
 #include <tbb/info.h>
 #include <tbb/parallel_pipeline.h>
@@ -23,13 +25,18 @@ struct BlockSummary {
   std::int64_t count = 0;
   /// [scenario][cell]; cell = year * stride + slot.
   std::vector<std::vector<tally::Moments>> moments;
-  std::vector<std::vector<tally::Bin>> bins;
-  std::vector<std::vector<std::uint32_t>> bin_offsets;
+  /// Bucket index of every present value, cell after cell; cell c's are at
+  /// [bucket_offsets[c], bucket_offsets[c + 1]).
+  std::vector<std::vector<std::int32_t>> buckets;
+  std::vector<std::vector<std::uint32_t>> bucket_offsets;
   std::vector<std::vector<tally::Moments>> differences;
   /// Raw values [scenario][replicate in block][year * stride + slot], kept for trajectories.
   std::vector<std::vector<double>> raw;
   /// Events per scenario: (replicate, year, model columns...).
   std::vector<std::vector<double>> events;
+  /// Working space of summarise_block.
+  std::vector<double> tile;
+  std::vector<double> column;
 };
 
 /// Everything accumulated so far, merged block by block in replicate order.
@@ -49,16 +56,26 @@ class StudyRunner {
         probe_(schema_, options.years),
         stride_(probe_.stride()),
         cells_(stride_ * static_cast<std::size_t>(options.years)),
-        event_width_(schema_.event_columns.size()) {}
+        event_width_(schema_.event_columns.size()),
+        slot_may_be_missing_(stride_, false) {
+    for (std::size_t v = 0; v < schema_.variables.size(); ++v) {
+      const std::size_t width = schema_.variables[v].level == Level::member ? schema_.members.size() : 1;
+      for (std::size_t k = 0; k < width; ++k) {
+        slot_may_be_missing_[probe_.offset(v) + k] = schema_.variables[v].may_be_missing;
+      }
+    }
+  }
 
   Results run();
 
  private:
-  BlockSummary run_block(std::int64_t block) const;
+  void run_block(std::int64_t block, BlockSummary& summary) const;
   void merge_block(const BlockSummary& block, Totals& totals, Results& results) const;
   void summarise(const Totals& totals, Results& results) const;
-  void check_complete(const RunRecorder& recorder, std::size_t scenario,
-                      std::int64_t replicate) const;
+  /// Computes a block's moments, bucket indices and paired differences from its raw values.
+  void summarise_block(BlockSummary& summary) const;
+  [[noreturn]] void report_unset(const BlockSummary& block, std::size_t scenario,
+                                 std::size_t cell) const;
 
   const std::vector<ScenarioRun>& scenarios_;
   const RunOptions& options_;
@@ -67,36 +84,114 @@ class StudyRunner {
   std::size_t stride_;
   std::size_t cells_;
   std::size_t event_width_;
+  /// Per slot of a year's values: whether NaN means "not applicable" rather than "unset".
+  std::vector<bool> slot_may_be_missing_;
 };
 
-void StudyRunner::check_complete(const RunRecorder& recorder, std::size_t scenario,
-                                 std::int64_t replicate) const {
-  const auto values = recorder.values();
+void StudyRunner::report_unset(const BlockSummary& block, std::size_t scenario,
+                               std::size_t cell) const {
+  const std::size_t year = cell / stride_;
+  const std::size_t slot = cell % stride_;
+  std::size_t variable = 0;
   for (std::size_t v = 0; v < schema_.variables.size(); ++v) {
-    const VariableSpec& spec = schema_.variables[v];
-    if (spec.may_be_missing) continue;
-    const std::size_t width = spec.level == Level::member ? schema_.members.size() : 1;
-    for (int y = 0; y < options_.years; ++y) {
-      const std::size_t start = static_cast<std::size_t>(y) * stride_ + recorder.offset(v);
-      for (std::size_t k = 0; k < width; ++k) {
-        if (std::isnan(values[start + k])) {
-          throw std::logic_error("model left variable '" + spec.name + "' unset (year index " +
-                                 std::to_string(y) + ", scenario '" + scenarios_[scenario].name +
-                                 "', replicate " + std::to_string(replicate) + ")");
+    if (probe_.offset(v) <= slot) variable = v;
+  }
+  std::int64_t replicate = block.first;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(block.count); ++i) {
+    if (std::isnan(block.raw[scenario][i * cells_ + cell])) {
+      replicate = block.first + static_cast<std::int64_t>(i);
+      break;
+    }
+  }
+  throw std::logic_error("model left variable '" + schema_.variables[variable].name +
+                         "' unset or not finite (year index " + std::to_string(year) + ", scenario '" +
+                         scenarios_[scenario].name + "', replicate " + std::to_string(replicate) +
+                         ")");
+}
+
+void StudyRunner::summarise_block(BlockSummary& summary) const {
+  const std::size_t scenario_count = scenarios_.size();
+  const auto count = static_cast<std::size_t>(summary.count);
+  const bool paired = options_.reference >= 0;
+  const auto reference = static_cast<std::size_t>(std::max(options_.reference, 0));
+  summary.moments.resize(scenario_count);
+  summary.buckets.resize(scenario_count);
+  summary.bucket_offsets.resize(scenario_count);
+  for (std::size_t s = 0; s < scenario_count; ++s) {
+    summary.moments[s].resize(cells_);
+    summary.buckets[s].resize(cells_ * count);
+    summary.bucket_offsets[s].assign(cells_ + 1, 0);
+  }
+  if (paired) {
+    summary.differences.resize(scenario_count);
+    for (auto& differences : summary.differences) differences.assign(cells_, tally::Moments{});
+  }
+
+  // Cells are transposed tile by tile so each cell's replicates are contiguous (the raw buffer
+  // is replicate-major; reading it cell by cell would miss the cache on every value).
+  constexpr std::size_t kTile = 64;
+  std::vector<double>& tile = summary.tile;
+  std::vector<double>& column = summary.column;
+  tile.resize(scenario_count * kTile * count);
+  column.resize(count);
+  for (std::size_t first_cell = 0; first_cell < cells_; first_cell += kTile) {
+    const std::size_t width = std::min(kTile, cells_ - first_cell);
+    for (std::size_t s = 0; s < scenario_count; ++s) {
+      double* out = tile.data() + s * kTile * count;
+      for (std::size_t i = 0; i < count; ++i) {
+        const double* row = summary.raw[s].data() + i * cells_ + first_cell;
+        for (std::size_t c = 0; c < width; ++c) out[c * count + i] = row[c];
+      }
+    }
+    for (std::size_t c = 0; c < width; ++c) {
+      const std::size_t cell = first_cell + c;
+      const bool may_be_missing = slot_may_be_missing_[cell % stride_];
+      for (std::size_t s = 0; paired && s < scenario_count; ++s) {
+        if (s == reference) continue;
+        const double* values = tile.data() + (s * kTile + c) * count;
+        const double* base = tile.data() + (reference * kTile + c) * count;
+        std::size_t present = 0;
+        for (std::size_t i = 0; i < count; ++i) {
+          const double difference = values[i] - base[i];
+          if (!std::isnan(difference)) column[present++] = difference;
         }
+        summary.differences[s][cell] = tally::moments_of(column.data(), present);
+      }
+      for (std::size_t s = 0; s < scenario_count; ++s) {
+        double* values = tile.data() + (s * kTile + c) * count;
+        std::size_t present = count;
+        if (may_be_missing) {
+          present = 0;
+          for (std::size_t i = 0; i < count; ++i) {
+            if (!std::isnan(values[i])) column[present++] = values[i];
+          }
+          values = column.data();
+        }
+        tally::Moments moments = tally::moments_of(values, present);
+        if (std::isnan(moments.mean)) report_unset(summary, s, cell);
+        summary.moments[s][cell] = moments;
+        const std::uint32_t start = summary.bucket_offsets[s][cell];
+        std::int32_t* buckets = summary.buckets[s].data() + start;
+        for (std::size_t i = 0; i < present; ++i) {
+          buckets[i] = tally::QuantileSketch::bucket(values[i]);
+        }
+        summary.bucket_offsets[s][cell + 1] = start + static_cast<std::uint32_t>(present);
       }
     }
   }
 }
 
-BlockSummary StudyRunner::run_block(std::int64_t block) const {
+void StudyRunner::run_block(std::int64_t block, BlockSummary& summary) const {
   const std::size_t scenario_count = scenarios_.size();
-  BlockSummary summary;
   summary.first = block * options_.block_size;
   summary.count = std::min(options_.block_size, options_.replicates - summary.first);
   const auto count = static_cast<std::size_t>(summary.count);
-  summary.raw.assign(scenario_count, std::vector<double>(count * cells_));
+  // Buffers are reused from block to block (resize keeps capacity): fresh multi-megabyte
+  // allocations per block cost more in page faults than the statistics themselves.
+  summary.raw.resize(scenario_count);
+  for (auto& raw : summary.raw) raw.resize(count * cells_);
   summary.events.resize(scenario_count);
+  for (auto& events : summary.events) events.clear();
 
   RunRecorder recorder(schema_, options_.years);
   for (std::size_t s = 0; s < scenario_count; ++s) {
@@ -106,7 +201,6 @@ BlockSummary StudyRunner::run_block(std::int64_t block) const {
       RunContext context{options_.seed, static_cast<std::uint64_t>(replicate),
                          options_.start_year, options_.years};
       scenarios_[s].model->run(context, recorder);
-      check_complete(recorder, s, replicate);
       std::copy(recorder.values().begin(), recorder.values().end(),
                 summary.raw[s].begin() + static_cast<std::ptrdiff_t>(i * cells_));
       const auto years = recorder.event_years();
@@ -121,57 +215,19 @@ BlockSummary StudyRunner::run_block(std::int64_t block) const {
     }
   }
 
-  // Cell-major copies so each cell's values are contiguous for the sketch.
-  summary.moments.assign(scenario_count, std::vector<tally::Moments>(cells_));
-  summary.bins.resize(scenario_count);
-  summary.bin_offsets.assign(scenario_count, std::vector<std::uint32_t>(cells_ + 1, 0));
-  std::vector<double> column(count);
-  std::vector<double> present;
-  std::vector<tally::Bin> scratch;
-  for (std::size_t s = 0; s < scenario_count; ++s) {
-    const std::vector<double>& raw = summary.raw[s];
-    std::vector<tally::Bin>& bins = summary.bins[s];
-    bins.reserve(cells_ * 4);
-    for (std::size_t cell = 0; cell < cells_; ++cell) {
-      present.clear();
-      tally::Moments& moments = summary.moments[s][cell];
-      for (std::size_t i = 0; i < count; ++i) {
-        const double value = raw[i * cells_ + cell];
-        if (std::isnan(value)) continue;
-        present.push_back(value);
-        moments.add(value);
-      }
-      tally::QuantileSketch::bins_of(present, scratch, bins);
-      summary.bin_offsets[s][cell + 1] = static_cast<std::uint32_t>(bins.size());
-    }
-  }
-
-  if (options_.reference >= 0) {
-    const auto reference = static_cast<std::size_t>(options_.reference);
-    summary.differences.assign(scenario_count, std::vector<tally::Moments>(cells_));
-    for (std::size_t s = 0; s < scenario_count; ++s) {
-      if (s == reference) continue;
-      for (std::size_t i = 0; i < count; ++i) {
-        for (std::size_t cell = 0; cell < cells_; ++cell) {
-          const double difference =
-              summary.raw[s][i * cells_ + cell] - summary.raw[reference][i * cells_ + cell];
-          if (!std::isnan(difference)) summary.differences[s][cell].add(difference);
-        }
-      }
-    }
-  }
-  if (!options_.trajectories) summary.raw.clear();
-  return summary;
+  summarise_block(summary);
 }
 
 void StudyRunner::merge_block(const BlockSummary& block, Totals& totals, Results& results) const {
+  std::vector<std::int32_t> scratch;
   for (std::size_t s = 0; s < scenarios_.size(); ++s) {
     for (std::size_t cell = 0; cell < cells_; ++cell) {
       totals.moments[s][cell].merge(block.moments[s][cell]);
-      const auto begin = block.bin_offsets[s][cell];
-      const auto end = block.bin_offsets[s][cell + 1];
-      totals.sketches[s][cell].merge(
-          std::span<const tally::Bin>(block.bins[s].data() + begin, end - begin));
+      const auto begin = block.bucket_offsets[s][cell];
+      const auto end = block.bucket_offsets[s][cell + 1];
+      totals.sketches[s][cell].add(
+          std::span<const std::int32_t>(block.buckets[s].data() + begin, end - begin),
+          block.moments[s][cell].min, block.moments[s][cell].max, scratch);
     }
     if (!block.differences.empty()) {
       for (std::size_t cell = 0; cell < cells_; ++cell) {
@@ -319,7 +375,12 @@ Results StudyRunner::run() {
   const std::size_t scenario_count = scenarios_.size();
   Totals totals;
   totals.moments.assign(scenario_count, std::vector<tally::Moments>(cells_));
-  totals.sketches.assign(scenario_count, std::vector<tally::QuantileSketch>(cells_));
+  const auto [lowest_level, highest_level] =
+      std::minmax_element(options_.quantile_levels.begin(), options_.quantile_levels.end());
+  const tally::QuantileSketch empty_sketch(
+      options_.quantile_levels.empty() ? 0.0 : *lowest_level,
+      options_.quantile_levels.empty() ? 1.0 : *highest_level);
+  totals.sketches.assign(scenario_count, std::vector<tally::QuantileSketch>(cells_, empty_sketch));
   if (options_.reference >= 0) {
     totals.differences.assign(scenario_count, std::vector<tally::Moments>(cells_));
   }
@@ -334,6 +395,8 @@ Results StudyRunner::run() {
   std::int64_t next_block = 0;
   std::int64_t runs_done = 0;
   bool stopped = false;
+  // Block buffers in circulation: at most one per pipeline token.
+  tbb::concurrent_queue<std::unique_ptr<BlockSummary>> pool;
 
   tbb::parallel_pipeline(
       static_cast<std::size_t>(2 * threads),
@@ -347,14 +410,21 @@ Results StudyRunner::run() {
             }
             return next_block++;
           }) &
-          tbb::make_filter<std::int64_t, BlockSummary>(
+          tbb::make_filter<std::int64_t, BlockSummary*>(
               tbb::filter_mode::parallel,
-              [&](std::int64_t block) { return run_block(block); }) &
-          tbb::make_filter<BlockSummary, void>(
-              tbb::filter_mode::serial_in_order, [&](const BlockSummary& block) {
-                merge_block(block, totals, results);
-                runs_done += block.count * static_cast<std::int64_t>(scenario_count);
+              [&](std::int64_t block) {
+                std::unique_ptr<BlockSummary> summary;
+                if (!pool.try_pop(summary)) summary = std::make_unique<BlockSummary>();
+                run_block(block, *summary);
+                return summary.release();
+              }) &
+          tbb::make_filter<BlockSummary*, void>(
+              tbb::filter_mode::serial_in_order, [&](BlockSummary* raw_block) {
+                std::unique_ptr<BlockSummary> block(raw_block);
+                merge_block(*block, totals, results);
+                runs_done += block->count * static_cast<std::int64_t>(scenario_count);
                 if (options_.progress) options_.progress(runs_done, total_runs);
+                pool.push(std::move(block));
               }));
   if (stopped) throw Interrupted();
   summarise(totals, results);

@@ -19,6 +19,28 @@ void Moments::merge(const Moments& other) {
   max = std::max(max, other.max);
 }
 
+Moments moments_of(const double* values, std::size_t count) {
+  Moments result;
+  if (count == 0) return result;
+  double sum = 0.0;
+  double low = values[0];
+  double high = values[0];
+  for (std::size_t i = 0; i < count; ++i) {
+    sum += values[i];
+    low = std::min(low, values[i]);
+    high = std::max(high, values[i]);
+  }
+  const double mean = sum / static_cast<double>(count);
+  double m2 = 0.0;
+  for (std::size_t i = 0; i < count; ++i) m2 += (values[i] - mean) * (values[i] - mean);
+  result.n = static_cast<std::int64_t>(count);
+  result.mean = mean;
+  result.m2 = m2;
+  result.min = low;
+  result.max = high;
+  return result;
+}
+
 Interval wilson_interval(double p, std::int64_t n, double z) {
   if (n <= 0) {
     return {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 
@@ -33,6 +34,10 @@ struct Moments {
                  : std::numeric_limits<double>::quiet_NaN();
   }
 };
+
+/// Moments of a column of values, two-pass (exact mean first, then squared deviations): cheaper
+/// than adding values one by one, and as deterministic. Values must not be NaN.
+Moments moments_of(const double* values, std::size_t count);
 
 /// Wilson score interval for a proportion `p` observed over `n` trials at normal quantile `z`.
 struct Interval {

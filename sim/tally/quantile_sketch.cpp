@@ -3,76 +3,185 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <limits>
 
 namespace sim::tally {
 
+namespace {
+// Positive doubles order like their bit patterns: the exponent and the top 8 mantissa bits
+// (bits 63..44) make a monotone bucket index of relative width 2^-8.
+constexpr int kDroppedBits = 44;
+// Room added on the side a dense window grows, so a drifting range does not copy every time.
+constexpr std::int32_t kSlack = 32;
+}  // namespace
+
 std::int32_t QuantileSketch::bucket(double value) {
   if (value == 0.0) return 0;
-  // Positive doubles order like their bit patterns: exponent and the top 8 mantissa bits
-  // (bits 63..44) make a monotone bucket index of relative width 2^-8.
   const auto bits = std::bit_cast<std::uint64_t>(std::fabs(value));
-  const auto index = static_cast<std::int32_t>(bits >> 44) + 1;
+  const auto index = static_cast<std::int32_t>(bits >> kDroppedBits) + 1;
   return value > 0.0 ? index : -index;
 }
 
-void QuantileSketch::bins_of(std::span<const double> values, std::vector<Bin>& scratch,
-                             std::vector<Bin>& out) {
-  scratch.clear();
-  for (double value : values) scratch.push_back(Bin{bucket(value), 1u, value, value});
-  const bool sorted = std::is_sorted(scratch.begin(), scratch.end(),
-                                     [](const Bin& a, const Bin& b) { return a.index < b.index; });
-  if (!sorted) {
-    std::sort(scratch.begin(), scratch.end(),
-              [](const Bin& a, const Bin& b) { return a.index < b.index; });
-  }
-  // `out` may already hold other cells' bins: only merge into bins appended by this call.
-  const std::size_t first = out.size();
-  for (const Bin& bin : scratch) {
-    if (out.size() > first && out.back().index == bin.index) {
-      Bin& last = out.back();
-      ++last.count;
-      last.min = std::min(last.min, bin.min);
-      last.max = std::max(last.max, bin.max);
-    } else {
-      out.push_back(bin);
-    }
-  }
+double QuantileSketch::edge(std::int32_t index) {
+  if (index == 0) return 0.0;
+  const auto magnitude = static_cast<std::uint64_t>(index > 0 ? index : -index) - 1;
+  const double lower = std::bit_cast<double>(magnitude << kDroppedBits);
+  return index > 0 ? lower : -lower;
 }
 
-void QuantileSketch::merge(std::span<const Bin> bins) {
-  if (bins.empty()) return;
-  std::vector<Bin> merged;
-  merged.reserve(bins_.size() + bins.size());
-  auto mine = bins_.begin();
-  auto theirs = bins.begin();
-  while (mine != bins_.end() || theirs != bins.end()) {
-    if (theirs == bins.end() || (mine != bins_.end() && mine->index < theirs->index)) {
-      merged.push_back(*mine++);
-    } else if (mine == bins_.end() || theirs->index < mine->index) {
-      merged.push_back(*theirs++);
-    } else {
-      Bin both = *mine++;
-      both.count += theirs->count;
-      both.min = std::min(both.min, theirs->min);
-      both.max = std::max(both.max, theirs->max);
-      ++theirs;
-      merged.push_back(both);
+void QuantileSketch::make_sparse() {
+  for (std::size_t i = 0; i < counts_.size(); ++i) {
+    if (counts_[i] > 0) {
+      sparse_.push_back(Bin{first_ + static_cast<std::int32_t>(i), counts_[i]});
     }
   }
-  for (const Bin& bin : bins) count_ += bin.count;
-  bins_ = std::move(merged);
+  counts_.clear();
+  counts_.shrink_to_fit();
+}
+
+void QuantileSketch::fold_tails() {
+  const double ranks = static_cast<double>(count_ - 1);
+  const auto low_allowance = static_cast<std::int64_t>(std::floor(lowest_level_ * ranks / 4.0));
+  const auto high_allowance =
+      static_cast<std::int64_t>(std::floor((1.0 - highest_level_) * ranks / 4.0));
+  std::size_t drop_low = 0;
+  std::int64_t low = below_;
+  while (drop_low < counts_.size() && low + counts_[drop_low] <= low_allowance) {
+    low += counts_[drop_low++];
+  }
+  std::size_t drop_high = 0;
+  std::int64_t high = above_;
+  while (drop_high + drop_low < counts_.size() &&
+         high + counts_[counts_.size() - 1 - drop_high] <= high_allowance) {
+    high += counts_[counts_.size() - 1 - drop_high++];
+  }
+  if (drop_low == 0 && drop_high == 0) return;
+  // Empty buckets at a folded edge carry no information: folding them costs nothing, and a
+  // folded side with no values (below_ == 0) still counts as open, so only fold when it holds
+  // values.
+  if (low == 0) drop_low = 0;
+  if (high == 0) drop_high = 0;
+  if (drop_low == 0 && drop_high == 0) return;
+  below_ = low;
+  above_ = high;
+  low_edge_ = first_ + static_cast<std::int32_t>(drop_low);
+  high_edge_ = first_ + static_cast<std::int32_t>(counts_.size() - 1 - drop_high);
+  counts_.erase(counts_.end() - static_cast<std::ptrdiff_t>(drop_high), counts_.end());
+  counts_.erase(counts_.begin(), counts_.begin() + static_cast<std::ptrdiff_t>(drop_low));
+  first_ += static_cast<std::int32_t>(drop_low);
+}
+
+void QuantileSketch::add(std::span<const std::int32_t> buckets, double low, double high,
+                         std::vector<std::int32_t>& scratch) {
+  if (buckets.empty()) return;
+  const bool was_empty = count_ == 0;
+  count_ += static_cast<std::int64_t>(buckets.size());
+  min_ = std::min(min_, low);
+  max_ = std::max(max_, high);
+  const std::int32_t lowest = bucket(low);
+  const std::int32_t highest = bucket(high);
+
+  if (is_dense()) {
+    // Once a tail is folded, the window no longer extends on that side: values beyond the
+    // edge join the folded count.
+    const std::int32_t last = first_ + static_cast<std::int32_t>(counts_.size()) - 1;
+    const std::int32_t want_first =
+        was_empty ? lowest : (below_ > 0 ? first_ : std::min(first_, lowest));
+    const std::int32_t want_last =
+        was_empty ? highest : (above_ > 0 ? last : std::max(last, highest));
+    const std::int64_t width = std::int64_t{want_last} - want_first + 1;
+    if (width <= kMaxDenseBuckets) {
+      if (was_empty || want_first < first_ || want_last > last) {
+        // Grow the window with some slack on the side that grew, within the limit.
+        const std::int32_t spare = static_cast<std::int32_t>(
+            std::min<std::int64_t>(kSlack, kMaxDenseBuckets - width));
+        const std::int32_t new_first =
+            (!was_empty && want_first < first_) ? want_first - spare : want_first;
+        const std::int32_t new_last =
+            (!was_empty && want_last > last) ? want_last + spare : want_last;
+        std::vector<std::uint32_t> grown(static_cast<std::size_t>(new_last - new_first + 1), 0);
+        for (std::size_t i = 0; i < counts_.size(); ++i) {
+          grown[static_cast<std::size_t>(first_ - new_first) + i] = counts_[i];
+        }
+        counts_.swap(grown);
+        first_ = new_first;
+      }
+      if (below_ == 0 && above_ == 0) {
+        for (std::int32_t index : buckets) ++counts_[static_cast<std::size_t>(index - first_)];
+      } else {
+        const std::int32_t edge_high = first_ + static_cast<std::int32_t>(counts_.size()) - 1;
+        for (std::int32_t index : buckets) {
+          if (index < first_) {
+            ++below_;
+          } else if (index > edge_high) {
+            ++above_;
+          } else {
+            ++counts_[static_cast<std::size_t>(index - first_)];
+          }
+        }
+      }
+      if (counts_.size() > static_cast<std::size_t>(kTrimAbove)) fold_tails();
+      return;
+    }
+    make_sparse();
+  }
+
+  // Sparse mode: sort the incoming buckets and merge them into the sorted bins; values beyond
+  // a folded edge join the folded count.
+  scratch.clear();
+  for (std::int32_t index : buckets) {
+    if (below_ > 0 && index < low_edge_) {
+      ++below_;
+    } else if (above_ > 0 && index > high_edge_) {
+      ++above_;
+    } else {
+      scratch.push_back(index);
+    }
+  }
+  std::sort(scratch.begin(), scratch.end());
+  std::vector<Bin> merged;
+  merged.reserve(sparse_.size() + scratch.size());
+  auto mine = sparse_.begin();
+  std::size_t next = 0;
+  while (mine != sparse_.end() || next < scratch.size()) {
+    if (next == scratch.size() || (mine != sparse_.end() && mine->index < scratch[next])) {
+      merged.push_back(*mine++);
+      continue;
+    }
+    const std::int32_t index = scratch[next];
+    std::uint32_t count = 0;
+    while (next < scratch.size() && scratch[next] == index) {
+      ++count;
+      ++next;
+    }
+    if (mine != sparse_.end() && mine->index == index) count += (mine++)->count;
+    merged.push_back(Bin{index, count});
+  }
+  sparse_.swap(merged);
 }
 
 double QuantileSketch::quantile(double q) const {
   if (count_ == 0) return std::numeric_limits<double>::quiet_NaN();
   const auto rank = static_cast<std::int64_t>(std::floor(q * static_cast<double>(count_ - 1)));
-  std::int64_t seen = 0;
-  for (const Bin& bin : bins_) {
-    seen += bin.count;
-    if (seen > rank) return bin.min == bin.max ? bin.min : 0.5 * (bin.min + bin.max);
+  // The extremes are known exactly.
+  if (rank <= 0) return min_;
+  if (rank >= count_ - 1) return max_;
+  // A rank inside a folded tail: the bucket is unknown, so say so rather than guess.
+  if (rank < below_ || rank >= count_ - above_) return std::numeric_limits<double>::quiet_NaN();
+  std::int64_t seen = below_;
+  if (is_dense()) {
+    for (std::size_t i = 0; i < counts_.size(); ++i) {
+      seen += counts_[i];
+      if (seen > rank) {
+        return std::clamp(edge(first_ + static_cast<std::int32_t>(i)), min_, max_);
+      }
+    }
+  } else {
+    for (const Bin& bin : sparse_) {
+      seen += bin.count;
+      if (seen > rank) return std::clamp(edge(bin.index), min_, max_);
+    }
   }
-  return bins_.back().max;
+  return max_;
 }
 
 }  // namespace sim::tally

@@ -1,47 +1,83 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <vector>
 
 namespace sim::tally {
 
-/// One bucket of a QuantileSketch: values whose magnitude shares the exponent and the top 8
-/// mantissa bits (relative width 2^-8), with their count and exact extremes.
+/// One bucket of a sparse QuantileSketch: values whose magnitude shares the exponent and the top
+/// 8 mantissa bits (relative width 2^-8), and how many there are.
 struct Bin {
   std::int32_t index = 0;
   std::uint32_t count = 0;
-  double min = 0.0;
-  double max = 0.0;
 };
 
-/// A deterministic, mergeable log-bucket quantile sketch. Merging is order-independent (counts
+/// A deterministic, mergeable log-bucket quantile sketch. Adding is order-independent (counts
 /// add, extremes take min/max), so the result never depends on the thread count. Memory grows
-/// with the number of distinct buckets the values occupy (bounded by their range), never with
-/// the number of values. A reported quantile is within a relative error of 2^-8 of the exact
-/// nearest-rank quantile (rank floor(q * (n - 1)) of the sorted values), and exact when the
-/// bucket holds a single distinct value (0/1 flags, small integers).
+/// with the range of buckets the values occupy, never with the number of values: a dense window
+/// of counts while the range spans at most kMaxDenseBuckets buckets, sorted sparse bins beyond.
+/// A reported quantile is the edge nearest zero of the bucket holding the exact nearest-rank
+/// quantile (rank floor(q * (n - 1)) of the sorted values), clamped to the exact [min, max]
+/// (ranks 0 and n - 1 give the exact extremes): within a relative error of 2^-8 of it, and exact
+/// for values with at most 9 significant bits, such as 0/1 flags and integers below 512.
 class QuantileSketch {
  public:
+  /// Widest dense window (4 bytes a bucket); about 1.3 decades of values at 2^-8 resolution.
+  static constexpr std::int32_t kMaxDenseBuckets = 1024;
+  /// Windows wider than this trim their far tails (see the constructor).
+  static constexpr std::int32_t kTrimAbove = 192;
+
+  /// A sketch that will be asked for quantiles between `lowest_level` and `highest_level` only.
+  /// Once its window is wider than kTrimAbove buckets it folds the buckets of the extreme tails,
+  /// up to a quarter of the lowest requested rank (and of the highest's distance from the top),
+  /// into two counts, so memory stops growing as rare extremes accumulate. A quantile whose rank
+  /// falls into a folded tail (which needs the tail's share to have grown fourfold since) is NaN,
+  /// never a guess. The defaults (0, 1) never fold.
+  explicit QuantileSketch(double lowest_level = 0.0, double highest_level = 1.0)
+      : lowest_level_(lowest_level), highest_level_(highest_level) {}
+
   /// The bucket index of a finite value: monotone in the value, 0 for +-0.
   static std::int32_t bucket(double value);
+  /// The bucket's edge nearest zero: every value of the bucket lies within 2^-8 of it.
+  static double edge(std::int32_t index);
 
-  /// Appends the bins of `values` to `out`, never touching bins already there (other cells');
-  /// `scratch` is working space. NaN must be removed beforehand.
-  static void bins_of(std::span<const double> values, std::vector<Bin>& scratch,
-                      std::vector<Bin>& out);
-  /// Merges sorted bins (as made by bins_of) into this sketch.
-  void merge(std::span<const Bin> bins);
-  void merge(const QuantileSketch& other) { merge(std::span<const Bin>(other.bins_)); }
+  /// Adds values given by their bucket indices (any order); `low` and `high` are the values'
+  /// exact extremes. `scratch` is working space reused across calls.
+  void add(std::span<const std::int32_t> buckets, double low, double high,
+           std::vector<std::int32_t>& scratch);
 
   std::int64_t count() const { return count_; }
   /// The q-quantile, q in [0, 1]; NaN when empty.
   double quantile(double q) const;
-  std::span<const Bin> bins() const { return bins_; }
+  bool is_dense() const { return sparse_.empty(); }
+  /// Values folded into the low and high tails.
+  std::int64_t folded_low() const { return below_; }
+  std::int64_t folded_high() const { return above_; }
+  /// Buckets held (dense window width or sparse bins).
+  std::size_t buckets_held() const { return is_dense() ? counts_.size() : sparse_.size(); }
 
  private:
-  std::vector<Bin> bins_;
+  void make_sparse();
+  void fold_tails();
+
+  /// Dense mode: counts of buckets first_ .. first_ + counts_.size() - 1.
+  std::int32_t first_ = 0;
+  std::vector<std::uint32_t> counts_;
+  /// Sparse mode (when non-empty): bins sorted by index.
+  std::vector<Bin> sparse_;
   std::int64_t count_ = 0;
+  /// Values below the low edge / above the high edge once tails were folded.
+  std::int64_t below_ = 0;
+  std::int64_t above_ = 0;
+  /// The lowest and highest buckets kept once the low or high tail is folded.
+  std::int32_t low_edge_ = 0;
+  std::int32_t high_edge_ = 0;
+  double lowest_level_ = 0.0;
+  double highest_level_ = 1.0;
+  double min_ = std::numeric_limits<double>::infinity();
+  double max_ = -std::numeric_limits<double>::infinity();
 };
 
 }  // namespace sim::tally

@@ -65,73 +65,133 @@ double exact_quantile(std::vector<double> values, double q) {
   std::sort(values.begin(), values.end());
   return values[static_cast<std::size_t>(std::floor(q * static_cast<double>(values.size() - 1)))];
 }
+
+/// The bucket indices of one block of values (as the engine makes them), with its extremes.
+struct Block {
+  std::vector<std::int32_t> buckets;
+  double low = 0.0;
+  double high = 0.0;
+};
+
+Block block_of(const std::vector<double>& values) {
+  Block block;
+  block.low = *std::min_element(values.begin(), values.end());
+  block.high = *std::max_element(values.begin(), values.end());
+  for (double value : values) block.buckets.push_back(sim::tally::QuantileSketch::bucket(value));
+  return block;
+}
+
+void merge(sim::tally::QuantileSketch& sketch, const Block& block) {
+  std::vector<std::int32_t> scratch;
+  sketch.add(block.buckets, block.low, block.high, scratch);
+}
 }  // namespace
 
 TEST_CASE("Sketch quantiles are exact for small integers and 0/1 flags", "[unit][tally]") {
   std::vector<double> values;
   for (int i = 0; i < 500; ++i) values.push_back(static_cast<double>((i * 37) % 500));
-  std::vector<sim::tally::Bin> scratch;
-  std::vector<sim::tally::Bin> bins;
-  sim::tally::QuantileSketch::bins_of(values, scratch, bins);
   sim::tally::QuantileSketch sketch;
-  sketch.merge(bins);
+  merge(sketch, block_of(values));
   for (double q : {0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0}) {
     CHECK(sketch.quantile(q) == exact_quantile(values, q));
   }
   std::vector<double> flags = {0, 1, 1, 0, 1, 1, 1, 1, 0, 1};
-  bins.clear();
-  sim::tally::QuantileSketch::bins_of(flags, scratch, bins);
   sim::tally::QuantileSketch flag_sketch;
-  flag_sketch.merge(bins);
+  merge(flag_sketch, block_of(flags));
   CHECK(flag_sketch.quantile(0.25) == 0.0);
   CHECK(flag_sketch.quantile(0.5) == 1.0);
+}
+
+TEST_CASE("A bucket's edge is the value nearest zero in it", "[unit][tally]") {
+  using Sketch = sim::tally::QuantileSketch;
+  for (double value : {1.0, 2.0, 3.0, 255.0, 511.0, -7.0, 0.5, 0.0}) {
+    CHECK(Sketch::edge(Sketch::bucket(value)) == value);
+  }
+  for (double value : {1.3, 1234.567, -0.042, 7e-9}) {
+    const double edge = Sketch::edge(Sketch::bucket(value));
+    CHECK(std::abs(edge) <= std::abs(value));
+    CHECK(std::abs(value - edge) < std::abs(value) / 256.0);
+    CHECK(Sketch::bucket(edge) == Sketch::bucket(value));
+  }
 }
 
 TEST_CASE("Sketch quantiles of continuous values are within 2^-8 relative error",
           "[unit][tally]") {
   sim::RngStream rng(3, 0, sim::purpose("sketch"));
   std::vector<double> values;
-  sim::tally::QuantileSketch merged_in_order;
-  sim::tally::QuantileSketch merged_reversed;
-  std::vector<std::vector<sim::tally::Bin>> blocks;
-  std::vector<sim::tally::Bin> scratch;
+  std::vector<Block> blocks;
   for (int block = 0; block < 50; ++block) {
     std::vector<double> chunk;
     for (int i = 0; i < 64; ++i) chunk.push_back(std::exp(rng.normal()) - 0.8);
     values.insert(values.end(), chunk.begin(), chunk.end());
-    blocks.emplace_back();
-    sim::tally::QuantileSketch::bins_of(chunk, scratch, blocks.back());
+    blocks.push_back(block_of(chunk));
   }
-  for (const auto& bins : blocks) merged_in_order.merge(bins);
-  for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) merged_reversed.merge(*it);
+  sim::tally::QuantileSketch merged_in_order;
+  sim::tally::QuantileSketch merged_reversed;
+  for (const Block& block : blocks) merge(merged_in_order, block);
+  for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) merge(merged_reversed, *it);
   CHECK(merged_in_order.count() == 3200);
-  for (double q : {0.05, 0.25, 0.5, 0.75, 0.95}) {
+  for (double q : {0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0}) {
     const double exact = exact_quantile(values, q);
     CHECK(std::abs(merged_in_order.quantile(q) - exact) <= std::abs(exact) / 256.0);
     // Order independence: counts add and extremes take min/max.
     CHECK(merged_in_order.quantile(q) == merged_reversed.quantile(q));
   }
+  CHECK(merged_in_order.quantile(0.0) == exact_quantile(values, 0.0));
+  CHECK(merged_in_order.quantile(1.0) == exact_quantile(values, 1.0));
 }
 
-TEST_CASE("Bins of consecutive cells sharing a value stay separate", "[unit][tally]") {
-  // Regression: cells are appended to one vector; the second cell's first bin equals the first
-  // cell's last bin and must not be folded into it.
-  std::vector<sim::tally::Bin> scratch;
-  std::vector<sim::tally::Bin> bins;
-  const std::vector<double> first = {1.0, 2.0, 2.0};
-  const std::vector<double> second = {2.0, 2.0, 3.0};
-  sim::tally::QuantileSketch::bins_of(first, scratch, bins);
-  const std::size_t split = bins.size();
-  sim::tally::QuantileSketch::bins_of(second, scratch, bins);
-  REQUIRE(split == 2);
-  REQUIRE(bins.size() == 4);
-  sim::tally::QuantileSketch a;
-  sim::tally::QuantileSketch b;
-  a.merge(std::span<const sim::tally::Bin>(bins.data(), split));
-  b.merge(std::span<const sim::tally::Bin>(bins.data() + split, bins.size() - split));
-  CHECK(a.count() == 3);
-  CHECK(b.count() == 3);
-  CHECK(a.quantile(0.0) == 1.0);
-  CHECK(b.quantile(0.0) == 2.0);
-  CHECK(b.quantile(1.0) == 3.0);
+TEST_CASE("A sketch whose range outgrows the dense window switches to sparse bins exactly",
+          "[unit][tally]") {
+  // Values over eight decades: far wider than kMaxDenseBuckets buckets.
+  sim::RngStream rng(4, 0, sim::purpose("wide"));
+  std::vector<double> values;
+  sim::tally::QuantileSketch sketch;
+  sim::tally::QuantileSketch narrow_first;
+  for (int block = 0; block < 40; ++block) {
+    std::vector<double> chunk;
+    for (int i = 0; i < 64; ++i) {
+      const double decades = block < 20 ? 0.5 : 8.0;  // narrow at first, then wide
+      chunk.push_back(std::pow(10.0, decades * rng.uniform()));
+    }
+    values.insert(values.end(), chunk.begin(), chunk.end());
+    merge(sketch, block_of(chunk));
+    if (block == 19) CHECK(sketch.is_dense());
+  }
+  CHECK_FALSE(sketch.is_dense());
+  for (double q : {0.05, 0.25, 0.5, 0.75, 0.95}) {
+    const double exact = exact_quantile(values, q);
+    CHECK(std::abs(sketch.quantile(q) - exact) <= exact / 256.0);
+  }
+}
+
+TEST_CASE("Folding far tails bounds memory and keeps the requested quantiles exact to 2^-8",
+          "[unit][tally]") {
+  sim::RngStream rng(6, 0, sim::purpose("fold"));
+  std::vector<double> values;
+  sim::tally::QuantileSketch folding(0.05, 0.95);
+  sim::tally::QuantileSketch keeping;
+  std::size_t widest_after_warmup = 0;
+  for (int block = 0; block < 2000; ++block) {
+    std::vector<double> chunk;
+    for (int i = 0; i < 64; ++i) chunk.push_back(100.0 * std::exp(0.3 * rng.normal()));
+    values.insert(values.end(), chunk.begin(), chunk.end());
+    merge(folding, block_of(chunk));
+    merge(keeping, block_of(chunk));
+    if (block == 15) widest_after_warmup = folding.buckets_held();
+  }
+  // 128,000 log-normal values: the unfolded window keeps growing into the tails, the folded one
+  // stays near what 1,000 values needed.
+  CHECK(folding.folded_low() > 0);
+  CHECK(folding.folded_high() > 0);
+  CHECK(folding.buckets_held() < keeping.buckets_held());
+  CHECK(folding.buckets_held() <= widest_after_warmup + 64);
+  for (double q : {0.05, 0.25, 0.5, 0.75, 0.95}) {
+    const double exact = exact_quantile(values, q);
+    CHECK(std::abs(folding.quantile(q) - exact) <= exact / 256.0);
+    CHECK(folding.quantile(q) == keeping.quantile(q));
+  }
+  // Ranks inside a folded tail are unknown, and reported as NaN.
+  CHECK(std::isnan(folding.quantile(0.001)));
+  CHECK(folding.quantile(0.0) == exact_quantile(values, 0.0));
 }
