@@ -64,10 +64,11 @@ std::string utc_now() {
 }
 
 std::string library_versions() {
-  return fmt::format("Eigen {}.{}.{}; oneTBB {}; toml++ {}.{}.{}; fmt {}; CLI11 {}; HDF5 {}",
+  return fmt::format("Eigen {}.{}.{}; oneTBB {}; toml++ {}.{}.{}; fmt {}.{}.{}; CLI11 {}; HDF5 {}",
                      EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION,
                      TBB_VERSION_STRING, TOML_LIB_MAJOR, TOML_LIB_MINOR, TOML_LIB_PATCH,
-                     FMT_VERSION, CLI11_VERSION, io::hdf5_library_version());
+                     FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100,
+                     CLI11_VERSION, io::hdf5_library_version());
 }
 
 std::string version_text() {
