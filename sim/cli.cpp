@@ -122,9 +122,13 @@ Plan estimate(const ModelSchema& schema, std::size_t scenarios, std::int64_t rep
   plan.runs = replicates * static_cast<std::int64_t>(scenarios);
   const double cells = static_cast<double>(scenarios) * years;
   plan.file_bytes = cells * static_cast<double>(summary_datasets) * 8.0 + 64.0 * 1024;
-  // Sketch bins (about 64 per cell at most for smooth variables) and per-block buffers.
-  plan.memory_bytes = cells * static_cast<double>(values_per_year) * (64.0 * 24.0 + 100.0) +
-                      2.0 * threads * 64.0 * cells * static_cast<double>(values_per_year) * 16.0;
+  // Totals per cell: moments, paired differences and a sketch window (about 128 buckets of
+  // 4 bytes for smooth variables); per pipeline token one chunk of 64 replicates of a scenario
+  // (raw values, bucket indices). See sim/engine/runner.cpp.
+  const double year_values = static_cast<double>(values_per_year) * years;
+  plan.memory_bytes = cells * static_cast<double>(values_per_year) * (40.0 + 40.0 + 64.0 + 512.0) +
+                      2.0 * threads * 64.0 * year_values * 12.0 + 64.0 * year_values * 8.0 +
+                      32.0 * 1024 * 1024;
   if (trajectories) {
     const double trajectory_bytes =
         static_cast<double>(plan.runs) * years * static_cast<double>(values_per_year) * 8.0;

@@ -19,32 +19,41 @@ namespace sim {
 
 namespace {
 
-/// Statistics of one block of replicates: per scenario, per (year, slot) cell.
-struct BlockSummary {
+/// One work item: a block of replicates of one scenario, run and summarised.
+struct Chunk {
+  std::int64_t block = 0;
+  std::size_t scenario = 0;
   std::int64_t first = 0;
   std::int64_t count = 0;
-  /// [scenario][cell]; cell = year * stride + slot.
-  std::vector<std::vector<tally::Moments>> moments;
+  /// Raw values [replicate in block][year * stride + slot].
+  std::vector<double> raw;
+  /// Per cell (cell = year * stride + slot).
+  std::vector<tally::Moments> moments;
   /// Bucket index of every present value, cell after cell; cell c's are at
   /// [bucket_offsets[c], bucket_offsets[c + 1]).
-  std::vector<std::vector<std::int32_t>> buckets;
-  std::vector<std::vector<std::uint32_t>> bucket_offsets;
-  std::vector<std::vector<tally::Moments>> differences;
-  /// Raw values [scenario][replicate in block][year * stride + slot], kept for trajectories.
-  std::vector<std::vector<double>> raw;
-  /// Events per scenario: (replicate, year, model columns...).
-  std::vector<std::vector<double>> events;
-  /// Working space of summarise_block.
+  std::vector<std::int32_t> buckets;
+  std::vector<std::uint32_t> bucket_offsets;
+  /// Events: (replicate, year, model columns...) per row.
+  std::vector<double> events;
+  /// Working space.
   std::vector<double> tile;
   std::vector<double> column;
 };
 
-/// Everything accumulated so far, merged block by block in replicate order.
+/// Everything accumulated so far, merged chunk by chunk in (block, scenario) order.
 struct Totals {
   std::vector<std::vector<tally::Moments>> moments;
   std::vector<std::vector<tally::QuantileSketch>> sketches;
   std::vector<std::vector<tally::Moments>> differences;
   std::vector<std::vector<double>> events;
+  /// The reference scenario's raw values of the block being merged (paired differences).
+  std::vector<double> reference_raw;
+  /// Per-cell working sums for the differences.
+  std::vector<double> sums;
+  std::vector<double> lows;
+  std::vector<double> highs;
+  std::vector<std::int64_t> counts;
+  std::vector<std::int32_t> scratch;
 };
 
 class StudyRunner {
@@ -59,23 +68,31 @@ class StudyRunner {
         event_width_(schema_.event_columns.size()),
         slot_may_be_missing_(stride_, false) {
     for (std::size_t v = 0; v < schema_.variables.size(); ++v) {
-      const std::size_t width = schema_.variables[v].level == Level::member ? schema_.members.size() : 1;
+      const std::size_t width =
+          schema_.variables[v].level == Level::member ? schema_.members.size() : 1;
       for (std::size_t k = 0; k < width; ++k) {
         slot_may_be_missing_[probe_.offset(v) + k] = schema_.variables[v].may_be_missing;
       }
+    }
+    // Work order within a block: the reference first, so the serial merge has its values at
+    // hand for the paired differences of the others.
+    for (std::size_t s = 0; s < scenarios_.size(); ++s) order_.push_back(s);
+    if (options_.reference > 0) {
+      std::rotate(order_.begin(), order_.begin() + options_.reference,
+                  order_.begin() + options_.reference + 1);
     }
   }
 
   Results run();
 
  private:
-  void run_block(std::int64_t block, BlockSummary& summary) const;
-  void merge_block(const BlockSummary& block, Totals& totals, Results& results) const;
+  void run_chunk(Chunk& chunk) const;
+  /// Computes a chunk's moments and bucket indices from its raw values.
+  void summarise_chunk(Chunk& chunk) const;
+  void merge_chunk(Chunk& chunk, Totals& totals, Results& results) const;
+  void merge_differences(const Chunk& chunk, Totals& totals) const;
   void summarise(const Totals& totals, Results& results) const;
-  /// Computes a block's moments, bucket indices and paired differences from its raw values.
-  void summarise_block(BlockSummary& summary) const;
-  [[noreturn]] void report_unset(const BlockSummary& block, std::size_t scenario,
-                                 std::size_t cell) const;
+  [[noreturn]] void report_unset(const Chunk& chunk, std::size_t cell) const;
 
   const std::vector<ScenarioRun>& scenarios_;
   const RunOptions& options_;
@@ -86,174 +103,179 @@ class StudyRunner {
   std::size_t event_width_;
   /// Per slot of a year's values: whether NaN means "not applicable" rather than "unset".
   std::vector<bool> slot_may_be_missing_;
+  std::vector<std::size_t> order_;
 };
 
-void StudyRunner::report_unset(const BlockSummary& block, std::size_t scenario,
-                               std::size_t cell) const {
+void StudyRunner::report_unset(const Chunk& chunk, std::size_t cell) const {
   const std::size_t year = cell / stride_;
   const std::size_t slot = cell % stride_;
   std::size_t variable = 0;
   for (std::size_t v = 0; v < schema_.variables.size(); ++v) {
     if (probe_.offset(v) <= slot) variable = v;
   }
-  std::int64_t replicate = block.first;
-  for (std::size_t i = 0; i < static_cast<std::size_t>(block.count); ++i) {
-    if (std::isnan(block.raw[scenario][i * cells_ + cell])) {
-      replicate = block.first + static_cast<std::int64_t>(i);
+  std::int64_t replicate = chunk.first;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(chunk.count); ++i) {
+    if (!std::isfinite(chunk.raw[i * cells_ + cell])) {
+      replicate = chunk.first + static_cast<std::int64_t>(i);
       break;
     }
   }
   throw std::logic_error("model left variable '" + schema_.variables[variable].name +
-                         "' unset or not finite (year index " + std::to_string(year) + ", scenario '" +
-                         scenarios_[scenario].name + "', replicate " + std::to_string(replicate) +
-                         ")");
+                         "' unset or not finite (year index " + std::to_string(year) +
+                         ", scenario '" + scenarios_[chunk.scenario].name + "', replicate " +
+                         std::to_string(replicate) + ")");
 }
 
-void StudyRunner::summarise_block(BlockSummary& summary) const {
-  const std::size_t scenario_count = scenarios_.size();
-  const auto count = static_cast<std::size_t>(summary.count);
-  const bool paired = options_.reference >= 0;
-  const auto reference = static_cast<std::size_t>(std::max(options_.reference, 0));
-  summary.moments.resize(scenario_count);
-  summary.buckets.resize(scenario_count);
-  summary.bucket_offsets.resize(scenario_count);
-  for (std::size_t s = 0; s < scenario_count; ++s) {
-    summary.moments[s].resize(cells_);
-    summary.buckets[s].resize(cells_ * count);
-    summary.bucket_offsets[s].assign(cells_ + 1, 0);
+void StudyRunner::run_chunk(Chunk& chunk) const {
+  const auto count = static_cast<std::size_t>(chunk.count);
+  // Buffers are reused from chunk to chunk (resize keeps capacity): fresh multi-megabyte
+  // allocations per chunk cost more in page faults than the statistics themselves.
+  chunk.raw.resize(count * cells_);
+  chunk.events.clear();
+  RunRecorder recorder(schema_, options_.years);
+  const Model& model = *scenarios_[chunk.scenario].model;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::int64_t replicate = chunk.first + static_cast<std::int64_t>(i);
+    recorder.clear();
+    RunContext context{options_.seed, static_cast<std::uint64_t>(replicate), options_.start_year,
+                       options_.years};
+    model.run(context, recorder);
+    std::copy(recorder.values().begin(), recorder.values().end(),
+              chunk.raw.begin() + static_cast<std::ptrdiff_t>(i * cells_));
+    const auto years = recorder.event_years();
+    const auto values = recorder.event_values();
+    for (std::size_t e = 0; e < years.size(); ++e) {
+      chunk.events.push_back(static_cast<double>(replicate));
+      chunk.events.push_back(static_cast<double>(years[e]));
+      chunk.events.insert(chunk.events.end(),
+                          values.begin() + static_cast<std::ptrdiff_t>(e * event_width_),
+                          values.begin() + static_cast<std::ptrdiff_t>((e + 1) * event_width_));
+    }
   }
-  if (paired) {
-    summary.differences.resize(scenario_count);
-    for (auto& differences : summary.differences) differences.assign(cells_, tally::Moments{});
-  }
+  summarise_chunk(chunk);
+}
 
+void StudyRunner::summarise_chunk(Chunk& chunk) const {
+  const auto count = static_cast<std::size_t>(chunk.count);
+  chunk.moments.resize(cells_);
+  chunk.buckets.resize(cells_ * count);
+  chunk.bucket_offsets.assign(cells_ + 1, 0);
   // Cells are transposed tile by tile so each cell's replicates are contiguous (the raw buffer
   // is replicate-major; reading it cell by cell would miss the cache on every value).
   constexpr std::size_t kTile = 64;
-  std::vector<double>& tile = summary.tile;
-  std::vector<double>& column = summary.column;
-  tile.resize(scenario_count * kTile * count);
-  column.resize(count);
+  chunk.tile.resize(kTile * count);
+  chunk.column.resize(count);
   for (std::size_t first_cell = 0; first_cell < cells_; first_cell += kTile) {
     const std::size_t width = std::min(kTile, cells_ - first_cell);
-    for (std::size_t s = 0; s < scenario_count; ++s) {
-      double* out = tile.data() + s * kTile * count;
-      for (std::size_t i = 0; i < count; ++i) {
-        const double* row = summary.raw[s].data() + i * cells_ + first_cell;
-        for (std::size_t c = 0; c < width; ++c) out[c * count + i] = row[c];
-      }
+    for (std::size_t i = 0; i < count; ++i) {
+      const double* row = chunk.raw.data() + i * cells_ + first_cell;
+      for (std::size_t c = 0; c < width; ++c) chunk.tile[c * count + i] = row[c];
     }
     for (std::size_t c = 0; c < width; ++c) {
       const std::size_t cell = first_cell + c;
-      const bool may_be_missing = slot_may_be_missing_[cell % stride_];
-      for (std::size_t s = 0; paired && s < scenario_count; ++s) {
-        if (s == reference) continue;
-        const double* values = tile.data() + (s * kTile + c) * count;
-        const double* base = tile.data() + (reference * kTile + c) * count;
-        std::size_t present = 0;
+      const double* values = chunk.tile.data() + c * count;
+      std::size_t present = count;
+      if (slot_may_be_missing_[cell % stride_]) {
+        present = 0;
         for (std::size_t i = 0; i < count; ++i) {
-          const double difference = values[i] - base[i];
-          if (!std::isnan(difference)) column[present++] = difference;
+          if (!std::isnan(values[i])) chunk.column[present++] = values[i];
         }
-        summary.differences[s][cell] = tally::moments_of(column.data(), present);
+        values = chunk.column.data();
       }
-      for (std::size_t s = 0; s < scenario_count; ++s) {
-        double* values = tile.data() + (s * kTile + c) * count;
-        std::size_t present = count;
-        if (may_be_missing) {
-          present = 0;
-          for (std::size_t i = 0; i < count; ++i) {
-            if (!std::isnan(values[i])) column[present++] = values[i];
-          }
-          values = column.data();
-        }
-        tally::Moments moments = tally::moments_of(values, present);
-        if (std::isnan(moments.mean)) report_unset(summary, s, cell);
-        summary.moments[s][cell] = moments;
-        const std::uint32_t start = summary.bucket_offsets[s][cell];
-        std::int32_t* buckets = summary.buckets[s].data() + start;
-        for (std::size_t i = 0; i < present; ++i) {
-          buckets[i] = tally::QuantileSketch::bucket(values[i]);
-        }
-        summary.bucket_offsets[s][cell + 1] = start + static_cast<std::uint32_t>(present);
+      const tally::Moments moments = tally::moments_of(values, present);
+      if (!std::isfinite(moments.mean) && present > 0) report_unset(chunk, cell);
+      chunk.moments[cell] = moments;
+      const std::uint32_t start = chunk.bucket_offsets[cell];
+      std::int32_t* buckets = chunk.buckets.data() + start;
+      for (std::size_t i = 0; i < present; ++i) {
+        buckets[i] = tally::QuantileSketch::bucket(values[i]);
       }
+      chunk.bucket_offsets[cell + 1] = start + static_cast<std::uint32_t>(present);
     }
   }
 }
 
-void StudyRunner::run_block(std::int64_t block, BlockSummary& summary) const {
-  const std::size_t scenario_count = scenarios_.size();
-  summary.first = block * options_.block_size;
-  summary.count = std::min(options_.block_size, options_.replicates - summary.first);
-  const auto count = static_cast<std::size_t>(summary.count);
-  // Buffers are reused from block to block (resize keeps capacity): fresh multi-megabyte
-  // allocations per block cost more in page faults than the statistics themselves.
-  summary.raw.resize(scenario_count);
-  for (auto& raw : summary.raw) raw.resize(count * cells_);
-  summary.events.resize(scenario_count);
-  for (auto& events : summary.events) events.clear();
-
-  RunRecorder recorder(schema_, options_.years);
-  for (std::size_t s = 0; s < scenario_count; ++s) {
-    for (std::size_t i = 0; i < count; ++i) {
-      const std::int64_t replicate = summary.first + static_cast<std::int64_t>(i);
-      recorder.clear();
-      RunContext context{options_.seed, static_cast<std::uint64_t>(replicate),
-                         options_.start_year, options_.years};
-      scenarios_[s].model->run(context, recorder);
-      std::copy(recorder.values().begin(), recorder.values().end(),
-                summary.raw[s].begin() + static_cast<std::ptrdiff_t>(i * cells_));
-      const auto years = recorder.event_years();
-      const auto values = recorder.event_values();
-      for (std::size_t e = 0; e < years.size(); ++e) {
-        summary.events[s].push_back(static_cast<double>(replicate));
-        summary.events[s].push_back(static_cast<double>(years[e]));
-        summary.events[s].insert(summary.events[s].end(),
-                                 values.begin() + static_cast<std::ptrdiff_t>(e * event_width_),
-                                 values.begin() + static_cast<std::ptrdiff_t>((e + 1) * event_width_));
-      }
-    }
-  }
-
-  summarise_block(summary);
-}
-
-void StudyRunner::merge_block(const BlockSummary& block, Totals& totals, Results& results) const {
-  std::vector<std::int32_t> scratch;
-  for (std::size_t s = 0; s < scenarios_.size(); ++s) {
+void StudyRunner::merge_differences(const Chunk& chunk, Totals& totals) const {
+  // Two passes over the replicate-major values with per-cell accumulators: the same additions
+  // in the same order as tally::moments_of on each cell's column, without a transpose.
+  const auto count = static_cast<std::size_t>(chunk.count);
+  const double* values = chunk.raw.data();
+  const double* base = totals.reference_raw.data();
+  totals.sums.assign(cells_, 0.0);
+  totals.counts.assign(cells_, 0);
+  totals.lows.assign(cells_, std::numeric_limits<double>::infinity());
+  totals.highs.assign(cells_, -std::numeric_limits<double>::infinity());
+  for (std::size_t i = 0; i < count; ++i) {
     for (std::size_t cell = 0; cell < cells_; ++cell) {
-      totals.moments[s][cell].merge(block.moments[s][cell]);
-      const auto begin = block.bucket_offsets[s][cell];
-      const auto end = block.bucket_offsets[s][cell + 1];
-      totals.sketches[s][cell].add(
-          std::span<const std::int32_t>(block.buckets[s].data() + begin, end - begin),
-          block.moments[s][cell].min, block.moments[s][cell].max, scratch);
+      const double difference = values[i * cells_ + cell] - base[i * cells_ + cell];
+      if (std::isnan(difference)) continue;
+      totals.sums[cell] += difference;
+      ++totals.counts[cell];
+      totals.lows[cell] = std::min(totals.lows[cell], difference);
+      totals.highs[cell] = std::max(totals.highs[cell], difference);
     }
-    if (!block.differences.empty()) {
-      for (std::size_t cell = 0; cell < cells_; ++cell) {
-        totals.differences[s][cell].merge(block.differences[s][cell]);
-      }
+  }
+  std::vector<double> means(cells_);
+  std::vector<double> m2(cells_, 0.0);
+  for (std::size_t cell = 0; cell < cells_; ++cell) {
+    means[cell] = totals.counts[cell] > 0
+                      ? totals.sums[cell] / static_cast<double>(totals.counts[cell])
+                      : 0.0;
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    for (std::size_t cell = 0; cell < cells_; ++cell) {
+      const double difference = values[i * cells_ + cell] - base[i * cells_ + cell];
+      if (std::isnan(difference)) continue;
+      m2[cell] += (difference - means[cell]) * (difference - means[cell]);
     }
-    totals.events[s].insert(totals.events[s].end(), block.events[s].begin(),
-                            block.events[s].end());
+  }
+  std::vector<tally::Moments>& out = totals.differences[chunk.scenario];
+  for (std::size_t cell = 0; cell < cells_; ++cell) {
+    if (totals.counts[cell] == 0) continue;
+    tally::Moments block;
+    block.n = totals.counts[cell];
+    block.mean = means[cell];
+    block.m2 = m2[cell];
+    block.min = totals.lows[cell];
+    block.max = totals.highs[cell];
+    out[cell].merge(block);
+  }
+}
+
+void StudyRunner::merge_chunk(Chunk& chunk, Totals& totals, Results& results) const {
+  const std::size_t s = chunk.scenario;
+  for (std::size_t cell = 0; cell < cells_; ++cell) {
+    totals.moments[s][cell].merge(chunk.moments[cell]);
+    const auto begin = chunk.bucket_offsets[cell];
+    const auto end = chunk.bucket_offsets[cell + 1];
+    totals.sketches[s][cell].add(
+        std::span<const std::int32_t>(chunk.buckets.data() + begin, end - begin),
+        chunk.moments[cell].min, chunk.moments[cell].max, totals.scratch);
+  }
+  totals.events[s].insert(totals.events[s].end(), chunk.events.begin(), chunk.events.end());
+  if (options_.reference >= 0) {
+    if (static_cast<int>(s) == options_.reference) {
+      totals.reference_raw.swap(chunk.raw);
+    } else {
+      merge_differences(chunk, totals);
+    }
   }
   if (!options_.trajectories) return;
   const std::size_t members = schema_.members.size();
   const auto years = static_cast<std::size_t>(options_.years);
   const auto replicates = static_cast<std::size_t>(options_.replicates);
-  for (std::size_t s = 0; s < scenarios_.size(); ++s) {
-    for (std::size_t i = 0; i < static_cast<std::size_t>(block.count); ++i) {
-      const std::size_t replicate = static_cast<std::size_t>(block.first) + i;
-      for (std::size_t v = 0; v < schema_.variables.size(); ++v) {
-        const bool member_level = schema_.variables[v].level == Level::member;
-        const std::size_t width = member_level ? members : 1;
-        std::vector<double>& out = results.trajectories[v];
-        for (std::size_t y = 0; y < years; ++y) {
-          const double* source = block.raw[s].data() + i * cells_ + y * stride_ + probe_.offset(v);
-          std::copy(source, source + width,
-                    out.begin() + static_cast<std::ptrdiff_t>(
-                                      ((s * replicates + replicate) * years + y) * width));
-        }
+  const std::vector<double>& raw =
+      static_cast<int>(s) == options_.reference ? totals.reference_raw : chunk.raw;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(chunk.count); ++i) {
+    const std::size_t replicate = static_cast<std::size_t>(chunk.first) + i;
+    for (std::size_t v = 0; v < schema_.variables.size(); ++v) {
+      const std::size_t width = schema_.variables[v].level == Level::member ? members : 1;
+      std::vector<double>& out = results.trajectories[v];
+      for (std::size_t y = 0; y < years; ++y) {
+        const double* source = raw.data() + i * cells_ + y * stride_ + probe_.offset(v);
+        std::copy(source, source + width,
+                  out.begin() + static_cast<std::ptrdiff_t>(
+                                    ((s * replicates + replicate) * years + y) * width));
       }
     }
   }
@@ -380,7 +402,8 @@ Results StudyRunner::run() {
   const tally::QuantileSketch empty_sketch(
       options_.quantile_levels.empty() ? 0.0 : *lowest_level,
       options_.quantile_levels.empty() ? 1.0 : *highest_level);
-  totals.sketches.assign(scenario_count, std::vector<tally::QuantileSketch>(cells_, empty_sketch));
+  totals.sketches.assign(scenario_count,
+                         std::vector<tally::QuantileSketch>(cells_, empty_sketch));
   if (options_.reference >= 0) {
     totals.differences.assign(scenario_count, std::vector<tally::Moments>(cells_));
   }
@@ -391,40 +414,46 @@ Results StudyRunner::run() {
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
                             static_cast<std::size_t>(threads));
   const std::int64_t blocks = (options_.replicates + options_.block_size - 1) / options_.block_size;
+  const std::int64_t items = blocks * static_cast<std::int64_t>(scenario_count);
   const std::int64_t total_runs = options_.replicates * static_cast<std::int64_t>(scenario_count);
-  std::int64_t next_block = 0;
+  std::int64_t next_item = 0;
   std::int64_t runs_done = 0;
   bool stopped = false;
-  // Block buffers in circulation: at most one per pipeline token.
-  tbb::concurrent_queue<std::unique_ptr<BlockSummary>> pool;
+  // Chunk buffers in circulation: at most one per pipeline token.
+  tbb::concurrent_queue<std::unique_ptr<Chunk>> pool;
 
   tbb::parallel_pipeline(
       static_cast<std::size_t>(2 * threads),
       tbb::make_filter<void, std::int64_t>(
           tbb::filter_mode::serial_in_order,
           [&](tbb::flow_control& control) -> std::int64_t {
-            if (next_block >= blocks || (options_.stop && options_.stop->load())) {
-              stopped = next_block < blocks;
+            if (next_item >= items || (options_.stop && options_.stop->load())) {
+              stopped = next_item < items;
               control.stop();
               return 0;
             }
-            return next_block++;
+            return next_item++;
           }) &
-          tbb::make_filter<std::int64_t, BlockSummary*>(
+          tbb::make_filter<std::int64_t, Chunk*>(
               tbb::filter_mode::parallel,
-              [&](std::int64_t block) {
-                std::unique_ptr<BlockSummary> summary;
-                if (!pool.try_pop(summary)) summary = std::make_unique<BlockSummary>();
-                run_block(block, *summary);
-                return summary.release();
+              [&](std::int64_t item) {
+                std::unique_ptr<Chunk> chunk;
+                if (!pool.try_pop(chunk)) chunk = std::make_unique<Chunk>();
+                chunk->block = item / static_cast<std::int64_t>(scenario_count);
+                chunk->scenario = order_[static_cast<std::size_t>(
+                    item % static_cast<std::int64_t>(scenario_count))];
+                chunk->first = chunk->block * options_.block_size;
+                chunk->count = std::min(options_.block_size, options_.replicates - chunk->first);
+                run_chunk(*chunk);
+                return chunk.release();
               }) &
-          tbb::make_filter<BlockSummary*, void>(
-              tbb::filter_mode::serial_in_order, [&](BlockSummary* raw_block) {
-                std::unique_ptr<BlockSummary> block(raw_block);
-                merge_block(*block, totals, results);
-                runs_done += block->count * static_cast<std::int64_t>(scenario_count);
+          tbb::make_filter<Chunk*, void>(
+              tbb::filter_mode::serial_in_order, [&](Chunk* raw_chunk) {
+                std::unique_ptr<Chunk> chunk(raw_chunk);
+                merge_chunk(*chunk, totals, results);
+                runs_done += chunk->count;
                 if (options_.progress) options_.progress(runs_done, total_runs);
-                pool.push(std::move(block));
+                pool.push(std::move(chunk));
               }));
   if (stopped) throw Interrupted();
   summarise(totals, results);

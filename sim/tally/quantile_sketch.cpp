@@ -39,35 +39,47 @@ void QuantileSketch::make_sparse() {
 }
 
 void QuantileSketch::fold_tails() {
+  // Fold only once the tails' shares are well estimated, so that i.i.d. replicates keep them
+  // below the allowance.
+  if (count_ < kFoldAfter) return;
   const double ranks = static_cast<double>(count_ - 1);
   const auto low_allowance = static_cast<std::int64_t>(std::floor(lowest_level_ * ranks / 4.0));
   const auto high_allowance =
       static_cast<std::int64_t>(std::floor((1.0 - highest_level_) * ranks / 4.0));
+  const bool dense = is_dense();
+  const std::size_t size = dense ? counts_.size() : sparse_.size();
+  auto count_at = [&](std::size_t i) -> std::int64_t {
+    return dense ? counts_[i] : sparse_[i].count;
+  };
+  auto index_at = [&](std::size_t i) -> std::int32_t {
+    return dense ? first_ + static_cast<std::int32_t>(i) : sparse_[i].index;
+  };
   std::size_t drop_low = 0;
   std::int64_t low = below_;
-  while (drop_low < counts_.size() && low + counts_[drop_low] <= low_allowance) {
-    low += counts_[drop_low++];
-  }
+  while (drop_low < size && low + count_at(drop_low) <= low_allowance) low += count_at(drop_low++);
   std::size_t drop_high = 0;
   std::int64_t high = above_;
-  while (drop_high + drop_low < counts_.size() &&
-         high + counts_[counts_.size() - 1 - drop_high] <= high_allowance) {
-    high += counts_[counts_.size() - 1 - drop_high++];
+  while (drop_high + drop_low < size && high + count_at(size - 1 - drop_high) <= high_allowance) {
+    high += count_at(size - 1 - drop_high++);
   }
-  if (drop_low == 0 && drop_high == 0) return;
-  // Empty buckets at a folded edge carry no information: folding them costs nothing, and a
-  // folded side with no values (below_ == 0) still counts as open, so only fold when it holds
-  // values.
+  // A side is folded only when it holds values: an empty folded side would still be open.
   if (low == 0) drop_low = 0;
   if (high == 0) drop_high = 0;
   if (drop_low == 0 && drop_high == 0) return;
+  if (drop_low > 0) low_edge_ = index_at(drop_low);
+  if (drop_high > 0) high_edge_ = index_at(size - 1 - drop_high);
   below_ = low;
   above_ = high;
-  low_edge_ = first_ + static_cast<std::int32_t>(drop_low);
-  high_edge_ = first_ + static_cast<std::int32_t>(counts_.size() - 1 - drop_high);
-  counts_.erase(counts_.end() - static_cast<std::ptrdiff_t>(drop_high), counts_.end());
-  counts_.erase(counts_.begin(), counts_.begin() + static_cast<std::ptrdiff_t>(drop_low));
-  first_ += static_cast<std::int32_t>(drop_low);
+  const auto keep_end = static_cast<std::ptrdiff_t>(size - drop_high);
+  const auto keep_begin = static_cast<std::ptrdiff_t>(drop_low);
+  if (dense) {
+    counts_.erase(counts_.begin() + keep_end, counts_.end());
+    counts_.erase(counts_.begin(), counts_.begin() + keep_begin);
+    first_ += static_cast<std::int32_t>(drop_low);
+  } else {
+    sparse_.erase(sparse_.begin() + keep_end, sparse_.end());
+    sparse_.erase(sparse_.begin(), sparse_.begin() + keep_begin);
+  }
 }
 
 void QuantileSketch::add(std::span<const std::int32_t> buckets, double low, double high,
@@ -157,6 +169,7 @@ void QuantileSketch::add(std::span<const std::int32_t> buckets, double low, doub
     merged.push_back(Bin{index, count});
   }
   sparse_.swap(merged);
+  if (sparse_.size() > static_cast<std::size_t>(kTrimAbove)) fold_tails();
 }
 
 double QuantileSketch::quantile(double q) const {

@@ -28,9 +28,11 @@ class QuantileSketch {
   static constexpr std::int32_t kMaxDenseBuckets = 1024;
   /// Windows wider than this trim their far tails (see the constructor).
   static constexpr std::int32_t kTrimAbove = 192;
+  /// ... and hold at least this many values.
+  static constexpr std::int64_t kFoldAfter = 2048;
 
   /// A sketch that will be asked for quantiles between `lowest_level` and `highest_level` only.
-  /// Once its window is wider than kTrimAbove buckets it folds the buckets of the extreme tails,
+  /// Once it holds kFoldAfter values over more than kTrimAbove buckets, it folds the buckets of the extreme tails,
   /// up to a quarter of the lowest requested rank (and of the highest's distance from the top),
   /// into two counts, so memory stops growing as rare extremes accumulate. A quantile whose rank
   /// falls into a folded tail (which needs the tail's share to have grown fourfold since) is NaN,

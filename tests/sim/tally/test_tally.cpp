@@ -195,3 +195,23 @@ TEST_CASE("Folding far tails bounds memory and keeps the requested quantiles exa
   CHECK(std::isnan(folding.quantile(0.001)));
   CHECK(folding.quantile(0.0) == exact_quantile(values, 0.0));
 }
+
+TEST_CASE("Sparse sketches fold their far tails too", "[unit][tally]") {
+  // Values spread over eight decades never fit a dense window; folding still bounds the bins.
+  sim::RngStream rng(7, 0, sim::purpose("sparse fold"));
+  std::vector<double> values;
+  sim::tally::QuantileSketch sketch(0.05, 0.95);
+  for (int block = 0; block < 1500; ++block) {
+    std::vector<double> chunk;
+    for (int i = 0; i < 64; ++i) chunk.push_back(std::pow(10.0, 8.0 * rng.normal()));
+    values.insert(values.end(), chunk.begin(), chunk.end());
+    merge(sketch, block_of(chunk));
+  }
+  CHECK_FALSE(sketch.is_dense());
+  CHECK(sketch.folded_low() > 0);
+  CHECK(sketch.folded_high() > 0);
+  for (double q : {0.05, 0.25, 0.5, 0.75, 0.95}) {
+    const double exact = exact_quantile(values, q);
+    CHECK(std::abs(sketch.quantile(q) - exact) <= exact / 256.0);
+  }
+}
