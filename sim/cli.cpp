@@ -213,6 +213,11 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
   results.attributes["config_file"] = study.file;
   results.attributes["config_text"] = study.text;
   results.attributes["config_sha256"] = study.sha256;
+  if (!study.base_file.empty()) {
+    results.attributes["base_config_file"] = study.base_file;
+    results.attributes["base_config_text"] = study.base_text;
+    results.attributes["base_config_sha256"] = study.base_sha256;
+  }
   results.attributes["study_name"] = study.name;
   results.attributes["study_description"] = study.description;
   results.attributes["model"] = study.model;

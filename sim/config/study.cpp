@@ -65,11 +65,28 @@ StudySpec read_study_text(const std::string& text, const std::string& file,
   spec.start_year = static_cast<int>(study.integer_or("start_year", 2025, 1900, 2200));
   spec.years = static_cast<int>(study.integer_or("years", 20, 1, 500));
   spec.reference = study.string_or("reference", "");
+  if (study.has("extends")) {
+    const std::filesystem::path base = study.existing_file("extends");
+    spec.base_file = base.string();
+    spec.base_text = read_text(base);
+    spec.base_sha256 = sha256_hex(spec.base_text);
+    toml::table base_root = config::parse_text(spec.base_text, spec.base_file);
+    if (!base_root["model"].is_table()) {
+      study.fail("extends", "the file has no [model] table", "\"" + spec.base_file + "\"",
+                 "a study file with a [model] table");
+    }
+  } else {
+    study.node("extends");
+  }
   study.finish();
 
-  // The base model table must exist even when empty, so a misspelt [modle] is caught.
-  config::Table model = top.table("model");
-  (void)model;
+  // The base model table must exist even when empty, so a misspelt [modle] is caught; a study
+  // that extends another may add nothing to its [model].
+  if (spec.base_file.empty() || top.has("model")) {
+    top.table("model");
+  } else {
+    top.node("model");
+  }
 
   if (top.has("scenario")) {
     std::set<std::string> seen;
@@ -115,9 +132,22 @@ StudySpec read_study(const std::filesystem::path& file, const ModelRegistry& reg
   return read_study_text(read_text(file), file.string(), folder, registry);
 }
 
+namespace {
+/// `[model]` of the study file, on top of the extended file's `[model]` when there is one.
+toml::table base_model_table(const StudySpec& study, toml::table& root) {
+  toml::table model;
+  if (!study.base_file.empty()) {
+    toml::table base_root = config::parse_text(study.base_text, study.base_file);
+    model = std::move(*base_root["model"].as_table());
+  }
+  if (toml::table* own = root["model"].as_table()) merge_moving(model, *own);
+  return model;
+}
+}  // namespace
+
 toml::table merged_model_table(const StudySpec& study, std::size_t index) {
   toml::table root = config::parse_text(study.text, study.file);
-  toml::table model = std::move(*root["model"].as_table());
+  toml::table model = base_model_table(study, root);
   if (toml::array* blocks = root["scenario"].as_array()) {
     toml::table& block = *blocks->get(index)->as_table();
     if (toml::table* set = block["set"].as_table()) merge_moving(model, *set);
@@ -143,7 +173,7 @@ std::vector<BuiltScenario> build_scenarios(const StudySpec& study, const ModelRe
   // The base alone first, so a problem in [model] is reported without a scenario's name.
   {
     toml::table root = config::parse_text(study.text, study.file);
-    build_model(study, *root["model"].as_table(), registry, "");
+    build_model(study, base_model_table(study, root), registry, "");
   }
   std::vector<BuiltScenario> built;
   for (std::size_t i = 0; i < study.scenarios.size(); ++i) {

@@ -23,6 +23,11 @@ struct StudySpec {
   /// The config file's text, verbatim, and its SHA-256 (hex).
   std::string text;
   std::string sha256;
+  /// `study.extends`: the file whose `[model]` table is the base of this one's (empty if none),
+  /// as resolved, with its text and SHA-256.
+  std::string base_file;
+  std::string base_text;
+  std::string base_sha256;
 
   std::string name;
   std::string description;

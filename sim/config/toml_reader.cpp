@@ -224,13 +224,19 @@ std::vector<std::string> Table::strings(std::string_view key) {
 
 std::filesystem::path Table::existing_file(std::string_view key) {
   const std::string relative = string(key);
+  // Relative to the file the value was written in (a study may extend another file).
+  std::filesystem::path folder = origin_->folder;
+  const toml::node* found = table_->get(key);
+  if (found != nullptr && found->source().path && *found->source().path != origin_->file) {
+    folder = std::filesystem::path(*found->source().path).parent_path();
+    if (folder.empty()) folder = ".";
+  }
   std::filesystem::path path = relative;
-  if (path.is_relative()) path = origin_->folder / path;
+  if (path.is_relative()) path = folder / path;
   std::ifstream probe(path);
   if (!probe) {
     fail(key, "cannot open file", "\"" + relative + "\"",
-         "a readable file (relative paths start at the config's folder " +
-             origin_->folder.string() + ")");
+         "a readable file (relative paths start at the config's folder " + folder.string() + ")");
   }
   return path;
 }

@@ -94,7 +94,7 @@ TEST_CASE("Each bad config gives one line naming file, position, key and expecta
   // Each case edits the valid study in one place.
   const std::vector<Case> cases = {
       {"unknown key in [study]", "seed = 7", "seed = 7\nreplicats = 5",
-       "study.toml:5:13: study.replicats: unknown key, got 5 (expected one of: description, model, "
+       "study.toml:5:13: study.replicats: unknown key, got 5 (expected one of: description, extends, model, "
        "name, reference, replicates, seed, start_year, years)"},
       {"unknown key in [model]", "members = 2", "members = 2\nvolatilty = 2.0",
        "study.toml:10:13: model.volatilty: unknown key, got 2 (expected one of: drift, events, "
@@ -176,4 +176,56 @@ TEST_CASE("A config file that does not exist is reported by name", "[unit][confi
           "/no/such/study.toml: cannot open config file, got \"/no/such/study.toml\" (expected a "
           "readable TOML file)");
   }
+}
+
+TEST_CASE("A study that extends another takes its [model] as the base of its own",
+          "[unit][config]") {
+  const std::filesystem::path folder =
+      std::filesystem::temp_directory_path() / "natosim_extends_test";
+  std::filesystem::create_directories(folder / "base");
+  std::ofstream(folder / "base" / "starts.txt") << "1.5\n2.5\n";
+  std::ofstream(folder / "base" / "parent.toml") << R"([study]
+model = "random_walk"
+[model]
+members = 2
+drift = 0.1
+volatility = 0.5
+starts_file = "starts.txt"
+)";
+  const std::string child = R"([study]
+model = "random_walk"
+extends = "base/parent.toml"
+replicates = 5
+[model]
+volatility = 2.0
+[[scenario]]
+name = "a"
+[[scenario]]
+name = "b"
+[scenario.set]
+drift = 0.3
+)";
+  const sim::ModelRegistry registry = toy_registry();
+  const sim::StudySpec study =
+      sim::read_study_text(child, (folder / "child.toml").string(), folder, registry);
+  CHECK(study.base_file == (folder / "base" / "parent.toml").string());
+  CHECK(study.base_text.find("members = 2") != std::string::npos);
+  // The base's relative data path resolves from the base's folder.
+  const toml::table model = sim::merged_model_table(study, 1);
+  CHECK(model["members"].value<std::int64_t>() == 2);
+  CHECK(model["volatility"].value<double>() == 2.0);
+  CHECK(model["drift"].value<double>() == 0.3);
+  CHECK(sim::build_scenarios(study, registry).size() == 2);
+
+  std::string missing = child;
+  missing.replace(missing.find("base/parent.toml"), 16, "base/nothing.toml");
+  try {
+    sim::read_study_text(missing, "child.toml", folder, registry);
+    FAIL("no error");
+  } catch (const sim::ConfigError& error) {
+    CHECK(std::string(error.what()) ==
+          "child.toml:3:11: study.extends: cannot open file, got \"base/nothing.toml\" (expected a "
+          "readable file (relative paths start at the config's folder " + folder.string() + "))");
+  }
+  std::filesystem::remove_all(folder);
 }
