@@ -1,0 +1,66 @@
+"""The ready studies in configs/ validate, and the policy study's paired comparisons behave."""
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+def configs(source_dir):
+    return sorted(Path(source_dir, "configs").glob("*.toml"))
+
+
+def test_every_ready_study_validates(natosim_bin, source_dir):
+    found = configs(source_dir)
+    assert {p.name for p in found} >= {"baseline.toml", "policies.toml"}
+    for config in found:
+        result = subprocess.run([natosim_bin, "validate", str(config)], capture_output=True,
+                                text=True, timeout=120)
+        assert result.returncode == 0, f"{config}: {result.stderr}"
+        assert "valid study" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def policies(natosim_bin, source_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("policies") / "policies.h5"
+    result = subprocess.run([natosim_bin, "run", str(Path(source_dir, "configs", "policies.toml")),
+                             "-o", str(out), "--replicates", "200", "--quiet"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_policy_differences_are_paired_and_narrower_than_unpaired(policies):
+    import xarray as xr
+    with xr.open_dataset(policies) as ds:
+        assert ds.attrs["reference_scenario"] == "status_quo"
+        reference = ds.sel(scenario="status_quo")
+        assert float(np.abs(reference["allies_compliant_diff_mean"]).max()) == 0.0
+        scenario = ds.sel(scenario="hague_conditional_high")
+        paired = scenario["europe_canada_spending_diff_mcse"].values[1:]
+        unpaired = np.hypot(scenario["europe_canada_spending_mcse"].values[1:],
+                            reference["europe_canada_spending_mcse"].values[1:])
+        # Common random numbers: the paired standard error is below the unpaired one every year,
+        # and about half of it on average.
+        assert np.all(paired < unpaired)
+        assert np.mean(paired / unpaired) < 0.6
+        low = scenario["europe_canada_spending_diff_ci_low"].values
+        high = scenario["europe_canada_spending_diff_ci_high"].values
+        mean = scenario["europe_canada_spending_diff_mean"].values
+        assert np.all(low <= mean) and np.all(mean <= high)
+        # The difference of means equals the mean of the paired differences.
+        np.testing.assert_allclose(
+            mean, scenario["europe_canada_spending_mean"].values
+            - reference["europe_canada_spending_mean"].values, rtol=1e-9, atol=1e-9)
+
+
+def test_credible_enforcement_raises_compliance_in_the_policy_study(policies):
+    import xarray as xr
+    with xr.open_dataset(policies) as ds:
+        def late(scenario, what):
+            return float(ds[f"allies_compliant_{what}"].sel(scenario=scenario)
+                         .sel(year=slice(2035, None)).mean())
+        # Paired difference of high minus low enforcement, Hague path: well beyond 3 SE.
+        high = late("hague_conditional_high", "diff_mean")
+        low = late("hague_conditional_low", "diff_mean")
+        assert high > low + 3 * late("hague_conditional_high", "diff_mcse")
