@@ -1,23 +1,31 @@
 #!/usr/bin/env bash
 # The first command for a new user: installs what is missing, builds natosim (Release), runs the
-# default study configs/baseline.toml and says where the results are.
+# default study configs/baseline.toml (or the study given as the first argument), writes the
+# report with its figures and says where everything is.
 # Skips the study when its results are newer than the binary, the config and the data.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
+config=$(realpath "${1:-$root/configs/baseline.toml}")
+if [ ! -f "$config" ]; then
+  echo "run.sh: no such study file: ${1:-configs/baseline.toml}" >&2
+  exit 2
+fi
+name=$(basename "$config" .toml)
+
 "$root/scripts/install_deps.sh"
 "$root/scripts/build.sh" release natosim >/dev/null
 
 binary="$root/build/release/natosim"
-config="$root/configs/baseline.toml"
-results="$root/results/baseline.h5"
+results="$root/results/$name.h5"
+report="$root/results/${name}_report"
 mkdir -p "$root/results"
 
 stale=1
 if [ -f "$results" ]; then
   stale=0
-  for input in "$binary" "$config" "$root"/configs/data/*; do
+  for input in "$binary" "$config" "$root"/configs/*.toml "$root"/configs/data/*; do
     [ "$input" -nt "$results" ] && stale=1
   done
 fi
@@ -27,9 +35,8 @@ else
   echo "results are up to date: $results (delete the file to run the study again)"
 fi
 
-if [ -x "$root/scripts/report.py" ]; then
-  /usr/bin/python3 "$root/scripts/report.py" "$results" -o "$root/results/report"
-fi
+/usr/bin/python3 "$root/scripts/report.py" "$results" -o "$report"
 echo
 echo "results file: $results"
+echo "report:       $report/index.html"
 echo "inspect it:   $binary info $results"
