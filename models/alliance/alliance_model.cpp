@@ -1,9 +1,11 @@
 #include "models/alliance/alliance_model.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <span>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -18,6 +20,8 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // Shares are compared with the threshold with this slack (pp of GDP), so that a member budgeting
 // exactly the threshold is never counted short by rounding.
 constexpr double kComplianceSlackPct = 1e-9;
+/// Event-table label of the peacekeeping force in Ukraine.
+constexpr const char* kPeacekeeperLabel = "UA_PK";
 
 /// Parses an optional sub-table of [model] with `parse`, then rejects unknown keys in it.
 template <typename Parse>
@@ -63,6 +67,18 @@ sim::ModelSchema make_schema(const AllianceData& data) {
       {"threat", "index (about 1 for a Baltic state in 2025)",
        "perceived threat: geographic exposure x adversary capability + recent events",
        Level::member, false, false},
+      {"attacked", "1",
+       "1 if the member was attacked this year, else 0 (the U.S. is never a target; 0 in the "
+       "start year)",
+       Level::member, true, false},
+      {"territory_lost", "1", "1 if an attack this year took territory from the member, else 0",
+       Level::member, true, false},
+      {"us_responded", "1",
+       "1 if the U.S. came to the member's defence when it was attacked this year, 0 if it stood "
+       "aside; missing when not attacked (the mean is P(U.S. responded | attacked))",
+       Level::member, true, true},
+      {"threshold", "percent of GDP", "U.S. threshold of core defence spending in force this year",
+       Level::global, false, false},
       {"allies_compliant", "count (of 30)",
        "allies with armed forces, other than the U.S., at or above the threshold", Level::global,
        false, false},
@@ -70,6 +86,42 @@ sim::ModelSchema make_schema(const AllianceData& data) {
        "core defence expenditure of all allies other than the U.S.", Level::global, false, false},
       {"us_share_of_spending", "percent", "U.S. share of the alliance's defence expenditure",
        Level::global, false, false},
+      {"attacks", "count", "attacks this year (on allies and on the peacekeeping force)",
+       Level::global, false, false},
+      {"article5_invocations", "count",
+       "attacks this year for which Article 5 was invoked (allies; the peacekeeping force only "
+       "if covered)",
+       Level::global, false, false},
+      {"us_stood_aside", "count", "Article 5 cases this year in which the U.S. did not respond",
+       Level::global, false, false},
+      {"peacekeepers_attacked", "1", "1 if the peacekeeping force in Ukraine was attacked",
+       Level::global, true, false},
+      {"deterrence_failure", "1", "1 if any ally was attacked this year", Level::global, true,
+       false},
+  };
+  std::vector<std::string> targets = schema.members;
+  targets.emplace_back(kPeacekeeperLabel);
+  schema.event_columns = {
+      {"target", "1", "attacked target: a member's code, or UA_PK for the peacekeeping force",
+       targets},
+      {"local_balance",
+       "1",
+       "attacking brigades / local defence brigades (base defence, own forces available "
+       "locally, forward U.S. and allied troops), before any response",
+       {}},
+      {"us_responded", "1", "1 if the U.S. came to the target's defence, else 0", {}},
+      {"allied_responders", "count", "allies other than the U.S. that sent forces", {}},
+      {"outcome", "1", "outcome of the attack", {"repelled", "stalemate", "territory_lost"}},
+      {"article5", "1", "1 if Article 5 was invoked (an ally, or a force covered by it)", {}},
+      {"target_compliant",
+       "1",
+       "1 if the target met this year's threshold, else 0; missing for Iceland (exempt) and the "
+       "peacekeeping force",
+       {}},
+      {"final_balance",
+       "1",
+       "attacking brigades / (local defence + reinforcement weight x brigades of the responders)",
+       {}},
   };
   return schema;
 }
@@ -97,6 +149,7 @@ AllianceParams parse_alliance(sim::config::Table& model, const sim::StudySetting
   p.budget = parse_section(model, "budget", [&](auto& t) { return parse_budget(t, data); });
   p.policy = parse_section(model, "policy", [](auto& t) { return parse_us_policy(t); });
   p.beliefs = parse_section(model, "beliefs", [](auto& t) { return parse_beliefs(t); });
+  p.attack = parse_attack(model, data);
   return p;
 }
 
@@ -136,6 +189,20 @@ AllianceModel::AllianceModel(AllianceParams params, const sim::StudySettings& se
     us_share_pct_.push_back(from_data ? start_share_(static_cast<Eigen::Index>(patron_))
                                       : params_.policy.us_spending_pct.at(year));
   }
+  const AttackModelParams& attack = params_.attack;
+  const PeacekeeperParams& pk = attack.peacekeepers;
+  reach_ = adversary_reach(data, attack.adversary);
+  contributors_ = deciders_;
+  pk_contributor_ = Eigen::ArrayXd::Zero(n);
+  for (std::size_t c : pk.contributors) pk_contributor_(static_cast<Eigen::Index>(c)) = 1.0;
+  pk_proximity_ =
+      proximity_to_point(data, pk.latitude_deg, pk.longitude_deg,
+                         params_.spillover.contiguity_weight, params_.spillover.distance_scale_km);
+  for (int y = 0; y < years_; ++y) {
+    const int year = start_year_ + y;
+    tied_down_.push_back(attack.adversary.tied_down.at(year));
+    pk_present_.push_back(pk.deployed && year >= pk.from_year.value_or(start_year_) ? 1 : 0);
+  }
 }
 
 ReplicateDraws AllianceModel::draw(std::uint64_t seed, std::uint64_t replicate) const {
@@ -152,6 +219,8 @@ ReplicateDraws AllianceModel::draw(std::uint64_t seed, std::uint64_t replicate) 
   d.enforcement_prior = params_.beliefs.enforcement_prior
                             ? params_.beliefs.enforcement_prior->draw(seed, replicate)
                             : d.enforcement_probability;
+  d.attack = draw_attack(params_.attack, seed, replicate, d.us_reliability,
+                         d.enforcement_probability, d.ally_reliability);
   return d;
 }
 
@@ -228,6 +297,7 @@ void AllianceModel::initialise(AllianceState& s, const ReplicateDraws& d,
   s.effective_ratio.resize(n);
   s.allied_security.resize(n);
   s.troop_target.resize(n);
+  initialise_attack(s, d);
 
   // Reference shares: either one common value, or "revealed preference": each member's start
   // share is the optimum of its status-quo problem (unconditional Article 5, exercises for all)
@@ -344,13 +414,247 @@ void AllianceModel::step_policy(AllianceState& s, const ReplicateDraws& d) const
   }
 }
 
-void AllianceModel::attack_step(AllianceState&, const ReplicateDraws&, const sim::RunContext&,
-                                sim::RunRecorder&) const {}
+void AllianceModel::initialise_attack(AllianceState& s, const ReplicateDraws& d) const {
+  AttackState& a = s.attack;
+  const auto n = static_cast<Eigen::Index>(members_);
+  const AttackParams& p = params_.attack.attack;
+  const PeacekeeperParams& pk = params_.attack.peacekeepers;
+  a.capability_shock = 0.0;
+  a.available_brigades = 0.0;
+  a.beliefs = init_adversary_beliefs(d.attack.reliability_prior, d.attack.enforcement_prior,
+                                     params_.attack.adversary.prior_strength);
+  a.attacked = Eigen::ArrayXd::Zero(n);
+  a.territory_lost = Eigen::ArrayXd::Zero(n);
+  a.us_responded = Eigen::ArrayXd::Constant(n, kNaN);
+  a.attacks = 0;
+  a.article5_invocations = 0;
+  a.us_stood_aside = 0;
+  a.peacekeepers_attacked = false;
+  a.allies_attacked = false;
+  if (!p.enabled) return;
+  // Who answers Article 5 for whom (a compliant target): allies with armed forces other than the
+  // patron, never the target itself; neighbours more likely.
+  a.response.resize(n, n);
+  for (Eigen::Index j = 0; j < n; ++j) {
+    for (Eigen::Index i = 0; i < n; ++i) {
+      a.response(i, j) = i != j && contributors_(j) != 0.0
+                             ? ally_response_probability(d.attack.ally_response,
+                                                         spatial_.contiguity(i, j) != 0.0, true, p)
+                             : 0.0;
+    }
+  }
+  a.reinforcement = a.response.cwiseProduct(spatial_.proximity);
+  // The peacekeeping force: contributors decide on their own; under Article 5 cover every ally
+  // answers as for a member (and a contributor takes the likelier of the two).
+  const double article5 = pk.covered_by_article5 ? d.attack.ally_response : 0.0;
+  a.pk_response = contributors_ * (pk_contributor_ * d.attack.contributor_response).max(article5);
+  a.pk_reinforcement = a.pk_response * pk_proximity_;
+  a.own_brigades.resize(n);
+  a.surge_brigades.resize(n);
+  a.allied_expected.resize(n);
+  a.attacker.resize(n + 1);
+  a.local_defence.resize(n + 1);
+  a.utility.resize(n + 1);
+  a.eligible.assign(members_ + 1, 0);
+}
+
+void AllianceModel::attack_step(AllianceState& s, const ReplicateDraws& d, Streams& streams,
+                                const sim::RunContext& context, sim::RunRecorder& recorder) const {
+  AttackState& a = s.attack;
+  a.attacked.setZero();
+  a.territory_lost.setZero();
+  a.us_responded.setConstant(kNaN);
+  a.attacks = 0;
+  a.article5_invocations = 0;
+  a.us_stood_aside = 0;
+  a.peacekeepers_attacked = false;
+  a.allies_attacked = false;
+  const AttackParams& p = params_.attack.attack;
+  if (!p.enabled) return;
+  const AdversaryParams& adversary = params_.attack.adversary;
+  const PeacekeeperParams& pk = params_.attack.peacekeepers;
+  const auto n = static_cast<Eigen::Index>(members_);
+  const auto patron = static_cast<Eigen::Index>(patron_);
+  const auto t = static_cast<std::size_t>(s.year_index);
+
+  // 1. The adversary's capability and the part of it not tied down elsewhere.
+  a.capability_shock = adversary.shock_persistence * a.capability_shock +
+                       adversary.shock_sd * standard_normal(streams.adversary);
+  const double capability =
+      d.attack.level_brigades * adversary_[t] * d.threat.adversary_scale *
+      std::exp(d.attack.growth_per_year * static_cast<double>(s.year_index) + a.capability_shock);
+  a.available_brigades = capability * (1.0 - tied_down_[t]);
+
+  // 2. Forces: own brigades, the surge each ally can send, the reinforcement each member can
+  // expect from allies (one matrix-vector product).
+  a.own_brigades = p.brigades_per_usd_bn * s.readiness * s.capability_usd_bn;
+  a.surge_brigades = p.ally_surge_share * a.own_brigades * contributors_;
+  a.allied_expected.matrix().noalias() = a.reinforcement * a.surge_brigades.matrix();
+  const double us_surge = p.us_surge_share * a.own_brigades(patron);
+  const bool conditional = params_.policy.conditional_article5;
+  const double believed_reliability = a.beliefs.reliability();
+  const double believed_enforcement = a.beliefs.enforcement();
+  const double phi = p.reinforcement_weight;
+
+  // 3. Expected utility of attacking each target.
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const auto m = static_cast<std::size_t>(i);
+    a.attacker(i) = a.available_brigades * reach_(i);
+    a.local_defence(i) = p.base_defence_brigades + p.local_share * a.own_brigades(i) +
+                         s.us_troops_thousands(i) / p.us_thousands_per_brigade +
+                         p.forward_brigades(i);
+    if (i == patron || !(a.attacker(i) > 0.0) || a.attacker(i) < adversary.min_force_brigades) {
+      a.eligible[m] = 0;
+      a.utility(i) = -std::numeric_limits<double>::infinity();
+      continue;
+    }
+    a.eligible[m] = 1;
+    const bool compliant = s.compliant(i) != 0.0;
+    const bool written_off = conditional && !compliant;
+    const double q_us =
+        us_response_probability(true, written_off, believed_reliability, believed_enforcement);
+    const double solidarity = compliant ? 1.0 : p.noncomplier_solidarity;
+    const double expected =
+        a.local_defence(i) + phi * (q_us * us_surge + solidarity * a.allied_expected(i));
+    const double success = contest_success(a.attacker(i), expected, p.contest);
+    a.utility(i) =
+        attack_utility(success, 1.0, d.attack.cost_of_failure, q_us, d.attack.escalation_cost);
+  }
+  a.attacker(n) = a.available_brigades * pk.reach;
+  a.local_defence(n) = pk.brigades;
+  if (pk_present_[t] != 0 && a.attacker(n) > 0.0 && a.attacker(n) >= adversary.min_force_brigades) {
+    a.eligible[members_] = 1;
+    const double q_us = pk.covered_by_article5 ? believed_reliability : 0.0;
+    const double expected =
+        pk.brigades + phi * (q_us * us_surge + (a.pk_reinforcement * a.surge_brigades).sum());
+    const double success = contest_success(a.attacker(n), expected, p.contest);
+    a.utility(n) =
+        attack_utility(success, pk.value, d.attack.cost_of_failure, q_us, d.attack.escalation_cost);
+  } else {
+    a.eligible[members_] = 0;
+    a.utility(n) = -std::numeric_limits<double>::infinity();
+  }
+
+  // 4. Attack slots, each an independent opportunity whose hazard follows the best target not
+  // yet attacked this year. Two uniforms per slot from this year's stream, always drawn, so
+  // that later slots and years never depend on what happened; each attack is resolved from
+  // its own stream.
+  sim::RngStream rng(
+      context.seed, context.replicate,
+      sim::sub_purpose(sim::purpose("alliance.attacks"), static_cast<std::uint32_t>(s.year_index)));
+  const auto utilities = std::span<const double>(a.utility.data(), members_ + 1);
+  for (int slot = 0; slot < adversary.max_attacks_per_year; ++slot) {
+    const double u_attack = rng.uniform();
+    const double u_target = rng.uniform();
+    double best = -std::numeric_limits<double>::infinity();
+    for (Eigen::Index i = 0; i <= n; ++i) {
+      if (a.eligible[static_cast<std::size_t>(i)] != 0) best = std::max(best, a.utility(i));
+    }
+    const double hazard =
+        attack_hazard(best, d.attack.risk_appetite, a.available_brigades, adversary);
+    if (u_attack >= hazard) continue;
+    const std::size_t target =
+        draw_target(utilities, a.eligible, adversary.target_sharpness, u_target);
+    if (target > members_) continue;
+    a.eligible[target] = 0;  // distinct targets within a year
+    sim::RngStream resolution(
+        context.seed, context.replicate,
+        sim::sub_purpose(sim::sub_purpose(sim::purpose("alliance.attack_resolution"),
+                                          static_cast<std::uint32_t>(s.year_index)),
+                         static_cast<std::uint32_t>(slot)));
+    resolve_attack(s, d, target, resolution, recorder);
+  }
+}
+
+void AllianceModel::resolve_attack(AllianceState& s, const ReplicateDraws& d, std::size_t target,
+                                   sim::RngStream& rng, sim::RunRecorder& recorder) const {
+  AttackState& a = s.attack;
+  const AttackParams& p = params_.attack.attack;
+  const PeacekeeperParams& pk = params_.attack.peacekeepers;
+  const auto n = static_cast<Eigen::Index>(members_);
+  const auto i = static_cast<Eigen::Index>(target);
+  const bool peacekeepers = target == members_;
+  const bool article5 = !peacekeepers || pk.covered_by_article5;
+  const bool compliant = peacekeepers || s.compliant(i) != 0.0;
+  const bool written_off = params_.policy.conditional_article5 && !compliant;
+
+  // Who comes: the U.S. by its policy, each ally on its own (one uniform each, always drawn).
+  const double p_us =
+      us_response_probability(article5, written_off, d.us_reliability, d.enforcement_probability);
+  const bool us = rng.uniform() < p_us;
+  const double solidarity = compliant ? 1.0 : p.noncomplier_solidarity;
+  int allies = 0;
+  double came = 0.0;
+  for (Eigen::Index j = 0; j < n; ++j) {
+    const double u = rng.uniform();
+    const double probability = peacekeepers ? a.pk_response(j) : solidarity * a.response(i, j);
+    if (u < probability) {
+      ++allies;
+      came += a.surge_brigades(j) * (peacekeepers ? pk_proximity_(j) : spatial_.proximity(i, j));
+    }
+  }
+  const double us_surge = p.us_surge_share * a.own_brigades(static_cast<Eigen::Index>(patron_));
+  const double defence =
+      a.local_defence(i) + p.reinforcement_weight * ((us ? us_surge : 0.0) + came);
+  const ContestOutcome odds = contest_outcomes(a.attacker(i), defence, p.contest);
+  const int outcome = draw_outcome(odds, rng.uniform());
+  const bool lost = outcome == static_cast<int>(AttackOutcome::territory_lost);
+
+  // Feedback: threat (target fully, neighbours in part; for the peacekeepers, contributors fully
+  // and others by proximity), then what everyone learnt about the U.S.
+  const double jump = p.threat_jump * (lost ? p.threat_jump_lost_factor : 1.0);
+  const double spillover = params_.threat.event_spillover;
+  if (peacekeepers) {
+    const double closest = pk_proximity_.maxCoeff();
+    s.event_threat += jump * pk_contributor_;
+    if (closest > 0.0) s.event_threat += (jump * spillover / closest) * pk_proximity_;
+  } else {
+    raise_event_threat(s.event_threat, target, jump, spillover, spatial_.proximity);
+  }
+  if (article5) {
+    const double w = p.response_signal_weight;
+    for (std::size_t j = 0; j < members_; ++j) {
+      if (j == patron_) continue;
+      if (written_off) {
+        observe_us_enforcement(s.beliefs, j, us ? 0.0 : 1.0, w);
+      } else {
+        observe_us_response(s.beliefs, j, us ? 1.0 : 0.0, w);
+      }
+    }
+    observe_us_action(a.beliefs, written_off, us, w);
+  }
+
+  ++a.attacks;
+  if (article5) ++a.article5_invocations;
+  if (article5 && !us) ++a.us_stood_aside;
+  if (peacekeepers) {
+    a.peacekeepers_attacked = true;
+  } else {
+    a.allies_attacked = true;
+    a.attacked(i) = 1.0;
+    a.territory_lost(i) = lost ? 1.0 : 0.0;
+    a.us_responded(i) = us ? 1.0 : 0.0;
+  }
+
+  std::array<double, static_cast<std::size_t>(EventColumn::count)> row{};
+  const auto col = [](EventColumn c) { return static_cast<std::size_t>(c); };
+  row[col(EventColumn::target)] = static_cast<double>(target);
+  row[col(EventColumn::local_balance)] = a.attacker(i) / a.local_defence(i);
+  row[col(EventColumn::us_responded)] = us ? 1.0 : 0.0;
+  row[col(EventColumn::allied_responders)] = allies;
+  row[col(EventColumn::outcome)] = outcome;
+  row[col(EventColumn::article5)] = article5 ? 1.0 : 0.0;
+  row[col(EventColumn::target_compliant)] =
+      peacekeepers || exempt_(i) != 0.0 ? kNaN : s.compliant(i);
+  row[col(EventColumn::final_balance)] = a.attacker(i) / defence;
+  recorder.add_event(s.year_index, row);
+}
 
 AllianceModel::Streams AllianceModel::streams(const sim::RunContext& context) {
   return Streams{context.stream(sim::purpose("alliance.economy")),
                  context.stream(sim::purpose("alliance.budget_noise")),
-                 context.stream(sim::purpose("alliance.beliefs"))};
+                 context.stream(sim::purpose("alliance.beliefs")),
+                 context.stream(sim::purpose("alliance.adversary"))};
 }
 
 void AllianceModel::step(AllianceState& s, const ReplicateDraws& d, Streams& streams,
@@ -371,12 +675,17 @@ void AllianceModel::step(AllianceState& s, const ReplicateDraws& d, Streams& str
   accumulate_capability(s.capability_usd_bn, s.share_pct, s.gdp_usd_bn, d.depreciation);
   // 5. Policy: compliance, exercises, troops.
   step_policy(s, d);
-  // 6. Attacks (hook).
-  attack_step(s, d, context, recorder);
-  // 7. Beliefs: what the U.S. did this year.
-  update_beliefs(s.beliefs, params_.beliefs, s.compliant, patron_mask_,
-                 params_.policy.conditional_article5, d.us_reliability, d.enforcement_probability,
-                 streams.beliefs, s.uniforms);
+  // 6. Attacks.
+  attack_step(s, d, streams, context, recorder);
+  // 7. Beliefs: what the U.S. did this year; the adversary reads the same public signal.
+  const double public_share = update_beliefs(
+      s.beliefs, params_.beliefs, s.compliant, patron_mask_, params_.policy.conditional_article5,
+      d.us_reliability, d.enforcement_probability, streams.beliefs, s.uniforms);
+  if (params_.attack.attack.enabled) {
+    const AdversaryParams& adversary = params_.attack.adversary;
+    update_adversary_beliefs(s.attack.beliefs, adversary.forgetting, public_share,
+                             adversary.public_signal_weight);
+  }
 }
 
 void AllianceModel::record(const AllianceState& s, sim::RunRecorder& recorder) const {
@@ -391,6 +700,10 @@ void AllianceModel::record(const AllianceState& s, sim::RunRecorder& recorder) c
   double* reliability = recorder.member_row(idx(Recorded::us_reliability), y);
   double* troops = recorder.member_row(idx(Recorded::us_troops), y);
   double* threat = recorder.member_row(idx(Recorded::threat), y);
+  double* attacked = recorder.member_row(idx(Recorded::attacked), y);
+  double* lost = recorder.member_row(idx(Recorded::territory_lost), y);
+  double* us_responded = recorder.member_row(idx(Recorded::us_responded), y);
+  const AttackState& a = s.attack;
   const bool conditional = params_.policy.conditional_article5;
   double allies_compliant = 0.0;
   double allies_spending = 0.0;
@@ -402,6 +715,9 @@ void AllianceModel::record(const AllianceState& s, sim::RunRecorder& recorder) c
     capability[m] = s.capability_usd_bn(i);
     compliant[m] = exempt_(i) != 0.0 ? kNaN : s.compliant(i);
     threat[m] = s.threat(i);
+    attacked[m] = a.attacked(i);
+    lost[m] = a.territory_lost(i);
+    us_responded[m] = a.us_responded(i);
     if (i == patron) {
       reliability[m] = kNaN;
       troops[m] = kNaN;
@@ -419,6 +735,12 @@ void AllianceModel::record(const AllianceState& s, sim::RunRecorder& recorder) c
   recorder.set_global(idx(Recorded::europe_canada_spending), y, allies_spending);
   recorder.set_global(idx(Recorded::us_share_of_spending), y,
                       100.0 * us_spending / (us_spending + allies_spending));
+  recorder.set_global(idx(Recorded::threshold), y, s.threshold_pct);
+  recorder.set_global(idx(Recorded::attacks), y, a.attacks);
+  recorder.set_global(idx(Recorded::article5_invocations), y, a.article5_invocations);
+  recorder.set_global(idx(Recorded::us_stood_aside), y, a.us_stood_aside);
+  recorder.set_global(idx(Recorded::peacekeepers_attacked), y, a.peacekeepers_attacked ? 1.0 : 0.0);
+  recorder.set_global(idx(Recorded::deterrence_failure), y, a.allies_attacked ? 1.0 : 0.0);
 }
 
 void AllianceModel::run(const sim::RunContext& context, sim::RunRecorder& recorder) const {

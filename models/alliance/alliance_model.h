@@ -6,6 +6,7 @@
 #include <Eigen/Dense>
 
 #include "models/alliance/alliance_state.h"
+#include "models/attack/attack.h"
 #include "models/budget/budget.h"
 #include "models/budget/spatial.h"
 #include "models/capability/capability.h"
@@ -28,11 +29,13 @@ struct AllianceParams {
   BudgetParams budget;
   UsPolicy policy;
   BeliefParams beliefs;
+  AttackModelParams attack;
 };
 
 /// Reads `[model]`: `[model.data]` (required) and the optional `economy`, `threat`,
-/// `capability`, `spillover`, `budget`, `policy` (with `policy.troops`) and `beliefs` tables,
-/// checking each for unknown keys. Throws sim::ConfigError (also when the start year precedes
+/// `capability`, `spillover`, `budget`, `policy` (with `policy.troops`), `beliefs`, `adversary`,
+/// `attack` (with `attack.forward_brigades`) and `peacekeepers` tables, checking each for
+/// unknown keys. Throws sim::ConfigError (also when the start year precedes
 /// the latest data year).
 AllianceParams parse_alliance(sim::config::Table& model, const sim::StudySettings& settings);
 
@@ -48,6 +51,7 @@ struct ReplicateDraws {
   double us_reliability = 0.8;
   double reliability_prior = 0.8;
   double enforcement_prior = 0.8;
+  AttackDrawn attack;
 };
 
 /// Indices of the recorded variables, in schema order.
@@ -60,14 +64,39 @@ enum class Recorded : std::size_t {
   us_reliability,
   us_troops,
   threat,
+  attacked,
+  territory_lost,
+  us_responded,
+  threshold,
   allies_compliant,
   europe_canada_spending,
   us_share_of_spending,
+  attacks,
+  article5_invocations,
+  us_stood_aside,
+  peacekeepers_attacked,
+  deterrence_failure,
 };
+
+/// Columns of the event table (after the engine's scenario, replicate, year), in schema order.
+enum class EventColumn : std::size_t {
+  target,
+  local_balance,
+  us_responded,
+  allied_responders,
+  outcome,
+  article5,
+  target_compliant,
+  final_balance,
+  count,
+};
+
+/// Codes of the event table's `outcome` column.
+enum class AttackOutcome { repelled = 0, stalemate = 1, territory_lost = 2 };
 
 /// The alliance model: 32 allies setting defence budgets each year under a U.S. policy.
 /// Immutable after construction; `run` builds an AllianceState and steps it year by year:
-/// economy, threat, budgets, capability, policy (compliance, troops), attacks (hook), beliefs.
+/// economy, threat, budgets, capability, policy (compliance, troops), attacks, beliefs.
 class AllianceModel : public sim::Model {
  public:
   AllianceModel(AllianceParams params, const sim::StudySettings& settings);
@@ -90,16 +119,19 @@ class AllianceModel : public sim::Model {
   void initialise(AllianceState& state, const ReplicateDraws& draws,
                   const sim::RunContext& context) const;
   /// The random streams of one run, one per mechanism (purposes "alliance.economy",
-  /// "alliance.budget_noise", "alliance.beliefs").
+  /// "alliance.budget_noise", "alliance.beliefs", "alliance.adversary"). The attack draws use
+  /// one stream per year ("alliance.attacks") and one per attack ("alliance.attack_resolution"),
+  /// derived from the context.
   struct Streams {
     sim::RngStream economy;
     sim::RngStream budget_noise;
     sim::RngStream beliefs;
+    sim::RngStream adversary;
   };
   static Streams streams(const sim::RunContext& context);
 
   /// Advances `state` by one year (year index `state.year_index + 1`): economy, threat, budgets,
-  /// capability, policy (compliance, exercises, troops), attacks (hook), beliefs.
+  /// capability, policy (compliance, exercises, troops), attacks, beliefs.
   void step(AllianceState& state, const ReplicateDraws& draws, Streams& streams,
             const sim::RunContext& context, sim::RunRecorder& recorder) const;
   /// Writes every recorded variable for `state.year_index`.
@@ -109,11 +141,16 @@ class AllianceModel : public sim::Model {
   void step_budgets(AllianceState& state, const ReplicateDraws& draws,
                     sim::RngStream& noise_rng) const;
   void step_policy(AllianceState& state, const ReplicateDraws& draws) const;
-  /// Hook for the attack model: runs after budgets, capability and policy, before beliefs.
-  /// It may read the whole state and raise `event_threat` (raise_event_threat), update beliefs
-  /// (observe_us_response) and add event rows to the recorder. A no-op for now.
-  void attack_step(AllianceState& state, const ReplicateDraws& draws,
+  /// The adversary's year (after budgets, capability and policy, before beliefs): capability,
+  /// local balances, expected utilities, hazard, target draws; each attack resolved (responders,
+  /// outcome), fed back (event threat, beliefs of allies and adversary) and added to the event
+  /// table. Fills `state.attack`'s outcomes.
+  void attack_step(AllianceState& state, const ReplicateDraws& draws, Streams& streams,
                    const sim::RunContext& context, sim::RunRecorder& recorder) const;
+  /// Resolves one attack on `target` (a member index, or members_ for the peacekeepers).
+  void resolve_attack(AllianceState& state, const ReplicateDraws& draws, std::size_t target,
+                      sim::RngStream& rng, sim::RunRecorder& recorder) const;
+  void initialise_attack(AllianceState& state, const ReplicateDraws& draws) const;
 
   AllianceParams params_;
   sim::ModelSchema schema_;
@@ -136,6 +173,15 @@ class AllianceModel : public sim::Model {
   std::vector<double> threshold_pct_;
   std::vector<double> adversary_;
   std::vector<double> us_share_pct_;
+  /// Attack model constants: adversary reach per member, allies with armed forces other than
+  /// the patron (1/0), peacekeeping contributors (1/0), members' proximity to the peacekeeping
+  /// force; by year index, the share of the adversary tied down and whether the force is there.
+  Eigen::ArrayXd reach_;
+  Eigen::ArrayXd contributors_;
+  Eigen::ArrayXd pk_contributor_;
+  Eigen::ArrayXd pk_proximity_;
+  std::vector<double> tied_down_;
+  std::vector<unsigned char> pk_present_;
 };
 
 /// Factory for the registry: parses the merged `[model]` table and builds the model.

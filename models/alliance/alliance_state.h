@@ -1,10 +1,52 @@
 #pragma once
 
+#include <vector>
+
 #include <Eigen/Dense>
 
+#include "models/attack/attack.h"
 #include "models/policy/beliefs.h"
 
 namespace models {
+
+/// The adversary and this year's attacks (part of AllianceState). Targets are indexed 0..n-1
+/// for members and n for the peacekeeping force.
+struct AttackState {
+  /// AR(1) log shock to the adversary's capability.
+  double capability_shock = 0.0;
+  /// Brigades the adversary can commit this year (capability less the share tied down).
+  double available_brigades = 0.0;
+  AdversaryBeliefs beliefs;
+  /// Per replicate: `response(i, j)` = probability that ally j answers Article 5 for a compliant
+  /// ally i; `reinforcement(i, j)` = response(i, j) * proximity(i, j) (expected share of j's surge
+  /// brigades reaching i); for the peacekeeping force, `pk_response(j)`, `pk_reinforcement(j)`.
+  Eigen::MatrixXd response;
+  Eigen::MatrixXd reinforcement;
+  Eigen::ArrayXd pk_response;
+  Eigen::ArrayXd pk_reinforcement;
+
+  /// Per year (members-sized): own brigades (readiness-weighted), surge brigades of each ally,
+  /// expected allied reinforcement of each member (compliant-target probabilities).
+  Eigen::ArrayXd own_brigades;
+  Eigen::ArrayXd surge_brigades;
+  Eigen::ArrayXd allied_expected;
+  /// Per target (members + 1): attacking force, local defence, expected utility, eligibility.
+  Eigen::ArrayXd attacker;
+  Eigen::ArrayXd local_defence;
+  Eigen::ArrayXd utility;
+  std::vector<unsigned char> eligible;
+
+  /// This year's outcomes, recorded: per member 1/0 (us_responded NaN unless attacked), and the
+  /// alliance-level counts.
+  Eigen::ArrayXd attacked;
+  Eigen::ArrayXd territory_lost;
+  Eigen::ArrayXd us_responded;
+  int attacks = 0;
+  int article5_invocations = 0;
+  int us_stood_aside = 0;
+  bool peacekeepers_attacked = false;
+  bool allies_attacked = false;
+};
 
 /// The mutable world of one replicate (structure of arrays, one entry per member in data order).
 /// Allocated once per run; the year loop never allocates. An attack step reads and writes it
@@ -31,6 +73,7 @@ struct AllianceState {
   /// Readiness multiplier of own capability: 1 + exercise bonus when exercising with the U.S.
   Eigen::ArrayXd readiness;
   BeliefState beliefs;
+  AttackState attack;
 
   /// Per-replicate constants: geographic exposure, calibrated reference share (% of GDP), cost
   /// curvature, and the belief-weighted spatial matrix W o b.

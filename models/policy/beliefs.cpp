@@ -1,6 +1,7 @@
 #include "models/policy/beliefs.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace models {
 
@@ -50,10 +51,10 @@ void init_beliefs(BeliefState& beliefs, const AllianceData& data, const BeliefPa
   }
 }
 
-void update_beliefs(BeliefState& beliefs, const BeliefParams& params,
-                    const Eigen::ArrayXd& compliant, const Eigen::ArrayXd& skip, bool conditional,
-                    double reliability_true, double enforcement_true, sim::RngStream& rng,
-                    Eigen::ArrayXd& uniforms) {
+double update_beliefs(BeliefState& beliefs, const BeliefParams& params,
+                      const Eigen::ArrayXd& compliant, const Eigen::ArrayXd& skip, bool conditional,
+                      double reliability_true, double enforcement_true, sim::RngStream& rng,
+                      Eigen::ArrayXd& uniforms) {
   const Eigen::Index n = compliant.size();
   // 32-bit resolution is ample for a Bernoulli draw and costs half the words of uniform().
   for (Eigen::Index i = 0; i < n; ++i) {
@@ -78,13 +79,14 @@ void update_beliefs(BeliefState& beliefs, const BeliefParams& params,
       beliefs.reliability_b(i) += w * (1.0 - x);
     }
   }
-  if (noncompliers == 0) return;
+  if (noncompliers == 0) return std::numeric_limits<double>::quiet_NaN();
   const double share = static_cast<double>(withheld) / static_cast<double>(noncompliers);
   for (Eigen::Index i = 0; i < n; ++i) {
     if (skip(i) != 0.0) continue;
     beliefs.enforcement_a(i) += w * share;
     beliefs.enforcement_b(i) += w * (1.0 - share);
   }
+  return share;
 }
 
 }  // namespace models

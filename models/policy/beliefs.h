@@ -70,10 +70,11 @@ void init_beliefs(BeliefState& beliefs, const AllianceData& data, const BeliefPa
 /// one non-complier, each non-complier's draw `[u_i < enforcement_true]` says whether the U.S.
 /// signalled that it would withhold defence, and every member observes the share of
 /// non-compliers so treated. Members listed in `skip` (value 1) are not updated (the patron).
-void update_beliefs(BeliefState& beliefs, const BeliefParams& params,
-                    const Eigen::ArrayXd& compliant, const Eigen::ArrayXd& skip, bool conditional,
-                    double reliability_true, double enforcement_true, sim::RngStream& rng,
-                    Eigen::ArrayXd& uniforms);
+/// Returns that public share, or NaN when there was no non-complier under conditional Article 5.
+double update_beliefs(BeliefState& beliefs, const BeliefParams& params,
+                      const Eigen::ArrayXd& compliant, const Eigen::ArrayXd& skip, bool conditional,
+                      double reliability_true, double enforcement_true, sim::RngStream& rng,
+                      Eigen::ArrayXd& uniforms);
 
 /// The attack hook's way to update beliefs from what the U.S. actually did for an attacked ally:
 /// `defended` 1 or 0, counted with `weight` pseudo-observations in member `i`'s reliability.
@@ -82,6 +83,16 @@ inline void observe_us_response(BeliefState& beliefs, std::size_t i, double defe
   const auto k = static_cast<Eigen::Index>(i);
   beliefs.reliability_a(k) += weight * defended;
   beliefs.reliability_b(k) += weight * (1.0 - defended);
+}
+
+/// The attack hook's way to update beliefs about enforcement: the U.S. withheld defence from an
+/// attacked non-complier under conditional Article 5 (`enforced` 1) or defended it (0), counted
+/// with `weight` pseudo-observations in member `i`'s enforcement belief.
+inline void observe_us_enforcement(BeliefState& beliefs, std::size_t i, double enforced,
+                                   double weight) {
+  const auto k = static_cast<Eigen::Index>(i);
+  beliefs.enforcement_a(k) += weight * enforced;
+  beliefs.enforcement_b(k) += weight * (1.0 - enforced);
 }
 
 }  // namespace models

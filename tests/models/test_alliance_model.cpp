@@ -1,5 +1,8 @@
 #include <cmath>
 #include <cstring>
+#include <set>
+#include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -33,19 +36,57 @@ TEST_CASE("The schema lists the 32 allies and the recorded variables in a fixed 
                                           "us_reliability",
                                           "us_troops",
                                           "threat",
+                                          "attacked",
+                                          "territory_lost",
+                                          "us_responded",
+                                          "threshold",
                                           "allies_compliant",
                                           "europe_canada_spending",
-                                          "us_share_of_spending"};
+                                          "us_share_of_spending",
+                                          "attacks",
+                                          "article5_invocations",
+                                          "us_stood_aside",
+                                          "peacekeepers_attacked",
+                                          "deterrence_failure"};
+  const std::set<std::string> binary = {
+      "compliant",         "attacked", "territory_lost", "us_responded", "peacekeepers_attacked",
+      "deterrence_failure"};
+  const std::set<std::string> missing = {"compliant", "us_reliability", "us_troops",
+                                         "us_responded"};
   REQUIRE(schema.variables.size() == names.size());
   for (std::size_t v = 0; v < names.size(); ++v) {
+    INFO(names[v]);
     CHECK(schema.variables[v].name == names[v]);
-    CHECK(schema.variables[v].level == (v < 8 ? sim::Level::member : sim::Level::global));
-    CHECK(schema.variables[v].binary == (names[v] == "compliant"));
-    CHECK(schema.variables[v].may_be_missing ==
-          (names[v] == "compliant" || names[v] == "us_reliability" || names[v] == "us_troops"));
+    CHECK(schema.variables[v].level == (v < 11 ? sim::Level::member : sim::Level::global));
+    CHECK(schema.variables[v].binary == (binary.count(names[v]) == 1));
+    CHECK(schema.variables[v].may_be_missing == (missing.count(names[v]) == 1));
     CHECK_FALSE(schema.variables[v].units.empty());
+    CHECK(static_cast<std::size_t>(static_cast<R>(v)) == v);
   }
-  CHECK(schema.event_columns.empty());
+  CHECK(schema.variables[static_cast<std::size_t>(R::threshold)].name == "threshold");
+  CHECK(schema.variables[static_cast<std::size_t>(R::deterrence_failure)].name ==
+        "deterrence_failure");
+  // The event table: the attack events, categorical target (members + the peacekeeping force)
+  // and outcome; labels without spaces or commas.
+  const std::vector<std::string> columns = {
+      "target",  "local_balance", "us_responded",     "allied_responders",
+      "outcome", "article5",      "target_compliant", "final_balance"};
+  REQUIRE(schema.event_columns.size() == columns.size());
+  REQUIRE(static_cast<std::size_t>(EventColumn::count) == columns.size());
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    CHECK(schema.event_columns[c].name == columns[c]);
+    CHECK_FALSE(schema.event_columns[c].units.empty());
+    for (const std::string& label : schema.event_columns[c].categories) {
+      CHECK(label.find_first_of(" ,") == std::string::npos);
+    }
+  }
+  const auto& targets = schema.event_columns[0].categories;
+  REQUIRE(targets.size() == 33);
+  CHECK(targets[0] == "AL");
+  CHECK(targets[32] == "UA_PK");
+  CHECK(schema.event_columns[4].categories ==
+        std::vector<std::string>{"repelled", "stalemate", "territory_lost"});
+  CHECK(schema.event_columns[1].categories.empty());
 }
 
 TEST_CASE("The first simulated year is the data", "[data]") {
@@ -113,7 +154,9 @@ TEST_CASE("Every variable is recorded every year; only declared ones are ever mi
           INFO(schema.variables[v].name << " year " << y << " member " << i);
           if (!schema.variables[v].may_be_missing) CHECK(std::isfinite(x));
           if (std::isnan(x)) {
-            const bool allowed = schema.members[i] == "US" || schema.members[i] == "IS";
+            // Only Iceland and the U.S. lack values, and us_responded where not attacked.
+            const bool allowed = schema.members[i] == "US" || schema.members[i] == "IS" ||
+                                 schema.variables[v].name == "us_responded";
             CHECK(allowed);
           }
         }
@@ -252,10 +295,58 @@ TEST_CASE("The registry builds every scenario of configs/baseline.toml", "[unit]
   CHECK(study.start_year == 2025);
   CHECK(study.years == 20);
   const auto scenarios = sim::build_scenarios(study, registry);
-  REQUIRE(scenarios.size() == 2);
+  REQUIRE(scenarios.size() == 5);
   CHECK(scenarios[0].spec.name == "status_quo");
   CHECK(scenarios[1].spec.name == "conditional_article5");
+  CHECK(scenarios[2].spec.name == "conditional_low_enforcement");
+  CHECK(scenarios[3].spec.name == "conditional_high_enforcement");
+  CHECK(scenarios[4].spec.name == "peacekeepers");
   const auto& conditional = dynamic_cast<const AllianceModel&>(*scenarios[1].model);
   CHECK(conditional.params().policy.conditional_article5);
   CHECK(conditional.params().policy.threshold_pct.at(2035) == 3.5);
+  const auto params = [&](std::size_t s) {
+    return dynamic_cast<const AllianceModel&>(*scenarios[s].model).params();
+  };
+  CHECK(params(2).policy.enforcement_probability.central() == Approx(0.2));
+  CHECK(params(3).policy.enforcement_probability.central() == Approx(0.95));
+  CHECK(params(3).policy.conditional_article5);
+  CHECK_FALSE(params(0).attack.peacekeepers.deployed);
+  CHECK(params(4).attack.peacekeepers.deployed);
+  CHECK_FALSE(params(4).attack.peacekeepers.covered_by_article5);
+  CHECK_FALSE(params(4).policy.conditional_article5);
+  for (std::size_t s = 0; s < 5; ++s) CHECK(params(s).attack.attack.enabled);
+}
+
+TEST_CASE(
+    "Attacks draw from their own streams: without attacks the budgets are those of the "
+    "model without an adversary",
+    "[unit]") {
+  // An adversary with no force never attacks: everything recorded is bitwise what the model
+  // records with the attack model switched off (no draw of any other mechanism shifted).
+  const auto off = make_baseline_model("attack.enabled = false");
+  const auto powerless = make_baseline_model("adversary.level_brigades = 0.0");
+  const auto a = run_replicates(*off, 3, 7);
+  const auto b = run_replicates(*powerless, 3, 7);
+  for (std::size_t r = 0; r < a.size(); ++r) {
+    REQUIRE(a[r].size() == b[r].size());
+    CHECK(std::memcmp(a[r].data(), b[r].data(), a[r].size() * sizeof(double)) == 0);
+  }
+  // With attacks (a hot adversary), GDP is untouched and budgets only move after the first
+  // attack (the attack step runs after the year's budgets).
+  const auto hot =
+      make_baseline_model("adversary.tied_down = [[2025, 0.0]]\nadversary.risk_appetite = 1.0");
+  const auto c = run_replicates(*hot, 3, 7);
+  sim::RunRecorder recorder(off->schema(), 20);
+  for (std::size_t r = 0; r < a.size(); ++r) {
+    const models::testing::Recorded quiet{recorder, a[r]};
+    const models::testing::Recorded attacked{recorder, c[r]};
+    for (int y = 0; y < 20; ++y) {
+      for (std::size_t i = 0; i < 32; ++i) {
+        CHECK(quiet.member(R::gdp, y, i) == attacked.member(R::gdp, y, i));
+        if (y <= 1) {
+          CHECK(quiet.member(R::defence_share, y, i) == attacked.member(R::defence_share, y, i));
+        }
+      }
+    }
+  }
 }
