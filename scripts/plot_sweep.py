@@ -94,8 +94,7 @@ def plot(results, outdir, scenarios=None, x=None, y=None, year=None,
     year_value = int(results.years[yi])
     has_scenario = "scenario" in results.axes(f"{responses[0][1]}_mean")
     selected = results.select_scenarios(scenarios) if has_scenario else [0]
-    scenario_names = ([results.scenarios[s] for s in selected] if has_scenario
-                      else ["sweep"])
+    scenario_names = [results.scenarios[s] for s in selected]
 
     xs, xlabel = _parameter(results, x)
     ux = np.unique(xs)
@@ -130,7 +129,7 @@ def plot(results, outdir, scenarios=None, x=None, y=None, year=None,
     cmap = copy.copy(matplotlib.colormaps[style.SEQUENTIAL_CMAP])
     cmap.set_bad(style.MISSING_COLOUR)
     for k, name in enumerate(scenario_names):
-        caption = style.caption(results, selected if has_scenario else [], *notes)
+        caption = style.caption(results, selected, *notes)
         stem = style.safe_stem(name)
         if y is not None:
             fig, axes = style.new_figure(5.2 * len(responses), 4.8, 1, len(responses),

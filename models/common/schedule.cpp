@@ -18,10 +18,14 @@ double Schedule::at(int year) const {
 }
 
 Schedule parse_schedule(sim::config::Table& table, std::string_view key, sim::config::Range range) {
-  const std::string expected =
-      "an array of [year, value] pairs with increasing years, each value " + range.describe();
+  const std::string expected = "a number (constant) or an array of [year, value] pairs with "
+                               "increasing years, each value " + range.describe();
   const toml::node* node = table.node(key);
   if (node == nullptr) table.fail(key, "missing required key", "nothing", expected);
+  // A plain number is a constant schedule: what a sweep sets.
+  if (node->is_integer() || node->is_floating_point()) {
+    return Schedule({{1900, table.number(key, range)}});
+  }
   const toml::array* array = node->as_array();
   if (array == nullptr || array->empty()) {
     table.fail(key, "wrong type", sim::config::describe_node(*node), expected);

@@ -26,7 +26,8 @@ class Schedule {
 };
 
 /// Reads `key` as an array of [year, value] pairs, e.g. `[[2025, 2.0], [2035, 3.5]]`: years
-/// integers in [1900, 2200], strictly increasing; values in `range`; at least one pair.
+/// integers in [1900, 2200], strictly increasing; values in `range`; at least one pair. A plain
+/// number is a constant schedule (what a sweep over the key sets).
 /// Throws sim::ConfigError naming the offending element.
 Schedule parse_schedule(sim::config::Table& table, std::string_view key, sim::config::Range range);
 

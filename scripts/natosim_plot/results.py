@@ -177,17 +177,24 @@ class Results:
         if _major(version) != SUPPORTED_SCHEMA_MAJOR:
             raise ResultsError(f"{self.display}: schema version {version or '(none)'} is not "
                                f"supported (these scripts read {SUPPORTED_SCHEMA_MAJOR}.x)")
-        for axis in ("scenario", "year", "member", "quantile"):
+        # A sweep's file has a design_point axis where a study's has scenarios (docs/OUTPUT.md):
+        # it then counts as one scenario, the swept one.
+        scenario_axis = str(self.attrs.get("scenario_dimension", "scenario") or "scenario")
+        for axis in (scenario_axis, "year", "member", "quantile"):
             if axis not in f:
                 raise ResultsError(f"{self.display}: malformed results file: no coordinate "
                                    f"dataset '{axis}'")
-        self.scenarios = [str(s) for s in decode(f["scenario"][()])]
+        if scenario_axis == "scenario":
+            self.scenarios = [str(s) for s in decode(f["scenario"][()])]
+        else:
+            self.scenarios = [str(self.attrs.get("sweep_base_scenario") or "sweep")]
         self.years = np.asarray(f["year"][()]).astype(np.int64)
         self.members = [str(m) for m in decode(f["member"][()])]
         self.quantile_levels = np.asarray(f["quantile"][()], dtype=np.float64)
         self.scenario_descriptions = (
             [str(s) for s in decode(f["scenario_description"][()])]
-            if "scenario_description" in f else [""] * len(self.scenarios))
+            if scenario_axis == "scenario" and "scenario_description" in f
+            else [""] * len(self.scenarios))
         self.member_names = ([str(s) for s in decode(f["member_name"][()])]
                              if "member_name" in f else list(self.members))
         self.replicates = int(self.attrs.get("replicates", 0))

@@ -276,7 +276,7 @@ TEST_CASE("The U.S. share follows its configured path and troops move to complie
   CHECK(germany_end < 0.5 * germany_start);
 }
 
-TEST_CASE("Config errors in [model] name the key", "[unit]") {
+TEST_CASE("Config errors in the model table name the key", "[unit]") {
   CHECK_THROWS_WITH(make_model("[model.budget]\nsecurity_valu = 0.3\n"),
                     Catch::Matchers::StartsWith(
                         "test.toml:8:17: model.budget.security_valu: unknown key, got 0.3"));

@@ -6,7 +6,7 @@
 using namespace models;
 using models::testing::TomlTable;
 
-TEST_CASE("The U.S. policy is read from [model.policy] with a threshold schedule", "[unit]") {
+TEST_CASE("The U.S. policy is read from model.policy with a threshold schedule", "[unit]") {
   TomlTable toml(
       "[policy]\nthreshold = [[2025, 2.0], [2035, 3.5]]\nconditional_article5 = true\n"
       "enforcement_probability = {dist = \"beta\", alpha = 8, beta = 2}\n"

@@ -19,7 +19,7 @@ TEST_CASE("A schedule interpolates linearly between points and is flat outside",
   CHECK(steps.at(2031) == 0.0);
 }
 
-TEST_CASE("A schedule is read from [year, value] pairs and bad ones are rejected", "[unit]") {
+TEST_CASE("A schedule is read from year-value pairs and bad ones are rejected", "[unit]") {
   TomlTable ok("[p]\nthreshold = [[2025, 2], [2035, 3.5]]\n", "p");
   const Schedule s =
       models::parse_schedule(ok.table, "threshold", sim::config::Range::between(0, 100));
@@ -39,4 +39,16 @@ TEST_CASE("A schedule is read from [year, value] pairs and bad ones are rejected
   CHECK_THROWS_WITH(
       models::parse_schedule(not_pair.table, "threshold", sim::config::Range::between(0, 100)),
       Catch::Matchers::StartsWith("test.toml:2:13: p.threshold[0]: not a [year, value] pair"));
+}
+
+TEST_CASE("A plain number is a constant schedule, as a sweep sets it", "[unit]") {
+  TomlTable flat("[p]\nthreshold = 3.0\n", "p");
+  const Schedule s =
+      models::parse_schedule(flat.table, "threshold", sim::config::Range::between(0, 100));
+  CHECK(s.at(2025) == 3.0);
+  CHECK(s.at(2044) == 3.0);
+  TomlTable too_high("[p]\nthreshold = 120\n", "p");
+  CHECK_THROWS_WITH(
+      models::parse_schedule(too_high.table, "threshold", sim::config::Range::between(0, 100)),
+      "test.toml:2:13: p.threshold: out of range, got 120 (expected a number in [0, 100])");
 }

@@ -64,3 +64,33 @@ def test_credible_enforcement_raises_compliance_in_the_policy_study(policies):
         high = late("hague_conditional_high", "diff_mean")
         low = late("hague_conditional_low", "diff_mean")
         assert high > low + 3 * late("hague_conditional_high", "diff_mcse")
+
+
+def test_threshold_sweep_runs_and_plots_along_its_parameters(natosim_bin, source_dir, tmp_path):
+    import xarray as xr
+    out = tmp_path / "sweep.h5"
+    result = subprocess.run([natosim_bin, "sweep",
+                             str(Path(source_dir, "configs", "threshold_sweep.toml")),
+                             "-o", str(out), "--replicates", "16", "--quiet"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    with xr.open_dataset(out) as ds:
+        assert ds.sizes["design_point"] == 8 * 11
+        thresholds = ds["policy.threshold"].values
+        enforcement = ds["policy.enforcement_probability"].values
+        assert sorted(set(thresholds)) == [1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0]
+        assert len(set(enforcement)) == 11
+        # The threshold in force is what the design point set.
+        np.testing.assert_array_equal(ds["threshold_mean"].isel(year=0).values, thresholds)
+        compliant = ds["allies_compliant_mean"].sel(year=2035).values
+        # At full enforcement, a 5% threshold is met by fewer allies than a 2% one.
+        high = enforcement == 1.0
+        assert (compliant[high & (thresholds == 5.0)] < compliant[high & (thresholds == 2.0)]).all()
+    figures = tmp_path / "figures"
+    result = subprocess.run(["/usr/bin/python3", str(Path(source_dir, "scripts", "plot_sweep.py")),
+                             str(out), "-o", str(figures), "--x", "policy.threshold",
+                             "--y", "policy.enforcement_probability"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    pngs = sorted(figures.glob("*.png"))
+    assert pngs and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)

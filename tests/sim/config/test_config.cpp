@@ -178,7 +178,7 @@ TEST_CASE("A config file that does not exist is reported by name", "[unit][confi
   }
 }
 
-TEST_CASE("A study that extends another takes its [model] as the base of its own",
+TEST_CASE("A study that extends another takes its model table as the base of its own",
           "[unit][config]") {
   const std::filesystem::path folder =
       std::filesystem::temp_directory_path() / "natosim_extends_test";
