@@ -273,10 +273,7 @@ void AllianceModel::initialise(AllianceState& s, const ReplicateDraws& d,
         exempt_(i) != 0.0 || s.share_pct(i) >= s.threshold_pct - kComplianceSlackPct ? 1.0 : 0.0;
   }
   s.readiness.resize(n);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    const bool exercises = !params_.policy.exercises_to_compliers_only || s.compliant(i) != 0.0;
-    s.readiness(i) = 1.0 + (exercises ? d.budget.exercise_readiness_bonus : 0.0);
-  }
+  for (Eigen::Index i = 0; i < n; ++i) s.readiness(i) = readiness(s.compliant(i) != 0.0, d);
   init_beliefs(s.beliefs, data, params_.beliefs, start_year_, d.reliability_prior,
                d.enforcement_prior);
   believed_weights(spatial_, d.ally_reliability, params_.spillover.neighbour_reliability_bonus,
@@ -346,9 +343,8 @@ void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
   YearTerms y;
   y.keep = 1.0 - d.depreciation;
   y.service_life = 1.0 / (1.0 - b.discount_factor * y.keep);
-  y.readiness_compliant = 1.0 + d.budget.exercise_readiness_bonus;
-  y.readiness_noncompliant =
-      policy.exercises_to_compliers_only ? 1.0 : 1.0 + d.budget.exercise_readiness_bonus;
+  y.readiness_compliant = readiness(true, d);
+  y.readiness_noncompliant = readiness(false, d);
   y.conditional = policy.conditional_article5;
   // Last year's capability per this year's GDP: what members can count on from allies.
   s.effective_ratio = 100.0 * s.readiness * s.capability_usd_bn / s.gdp_usd_bn;
@@ -362,10 +358,12 @@ void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
     const auto m = static_cast<std::size_t>(i);
     const double own_ratio = 100.0 * s.capability_usd_bn(i) / s.gdp_usd_bn(i);
     const double here = s.us_troops_thousands(i);
-    // Troops a non-complier expects to keep next year under reallocation.
+    // Troops a non-complier expects to keep next year under reallocation, which the U.S.
+    // carries out with the enforcement probability.
     const double floor = std::min(troops.floor_thousands, start_troops_(i));
-    const double kept =
-        troops.reallocate_to_compliers ? here - troops.speed_per_year * (here - floor) : here;
+    const double kept = troops.reallocate_to_compliers
+                            ? here - d.enforcement_probability * troops.speed_per_year * (here - floor)
+                            : here;
     const double reliability = s.beliefs.reliability(m);
     const double enforcement = y.conditional ? s.beliefs.enforcement(m) : 0.0;
     const double us_value = d.budget.us_weight * y.us_ratio;
@@ -397,19 +395,30 @@ void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
   s.share_pct(patron) = us_share_pct_[static_cast<std::size_t>(s.year_index)];
 }
 
+double AllianceModel::readiness(bool compliant, const ReplicateDraws& d) const {
+  // Restricted exercises are withheld from a non-complier with the enforcement probability: it
+  // gets the expected bonus (its budget decision uses the same expectation).
+  const bool restricted = params_.policy.exercises_to_compliers_only && !compliant;
+  return 1.0 + d.budget.exercise_readiness_bonus *
+                   (restricted ? 1.0 - d.enforcement_probability : 1.0);
+}
+
 void AllianceModel::step_policy(AllianceState& s, const ReplicateDraws& d) const {
   const UsPolicy& policy = params_.policy;
   const auto n = static_cast<Eigen::Index>(members_);
   for (Eigen::Index i = 0; i < n; ++i) {
     s.compliant(i) =
         exempt_(i) != 0.0 || s.share_pct(i) >= s.threshold_pct - kComplianceSlackPct ? 1.0 : 0.0;
-    const bool exercises = !policy.exercises_to_compliers_only || s.compliant(i) != 0.0;
-    s.readiness(i) = 1.0 + (exercises ? d.budget.exercise_readiness_bonus : 0.0);
+    s.readiness(i) = readiness(s.compliant(i) != 0.0, d);
   }
   const TroopRule& rule = policy.troops;
   if (rule.reallocate_to_compliers) {
     const double total = rule.total_thousands ? *rule.total_thousands : start_troops_.sum();
     troop_target(start_troops_, hosts_ * s.compliant, s.threat, rule, total, s.troop_target);
+    // The U.S. carries the shift out with the enforcement probability: the expected target is
+    // the compliers' allocation with weight p and the start allocation with weight 1 - p.
+    s.troop_target = d.enforcement_probability * s.troop_target +
+                     (1.0 - d.enforcement_probability) * start_troops_;
     move_troops(s.us_troops_thousands, s.troop_target, rule.speed_per_year);
   }
 }

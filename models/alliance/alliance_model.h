@@ -141,6 +141,9 @@ class AllianceModel : public sim::Model {
   void step_budgets(AllianceState& state, const ReplicateDraws& draws,
                     sim::RngStream& noise_rng) const;
   void step_policy(AllianceState& state, const ReplicateDraws& draws) const;
+  /// Readiness multiplier of a member's own capability: 1 + the exercise bonus, expected over
+  /// the U.S. withholding exercises from a non-complier when they are restricted.
+  double readiness(bool compliant, const ReplicateDraws& draws) const;
   /// The adversary's year (after budgets, capability and policy, before beliefs): capability,
   /// local balances, expected utilities, hazard, target draws; each attack resolved (responders,
   /// outcome), fed back (event threat, beliefs of allies and adversary) and added to the event

@@ -94,3 +94,43 @@ def test_threshold_sweep_runs_and_plots_along_its_parameters(natosim_bin, source
     assert result.returncode == 0, result.stderr
     pngs = sorted(figures.glob("*.png"))
     assert pngs and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+
+
+def test_unenforced_exercise_and_troop_restrictions_change_nothing(natosim_bin, source_dir,
+                                                                   tmp_path):
+    """The U.S. withholds exercises and moves troops away from a non-complier with the
+    enforcement probability: at 0 the restrictions are empty words (bit-identical results), at 1
+    they bite."""
+    import xarray as xr
+    study = tmp_path / "restrictions.toml"
+    study.write_text(f"""[study]
+model = "alliance"
+extends = "{Path(source_dir, 'configs', 'baseline.toml')}"
+replicates = 64
+reference = "open"
+[model.policy]
+enforcement_probability = 0.0
+[[scenario]]
+name = "open"
+[[scenario]]
+name = "restricted_unenforced"
+[scenario.set]
+policy.exercises_to_compliers_only = true
+policy.troops.reallocate_to_compliers = true
+[[scenario]]
+name = "restricted_enforced"
+[scenario.set]
+policy.exercises_to_compliers_only = true
+policy.troops.reallocate_to_compliers = true
+policy.enforcement_probability = 1.0
+""")
+    out = tmp_path / "r.h5"
+    result = subprocess.run([natosim_bin, "run", str(study), "-o", str(out), "--quiet"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    with xr.open_dataset(out) as ds:
+        for variable in ("defence_share", "us_troops", "allies_compliant"):
+            unenforced = ds[f"{variable}_diff_mean"].sel(scenario="restricted_unenforced")
+            assert float(np.abs(unenforced).max()) == 0.0, variable
+        enforced = ds["us_troops_diff_mean"].sel(scenario="restricted_enforced")
+        assert float(np.abs(enforced).max()) > 0.1
