@@ -77,7 +77,8 @@ double time_models_alone(const Loaded& loaded, std::int64_t replicates) {
 }
 
 /// Peak resident memory (MiB) of a child process that runs `replicates` of every scenario.
-double peak_memory_mib(const std::string& self, const std::string& config, std::int64_t replicates) {
+double peak_memory_mib(const std::string& self, const std::string& config,
+                       std::int64_t replicates) {
   const pid_t child = fork();
   if (child == 0) {
     execl(self.c_str(), self.c_str(), "--memory-probe", std::to_string(replicates).c_str(),
@@ -137,23 +138,25 @@ int main(int argc, char** argv) {
                replicates);
     fmt::print("model alone, 1 thread      : {:10.0f} run-years/s  {:8.2f} us per replicate\n",
                run_years / alone, 1e6 * alone / (run_years / loaded.study.years));
-    fmt::print("engine + model, 1 thread   : {:10.0f} run-years/s  {:8.2f} us per replicate  "
-               "{:.2f} M member-years/s per core\n",
-               run_years / one, 1e6 * one / (run_years / loaded.study.years),
-               run_years * members / one / 1e6);
+    fmt::print(
+        "engine + model, 1 thread   : {:10.0f} run-years/s  {:8.2f} us per replicate  "
+        "{:.2f} M member-years/s per core\n",
+        run_years / one, 1e6 * one / (run_years / loaded.study.years),
+        run_years * members / one / 1e6);
     fmt::print("engine + model, 2 threads  : {:10.0f} run-years/s\n", run_years / two);
     fmt::print("parallel efficiency (2 thr): {:10.1f} %\n", 100.0 * one / (2.0 * two));
-    fmt::print("engine overhead            : {:10.3f} us per run-year ({:.1f} ns per recorded "
-               "value)\n",
-               1e6 * (one - alone) / run_years,
-               1e9 * (one - alone) / run_years /
-                   static_cast<double>(sim::RunRecorder(schema, 1).values().size()));
+    fmt::print(
+        "engine overhead            : {:10.3f} us per run-year ({:.1f} ns per recorded "
+        "value)\n",
+        1e6 * (one - alone) / run_years,
+        1e9 * (one - alone) / run_years /
+            static_cast<double>(sim::RunRecorder(schema, 1).values().size()));
     if (memory) {
       const std::string self = "/proc/self/exe";
       char path[4096];
       const ssize_t length = readlink(self.c_str(), path, sizeof path - 1);
-      const std::string binary = length > 0 ? std::string(path, static_cast<std::size_t>(length))
-                                            : std::string(argv[0]);
+      const std::string binary =
+          length > 0 ? std::string(path, static_cast<std::size_t>(length)) : std::string(argv[0]);
       const double small = peak_memory_mib(binary, config, 1000);
       const double large = peak_memory_mib(binary, config, 100000);
       fmt::print("peak memory, 1,000 replicates  : {:8.1f} MiB\n", small);

@@ -1,21 +1,21 @@
 #include "sim/cli.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <iostream>
 #include <set>
 
-#include <CLI/CLI.hpp>
-#include <Eigen/Core>
 #include <fmt/format.h>
 #include <tbb/info.h>
 #include <tbb/version.h>
 #include <toml++/toml.h>
+#include <CLI/CLI.hpp>
+#include <Eigen/Core>
 
 #include "sim/config/study.h"
 #include "sim/config/sweep.h"
@@ -67,8 +67,8 @@ std::string library_versions() {
   return fmt::format("Eigen {}.{}.{}; oneTBB {}; toml++ {}.{}.{}; fmt {}.{}.{}; CLI11 {}; HDF5 {}",
                      EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION,
                      TBB_VERSION_STRING, TOML_LIB_MAJOR, TOML_LIB_MINOR, TOML_LIB_PATCH,
-                     FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100,
-                     CLI11_VERSION, io::hdf5_library_version());
+                     FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100, CLI11_VERSION,
+                     io::hdf5_library_version());
 }
 
 std::string version_text() {
@@ -141,10 +141,10 @@ Plan estimate(const ModelSchema& schema, std::size_t scenarios, std::int64_t rep
 int command_validate(const std::string& config, const ModelRegistry& registry) {
   StudySpec study = read_study(config, registry);
   std::vector<BuiltScenario> built = build_scenarios(study, registry);
-  std::cout << fmt::format("{}: valid study '{}' (model '{}', {} scenario{}, {} replicates, {}-{})\n",
-                           config, study.name, study.model, built.size(),
-                           built.size() == 1 ? "" : "s", study.replicates, study.start_year,
-                           study.start_year + study.years - 1);
+  std::cout << fmt::format(
+      "{}: valid study '{}' (model '{}', {} scenario{}, {} replicates, {}-{})\n", config,
+      study.name, study.model, built.size(), built.size() == 1 ? "" : "s", study.replicates,
+      study.start_year, study.start_year + study.years - 1);
   for (const BuiltScenario& scenario : built) {
     std::cout << fmt::format("  {:<28} {}\n", scenario.spec.name, scenario.spec.description);
   }
@@ -155,9 +155,9 @@ int command_validate(const std::string& config, const ModelRegistry& registry) {
 /// `reference` is the reference scenario's index, -1 for none, -2 for a sweep.
 int execute(const RunArguments& args, const StudySpec& study, std::vector<ScenarioRun> runs,
             int reference, const std::function<void(Results&)>& annotate) {
-  const std::filesystem::path output =
-      args.output.empty() ? std::filesystem::path("results") / (study.name + ".h5")
-                          : std::filesystem::path(args.output);
+  const std::filesystem::path output = args.output.empty()
+                                           ? std::filesystem::path("results") / (study.name + ".h5")
+                                           : std::filesystem::path(args.output);
   const int threads = args.threads > 0 ? args.threads : tbb::info::default_concurrency();
   const Plan plan = estimate(runs.front().model->schema(), runs.size(), study.replicates,
                              study.years, args.trajectories, threads);
@@ -173,10 +173,10 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
   if (args.dry_run) return kExitOk;
   const double limit_bytes = static_cast<double>(args.max_output_mib) * 1024.0 * 1024.0;
   if (plan.file_bytes > limit_bytes && !args.force) {
-    throw OutputError(fmt::format(
-        "the results file would be about {}, above the limit of {} (--max-output-mib); "
-        "pass --force to run anyway, or use fewer replicates or no --trajectories",
-        human_bytes(plan.file_bytes), human_bytes(limit_bytes)));
+    throw OutputError(
+        fmt::format("the results file would be about {}, above the limit of {} (--max-output-mib); "
+                    "pass --force to run anyway, or use fewer replicates or no --trajectories",
+                    human_bytes(plan.file_bytes), human_bytes(limit_bytes)));
   }
 
   if (args.output.empty()) std::filesystem::create_directories(output.parent_path());
@@ -259,7 +259,8 @@ int command_run(const RunArguments& args, const ModelRegistry& registry) {
                                             scenario.spec.name) != args.scenarios.end();
     if (!selected) continue;
     if (scenario.spec.name == study.reference) reference = static_cast<int>(runs.size());
-    runs.push_back(ScenarioRun{scenario.spec.name, scenario.spec.description, scenario.model.get()});
+    runs.push_back(
+        ScenarioRun{scenario.spec.name, scenario.spec.description, scenario.model.get()});
   }
   if (!study.reference.empty() && reference < 0 && !args.quiet) {
     std::cerr << fmt::format(
@@ -297,9 +298,10 @@ int command_sweep(const RunArguments& args, const ModelRegistry& registry) {
 }  // namespace
 
 int run_cli(int argc, char** argv, const ModelRegistry& registry) {
-  CLI::App app{"natosim: agent-based Monte Carlo simulation of alliance burden-sharing and "
-               "deterrence under U.S. conditionality.\nSee README.md and docs/ for the model "
-               "and the results schema."};
+  CLI::App app{
+      "natosim: agent-based Monte Carlo simulation of alliance burden-sharing and "
+      "deterrence under U.S. conditionality.\nSee README.md and docs/ for the model "
+      "and the results schema."};
   app.set_version_flag("--version", version_text());
   app.require_subcommand(1);
 
@@ -312,8 +314,9 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
         ->check(CLI::ExistingFile);
     command->add_option("-o,--output", arguments.output,
                         "Results file to write (default: results/<study name>.h5)");
-    command->add_option("--replicates", arguments.replicates,
-                        "Monte Carlo replicates per scenario (default: the study's)")
+    command
+        ->add_option("--replicates", arguments.replicates,
+                     "Monte Carlo replicates per scenario (default: the study's)")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}));
     command->add_option("--threads", arguments.threads, "Worker threads (default: all cores)")
         ->check(CLI::Range(1, 1024));
@@ -323,9 +326,10 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
                       "Also store every replicate's values (file and memory grow with replicates)");
     command->add_flag("--force", arguments.force,
                       "Overwrite the results file if it exists; run even above --max-output-mib");
-    command->add_option("--max-output-mib", arguments.max_output_mib,
-                        "Refuse (without --force) a run whose results file would exceed this "
-                        "size in MiB (default 4096)")
+    command
+        ->add_option("--max-output-mib", arguments.max_output_mib,
+                     "Refuse (without --force) a run whose results file would exceed this "
+                     "size in MiB (default 4096)")
         ->check(CLI::Range(std::int64_t{1}, INT64_MAX));
     command->add_flag("-q,--quiet", arguments.quiet,
                       "No progress bar or messages, only the result path");
@@ -338,8 +342,8 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
                   "Run only these scenarios (repeatable; default: all)");
   RunArguments sweep_args;
   sweep_args.command_line = run_args.command_line;
-  CLI::App* sweep = app.add_subcommand(
-      "sweep", "Run a study's [sweep]: its base scenario at every design point");
+  CLI::App* sweep =
+      app.add_subcommand("sweep", "Run a study's [sweep]: its base scenario at every design point");
   add_run_options(sweep, sweep_args);
 
   std::string validate_config;
@@ -350,8 +354,7 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
   std::string info_file;
   bool info_json = false;
   CLI::App* info = app.add_subcommand("info", "Describe what a results file holds");
-  info->add_option("RESULTS", info_file, "Results file (HDF5) written by natosim run")
-      ->required();
+  info->add_option("RESULTS", info_file, "Results file (HDF5) written by natosim run")->required();
   info->add_flag("--json", info_json, "Machine-readable JSON instead of text");
 
   try {

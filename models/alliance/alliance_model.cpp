@@ -361,9 +361,10 @@ void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
     // Troops a non-complier expects to keep next year under reallocation, which the U.S.
     // carries out with the enforcement probability.
     const double floor = std::min(troops.floor_thousands, start_troops_(i));
-    const double kept = troops.reallocate_to_compliers
-                            ? here - d.enforcement_probability * troops.speed_per_year * (here - floor)
-                            : here;
+    const double kept =
+        troops.reallocate_to_compliers
+            ? here - d.enforcement_probability * troops.speed_per_year * (here - floor)
+            : here;
     const double reliability = s.beliefs.reliability(m);
     const double enforcement = y.conditional ? s.beliefs.enforcement(m) : 0.0;
     const double us_value = d.budget.us_weight * y.us_ratio;
@@ -399,8 +400,8 @@ double AllianceModel::readiness(bool compliant, const ReplicateDraws& d) const {
   // Restricted exercises are withheld from a non-complier with the enforcement probability: it
   // gets the expected bonus (its budget decision uses the same expectation).
   const bool restricted = params_.policy.exercises_to_compliers_only && !compliant;
-  return 1.0 + d.budget.exercise_readiness_bonus *
-                   (restricted ? 1.0 - d.enforcement_probability : 1.0);
+  return 1.0 +
+         d.budget.exercise_readiness_bonus * (restricted ? 1.0 - d.enforcement_probability : 1.0);
 }
 
 void AllianceModel::step_policy(AllianceState& s, const ReplicateDraws& d) const {

@@ -18,8 +18,10 @@ double Schedule::at(int year) const {
 }
 
 Schedule parse_schedule(sim::config::Table& table, std::string_view key, sim::config::Range range) {
-  const std::string expected = "a number (constant) or an array of [year, value] pairs with "
-                               "increasing years, each value " + range.describe();
+  const std::string expected =
+      "a number (constant) or an array of [year, value] pairs with "
+      "increasing years, each value " +
+      range.describe();
   const toml::node* node = table.node(key);
   if (node == nullptr) table.fail(key, "missing required key", "nothing", expected);
   // A plain number is a constant schedule: what a sweep sets.

@@ -119,7 +119,8 @@ std::vector<std::vector<double>> latin_hypercube(const std::vector<SweepParamete
   const auto n = static_cast<std::size_t>(size);
   std::vector<std::vector<double>> points(n, std::vector<double>(parameters.size()));
   for (std::size_t p = 0; p < parameters.size(); ++p) {
-    RngStream rng(seed, 0, sub_purpose(purpose("sweep.latin_hypercube"), static_cast<std::uint32_t>(p)));
+    RngStream rng(seed, 0,
+                  sub_purpose(purpose("sweep.latin_hypercube"), static_cast<std::uint32_t>(p)));
     std::vector<std::size_t> strata(n);
     std::iota(strata.begin(), strata.end(), std::size_t{0});
     // Fisher-Yates with our own stream: std::shuffle's algorithm is not fixed by the standard.
@@ -176,8 +177,7 @@ SweepSpec read_sweep(const StudySpec& study) {
       }
       for (const SweepParameter& other : sweep.parameters) {
         if (other.key == parameter.key) {
-          block.fail("key", "parameter swept twice", "\"" + parameter.key + "\"",
-                     "each key once");
+          block.fail("key", "parameter swept twice", "\"" + parameter.key + "\"", "each key once");
         }
       }
       block.finish();
@@ -208,8 +208,8 @@ std::vector<BuiltScenario> build_design_points(const StudySpec& study, const Swe
     std::string description;
     for (std::size_t p = 0; p < sweep.parameters.size(); ++p) {
       set_dotted(model, sweep.parameters[p].key, sweep.points[i][p]);
-      description += fmt::format("{}{} = {}", p ? ", " : "", sweep.parameters[p].key,
-                                 sweep.points[i][p]);
+      description +=
+          fmt::format("{}{} = {}", p ? ", " : "", sweep.parameters[p].key, sweep.points[i][p]);
     }
     const std::string name = fmt::format("dp{:04d}", i);
     std::unique_ptr<Model> instance;

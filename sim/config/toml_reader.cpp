@@ -29,16 +29,26 @@ std::string Range::describe() const {
 
 std::string describe_node(const toml::node& node) {
   switch (node.type()) {
-    case toml::node_type::string: return fmt::format("\"{}\"", *node.value<std::string>());
-    case toml::node_type::integer: return std::to_string(*node.value<std::int64_t>());
-    case toml::node_type::floating_point: return fmt::format("{}", *node.value<double>());
-    case toml::node_type::boolean: return *node.value<bool>() ? "true" : "false";
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    default: return "nothing";
+    case toml::node_type::string:
+      return fmt::format("\"{}\"", *node.value<std::string>());
+    case toml::node_type::integer:
+      return std::to_string(*node.value<std::int64_t>());
+    case toml::node_type::floating_point:
+      return fmt::format("{}", *node.value<double>());
+    case toml::node_type::boolean:
+      return *node.value<bool>() ? "true" : "false";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    default:
+      return "nothing";
   }
 }
 
@@ -102,7 +112,8 @@ double as_number(const Table& table, std::string_view key, const toml::node& nod
   } else {
     table.fail(key, "wrong type", describe_node(node), range.describe());
   }
-  if (!range.contains(value)) table.fail(key, "out of range", describe_node(node), range.describe());
+  if (!range.contains(value))
+    table.fail(key, "out of range", describe_node(node), range.describe());
   return value;
 }
 }  // namespace
@@ -198,8 +209,8 @@ std::vector<double> Table::numbers(std::string_view key, Range range, std::size_
                         range.describe());
     }
     if (!range.contains(value)) {
-      throw ConfigError(position(key), dotted(element_key), "out of range",
-                        describe_node(element), range.describe());
+      throw ConfigError(position(key), dotted(element_key), "out of range", describe_node(element),
+                        range.describe());
     }
     values.push_back(value);
   }
@@ -286,10 +297,9 @@ toml::table parse_text(std::string_view text, const std::string& file) {
     return toml::parse(text, file);
   } catch (const toml::parse_error& error) {
     const auto& where = error.source().begin;
-    throw ConfigError(SourcePosition{file, static_cast<int>(where.line),
-                                     static_cast<int>(where.column)},
-                      "", "TOML syntax error: " + std::string(error.description()), "",
-                      "valid TOML");
+    throw ConfigError(
+        SourcePosition{file, static_cast<int>(where.line), static_cast<int>(where.column)}, "",
+        "TOML syntax error: " + std::string(error.description()), "", "valid TOML");
   }
 }
 

@@ -80,8 +80,10 @@ double Uncertain::draw(std::uint64_t seed, std::uint64_t replicate) const {
   if (kind == Kind::fixed) return a;
   RngStream rng(seed, replicate, stream);
   switch (kind) {
-    case Kind::normal: return truncated_normal(rng, a, b, lower, upper);
-    case Kind::uniform: return a + (b - a) * rng.uniform();
+    case Kind::normal:
+      return truncated_normal(rng, a, b, lower, upper);
+    case Kind::uniform:
+      return a + (b - a) * rng.uniform();
     case Kind::triangular: {
       const double u = rng.uniform();
       const double split = (b - a) / (c - a);
@@ -98,19 +100,26 @@ double Uncertain::draw(std::uint64_t seed, std::uint64_t replicate) const {
       const double log_high = upper < 1e299 ? std::log(upper) : 1e300;
       return std::exp(truncated_normal(rng, a, b, log_low, log_high));
     }
-    case Kind::fixed: break;
+    case Kind::fixed:
+      break;
   }
   return a;
 }
 
 double Uncertain::central() const {
   switch (kind) {
-    case Kind::fixed: return a;
-    case Kind::normal: return std::clamp(a, lower, upper);
-    case Kind::uniform: return 0.5 * (a + b);
-    case Kind::triangular: return (a + b + c) / 3.0;
-    case Kind::beta: return lower + (upper - lower) * a / (a + b);
-    case Kind::lognormal: return std::clamp(std::exp(a + 0.5 * b * b), lower, upper);
+    case Kind::fixed:
+      return a;
+    case Kind::normal:
+      return std::clamp(a, lower, upper);
+    case Kind::uniform:
+      return 0.5 * (a + b);
+    case Kind::triangular:
+      return (a + b + c) / 3.0;
+    case Kind::beta:
+      return lower + (upper - lower) * a / (a + b);
+    case Kind::lognormal:
+      return std::clamp(std::exp(a + 0.5 * b * b), lower, upper);
   }
   return a;
 }
@@ -163,9 +172,9 @@ Uncertain uncertain(Table& table, std::string_view key, Range range) {
                 fmt::format("upper <= {} (add a truncation bound)", range.high));
     }
     const double centre = name == "normal" ? result.a : std::exp(result.a);
-    if (name == "normal" ? (result.lower > result.a + 8 * result.b ||
-                            result.upper < result.a - 8 * result.b)
-                         : false) {
+    if (name == "normal"
+            ? (result.lower > result.a + 8 * result.b || result.upper < result.a - 8 * result.b)
+            : false) {
       dist.fail("lower", "truncation interval lies more than 8 sd from the mean",
                 fmt::format("[{}, {}]", result.lower, result.upper),
                 fmt::format("an interval near {}", centre));

@@ -40,8 +40,8 @@ double normal_quantile(double p);
 namespace config {
 /// Reads `key` as a number or as a distribution table
 /// `{dist = "normal", mean = .., sd = .., lower = .., upper = ..}` (also "uniform" low/high,
-/// "triangular" low/mode/high, "beta" alpha/beta[/lower/upper], "lognormal" mu/sigma[/lower/upper]).
-/// Every value the distribution can produce must lie in `range`.
+/// "triangular" low/mode/high, "beta" alpha/beta[/lower/upper], "lognormal"
+/// mu/sigma[/lower/upper]). Every value the distribution can produce must lie in `range`.
 Uncertain uncertain(Table& table, std::string_view key, Range range);
 Uncertain uncertain_or(Table& table, std::string_view key, double fallback, Range range);
 }  // namespace config

@@ -300,8 +300,8 @@ void StudyRunner::summarise(const Totals& totals, Results& results) const {
     VariableDifference* difference = nullptr;
     if (options_.reference >= 0) {
       difference = &results.differences[v];
-      for (auto* field : {&difference->mean, &difference->mcse, &difference->ci_low,
-                          &difference->ci_high}) {
+      for (auto* field :
+           {&difference->mean, &difference->mcse, &difference->ci_low, &difference->ci_high}) {
         field->resize(cells);
       }
     }
@@ -353,7 +353,8 @@ void StudyRunner::summarise(const Totals& totals, Results& results) const {
       EventColumnSpec{"scenario", "1", "scenario of the event", scenario_names});
   results.event_columns.push_back(EventColumnSpec{"replicate", "1", "replicate index", {}});
   results.event_columns.push_back(EventColumnSpec{"year", "year", "calendar year", {}});
-  for (const EventColumnSpec& column : schema_.event_columns) results.event_columns.push_back(column);
+  for (const EventColumnSpec& column : schema_.event_columns)
+    results.event_columns.push_back(column);
   results.event_values.assign(results.event_columns.size(), {});
   const std::size_t row_width = event_width_ + 2;
   for (std::size_t s = 0; s < scenarios_.size(); ++s) {
@@ -399,18 +400,15 @@ Results StudyRunner::run() {
   totals.moments.assign(scenario_count, std::vector<tally::Moments>(cells_));
   const auto [lowest_level, highest_level] =
       std::minmax_element(options_.quantile_levels.begin(), options_.quantile_levels.end());
-  const tally::QuantileSketch empty_sketch(
-      options_.quantile_levels.empty() ? 0.0 : *lowest_level,
-      options_.quantile_levels.empty() ? 1.0 : *highest_level);
-  totals.sketches.assign(scenario_count,
-                         std::vector<tally::QuantileSketch>(cells_, empty_sketch));
+  const tally::QuantileSketch empty_sketch(options_.quantile_levels.empty() ? 0.0 : *lowest_level,
+                                           options_.quantile_levels.empty() ? 1.0 : *highest_level);
+  totals.sketches.assign(scenario_count, std::vector<tally::QuantileSketch>(cells_, empty_sketch));
   if (options_.reference >= 0) {
     totals.differences.assign(scenario_count, std::vector<tally::Moments>(cells_));
   }
   totals.events.resize(scenario_count);
 
-  const int threads =
-      options_.threads > 0 ? options_.threads : tbb::info::default_concurrency();
+  const int threads = options_.threads > 0 ? options_.threads : tbb::info::default_concurrency();
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
                             static_cast<std::size_t>(threads));
   const std::int64_t blocks = (options_.replicates + options_.block_size - 1) / options_.block_size;
@@ -424,16 +422,16 @@ Results StudyRunner::run() {
 
   tbb::parallel_pipeline(
       static_cast<std::size_t>(2 * threads),
-      tbb::make_filter<void, std::int64_t>(
-          tbb::filter_mode::serial_in_order,
-          [&](tbb::flow_control& control) -> std::int64_t {
-            if (next_item >= items || (options_.stop && options_.stop->load())) {
-              stopped = next_item < items;
-              control.stop();
-              return 0;
-            }
-            return next_item++;
-          }) &
+      tbb::make_filter<void, std::int64_t>(tbb::filter_mode::serial_in_order,
+                                           [&](tbb::flow_control& control) -> std::int64_t {
+                                             if (next_item >= items ||
+                                                 (options_.stop && options_.stop->load())) {
+                                               stopped = next_item < items;
+                                               control.stop();
+                                               return 0;
+                                             }
+                                             return next_item++;
+                                           }) &
           tbb::make_filter<std::int64_t, Chunk*>(
               tbb::filter_mode::parallel,
               [&](std::int64_t item) {
@@ -447,14 +445,13 @@ Results StudyRunner::run() {
                 run_chunk(*chunk);
                 return chunk.release();
               }) &
-          tbb::make_filter<Chunk*, void>(
-              tbb::filter_mode::serial_in_order, [&](Chunk* raw_chunk) {
-                std::unique_ptr<Chunk> chunk(raw_chunk);
-                merge_chunk(*chunk, totals, results);
-                runs_done += chunk->count;
-                if (options_.progress) options_.progress(runs_done, total_runs);
-                pool.push(std::move(chunk));
-              }));
+          tbb::make_filter<Chunk*, void>(tbb::filter_mode::serial_in_order, [&](Chunk* raw_chunk) {
+            std::unique_ptr<Chunk> chunk(raw_chunk);
+            merge_chunk(*chunk, totals, results);
+            runs_done += chunk->count;
+            if (options_.progress) options_.progress(runs_done, total_runs);
+            pool.push(std::move(chunk));
+          }));
   if (stopped) throw Interrupted();
   summarise(totals, results);
   return results;

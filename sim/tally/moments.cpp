@@ -49,8 +49,8 @@ Interval wilson_interval(double p, std::int64_t n, double z) {
   const double z2 = z * z;
   const double denominator = 1.0 + z2 / count;
   const double centre = (p + z2 / (2.0 * count)) / denominator;
-  const double half =
-      z / denominator * std::sqrt(std::max(0.0, p * (1.0 - p) / count + z2 / (4.0 * count * count)));
+  const double half = z / denominator *
+                      std::sqrt(std::max(0.0, p * (1.0 - p) / count + z2 / (4.0 * count * count)));
   return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
 }
 

@@ -104,8 +104,8 @@ void QuantileSketch::add(std::span<const std::int32_t> buckets, double low, doub
     if (width <= kMaxDenseBuckets) {
       if (was_empty || want_first < first_ || want_last > last) {
         // Grow the window with some slack on the side that grew, within the limit.
-        const std::int32_t spare = static_cast<std::int32_t>(
-            std::min<std::int64_t>(kSlack, kMaxDenseBuckets - width));
+        const std::int32_t spare =
+            static_cast<std::int32_t>(std::min<std::int64_t>(kSlack, kMaxDenseBuckets - width));
         const std::int32_t new_first =
             (!was_empty && want_first < first_) ? want_first - spare : want_first;
         const std::int32_t new_last =

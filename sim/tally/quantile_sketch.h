@@ -32,11 +32,11 @@ class QuantileSketch {
   static constexpr std::int64_t kFoldAfter = 2048;
 
   /// A sketch that will be asked for quantiles between `lowest_level` and `highest_level` only.
-  /// Once it holds kFoldAfter values over more than kTrimAbove buckets, it folds the buckets of the extreme tails,
-  /// up to a quarter of the lowest requested rank (and of the highest's distance from the top),
-  /// into two counts, so memory stops growing as rare extremes accumulate. A quantile whose rank
-  /// falls into a folded tail (which needs the tail's share to have grown fourfold since) is NaN,
-  /// never a guess. The defaults (0, 1) never fold.
+  /// Once it holds kFoldAfter values over more than kTrimAbove buckets, it folds the buckets of the
+  /// extreme tails, up to a quarter of the lowest requested rank (and of the highest's distance
+  /// from the top), into two counts, so memory stops growing as rare extremes accumulate. A
+  /// quantile whose rank falls into a folded tail (which needs the tail's share to have grown
+  /// fourfold since) is NaN, never a guess. The defaults (0, 1) never fold.
   explicit QuantileSketch(double lowest_level = 0.0, double highest_level = 1.0)
       : lowest_level_(lowest_level), highest_level_(highest_level) {}
 

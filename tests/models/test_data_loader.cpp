@@ -197,8 +197,7 @@ TEST_CASE("Iceland is exempt explicitly: without the exemption its empty figure 
                         "got 0.37 (expected an empty field, or remove LU from model.data.exempt)");
 }
 
-TEST_CASE("The model.data table resolves paths from the config and checks exempt codes",
-          "[data]") {
+TEST_CASE("The model.data table resolves paths from the config and checks exempt codes", "[data]") {
   TomlTable ok(
       "[model.data]\ndefence_share = \"data/defence_share.csv\"\ngdp = "
       "\"data/gdp_usd.csv\"\ngeography = \"data/geography.csv\"\ncontiguity = "

@@ -25,12 +25,13 @@ struct RandomWalkParams {
 RandomWalkParams parse_random_walk(sim::config::Table& table) {
   RandomWalkParams params;
   params.members = static_cast<int>(table.integer_or("members", 3, 1, 26));
-  params.drift = sim::config::uncertain_or(table, "drift", 0.0, sim::config::Range::between(-10, 10));
+  params.drift =
+      sim::config::uncertain_or(table, "drift", 0.0, sim::config::Range::between(-10, 10));
   params.volatility = table.number_or("volatility", 1.0, sim::config::Range::positive());
   params.threshold = table.number_or("threshold", 0.5);
   params.start = table.number_or("start", 0.0);
-  params.multiplicative = table.choice_or("mode", {"additive", "multiplicative"}, "additive") ==
-                          "multiplicative";
+  params.multiplicative =
+      table.choice_or("mode", {"additive", "multiplicative"}, "additive") == "multiplicative";
   if (auto events = table.table_if("events")) {
     params.events = events->boolean_or("enabled", true);
     events->finish();
@@ -40,8 +41,8 @@ RandomWalkParams parse_random_walk(sim::config::Table& table) {
     double value = 0.0;
     while (file >> value) params.starts.push_back(value);
     if (static_cast<int>(params.starts.size()) != params.members) {
-      table.fail("starts_file", "wrong number of values",
-                 std::to_string(params.starts.size()), std::to_string(params.members));
+      table.fail("starts_file", "wrong number of values", std::to_string(params.starts.size()),
+                 std::to_string(params.members));
     }
   }
   return params;
@@ -129,10 +130,9 @@ void register_toy_models(sim::ModelRegistry& registry) {
                [](sim::config::Table& table, const sim::StudySettings&) {
                  return std::make_unique<RandomWalk>(parse_random_walk(table));
                });
-  registry.add("counter", "records the replicate index (engine tests)",
-               [](sim::config::Table&, const sim::StudySettings&) {
-                 return std::make_unique<Counter>();
-               });
+  registry.add(
+      "counter", "records the replicate index (engine tests)",
+      [](sim::config::Table&, const sim::StudySettings&) { return std::make_unique<Counter>(); });
 }
 
 }  // namespace toy

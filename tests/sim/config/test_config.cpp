@@ -68,8 +68,7 @@ TEST_CASE("A valid study reads with its settings and scenarios", "[unit][config]
 TEST_CASE("SHA-256 matches the FIPS 180-4 examples", "[unit][config]") {
   CHECK(sim::sha256_hex("abc") ==
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  CHECK(sim::sha256_hex("") ==
-        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(sim::sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   CHECK(sim::sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
@@ -94,7 +93,8 @@ TEST_CASE("Each bad config gives one line naming file, position, key and expecta
   // Each case edits the valid study in one place.
   const std::vector<Case> cases = {
       {"unknown key in [study]", "seed = 7", "seed = 7\nreplicats = 5",
-       "study.toml:5:13: study.replicats: unknown key, got 5 (expected one of: description, extends, model, "
+       "study.toml:5:13: study.replicats: unknown key, got 5 (expected one of: description, "
+       "extends, model, "
        "name, reference, replicates, seed, start_year, years)"},
       {"unknown key in [model]", "members = 2", "members = 2\nvolatilty = 2.0",
        "study.toml:10:13: model.volatilty: unknown key, got 2 (expected one of: drift, events, "
@@ -146,7 +146,8 @@ TEST_CASE("Each bad config gives one line naming file, position, key and expecta
        "study.toml:6:9: TOML syntax error: Error while parsing value: could not "
        "determine value type (expected valid TOML)"},
       {"unknown top-level table", "[model]", "[extra]\nx = 1\n\n[model]",
-       "study.toml:8:1: extra: unknown key, got a table (expected one of: model, scenario, study, sweep)"},
+       "study.toml:8:1: extra: unknown key, got a table (expected one of: model, scenario, study, "
+       "sweep)"},
       {"scenario without a name", "name = \"b\"", "description = \"no name\"",
        "study.toml:15:1: scenario[1].name: missing required key, got nothing (expected a value)"},
   };
@@ -225,7 +226,8 @@ drift = 0.3
   } catch (const sim::ConfigError& error) {
     CHECK(std::string(error.what()) ==
           "child.toml:3:11: study.extends: cannot open file, got \"base/nothing.toml\" (expected a "
-          "readable file (relative paths start at the config's folder " + folder.string() + "))");
+          "readable file (relative paths start at the config's folder " +
+              folder.string() + "))");
   }
   std::filesystem::remove_all(folder);
 }

@@ -42,8 +42,7 @@ values = [0.5, 1.0]
 
 }  // namespace
 
-TEST_CASE("A grid design holds every combination once, first parameter slowest",
-          "[unit][sweep]") {
+TEST_CASE("A grid design holds every combination once, first parameter slowest", "[unit][sweep]") {
   const sim::ModelRegistry registry = toy_registry();
   const sim::StudySpec study = sim::read_study_text(kSweepStudy, "s.toml", ".", registry);
   const sim::SweepSpec sweep = sim::read_sweep(study);
@@ -55,8 +54,8 @@ TEST_CASE("A grid design holds every combination once, first parameter slowest",
 
 TEST_CASE("A Latin hypercube puts exactly one point in each stratum of each parameter",
           "[unit][sweep]") {
-  std::vector<sim::SweepParameter> parameters = {{"a", {}, 0.0, 1.0, {}}, {"b", {}, 1.5, 5.0, {}},
-                                                 {"c", {}, -2.0, 2.0, {}}};
+  std::vector<sim::SweepParameter> parameters = {
+      {"a", {}, 0.0, 1.0, {}}, {"b", {}, 1.5, 5.0, {}}, {"c", {}, -2.0, 2.0, {}}};
   for (std::int64_t size : {1, 7, 50}) {
     const auto points = sim::latin_hypercube(parameters, size, 11);
     REQUIRE(points.size() == static_cast<std::size_t>(size));
@@ -90,8 +89,7 @@ TEST_CASE("A design point equal to the base config reproduces the base run bit f
   options.trajectories = true;
   // Design point 3 is (drift 0.1, volatility 1.0): the base config.
   CHECK(points[3].spec.description == "drift = 0.1, volatility = 1");
-  const sim::Results from_sweep =
-      sim::run_study({{"dp", "", points[3].model.get()}}, options);
+  const sim::Results from_sweep = sim::run_study({{"dp", "", points[3].model.get()}}, options);
   const sim::Results from_base = sim::run_study({{"base", "", base[0].model.get()}}, options);
   for (std::size_t v = 0; v < from_base.summaries.size(); ++v) {
     const auto& a = from_sweep.trajectories[v];

@@ -55,7 +55,8 @@ TEST_CASE("The normal quantile inverts the normal CDF", "[unit][uncertain]") {
   CHECK(sim::normal_quantile(0.975) == Approx(1.959963984540054).epsilon(1e-12));
 }
 
-TEST_CASE("Each distribution draws with its stated moments and support", "[statistical][uncertain]") {
+TEST_CASE("Each distribution draws with its stated moments and support",
+          "[statistical][uncertain]") {
   const int n = 20000;
   // Tolerances: 4 standard errors of the sample mean.
   SECTION("normal") {
@@ -93,9 +94,8 @@ TEST_CASE("Each distribution draws with its stated moments and support", "[stati
     CHECK(s.max <= 0.5);
   }
   SECTION("lognormal") {
-    Sample s = sample(parse("{dist = \"lognormal\", mu = 0, sigma = 0.25}",
-                            sim::config::Range::positive()),
-                      n);
+    Sample s = sample(
+        parse("{dist = \"lognormal\", mu = 0, sigma = 0.25}", sim::config::Range::positive()), n);
     const double mean = std::exp(0.25 * 0.25 / 2);
     const double sd = mean * std::sqrt(std::exp(0.0625) - 1);
     CHECK(std::abs(s.mean - mean) < 4 * sd / std::sqrt(n));

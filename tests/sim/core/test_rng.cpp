@@ -19,7 +19,8 @@ TEST_CASE("Philox4x32-10 reproduces the Random123 known-answer vectors", "[unit]
   CHECK(pi_out == Ctr{{0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u}});
 }
 
-TEST_CASE("A stream is a pure function of seed, replicate and purpose", "[unit][rng][determinism]") {
+TEST_CASE("A stream is a pure function of seed, replicate and purpose",
+          "[unit][rng][determinism]") {
   sim::RngStream a(42, 7, sim::purpose("economy"));
   sim::RngStream b(42, 7, sim::purpose("economy"));
   for (int i = 0; i < 1000; ++i) REQUIRE(a.next_u32() == b.next_u32());
@@ -28,10 +29,12 @@ TEST_CASE("A stream is a pure function of seed, replicate and purpose", "[unit][
 TEST_CASE("Streams differing in seed, replicate or purpose share no leading values",
           "[unit][rng]") {
   const sim::StreamPurpose p = sim::purpose("budget");
-  std::vector<sim::RngStream> streams = {
-      sim::RngStream(1, 0, p), sim::RngStream(2, 0, p), sim::RngStream(1, 1, p),
-      sim::RngStream(1, 0, sim::purpose("threat")), sim::RngStream(1, 0, sim::sub_purpose(p, 1)),
-      sim::RngStream(1, std::uint64_t{1} << 32, p)};
+  std::vector<sim::RngStream> streams = {sim::RngStream(1, 0, p),
+                                         sim::RngStream(2, 0, p),
+                                         sim::RngStream(1, 1, p),
+                                         sim::RngStream(1, 0, sim::purpose("threat")),
+                                         sim::RngStream(1, 0, sim::sub_purpose(p, 1)),
+                                         sim::RngStream(1, std::uint64_t{1} << 32, p)};
   std::set<std::uint32_t> seen;
   for (auto& stream : streams) {
     for (int i = 0; i < 64; ++i) seen.insert(stream.next_u32());
@@ -40,7 +43,8 @@ TEST_CASE("Streams differing in seed, replicate or purpose share no leading valu
   CHECK(seen.size() == streams.size() * 64);
 }
 
-TEST_CASE("Uniform draws lie in the half-open unit interval with mean 1/2 and variance 1/12", "[statistical][rng]") {
+TEST_CASE("Uniform draws lie in the half-open unit interval with mean 1/2 and variance 1/12",
+          "[statistical][rng]") {
   sim::RngStream rng(2024, 3, sim::purpose("uniform test"));
   const int n = 200000;
   double sum = 0.0;

@@ -237,13 +237,12 @@ volatility = 1.2
   const sim::VariableDifference& difference = results.differences[0];
   const std::size_t cells = 5 * 2;
   for (std::size_t cell = 0; cell < cells; ++cell) {
-    const double unpaired =
-        std::sqrt(level.mcse[cell] * level.mcse[cell] + level.mcse[cells + cell] * level.mcse[cells + cell]);
+    const double unpaired = std::sqrt(level.mcse[cell] * level.mcse[cell] +
+                                      level.mcse[cells + cell] * level.mcse[cells + cell]);
     // The same normals drive both scenarios, so the paired difference is 0.2 times one walk:
     // its standard error is about 0.2 / sqrt(1 + 1.44) = 0.13 of the unpaired one.
     CHECK(difference.mcse[cells + cell] < 0.2 * unpaired);
-    CHECK(difference.ci_high[cells + cell] - difference.ci_low[cells + cell] <
-          2 * 1.96 * unpaired);
+    CHECK(difference.ci_high[cells + cell] - difference.ci_low[cells + cell] < 2 * 1.96 * unpaired);
     CHECK(difference.mean[cells + cell] ==
           Approx(level.mean[cells + cell] - level.mean[cell]).margin(1e-12));
   }

@@ -52,7 +52,8 @@ TEST_CASE("Bucket index is monotone and zero-centred", "[unit][tally]") {
   using Sketch = sim::tally::QuantileSketch;
   CHECK(Sketch::bucket(0.0) == 0);
   CHECK(Sketch::bucket(-0.0) == 0);
-  std::vector<double> values = {-1e9, -3.5, -1.0, -1e-12, 0.0, 1e-300, 1e-12, 0.5, 1.0, 1.001, 2.0, 1e9};
+  std::vector<double> values = {-1e9,  -3.5, -1.0, -1e-12, 0.0, 1e-300,
+                                1e-12, 0.5,  1.0,  1.001,  2.0, 1e9};
   for (std::size_t i = 1; i < values.size(); ++i) {
     CHECK(Sketch::bucket(values[i - 1]) <= Sketch::bucket(values[i]));
   }
@@ -115,8 +116,7 @@ TEST_CASE("A bucket's edge is the value nearest zero in it", "[unit][tally]") {
   }
 }
 
-TEST_CASE("Sketch quantiles of continuous values are within 2^-8 relative error",
-          "[unit][tally]") {
+TEST_CASE("Sketch quantiles of continuous values are within 2^-8 relative error", "[unit][tally]") {
   sim::RngStream rng(3, 0, sim::purpose("sketch"));
   std::vector<double> values;
   std::vector<Block> blocks;
