@@ -48,9 +48,12 @@ sim::RunOptions options_for(const Loaded& loaded, std::int64_t replicates, int t
 }
 
 /// Seconds for the engine to run `replicates` of every scenario.
-double time_engine(const Loaded& loaded, std::int64_t replicates, int threads) {
+double time_engine(const Loaded& loaded, std::int64_t replicates, int threads,
+                   bool events = true) {
+  sim::RunOptions options = options_for(loaded, replicates, threads);
+  options.events = events;
   const auto start = std::chrono::steady_clock::now();
-  sim::Results results = sim::run_study(loaded.runs, options_for(loaded, replicates, threads));
+  sim::Results results = sim::run_study(loaded.runs, options);
   const double elapsed = seconds_since(start);
   if (results.summaries.empty()) std::abort();
   return elapsed;
@@ -76,13 +79,14 @@ double time_models_alone(const Loaded& loaded, std::int64_t replicates) {
   return elapsed;
 }
 
-/// Peak resident memory (MiB) of a child process that runs `replicates` of every scenario.
-double peak_memory_mib(const std::string& self, const std::string& config,
-                       std::int64_t replicates) {
+/// Peak resident memory (MiB) of a child process that runs `replicates` of every scenario,
+/// keeping the event table or not.
+double peak_memory_mib(const std::string& self, const std::string& config, std::int64_t replicates,
+                       bool events) {
   const pid_t child = fork();
   if (child == 0) {
-    execl(self.c_str(), self.c_str(), "--memory-probe", std::to_string(replicates).c_str(),
-          config.c_str(), static_cast<char*>(nullptr));
+    execl(self.c_str(), self.c_str(), events ? "--memory-probe" : "--memory-probe-no-events",
+          std::to_string(replicates).c_str(), config.c_str(), static_cast<char*>(nullptr));
     std::_Exit(127);
   }
   int status = 0;
@@ -100,10 +104,10 @@ int main(int argc, char** argv) {
   bool memory = true;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--memory-probe" && i + 2 < argc) {
+    if ((arg == "--memory-probe" || arg == "--memory-probe-no-events") && i + 2 < argc) {
       Loaded loaded;
       load(loaded, argv[i + 2]);
-      time_engine(loaded, std::atoll(argv[i + 1]), 2);
+      time_engine(loaded, std::atoll(argv[i + 1]), 2, arg == "--memory-probe");
       return 0;
     }
     if (arg == "--replicates" && i + 1 < argc) {
@@ -114,8 +118,8 @@ int main(int argc, char** argv) {
       std::puts(
           "usage: natosim_bench [CONFIG] [--replicates N] [--no-memory]\n"
           "Times the study's scenarios on 1 and 2 threads (summaries only), the models alone,\n"
-          "and the peak memory of 1,000 vs 100,000 replicates. Default CONFIG:\n"
-          "configs/baseline.toml, N = 2000.");
+          "and the peak memory of 1,000 vs 100,000 replicates (summaries only, then with the\n"
+          "event table). Default CONFIG: configs/baseline.toml, N = 2000.");
       return 0;
     } else {
       config = arg;
@@ -157,11 +161,14 @@ int main(int argc, char** argv) {
       const ssize_t length = readlink(self.c_str(), path, sizeof path - 1);
       const std::string binary =
           length > 0 ? std::string(path, static_cast<std::size_t>(length)) : std::string(argv[0]);
-      const double small = peak_memory_mib(binary, config, 1000);
-      const double large = peak_memory_mib(binary, config, 100000);
-      fmt::print("peak memory, 1,000 replicates  : {:8.1f} MiB\n", small);
-      fmt::print("peak memory, 100,000 replicates: {:8.1f} MiB ({:+.1f} %)\n", large,
-                 100.0 * (large - small) / small);
+      for (const bool events : {false, true}) {
+        const double small = peak_memory_mib(binary, config, 1000, events);
+        const double large = peak_memory_mib(binary, config, 100000, events);
+        const char* what = events ? "with the event table" : "summaries only";
+        fmt::print("peak memory, {:<21}: {:8.1f} MiB for 1,000 replicates, {:8.1f} MiB for "
+                   "100,000 ({:+.1f} %)\n",
+                   what, small, large, 100.0 * (large - small) / small);
+      }
     }
   } catch (const std::exception& error) {
     std::fprintf(stderr, "natosim_bench: %s\n", error.what());

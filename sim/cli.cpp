@@ -95,6 +95,7 @@ struct RunArguments {
   std::int64_t seed = -1;
   std::vector<std::string> scenarios;
   bool trajectories = false;
+  bool no_events = false;
   bool force = false;
   bool quiet = false;
   bool dry_run = false;
@@ -189,6 +190,7 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
   options.years = study.years;
   options.threads = threads;
   options.trajectories = args.trajectories;
+  options.events = !args.no_events;
   options.reference = std::max(reference, -1);
   StopOnSignal stop_on_signal;
   options.stop = &g_stop;
@@ -324,6 +326,8 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
         ->check(CLI::Range(std::int64_t{0}, INT64_MAX));
     command->add_flag("--trajectories", arguments.trajectories,
                       "Also store every replicate's values (file and memory grow with replicates)");
+    command->add_flag("--no-events", arguments.no_events,
+                      "Do not keep the event table (it grows with replicates and attack rates)");
     command->add_flag("--force", arguments.force,
                       "Overwrite the results file if it exists; run even above --max-output-mib");
     command

@@ -65,7 +65,7 @@ class StudyRunner {
         probe_(schema_, options.years),
         stride_(probe_.stride()),
         cells_(stride_ * static_cast<std::size_t>(options.years)),
-        event_width_(schema_.event_columns.size()),
+        event_width_(options.events ? schema_.event_columns.size() : 0),
         slot_may_be_missing_(stride_, false) {
     for (std::size_t v = 0; v < schema_.variables.size(); ++v) {
       const std::size_t width =
@@ -144,7 +144,7 @@ void StudyRunner::run_chunk(Chunk& chunk) const {
               chunk.raw.begin() + static_cast<std::ptrdiff_t>(i * cells_));
     const auto years = recorder.event_years();
     const auto values = recorder.event_values();
-    for (std::size_t e = 0; e < years.size(); ++e) {
+    for (std::size_t e = 0; event_width_ > 0 && e < years.size(); ++e) {
       chunk.events.push_back(static_cast<double>(replicate));
       chunk.events.push_back(static_cast<double>(years[e]));
       chunk.events.insert(chunk.events.end(),

@@ -29,6 +29,8 @@ struct RunOptions {
   int threads = 0;
   /// Keep every replicate's values (memory grows with replicates).
   bool trajectories = false;
+  /// Keep the model's event table (memory grows with replicates and with the events' rate).
+  bool events = true;
   /// Index of the reference scenario for paired differences, or -1.
   int reference = -1;
   /// Replicates per work item. Part of the reduction order: changing it may change the last

@@ -27,9 +27,9 @@ class QuantileSketch {
   /// Widest dense window (4 bytes a bucket); about 1.3 decades of values at 2^-8 resolution.
   static constexpr std::int32_t kMaxDenseBuckets = 1024;
   /// Windows wider than this trim their far tails (see the constructor).
-  static constexpr std::int32_t kTrimAbove = 192;
+  static constexpr std::int32_t kTrimAbove = 128;
   /// ... and hold at least this many values.
-  static constexpr std::int64_t kFoldAfter = 2048;
+  static constexpr std::int64_t kFoldAfter = 1024;
 
   /// A sketch that will be asked for quantiles between `lowest_level` and `highest_level` only.
   /// Once it holds kFoldAfter values over more than kTrimAbove buckets, it folds the buckets of the
