@@ -35,7 +35,18 @@ else
   echo "results are up to date: $results (delete the file to run the study again)"
 fi
 
-/usr/bin/python3 "$root/scripts/report.py" "$results" -o "$report"
+report_stale=1
+if [ -f "$report/index.html" ]; then
+  report_stale=0
+  for input in "$results" "$root"/scripts/*.py "$root"/scripts/natosim_plot/*.py; do
+    [ "$input" -nt "$report/index.html" ] && report_stale=1
+  done
+fi
+if [ "$report_stale" -eq 1 ]; then
+  /usr/bin/python3 "$root/scripts/report.py" "$results" -o "$report"
+else
+  echo "report is up to date: $report/index.html"
+fi
 echo
 echo "results file: $results"
 echo "report:       $report/index.html"
