@@ -48,8 +48,7 @@ sim::RunOptions options_for(const Loaded& loaded, std::int64_t replicates, int t
 }
 
 /// Seconds for the engine to run `replicates` of every scenario.
-double time_engine(const Loaded& loaded, std::int64_t replicates, int threads,
-                   bool events = true) {
+double time_engine(const Loaded& loaded, std::int64_t replicates, int threads, bool events = true) {
   sim::RunOptions options = options_for(loaded, replicates, threads);
   options.events = events;
   const auto start = std::chrono::steady_clock::now();
@@ -165,9 +164,10 @@ int main(int argc, char** argv) {
         const double small = peak_memory_mib(binary, config, 1000, events);
         const double large = peak_memory_mib(binary, config, 100000, events);
         const char* what = events ? "with the event table" : "summaries only";
-        fmt::print("peak memory, {:<21}: {:8.1f} MiB for 1,000 replicates, {:8.1f} MiB for "
-                   "100,000 ({:+.1f} %)\n",
-                   what, small, large, 100.0 * (large - small) / small);
+        fmt::print(
+            "peak memory, {:<21}: {:8.1f} MiB for 1,000 replicates, {:8.1f} MiB for "
+            "100,000 ({:+.1f} %)\n",
+            what, small, large, 100.0 * (large - small) / small);
       }
     }
   } catch (const std::exception& error) {

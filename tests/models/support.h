@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -127,6 +128,29 @@ inline std::filesystem::path write_temp(const std::string& name, const std::stri
 inline std::string read_text(const std::filesystem::path& path) {
   std::ifstream stream(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(stream), std::istreambuf_iterator<char>());
+}
+
+/// Mean and standard error of a sample (one value per replicate).
+struct Summary {
+  double mean = 0.0;
+  double se = 0.0;
+};
+
+inline Summary summarise(const std::vector<double>& x) {
+  double sum = 0.0;
+  for (double v : x) sum += v;
+  const double mean = sum / static_cast<double>(x.size());
+  double ss = 0.0;
+  for (double v : x) ss += (v - mean) * (v - mean);
+  const double sd = std::sqrt(ss / static_cast<double>(x.size() - 1));
+  return {mean, sd / std::sqrt(static_cast<double>(x.size()))};
+}
+
+/// Replicate-by-replicate difference a - b (paired by common random numbers).
+inline std::vector<double> difference(const std::vector<double>& a, const std::vector<double>& b) {
+  std::vector<double> d;
+  for (std::size_t r = 0; r < a.size(); ++r) d.push_back(a[r] - b[r]);
+  return d;
 }
 
 }  // namespace models::testing

@@ -15,8 +15,11 @@
 #include "support.h"
 
 using namespace models;
+using models::testing::difference;
 using models::testing::make_baseline_model;
 using models::testing::shipped_data;
+using models::testing::summarise;
+using models::testing::Summary;
 
 namespace {
 
@@ -54,21 +57,6 @@ std::vector<Run> run(const AllianceModel& model, int replicates) {
   return out;
 }
 
-struct Summary {
-  double mean = 0.0;
-  double se = 0.0;
-};
-
-Summary summarise(const std::vector<double>& x) {
-  double sum = 0.0;
-  for (double v : x) sum += v;
-  const double mean = sum / static_cast<double>(x.size());
-  double ss = 0.0;
-  for (double v : x) ss += (v - mean) * (v - mean);
-  return {mean, std::sqrt(ss / static_cast<double>(x.size() - 1)) /
-                    std::sqrt(static_cast<double>(x.size()))};
-}
-
 /// Per replicate, the number of events satisfying `keep`.
 template <typename Keep>
 std::vector<double> count_events(const std::vector<Run>& runs, Keep keep) {
@@ -79,12 +67,6 @@ std::vector<double> count_events(const std::vector<Run>& runs, Keep keep) {
     out.push_back(n);
   }
   return out;
-}
-
-std::vector<double> difference(const std::vector<double>& a, const std::vector<double>& b) {
-  std::vector<double> d;
-  for (std::size_t i = 0; i < a.size(); ++i) d.push_back(a[i] - b[i]);
-  return d;
 }
 
 double peacekeeper_code() { return static_cast<double>(shipped_data().size()); }

@@ -12,9 +12,12 @@
 #include "support.h"
 
 using namespace models;
+using models::testing::difference;
 using models::testing::make_baseline_model;
 using models::testing::run_replicates;
 using models::testing::shipped_data;
+using models::testing::summarise;
+using models::testing::Summary;
 
 namespace {
 
@@ -23,22 +26,6 @@ constexpr int kReplicates = 300;
 constexpr int kYears = 20;
 constexpr int kLast = kYears - 1;
 constexpr std::uint64_t kSeed = 20250624;
-
-/// Mean and standard error of a sample.
-struct Summary {
-  double mean = 0.0;
-  double se = 0.0;
-};
-
-Summary summarise(const std::vector<double>& x) {
-  double sum = 0.0;
-  for (double v : x) sum += v;
-  const double mean = sum / static_cast<double>(x.size());
-  double ss = 0.0;
-  for (double v : x) ss += (v - mean) * (v - mean);
-  const double sd = std::sqrt(ss / static_cast<double>(x.size() - 1));
-  return {mean, sd / std::sqrt(static_cast<double>(x.size()))};
-}
 
 /// One number per replicate, computed from its recorded values.
 std::vector<double> per_replicate(const AllianceModel& model,
@@ -49,12 +36,6 @@ std::vector<double> per_replicate(const AllianceModel& model,
     out.push_back(f(testing::Recorded{recorder, values}));
   }
   return out;
-}
-
-std::vector<double> difference(const std::vector<double>& a, const std::vector<double>& b) {
-  std::vector<double> d;
-  for (std::size_t r = 0; r < a.size(); ++r) d.push_back(a[r] - b[r]);
-  return d;
 }
 
 /// Members with armed forces other than the U.S.
