@@ -95,6 +95,38 @@ double peak_memory_mib(const std::string& self, const std::string& config, std::
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
+/// A model that does nothing but record one value a year: what remains is the engine's own cost
+/// (scheduling, recording, statistics, reduction).
+class NullModel final : public sim::Model {
+ public:
+  NullModel() {
+    schema_.members = {"XX"};
+    schema_.member_names = {"nobody"};
+    schema_.variables = {{"value", "1", "a constant", sim::Level::global, false, false}};
+  }
+  const sim::ModelSchema& schema() const override { return schema_; }
+  void run(const sim::RunContext& context, sim::RunRecorder& recorder) const override {
+    for (int y = 0; y < context.years; ++y) {
+      recorder.set_global(0, y, static_cast<double>(context.replicate % 7));
+    }
+  }
+
+ private:
+  sim::ModelSchema schema_;
+};
+
+/// Microseconds of engine time per run-year with the null model (1 thread).
+double null_model_overhead_us(std::int64_t replicates, int years) {
+  const NullModel model;
+  sim::RunOptions options;
+  options.replicates = replicates;
+  options.years = years;
+  options.threads = 1;
+  const auto start = std::chrono::steady_clock::now();
+  sim::run_study({{"null", "", &model}}, options);
+  return 1e6 * seconds_since(start) / (static_cast<double>(replicates) * years);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -148,8 +180,10 @@ int main(int argc, char** argv) {
         run_years * members / one / 1e6);
     fmt::print("engine + model, 2 threads  : {:10.0f} run-years/s\n", run_years / two);
     fmt::print("parallel efficiency (2 thr): {:10.1f} %\n", 100.0 * one / (2.0 * two));
+    fmt::print("engine alone (null model)  : {:10.3f} us per run-year (1 value recorded a year)\n",
+               null_model_overhead_us(200000, loaded.study.years));
     fmt::print(
-        "engine overhead            : {:10.3f} us per run-year ({:.1f} ns per recorded "
+        "engine overhead, this model: {:10.3f} us per run-year ({:.1f} ns per recorded "
         "value)\n",
         1e6 * (one - alone) / run_years,
         1e9 * (one - alone) / run_years /

@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "sim/config/sweep.h"
@@ -126,4 +128,34 @@ TEST_CASE("Bad sweeps are reported with their position", "[unit][sweep]") {
   CHECK(problem(text) ==
         "s.toml:21:7: sweep.parameter[1].key: parameter swept twice, got \"drift\" (expected each "
         "key once)");
+}
+
+TEST_CASE("Design points can come from a CSV whose header names the keys", "[unit][sweep]") {
+  const std::filesystem::path folder = std::filesystem::temp_directory_path() / "natosim_points";
+  std::filesystem::create_directories(folder);
+  std::ofstream(folder / "points.csv") << "# drift and volatility to try\n"
+                                          "drift, volatility\n"
+                                          "0.0, 0.5\n"
+                                          "0.25,1.5\n";
+  std::string text = kSweepStudy.substr(0, kSweepStudy.find("[sweep]"));
+  text += "[sweep]\ndesign = \"points\"\nfile = \"points.csv\"\n";
+  const sim::ModelRegistry registry = toy_registry();
+  const sim::StudySpec study = sim::read_study_text(text, "s.toml", folder, registry);
+  const sim::SweepSpec sweep = sim::read_sweep(study);
+  REQUIRE(sweep.parameters.size() == 2);
+  CHECK(sweep.parameters[1].key == "volatility");
+  const std::vector<std::vector<double>> expected = {{0.0, 0.5}, {0.25, 1.5}};
+  CHECK(sweep.points == expected);
+  CHECK(sim::build_design_points(study, sweep, registry).size() == 2);
+
+  std::ofstream(folder / "points.csv") << "drift,volatility\n0.1,abc\n";
+  try {
+    sim::read_sweep(study);
+    FAIL("no error");
+  } catch (const sim::ConfigError& error) {
+    CHECK(std::string(error.what()) == (folder / "points.csv").string() +
+                                           ":2:5: volatility: not a number, got \"abc\" (expected "
+                                           "a finite number)");
+  }
+  std::filesystem::remove_all(folder);
 }
