@@ -421,7 +421,7 @@ Results StudyRunner::run() {
   tbb::concurrent_queue<std::unique_ptr<Chunk>> pool;
 
   tbb::parallel_pipeline(
-      static_cast<std::size_t>(2 * threads),
+      static_cast<std::size_t>(threads + 1),
       tbb::make_filter<void, std::int64_t>(tbb::filter_mode::serial_in_order,
                                            [&](tbb::flow_control& control) -> std::int64_t {
                                              if (next_item >= items ||
