@@ -149,6 +149,16 @@ int command_validate(const std::string& config, const ModelRegistry& registry) {
   for (const BuiltScenario& scenario : built) {
     std::cout << fmt::format("  {:<28} {}\n", scenario.spec.name, scenario.spec.description);
   }
+  if (study.has_sweep) {
+    const SweepSpec sweep = read_sweep(study);
+    const std::vector<BuiltScenario> points = build_design_points(study, sweep, registry);
+    std::string keys;
+    for (const SweepParameter& parameter : sweep.parameters) {
+      keys += (keys.empty() ? "" : ", ") + parameter.key;
+    }
+    std::cout << fmt::format("  sweep: {} design points of scenario '{}' over {}\n", points.size(),
+                             sweep.base_scenario, keys);
+  }
   return kExitOk;
 }
 

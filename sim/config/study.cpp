@@ -128,7 +128,7 @@ StudySpec read_study_text(const std::string& text, const std::string& file,
     study.fail("reference", "no scenario has this name", "\"" + spec.reference + "\"",
                "one of: " + names);
   }
-  top.node("sweep");  // read by `natosim sweep` (sim/config/sweep.h)
+  spec.has_sweep = top.node("sweep") != nullptr;  // read by read_sweep (sim/config/sweep.h)
   top.finish();
   return spec;
 }

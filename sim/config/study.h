@@ -39,6 +39,8 @@ struct StudySpec {
   /// Name of the reference scenario for paired differences; empty for none.
   std::string reference;
   std::vector<ScenarioSpec> scenarios;
+  /// The file has a `[sweep]` table (read by read_sweep in sim/config/sweep.h).
+  bool has_sweep = false;
 
   StudySettings settings() const { return StudySettings{seed, start_year, years}; }
 };

@@ -236,3 +236,15 @@ def test_a_run_above_the_size_limit_asks_for_force(study, tmp_path):
     assert result.returncode == 3
     assert "above the limit" in result.stderr and "--force" in result.stderr
     assert not out.exists()
+
+
+def test_validate_checks_the_sweep_too(tmp_path):
+    study = tmp_path / "sweep.toml"
+    study.write_text(SWEEP)
+    result = toy("validate", study)
+    assert result.returncode == 0, result.stderr
+    assert "sweep: 6 design points of scenario 'high' over drift, volatility" in result.stdout
+    study.write_text(SWEEP.replace("low = 0.5\nhigh = 2.0", "low = -2.0\nhigh = 2.0"))
+    result = toy("validate", study)
+    assert result.returncode == 2
+    assert "model.volatility: out of range (set by sweep design point dp" in result.stderr
