@@ -417,11 +417,18 @@ Results StudyRunner::run() {
   std::int64_t next_item = 0;
   std::int64_t runs_done = 0;
   bool stopped = false;
-  // Chunk buffers in circulation: at most one per pipeline token.
-  tbb::concurrent_queue<std::unique_ptr<Chunk>> pool;
+  // One chunk buffer per pipeline token, owned here so that none leaks when a model throws and
+  // the pipeline drops the items in flight; free ones wait in the pool.
+  const auto tokens = static_cast<std::size_t>(threads + 1);
+  std::vector<std::unique_ptr<Chunk>> chunks;
+  tbb::concurrent_queue<Chunk*> pool;
+  for (std::size_t t = 0; t < tokens; ++t) {
+    chunks.push_back(std::make_unique<Chunk>());
+    pool.push(chunks.back().get());
+  }
 
   tbb::parallel_pipeline(
-      static_cast<std::size_t>(threads + 1),
+      tokens,
       tbb::make_filter<void, std::int64_t>(tbb::filter_mode::serial_in_order,
                                            [&](tbb::flow_control& control) -> std::int64_t {
                                              if (next_item >= items ||
@@ -435,22 +442,22 @@ Results StudyRunner::run() {
           tbb::make_filter<std::int64_t, Chunk*>(
               tbb::filter_mode::parallel,
               [&](std::int64_t item) {
-                std::unique_ptr<Chunk> chunk;
-                if (!pool.try_pop(chunk)) chunk = std::make_unique<Chunk>();
+                Chunk* chunk = nullptr;
+                // At most `tokens` items are in flight, each holding one chunk.
+                if (!pool.try_pop(chunk)) throw std::logic_error("run_study: no free chunk buffer");
                 chunk->block = item / static_cast<std::int64_t>(scenario_count);
                 chunk->scenario = order_[static_cast<std::size_t>(
                     item % static_cast<std::int64_t>(scenario_count))];
                 chunk->first = chunk->block * options_.block_size;
                 chunk->count = std::min(options_.block_size, options_.replicates - chunk->first);
                 run_chunk(*chunk);
-                return chunk.release();
+                return chunk;
               }) &
-          tbb::make_filter<Chunk*, void>(tbb::filter_mode::serial_in_order, [&](Chunk* raw_chunk) {
-            std::unique_ptr<Chunk> chunk(raw_chunk);
+          tbb::make_filter<Chunk*, void>(tbb::filter_mode::serial_in_order, [&](Chunk* chunk) {
             merge_chunk(*chunk, totals, results);
             runs_done += chunk->count;
             if (options_.progress) options_.progress(runs_done, total_runs);
-            pool.push(std::move(chunk));
+            pool.push(chunk);
           }));
   if (stopped) throw Interrupted();
   summarise(totals, results);

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <fstream>
 #include <memory>
+#include <stdexcept>
 
 #include "sim/config/uncertain.h"
 
@@ -18,6 +19,8 @@ struct RandomWalkParams {
   double start = 0.0;
   bool multiplicative = false;
   bool events = true;
+  /// Replicate whose run throws (for error-path tests); -1 for none.
+  std::int64_t fail_replicate = -1;
   /// Optional per-member starting values read from a one-column file.
   std::vector<double> starts;
 };
@@ -30,6 +33,7 @@ RandomWalkParams parse_random_walk(sim::config::Table& table) {
   params.volatility = table.number_or("volatility", 1.0, sim::config::Range::positive());
   params.threshold = table.number_or("threshold", 0.5);
   params.start = table.number_or("start", 0.0);
+  params.fail_replicate = table.integer_or("fail_replicate", -1, -1, INT64_MAX);
   params.multiplicative =
       table.choice_or("mode", {"additive", "multiplicative"}, "additive") == "multiplicative";
   if (auto events = table.table_if("events")) {
@@ -71,6 +75,9 @@ class RandomWalk final : public sim::Model {
   const sim::ModelSchema& schema() const override { return schema_; }
 
   void run(const sim::RunContext& context, sim::RunRecorder& recorder) const override {
+    if (static_cast<std::int64_t>(context.replicate) == params_.fail_replicate) {
+      throw std::runtime_error("toy model failed on purpose");
+    }
     const double drift = params_.drift.draw(context.seed, context.replicate);
     std::vector<double> level(static_cast<std::size_t>(params_.members), params_.start);
     for (std::size_t m = 0; m < params_.starts.size(); ++m) level[m] = params_.starts[m];

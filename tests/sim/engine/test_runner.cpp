@@ -277,3 +277,12 @@ TEST_CASE("Engine quantiles equal exact nearest-rank quantiles of the trajectori
     }
   }
 }
+
+TEST_CASE("A model that throws stops the run with its exception and leaks nothing",
+          "[unit][engine]") {
+  // Under the asan preset, LeakSanitizer checks that the chunks in flight are freed.
+  std::string text = kStudy;
+  text.replace(text.find("threshold = 1.0"), 15, "threshold = 1.0\nfail_replicate = 77");
+  Study study(text);
+  CHECK_THROWS_WITH(sim::run_study(study.runs, study.options(2)), "toy model failed on purpose");
+}
