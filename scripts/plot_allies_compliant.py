@@ -69,7 +69,8 @@ def plot(results, outdir, scenarios=None, formats=("png",)) -> style.Plotted:
         ax.axhline(int(eligible.group(1)), color="#555555", linestyle=":", linewidth=1.0,
                    label=f"all {eligible.group(1)} eligible allies")
         ax.set_ylim(0, int(eligible.group(1)) * 1.05)
-    ax.legend(title="scenario", frameon=False, loc="best")
+    # Beside the axes: with many scenarios a legend inside would cover the lines.
+    ax.legend(title="scenario", frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     style.finish(fig, "Allies at or above the spending threshold",
                  style.caption(results, selected, band_note(data)))
     return style.Plotted(style.save(fig, outdir, "allies_compliant", formats), data)

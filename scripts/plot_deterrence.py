@@ -95,7 +95,8 @@ def plot(results, outdir, scenarios=None, year=None, formats=("png",)) -> style.
         else:
             ax.set_ylim(bottom=0)
         methods.append(f"{title}: {method}")
-    axes[0].legend(title="scenario", frameon=False, loc="best")
+    # Beside the last panel: inside, a legend of many scenarios would cover the points.
+    axes[-1].legend(title="scenario", frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     files = []
     style.finish(fig, f"Deterrence outcomes by scenario, {year_value}",
                  style.caption(results, selected, f"year: {year_value}", *methods))
@@ -128,7 +129,8 @@ def plot(results, outdir, scenarios=None, year=None, formats=("png",)) -> style.
     ax.set_xlabel("Ally (ISO code)")
     ax.set_ylabel(f"{results.label('attacked')}")
     ax.set_ylim(bottom=0)
-    ax.legend(title="scenario", frameon=False, loc="best")
+    # Beside the axes: with many scenarios a legend inside would cover the lines.
+    ax.legend(title="scenario", frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     style.finish(fig, f"Who is attacked: probability of an attack on each ally, {year_value}",
                  style.caption(results, selected, f"year: {year_value}", method))
     files += style.save(fig, outdir, "attacked_by_ally", formats)
