@@ -89,13 +89,8 @@ def plot(results, outdir, scenarios=None, formats=("png",)) -> style.Plotted:
     return style.Plotted(files, data)
 
 
-def build_parser():
-    return cli.parser(__doc__)
-
-
 def main(argv=None) -> int:
-    return cli.main(build_parser, lambda results, args: plot(
-        results, cli.output_dir(args), args.scenario, cli.formats(args)), argv)
+    return cli.main_for(__doc__, plot, argv)
 
 
 if __name__ == "__main__":

@@ -37,19 +37,15 @@ def plot(results, outdir, scenarios=None, formats=("png",)) -> style.Plotted:
         else:
             ax.set_ylim(bottom=0)
         data.update({f"{variable}/{key}": value for key, value in part.items()})
-    axes[0].legend(title="scenario", frameon=False, loc="best")
+    # Beside the last panel: inside, a legend of many scenarios would cover the lines.
+    axes[-1].legend(title="scenario", frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     style.finish(fig, "Who pays: European and Canadian spending and the U.S. share",
                  style.caption(results, selected, band_note(part)))
     return style.Plotted(style.save(fig, outdir, "spending", formats), data)
 
 
-def build_parser():
-    return cli.parser(__doc__)
-
-
 def main(argv=None) -> int:
-    return cli.main(build_parser, lambda results, args: plot(
-        results, cli.output_dir(args), args.scenario, cli.formats(args)), argv)
+    return cli.main_for(__doc__, plot, argv)
 
 
 if __name__ == "__main__":

@@ -69,3 +69,10 @@ def main(build_parser, plot, argv=None) -> int:
     for path in plotted.files:
         print(path)
     return 0
+
+
+def main_for(doc: str, plot, argv=None) -> int:
+    """`main` of a figure script whose only options are the common ones: RESULTS, -o,
+    --scenario and --format."""
+    return main(lambda: parser(doc), lambda results, args: plot(
+        results, output_dir(args), args.scenario, formats(args)), argv)

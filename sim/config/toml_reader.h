@@ -23,7 +23,6 @@ struct Range {
   bool open_high = false;
 
   static Range any() { return {}; }
-  static Range at_least(double low) { return {low, 1e300, false, false}; }
   static Range positive() { return {0.0, 1e300, true, false}; }
   static Range non_negative() { return {0.0, 1e300, false, false}; }
   static Range unit() { return {0.0, 1.0, false, false}; }

@@ -44,8 +44,6 @@ class RngStream {
   double uniform_open();
   /// Standard normal (Box-Muller, both values used).
   double normal();
-  /// Number of Philox blocks generated so far (each gives four 32-bit values).
-  std::uint64_t blocks() const { return counter_; }
 
   /// The raw Philox4x32-10 block function, for the known-answer test.
   static r123::Philox4x32::ctr_type block(r123::Philox4x32::ctr_type counter,

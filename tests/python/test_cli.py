@@ -166,7 +166,12 @@ def test_info_describes_a_results_file(study, tmp_path):
     as_json = toy("info", out, "--json")
     assert as_json.returncode == 0
     parsed = json.loads(as_json.stdout)
-    assert parsed  # a JSON object with content
+    assert parsed["replicates"] == 50
+    assert parsed["seed"] == 3
+    assert [s["name"] for s in parsed["scenarios"]] == ["low", "high"]
+    assert parsed["reference_scenario"] == "low"
+    assert [v["name"] for v in parsed["variables"]] == ["level", "flag", "maybe", "total"]
+    assert parsed["first_year"] == 2025 and parsed["last_year"] == 2029
     missing = toy("info", tmp_path / "missing.h5")
     assert missing.returncode != 0
 
