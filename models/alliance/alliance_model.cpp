@@ -765,14 +765,15 @@ void AllianceModel::step(AllianceState& s, const ReplicateDraws& d, Streams& str
       s.gdp_usd_bn(static_cast<Eigen::Index>(m)) = data.gdp_usd_bn(m, s.year);
     }
   }
-  // 2. Threat: the adversary's capability this year, plus events (scheduled and attacks).
+  // 2. Budgets, set on last year's threat (this year's budget was planned before this year's
+  // events: the budget cycle's lag).
+  step_budgets(s, d, streams.budget_noise);
+  // 3. Threat: the adversary's capability this year, plus events (scheduled and attacks).
   update_threat(s.threat, s.event_threat, s.exposure, capability_index(d, s.year_index),
                 d.threat.event_decay);
   const Eigen::ArrayXd& events = events_[static_cast<std::size_t>(s.year_index)];
   s.event_threat += events;
   s.threat += events;
-  // 3. Budgets.
-  step_budgets(s, d, streams.budget_noise);
   // 4. Capability.
   accumulate_capability(s.capability_usd_bn, s.share_pct, s.gdp_usd_bn, d.depreciation);
   // 5. Policy: compliance, exercises, troops.

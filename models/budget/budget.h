@@ -32,6 +32,9 @@ struct BudgetTarget {
   /// The target is a notch's threshold above the desired share.
   bool at_notch = false;
   double years_left = 1.0;
+  /// The highest notch threshold the target meets (0 if none): a member that is there does not
+  /// let noise take it below (it budgets to stay compliant).
+  double floor_pct = 0.0;
 };
 
 /// The best share among the desired share and every notch threshold above it, for the payoff
@@ -52,8 +55,10 @@ struct AdjustmentLimits {
 };
 
 /// Next year's share: `s + clip(lambda (target - s) + noise, -max_cut, max_rise)`; aiming at a
-/// notch from below it rises at least `min(target - s, max_rise, (target - s) / years_left)`;
-/// with `no_cut` it never falls below `s`. Clamped to [min_share, max_share].
+/// notch from below it follows the even path instead, rising
+/// `min(max_rise, (target - s) / years_left)` (noise may add, never subtract);
+/// with `no_cut` it never falls below `s`; once at or above `floor` it stays there.
+/// Clamped to [min_share, max_share].
 double adjust_share(double current_pct, const BudgetTarget& target, const AdjustmentLimits& limits,
                     double noise_pct);
 
