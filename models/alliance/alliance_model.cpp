@@ -77,6 +77,18 @@ sim::ModelSchema make_schema(const AllianceData& data) {
        "1 if the U.S. came to the member's defence when it was attacked this year, 0 if it stood "
        "aside; missing when not attacked (the mean is P(U.S. responded | attacked))",
        Level::member, true, true},
+      {"first_compliant_year", "year",
+       "first year from outcomes.from_year in which the member met the threshold; missing until "
+       "then, for the U.S. and for exempt members",
+       Level::member, false, true},
+      {"years_compliant", "years",
+       "years from outcomes.from_year up to this one in which the member met the threshold "
+       "(members only; missing for the U.S. and exempt members)",
+       Level::member, false, true},
+      {"gave_up", "1",
+       "1 if the member met the threshold in an earlier year (from outcomes.from_year) and now aims "
+       "below it; missing for the U.S. and exempt members",
+       Level::member, true, true},
       {"threshold", "percent of GDP", "U.S. threshold of core defence spending in force this year",
        Level::global, false, false},
       {"allies_compliant", "count (of 30)",
@@ -109,18 +121,6 @@ sim::ModelSchema make_schema(const AllianceData& data) {
        "1 if the peacekeeping force was attacked in any year from outcomes.from_year up to this "
        "year",
        Level::global, true, false},
-      {"first_compliant_year", "year",
-       "first year from outcomes.from_year in which the member met the threshold; missing until "
-       "then, for the U.S. and for exempt members",
-       Level::member, false, true},
-      {"years_compliant", "years",
-       "years from outcomes.from_year up to this one in which the member met the threshold "
-       "(members only; missing for the U.S. and exempt members)",
-       Level::member, false, true},
-      {"gave_up", "1",
-       "1 if the member met the threshold in an earlier year (from outcomes.from_year) and now aims "
-       "below it; missing for the U.S. and exempt members",
-       Level::member, true, true},
   };
   std::vector<std::string> targets = schema.members;
   targets.emplace_back(kPeacekeeperLabel);
@@ -350,7 +350,11 @@ void AllianceModel::initialise(AllianceState& s, const ReplicateDraws& d,
   // allies' capability, pledges, U.S. policy) move budgets. A member sitting within the bunching
   // band just above a pledge already at full pressure is held there by it: its desired share is
   // somewhere in [target - G_i, target], drawn uniformly.
+  // Status-quo readiness for everyone here, so that no policy lever leaks into preferences.
+  const Eigen::ArrayXd readiness = s.readiness;
+  s.readiness.setConstant(1.0 + d.budget.exercise_readiness_bonus);
   allied_share_equivalent(s, d);
+  s.readiness = readiness;
   s.reference_pct = Eigen::ArrayXd::Zero(n);
   for (Eigen::Index i = 0; i < n; ++i) {
     if (deciders_(i) == 0.0) continue;
@@ -413,6 +417,7 @@ void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
   const TroopRule& troops = policy.troops;
   const bool us_levers = policy.conditional_article5 || policy.exercises_to_compliers_only ||
                          troops.reallocate_to_compliers;
+  const double us_pressure = policy.pressure.empty() ? 0.0 : policy.pressure.at(s.year);
   std::array<Notch, 8> notches{};
   for (Eigen::Index i = 0; i < n; ++i) {
     if (deciders_(i) == 0.0) continue;
@@ -427,7 +432,7 @@ void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
                                               d.budget.pledge_pressure_shape);
       if (pressure <= 0.0) continue;
       const double gap = d.budget.pledge_gap_pp * multiplier;
-      notches[count++] = Notch{pledge.target_pct, gap * gap * pressure,
+      notches[count++] = Notch{pledge.target_pct, gap * gap * pressure * (1.0 + us_pressure),
                                std::max(1.0, static_cast<double>(pledge.deadline - s.year + 1))};
       no_cut = no_cut || (pledge.halt_decline && s.share_pct(i) < pledge.target_pct);
     }

@@ -72,6 +72,9 @@ enum class Recorded : std::size_t {
   attacked,
   territory_lost,
   us_responded,
+  first_compliant_year,
+  years_compliant,
+  gave_up,
   threshold,
   allies_compliant,
   europe_canada_spending,
@@ -84,9 +87,6 @@ enum class Recorded : std::size_t {
   any_attack_on_ally,
   attacks_to_date,
   peacekeepers_attacked_ever,
-  first_compliant_year,
-  years_compliant,
-  gave_up,
 };
 
 /// Columns of the event table (after the engine's scenario, replicate, year), in schema order.
