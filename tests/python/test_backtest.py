@@ -11,6 +11,7 @@ observed file, so every number of the backtest is known exactly (worked out in t
     the results, but PL's last observed year for the straight line).
 """
 
+import csv
 import json
 import subprocess
 import sys
@@ -394,3 +395,44 @@ def test_report_section_holds_the_tables_and_the_figure_with_alt_text(files, tmp
     assert '<img src="figures/backtest_fan.png" alt="Small multiples, one panel per ally' in section
     assert "<figcaption>" in section and section.count("<table>") == 2
     assert "<td>2016</td>" in section and "1.6 [1-3]*" in section
+
+
+# --- on natosim's own output and the shipped data --------------------------------------------
+
+
+def test_backtest_of_natosim_output_against_the_shipped_data(natosim_bin, source_dir, tmp_path):
+    """configs/backtest_2014.toml at 40 replicates against configs/data/defence_share.csv: the
+    years in both are 2014 (every ally: allies_compliant) and 2024, 2025 (partial: each ally has
+    one of the two), the U.S. and Iceland are left out, and the naive predictors are exact where
+    the data fix them."""
+    results = tmp_path / "backtest.h5"
+    done = subprocess.run([str(natosim_bin), "run", str(source_dir / "configs/backtest_2014.toml"),
+                           "--replicates", "40", "-o", str(results), "--quiet"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    observed = source_dir / "configs" / "data" / "defence_share.csv"
+    data = backtest.compute(observed, results)
+    rows = by_year(data)
+    assert data["scenario"] == "history" and data["start_year"] == 2014
+    assert sorted(rows) == [2014, 2024, 2025]
+    assert data["exempt"] == ["IS"]
+    figures = {}
+    with open(observed, encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            if r["pct_gdp"] and r["iso2"] not in ("US", "IS"):
+                figures.setdefault(int(r["year"]), {})[r["iso2"]] = float(r["pct_gdp"])
+    for year, row in rows.items():
+        assert sorted(row["allies"]) == sorted(figures[year])
+        assert row["count"]["observed"] == sum(figures[year][m] >= row["threshold"]
+                                               for m in row["count_allies"])
+        assert row["mae"]["line"] == pytest.approx(0.0, abs=1e-12)  # each ally's first or last
+    assert rows[2014]["count"]["model"]["method"] == "allies_compliant"
+    assert rows[2024]["count"]["model"]["method"] == "poisson_binomial"
+    assert rows[2025]["count"]["model"]["method"] == "poisson_binomial"
+    # Montenegro (2017), North Macedonia (2020), Finland (2023), Sweden (2024) are compared in
+    # 2014 (NATO reports them retroactively) but not counted.
+    assert len(rows[2014]["allies"]) - len(rows[2014]["count_allies"]) == 4
+    assert rows[2014]["mae"]["persistence"] == 0.0
+    # The model starts from the 2014 figures: its 2014 median is within the quantile sketch's
+    # relative error (2^-8) of them.
+    assert rows[2014]["mae"]["model"] < 4.5 * 2 ** -8
