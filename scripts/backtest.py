@@ -34,7 +34,7 @@ def build_parser():
     p = argparse.ArgumentParser(description=textwrap.fill(" ".join(description.split()), 78),
                                 epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("observed", metavar="OBSERVED.csv",
-                   help="observed shares: columns iso2, year, pct_gdp (% of GDP)")
+                   help="observed shares: columns iso2, year, pct_gdp (%% of GDP)")
     p.add_argument("results", metavar="RESULTS.h5", help="results file written by natosim run")
     p.add_argument("--scenario", metavar="NAME",
                    help="scenario to judge (default: the file's reference scenario)")

@@ -258,7 +258,7 @@ def compute(observed_csv, results_path, scenario=None) -> dict:
 
 
 def _compute(observed, results, scenario):
-    if "design_point" in results._axis_lengths:
+    if results.attrs.get("scenario_dimension", "scenario") == "design_point":
         raise NotApplicable(f"{results.display} is a parameter sweep; the backtest needs a study")
     s = _scenario_index(results, scenario)
     members = list(results.members)

@@ -436,3 +436,10 @@ def test_backtest_of_natosim_output_against_the_shipped_data(natosim_bin, source
     # The model starts from the 2014 figures: its 2014 median is within the quantile sketch's
     # relative error (2^-8) of them.
     assert rows[2014]["mae"]["model"] < 4.5 * 2 ** -8
+
+
+def test_help_describes_every_option():
+    done = run("--help")
+    assert done.returncode == 0, done.stderr
+    for option in ("OBSERVED.csv", "RESULTS.h5", "--scenario", "--output", "--format", "--json"):
+        assert option in done.stdout
