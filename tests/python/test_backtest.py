@@ -223,6 +223,14 @@ def test_poisson_binomial_distribution_is_exact():
     assert backtest.pmf_quantile(pmf, 0.95) == 4
 
 
+def test_band_edges_include_the_threshold_and_exclude_threshold_plus_a_tenth():
+    values = [1.999999, 2.0 - 1e-12, 2.0, 2.0999999, 2.1, 2.0 + 0.1, 2.2]
+    # 2.0 - 1e-12 is rounding (within 1e-9); 1.999999 is below.
+    assert backtest._at_or_above(values, 2.0) == 6
+    assert backtest._in_band(values, 2.0) == 3
+    assert backtest._in_band([3.5, 3.6, 3.59], 3.5) == 2
+
+
 def test_band_counts_just_above_the_threshold_are_exact(files):
     rows = by_year(backtest.compute(*files))
     assert rows[2014]["band"] == {"observed": 0, "model": 0, "persistence": 0, "line": 0}
