@@ -134,7 +134,7 @@ def number(x, kind="plain") -> str:
             return f"{v:.1f}{unit}"
         if abs(v) >= 1:
             return f"{v:.2f}{unit}"
-        return f"{v:.2g}{unit}" if abs(v) >= 0.001 else f"{v:.1e}{unit}"
+        return f"{v:#.2g}{unit}" if abs(v) >= 0.001 else f"{v:.1e}{unit}"
     if kind == "percent":
         return f"{x:.1f}"
     if abs(x) >= 100:
@@ -203,7 +203,10 @@ def headline_columns(results, selected):
             (f"Expected attacks on allies, {period}",
              outcomes.expected_attacks(results, selected), "plain"),
             (f"Peacekeepers attacked at least once, {period}",
-             outcomes.peacekeepers_attacked(results, selected), "probability")):
+             outcomes.peacekeepers_attacked(results, selected), "probability"),
+            (f"Expected attacks on the peacekeepers, {period}",
+             None if results.has("peacekeepers_attacked_ever_mean") else
+             outcomes.expected_peacekeeper_attacks(results, selected), "plain")):
         if outcome is None:
             continue
         if outcome.fallback:
@@ -224,6 +227,9 @@ def headline_columns(results, selected):
                      "allies_compliant_quantiles") else None)
             cells = []
             for s, k in zip(selected, targets):
+                if k == 0:  # a constant threshold: no target year, only the end counts
+                    cells.append("constant threshold")
+                    continue
                 cell = Cell(means[s, k], q[s, k, lo] if q is not None else None,
                             q[s, k, hi] if q is not None else None)
                 cell.text += f" ({results.years[k]})"
@@ -308,8 +314,9 @@ def difference_columns(results, compared):
                       f"At least one attack on an ally, {period}"))
     if results.has("attacks_to_date_diff_mean"):
         specs.append(("attacks_to_date", False, "plain", f"Expected attacks on allies, {period}"))
-    elif results.has("attacks_diff_mean"):
-        specs.append(("attacks", True, "plain", f"Expected attacks on allies, {period}"))
+    elif results.has("deterrence_failure_diff_mean"):  # at most one attack a year
+        specs.append(("deterrence_failure", True, "plain",
+                      f"Expected attacks on allies, {period}"))
     if results.has("peacekeepers_attacked_ever_diff_mean"):
         specs.append(("peacekeepers_attacked_ever", False, "pp",
                       f"Peacekeepers attacked at least once, {period}"))

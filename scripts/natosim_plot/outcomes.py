@@ -85,12 +85,15 @@ def expected_attacks(results, selected) -> Outcome | None:
     if results.has("attacks_to_date_mean"):
         mean, low, high, note = _final(results, "attacks_to_date", selected)
         return Outcome(mean, low, high, note, "attacks_to_date")
-    if results.has("attacks_mean"):
-        mean, low, high = _summed(results, "attacks", selected)
-        return Outcome(mean, low, high, "sum of per-year means; conservative interval (sum of "
-                       "per-year Monte Carlo SEs)", "attacks",
-                       fallback="this file has no attacks_to_date: summed the per-year means "
-                                "of attacks")
+    if results.has("deterrence_failure_mean"):
+        # At most one attack a year, so the attacks on allies in a year are 1 when any ally
+        # was attacked (deterrence_failure); `attacks` would also count the peacekeepers.
+        mean, low, high = _summed(results, "deterrence_failure", selected)
+        return Outcome(mean, low, high, "sum of the per-year probabilities of an attack on an "
+                       "ally (at most one attack a year); conservative interval (sum of "
+                       "per-year Monte Carlo SEs)", "deterrence_failure",
+                       fallback="this file has no attacks_to_date: summed the per-year "
+                                "probabilities of an attack on an ally")
     return None
 
 
