@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import sys
+import textwrap
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -118,25 +119,24 @@ def plot_difference(results, outdir, scenarios=None, formats=("png",)) -> style.
     limit = max(1.0, float(np.ceil(finite.max() * 100 / 10) * 10)) if finite.size else 100.0
     cmap = copy.copy(matplotlib.colormaps["PuOr"])
     cmap.set_bad(style.MISSING_COLOUR)
-    fig, axes = style.new_figure(0.6 + 3.0 * ncols, 0.9 + (0.9 + 0.13 * n_members) * nrows,
+    fig, axes = style.new_figure(0.9 + 2.6 * ncols, 0.9 + (0.9 + 0.14 * n_members) * nrows,
                                  nrows, ncols, squeeze=False, sharex=True, sharey=True)
     step = max(1, len(years) // 4)
     for k, s in enumerate(compared):
         ax = axes.ravel()[k]
         image = ax.imshow(np.ma.masked_invalid(diff[k].T * 100), cmap=cmap, vmin=-limit,
                           vmax=limit, aspect="auto", interpolation="nearest")
-        ax.set_title(order.label(s), fontsize=8)
+        ax.set_title(textwrap.fill(order.label(s), 30), fontsize=9)
         ax.set_xticks(np.arange(0, len(years), step))
-        ax.set_xticklabels([str(y) for y in years[::step]], fontsize=7)
+        ax.set_xticklabels([str(y) for y in years[::step]], fontsize=8)
         ax.set_yticks(np.arange(n_members))
-        ax.set_yticklabels(results.members, fontsize=6)
+        ax.set_yticklabels(results.members, fontsize=7.5)
         for spine in ax.spines.values():
             spine.set_visible(False)
     for ax in axes.ravel()[len(compared):]:
         ax.axis("off")
     bar = fig.colorbar(image, ax=axes, fraction=0.03, pad=0.01, shrink=0.6)
-    bar.set_label(f"Change in the probability of meeting the threshold against "
-                  f"'{order.label(ref)}' (percentage points)")
+    bar.set_label(f"Change against '{order.label(ref)}' (percentage points)")
     notes = ["colour: mean paired difference over replicates, percentage points",
              "grey: not applicable (exempt)",
              "each scenario is counted against its own threshold"]

@@ -126,6 +126,8 @@ def number(x, kind="plain") -> str:
     (a rare event such as 0.3% keeps its digits), counts and money with sensible precision."""
     if x is None or not np.isfinite(x):
         return "n/a"
+    if abs(x) < 1e-12:  # rounding noise of a sum of differences
+        x = 0.0
     if kind in ("probability", "pp"):
         v, unit = 100.0 * x, ("%" if kind == "probability" else " pp")
         if v == 0:

@@ -60,7 +60,7 @@ def grid(order, columns: int, width=7.5, row_height=3.6, extra_rows=None):
     per_panel = 2 if extra_rows else 1
     ratios = ([1.0, extra_rows] if extra_rows else [1.0]) * rows
     ncols = columns * wrap
-    fig_width = width * columns if wrap == 1 else 4.4 * wrap
+    fig_width = width * columns if wrap == 1 else 3.7 * wrap
     if len(panels) > 1:
         fig_width += 0.0
     fig_height = 0.9 + rows * row_height * (1 + (extra_rows or 0)) * (0.8 if wrap > 1 else 1)
@@ -93,5 +93,5 @@ def legend(ax, order, members, beside=True, source=None):
         from matplotlib.transforms import offset_copy
         below = offset_copy(ax.transAxes, fig=ax.figure, y=-30 if ax.get_xlabel() else -16,
                             units="points")
-        ax.legend(handles, labels, frameon=False, loc="upper left", fontsize=7, ncol=1,
+        ax.legend(handles, labels, frameon=False, loc="upper left", fontsize=7.5, ncol=1,
                   bbox_to_anchor=(0.0, 0.0), bbox_transform=below)

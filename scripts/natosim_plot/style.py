@@ -82,7 +82,7 @@ def caption(results, scenario_indices=None, *notes) -> str:
     labels = getattr(results, "scenario_labels", None) or results.scenarios
     names = [labels[i] for i in scenario_indices]
     listed = (f"scenarios: {', '.join(names)}" if len(names) <= 8
-              else f"scenarios: {len(names)} (named in the legends)")
+              else f"scenarios: {len(names)} (named in the figure)")
     parts = [listed, f"replicates: {results.replicates}",
              provenance(results)]
     if results.attrs.get("study_name"):
