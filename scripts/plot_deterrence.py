@@ -107,52 +107,41 @@ def plot(results, outdir, scenarios=None, year=None, formats=("png",)) -> style.
     data = {"scenario_index": np.array(selected), "year": np.array([year_value])}
     panels, methods = [], []
 
+    def add(key, title, xlabel, mean, low, high, method):
+        """A panel, its numbers under key, key_low, key_high, and how they were made."""
+        data[key], data[f"{key}_low"], data[f"{key}_high"] = mean, low, high
+        panels.append((title, xlabel, mean, low, high))
+        methods.append(f"{title}: {method}")
+
     whole = outcomes.probability(results, "any_attack_on_ally", selected)
     if whole is not None:
-        data["any_attack"], data["any_attack_low"], data["any_attack_high"] = (
-            whole.mean, whole.low, whole.high)
-        panels.append((f"At least one attack on an ally, {period}", "Probability",
-                       whole.mean, whole.low, whole.high))
-        methods.append(f"attack on an ally over {period}: {whole.note}")
+        add("any_attack", f"At least one attack on an ally, {period}", "Probability",
+            whole.mean, whole.low, whole.high, whole.note)
     else:
-        mean, low, high, method = interval(results, "deterrence_failure", selected, y)
-        data["attack_probability"], data["attack_probability_low"], \
-            data["attack_probability_high"] = mean, low, high
-        panels.append((f"Attack on an ally in {year_value} (this file has no whole-period "
-                       f"any_attack_on_ally)", "Probability", mean, low, high))
-        methods.append(f"attack in {year_value}: {method}")
+        add("attack_probability", f"Attack on an ally in {year_value} (this file has no "
+            f"whole-period any_attack_on_ally)", "Probability",
+            *interval(results, "deterrence_failure", selected, y))
     expected = outcomes.expected_attacks(results, selected)
     if expected is not None:
-        data["expected_attacks"], data["expected_attacks_low"], \
-            data["expected_attacks_high"] = expected.mean, expected.low, expected.high
-        panels.append((f"Expected attacks on allies, {period}", "Attacks", expected.mean,
-                       expected.low, expected.high))
-        methods.append(f"expected attacks: {expected.note}")
+        add("expected_attacks", f"Expected attacks on allies, {period}", "Attacks",
+            expected.mean, expected.low, expected.high, expected.note)
     force = outcomes.probability(results, "peacekeepers_attacked_ever", selected)
     if force is not None:
-        data["peacekeepers"], data["peacekeepers_low"], data["peacekeepers_high"] = (
-            force.mean, force.low, force.high)
-        panels.append((f"Peacekeepers attacked at least once, {period}", "Probability",
-                       force.mean, force.low, force.high))
+        add("peacekeepers", f"Peacekeepers attacked at least once, {period}", "Probability",
+            force.mean, force.low, force.high, force.note)
     elif results.has("peacekeepers_attacked_mean"):
         force = outcomes.expected_peacekeeper_attacks(results, selected)
-        data["peacekeepers"], data["peacekeepers_low"], data["peacekeepers_high"] = (
-            force.mean, force.low, force.high)
-        panels.append((f"Expected attacks on the peacekeepers, {period}", "Attacks",
-                       force.mean, force.low, force.high))
-        methods.append(f"attacks on the peacekeepers: {force.note}")
+        add("peacekeepers", f"Expected attacks on the peacekeepers, {period}", "Attacks",
+            force.mean, force.low, force.high, force.note)
     for variable, key, title in (("territory_lost", "territory_lost",
                                   f"Territory lost, {year_value}"),
                                  ("us_stood_aside", "us_stood_aside",
                                   f"U.S. stood aside, {year_value}")):
-        mean, low, high, method = interval(results, variable, selected, y)
-        data[key], data[f"{key}_low"], data[f"{key}_high"] = mean, low, high
         unit = results.label(variable)
         xlabel = ("Probability" if results.is_binary(variable) else
                   unit[unit.find("(") + 1:unit.rfind(")")] if "(" in unit else unit)
-        panels.append((title + (" (total over allies)" if results.level(variable) == "member"
-                                else ""), xlabel, mean, low, high))
-        methods.append(f"{title}: {method}")
+        add(key, title + (" (total over allies)" if results.level(variable) == "member" else
+                          ""), xlabel, *interval(results, variable, selected, y))
 
     ncols = min(3, len(panels))
     nrows = -(-len(panels) // ncols)

@@ -62,22 +62,25 @@ def probability(results, whole, selected) -> Outcome | None:
     return Outcome(mean, low, high, note, whole)
 
 
-def attack_on_ally(results, selected):
-    out = probability(results, "any_attack_on_ally", selected)
-    if out is None and results.has("deterrence_failure_mean"):
-        return Outcome(*(np.full(len(selected), np.nan),) * 3, "", "any_attack_on_ally",
-                       fallback="this file has no any_attack_on_ally: a whole-period "
-                                "probability cannot be built from per-year probabilities")
+def _probability_or_reason(results, whole, per_year, selected):
+    """The whole-period probability, or (when only the per-year variable is in the file) an
+    Outcome of NaNs whose fallback says why none is shown."""
+    out = probability(results, whole, selected)
+    if out is None and results.has(f"{per_year}_mean"):
+        nan = np.full(len(selected), np.nan)
+        return Outcome(nan, nan, nan, "", whole,
+                       fallback=f"this file has no {whole}: a whole-period probability cannot "
+                                f"be built from per-year probabilities")
     return out
+
+
+def attack_on_ally(results, selected):
+    return _probability_or_reason(results, "any_attack_on_ally", "deterrence_failure", selected)
 
 
 def peacekeepers_attacked(results, selected):
-    out = probability(results, "peacekeepers_attacked_ever", selected)
-    if out is None and results.has("peacekeepers_attacked_mean"):
-        return Outcome(*(np.full(len(selected), np.nan),) * 3, "", "peacekeepers_attacked_ever",
-                       fallback="this file has no peacekeepers_attacked_ever: a whole-period "
-                                "probability cannot be built from per-year probabilities")
-    return out
+    return _probability_or_reason(results, "peacekeepers_attacked_ever",
+                                  "peacekeepers_attacked", selected)
 
 
 def expected_attacks(results, selected) -> Outcome | None:
