@@ -27,7 +27,6 @@ import os
 import sys
 import traceback
 import urllib.parse
-import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -436,13 +435,15 @@ def render(results, outdir, selected, done, not_applicable, failed) -> str:
         notes += automatic_notes(results, order.indices)
     except NotApplicable as error:  # a sweep: the numbers vary by design point
         columns, notes = [], [f"No headline table: {error}."]
+    # A Group column only when the scenarios have groups.
+    grouped = any(order.group(s) for s in order.indices)
+    lead = (lambda s, name: [order.group(s), name]) if grouped else (lambda s, name: [name])
+    heads = ["Group", "Scenario"] if grouped else ["Scenario"]
     if columns:
-        rows, group = [], None
-        for k, s in enumerate(order.indices):
-            rows.append([order.group(s), _scenario_cells(order, s)] +
-                        [c.cells[k] for c in columns])
-        parts.append(table(["Group", "Scenario"] + [c.title for c in columns], rows,
-                           numeric_from=2, cls="headline"))
+        rows = [lead(s, _scenario_cells(order, s)) + [c.cells[k] for c in columns]
+                for k, s in enumerate(order.indices)]
+        parts.append(table(heads + [c.title for c in columns], rows, numeric_from=len(heads),
+                           cls="headline"))
         parts.append('<p class="note">How each column is made: ' + esc("; ".join(
             f"{c.title}: {c.note}" for c in columns)) + ".</p>")
     for note in notes:
@@ -458,18 +459,19 @@ def render(results, outdir, selected, done, not_applicable, failed) -> str:
             parts.append(f"<h3>Differences to the reference scenario "
                          f"&lsquo;{esc(order.label(ref))}&rsquo;, "
                          f"{esc(period_text(results))}</h3>")
-            rows = [[order.group(s), order.label(s)] + [c.cells[k] for c in diff]
+            rows = [lead(s, order.label(s)) + [c.cells[k] for c in diff]
                     for k, s in enumerate(compared)]
-            parts.append(table(["Group", "Scenario"] + [c.title for c in diff], rows,
-                               numeric_from=2, cls="headline"))
+            parts.append(table(heads + [c.title for c in diff], rows, numeric_from=len(heads),
+                               cls="headline"))
             parts.append('<p class="note">' + esc("; ".join(
                 dict.fromkeys(c.note for c in diff))) + ". pp: percentage points.</p>")
 
     # Scenarios.
     parts.append("<h2>Scenarios</h2>")
-    parts.append(table(["Group", "Scenario", "Name in the file", "Description"],
-                       [[order.group(s), _scenario_cells(order, s), results.scenarios[s],
-                         results.scenario_descriptions[s]] for s in order.indices]))
+    parts.append(table(heads + ["Name in the file", "Description"],
+                       [lead(s, _scenario_cells(order, s)) + [
+                           results.scenarios[s], results.scenario_descriptions[s]]
+                        for s in order.indices]))
 
     # Figures.
     parts.append("<h2>Figures</h2>")

@@ -15,7 +15,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import h5py
-import numpy as np
 import pytest
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
