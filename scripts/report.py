@@ -351,6 +351,7 @@ table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.92em; max-width
 table.headline { font-size: 0.84em; width: 100%; }
 table.headline th { font-size: 0.95em; font-weight: 600; }
 table.provenance td { overflow-wrap: anywhere; }
+table.provenance td:first-child { white-space: nowrap; overflow-wrap: normal; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.5em; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -377,7 +378,7 @@ PROVENANCE_KEYS = (
     ("replicates", "Replicates"), ("threads", "Threads"),
     ("reference_scenario", "Reference scenario"), ("schema_version", "Results schema"),
 )
-NOT_SHOWN = {"file_type", "config_text", "variables", "event_columns"}
+NOT_SHOWN = {"file_type", "config_text", "base_config_text", "variables", "event_columns"}
 
 
 def esc(value) -> str:
@@ -510,6 +511,10 @@ def render(results, outdir, selected, done, not_applicable, failed) -> str:
     config = attrs.get("config_text")
     parts.append(f"<pre>{esc(config)}</pre>" if config
                  else '<p class="note">The file does not record the configuration text.</p>')
+    if attrs.get("base_config_text"):
+        parts.append(f"<h3>Base configuration ({esc(attrs.get('base_config_file', ''))}, "
+                     f"which the study extends)</h3>")
+        parts.append(f"<pre>{esc(attrs['base_config_text'])}</pre>")
     parts += ["</body>", "</html>", ""]
     return "\n".join(parts)
 
