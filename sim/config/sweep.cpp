@@ -229,7 +229,7 @@ std::vector<BuiltScenario> build_design_points(const StudySpec& study, const Swe
       }
       throw;
     }
-    built.push_back(BuiltScenario{ScenarioSpec{name, description}, std::move(instance)});
+    built.push_back(BuiltScenario{ScenarioSpec{name, description, name, ""}, std::move(instance)});
   }
   return built;
 }
