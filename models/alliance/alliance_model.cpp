@@ -227,10 +227,13 @@ AllianceModel::AllianceModel(AllianceParams params, const sim::StudySettings& se
     troops_factor_.push_back(troops_path.empty() ? 1.0
                                                  : troops_path.at(year) / troops_path.at(start_year_));
     Eigen::ArrayXd events = Eigen::ArrayXd::Zero(n);
+    Eigen::ArrayXd sustained = Eigen::ArrayXd::Zero(n);
     for (const ThreatEvent& e : params_.threat.events) {
       if (e.year == year) events += event_increment(data, e);
+      if (e.year < year && year <= e.until) sustained += event_increment(data, e);
     }
     events_.push_back(std::move(events));
+    sustained_.push_back(std::move(sustained));
     threshold_pct_.push_back(params_.policy.threshold_pct.at(year));
     adversary_.push_back(params_.threat.adversary_path.at(year));
     // Unset: the patron's share on the straight line between the data's reference and latest
@@ -309,8 +312,9 @@ void AllianceModel::initialise(AllianceState& s, const ReplicateDraws& d,
   s.event_threat = Eigen::ArrayXd::Zero(n);
   for (const ThreatEvent& e : params_.threat.events) {
     if (e.year < start_year_) {
+      const int decayed = std::max(0, start_year_ - std::max(e.year, e.until));
       s.event_threat += event_increment(data, e) *
-                        std::pow(d.threat.event_decay, static_cast<double>(start_year_ - e.year));
+                        std::pow(d.threat.event_decay, static_cast<double>(decayed));
     }
   }
   s.threat = s.exposure * capability_index(d, 0) + s.event_threat;
@@ -776,9 +780,11 @@ void AllianceModel::step(AllianceState& s, const ReplicateDraws& d, Streams& str
   // 3. Threat: the adversary's capability this year, plus events (scheduled and attacks).
   update_threat(s.threat, s.event_threat, s.exposure, capability_index(d, s.year_index),
                 d.threat.event_decay);
-  const Eigen::ArrayXd& events = events_[static_cast<std::size_t>(s.year_index)];
-  s.event_threat += events;
-  s.threat += events;
+  // New events, and events still going on held at full size (what decay took is put back).
+  const auto t = static_cast<std::size_t>(s.year_index);
+  const Eigen::ArrayXd added = events_[t] + (1.0 - d.threat.event_decay) * sustained_[t];
+  s.event_threat += added;
+  s.threat += added;
   // 4. Capability.
   accumulate_capability(s.capability_usd_bn, s.share_pct, s.gdp_usd_bn, d.depreciation);
   // 5. Policy: compliance, exercises, troops.

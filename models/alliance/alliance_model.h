@@ -199,8 +199,10 @@ class AllianceModel : public sim::Model {
   /// (troops in Europe relative to the start year).
   std::vector<Eigen::ArrayXd> forward_;
   std::vector<double> troops_factor_;
-  /// By year index: the threat events of that year, summed (members-sized).
+  /// By year index: the threat events of that year, summed, and the events still held at full
+  /// size in that year (members-sized).
   std::vector<Eigen::ArrayXd> events_;
+  std::vector<Eigen::ArrayXd> sustained_;
   int outcomes_from_year_ = 0;
   Eigen::ArrayXd deciders_;
   /// Host of U.S. troops that may receive more (armed forces, not the patron).

@@ -35,6 +35,7 @@ ThreatParams parse_threat(sim::config::Table& table, const AllianceData& data) {
       e.year = static_cast<int>(t.integer("year", 1900, 2200));
       e.size = t.number("size", Range::between(0.0, 100.0));
       e.reach_km = t.number_or("reach_km", e.reach_km, Range{0.0, 1e5, true, false});
+      e.until = static_cast<int>(t.integer_or("until", e.year, e.year, 2200));
       if (t.has("members")) {
         for (const std::string& code : t.strings("members")) {
           const auto index = data.find(code);

@@ -16,12 +16,16 @@ namespace models {
 /// A dated event that raises perceived threat (Crimea 2014, the full-scale invasion 2022): each
 /// member's event threat rises by `size * exp(-(d_i - d_min) / reach_km)` in `year`, d_i being the
 /// distance from its capital to Moscow and d_min the smallest such distance among the members
-/// reached (`members`, all when empty), then decays with the other event threat.
+/// reached (`members`, all when empty); it stays at that size until `until` and then decays
+/// with the other event threat.
 struct ThreatEvent {
   std::string name;
   int year = 2014;
   double size = 0.0;
   double reach_km = 1000.0;
+  /// Last year the event's threat is held at full size (a war that goes on); it decays after.
+  /// Equal to `year` for a one-off event.
+  int until = 2014;
   /// Member indices reached; empty = every member.
   std::vector<std::size_t> members;
 };
