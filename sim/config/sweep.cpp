@@ -138,7 +138,7 @@ std::vector<std::vector<double>> latin_hypercube(const std::vector<SweepParamete
 }
 
 SweepSpec read_sweep(const StudySpec& study) {
-  toml::table root = config::parse_text(study.text, study.file);
+  toml::table root = parse_study_root(study);
   auto origin = std::make_shared<const config::Origin>(config::Origin{study.file, study.folder});
   config::Table top(root, "", origin);
   if (!top.has("sweep")) {
