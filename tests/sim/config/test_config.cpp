@@ -116,7 +116,7 @@ TEST_CASE("Each bad config gives one line naming file, position, key and expecta
        "\"additive\", \"multiplicative\")"},
       {"unknown model", "model = \"random_walk\"", "model = \"alliance\"",
        "study.toml:3:9: study.model: unknown value, got \"alliance\" (expected one of \"counter\", "
-       "\"random_walk\")"},
+       "\"gauss\", \"random_walk\")"},
       {"duplicate scenario name", "name = \"b\"", "name = \"a\"",
        "study.toml:16:8: scenario[1].name: duplicate scenario name, got \"a\" (expected a name no "
        "other [[scenario]] uses)"},
