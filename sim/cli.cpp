@@ -17,6 +17,7 @@
 #include <CLI/CLI.hpp>
 #include <Eigen/Core>
 
+#include "sim/app/sensitivity.h"
 #include "sim/config/study.h"
 #include "sim/config/sweep.h"
 #include "sim/core/build_info.h"
@@ -101,6 +102,7 @@ struct RunArguments {
   bool dry_run = false;
   std::int64_t max_output_mib = 4096;
   std::string command_line;
+  std::vector<std::string> overrides;
 };
 
 /// Size estimates shown before a run.
@@ -250,7 +252,7 @@ void apply_overrides(const RunArguments& args, StudySpec& study) {
 }
 
 int command_run(const RunArguments& args, const ModelRegistry& registry) {
-  StudySpec study = read_study(args.config, registry);
+  StudySpec study = read_study(args.config, registry, args.overrides);
   apply_overrides(args, study);
   for (const std::string& name : args.scenarios) {
     const bool known = std::any_of(study.scenarios.begin(), study.scenarios.end(),
@@ -283,7 +285,7 @@ int command_run(const RunArguments& args, const ModelRegistry& registry) {
 }
 
 int command_sweep(const RunArguments& args, const ModelRegistry& registry) {
-  StudySpec study = read_study(args.config, registry);
+  StudySpec study = read_study(args.config, registry, args.overrides);
   apply_overrides(args, study);
   const SweepSpec sweep = read_sweep(study);
   std::vector<BuiltScenario> built = build_design_points(study, sweep, registry);
@@ -349,6 +351,10 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
                       "No progress bar or messages, only the result path");
     command->add_flag("--dry-run", arguments.dry_run,
                       "Print the number of runs and the expected file size and memory, then stop");
+    command->add_option(
+        "--set", arguments.overrides,
+        "Override a study-file value: KEY=VALUE with a dotted key from the file's "
+        "root and a TOML value (repeatable), e.g. --set model.economy.volatility=0.02");
   };
   CLI::App* run = app.add_subcommand("run", "Run a study's scenarios and write a results file");
   add_run_options(run, run_args);
@@ -371,6 +377,9 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
   info->add_option("RESULTS", info_file, "Results file (HDF5) written by natosim run")->required();
   info->add_flag("--json", info_json, "Machine-readable JSON instead of text");
 
+  app::SensitivityArguments sensitivity_args;
+  CLI::App* sensitivity = app::add_sensitivity_command(app, sensitivity_args);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& success) {
@@ -384,6 +393,14 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
     if (run->parsed()) return command_run(run_args, registry);
     if (sweep->parsed()) return command_sweep(sweep_args, registry);
     if (validate->parsed()) return command_validate(validate_config, registry);
+    if (sensitivity->parsed()) {
+      StopOnSignal stop_on_signal;
+      const std::map<std::string, std::string> provenance = {
+          {"natosim_version", build_info::version}, {"git_commit", build_info::git_commit},
+          {"build_type", build_info::build_type},   {"compiler", build_info::compiler},
+          {"library_versions", library_versions()}, {"command_line", run_args.command_line}};
+      return app::command_sensitivity(sensitivity_args, registry, provenance, &g_stop);
+    }
     if (info->parsed()) {
       std::cout << io::describe_results(info_file, info_json);
       return kExitOk;

@@ -139,6 +139,7 @@ StudySpec read_study_text(const std::string& text, const std::string& file,
                "one of: " + names);
   }
   spec.has_sweep = top.node("sweep") != nullptr;  // read by read_sweep (sim/config/sweep.h)
+  top.node("sensitivity");  // read by read_sensitivity (sim/config/sensitivity.h)
   top.finish();
   return spec;
 }
