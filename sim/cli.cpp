@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -17,7 +18,10 @@
 #include <CLI/CLI.hpp>
 #include <Eigen/Core>
 
+#include "sim/app/options.h"
+#include "sim/app/params.h"
 #include "sim/app/sensitivity.h"
+#include "sim/config/parameter_log.h"
 #include "sim/config/study.h"
 #include "sim/config/sweep.h"
 #include "sim/core/build_info.h"
@@ -103,6 +107,7 @@ struct RunArguments {
   std::int64_t max_output_mib = 4096;
   std::string command_line;
   std::vector<std::string> overrides;
+  bool store_draws = false;
 };
 
 /// Size estimates shown before a run.
@@ -251,6 +256,58 @@ void apply_overrides(const RunArguments& args, StudySpec& study) {
   if (args.seed >= 0) study.seed = static_cast<std::uint64_t>(args.seed);
 }
 
+/// Each replicate's draw of every uncertain parameter the selected scenarios' models read
+/// (replaying Uncertain::draw with the study seed, exactly as the models do).
+std::vector<Results::ParameterDraws> parameter_draws(const StudySpec& study,
+                                                     const std::vector<BuiltScenario>& built,
+                                                     const std::vector<std::string>& selected) {
+  std::vector<const BuiltScenario*> scenarios;
+  for (const std::string& name : selected) {
+    for (const BuiltScenario& scenario : built) {
+      if (scenario.spec.name == name) scenarios.push_back(&scenario);
+    }
+  }
+  std::vector<std::string> keys;
+  for (const BuiltScenario* scenario : scenarios) {
+    for (const config::LoggedParameter* entry : scenario->parameters->uncertain()) {
+      if (std::find(keys.begin(), keys.end(), entry->key) == keys.end()) keys.push_back(entry->key);
+    }
+  }
+  const auto replicates = static_cast<std::size_t>(study.replicates);
+  std::vector<Results::ParameterDraws> result;
+  for (const std::string& key : keys) {
+    Results::ParameterDraws draws;
+    draws.key = key.substr(std::string("model.").size());
+    std::vector<std::vector<double>> per_scenario;
+    for (const BuiltScenario* scenario : scenarios) {
+      std::vector<double> values(replicates, NAN);
+      for (const config::LoggedParameter& entry : scenario->parameters->entries) {
+        if (entry.key != key) continue;
+        if (draws.distribution.empty()) draws.distribution = entry.value;
+        for (std::size_t r = 0; r < replicates; ++r) {
+          values[r] =
+              entry.uncertain
+                  ? entry.uncertain->draw(study.seed, r)
+                  : std::strtod(entry.value.c_str() + (entry.value.starts_with("default ") ? 8 : 0),
+                                nullptr);
+        }
+      }
+      per_scenario.push_back(std::move(values));
+    }
+    draws.per_scenario =
+        std::any_of(per_scenario.begin(), per_scenario.end(), [&](const std::vector<double>& v) {
+          return !std::equal(
+              v.begin(), v.end(), per_scenario.front().begin(),
+              [](double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); });
+        });
+    for (std::size_t s = 0; s < (draws.per_scenario ? per_scenario.size() : 1); ++s) {
+      draws.values.insert(draws.values.end(), per_scenario[s].begin(), per_scenario[s].end());
+    }
+    result.push_back(std::move(draws));
+  }
+  return result;
+}
+
 int command_run(const RunArguments& args, const ModelRegistry& registry) {
   StudySpec study = read_study(args.config, registry, args.overrides);
   apply_overrides(args, study);
@@ -281,7 +338,9 @@ int command_run(const RunArguments& args, const ModelRegistry& registry) {
         "note: reference scenario '{}' is not selected; no paired differences are written\n",
         study.reference);
   }
-  return execute(args, study, std::move(runs), reference, [](Results&) {});
+  return execute(args, study, std::move(runs), reference, [&](Results& results) {
+    if (args.store_draws) results.draws = parameter_draws(study, built, results.scenarios);
+  });
 }
 
 int command_sweep(const RunArguments& args, const ModelRegistry& registry) {
@@ -351,15 +410,15 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
                       "No progress bar or messages, only the result path");
     command->add_flag("--dry-run", arguments.dry_run,
                       "Print the number of runs and the expected file size and memory, then stop");
-    command->add_option(
-        "--set", arguments.overrides,
-        "Override a study-file value: KEY=VALUE with a dotted key from the file's "
-        "root and a TOML value (repeatable), e.g. --set model.economy.volatility=0.02");
+    app::add_set_option(command, arguments.overrides);
   };
   CLI::App* run = app.add_subcommand("run", "Run a study's scenarios and write a results file");
   add_run_options(run, run_args);
   run->add_option("--scenario", run_args.scenarios,
                   "Run only these scenarios (repeatable; default: all)");
+  run->add_flag("--store-draws", run_args.store_draws,
+                "Also store each replicate's drawn value of every uncertain model parameter "
+                "(draw_<key> over replicate), for scenario discovery (scripts/discover.py)");
   RunArguments sweep_args;
   sweep_args.command_line = run_args.command_line;
   CLI::App* sweep =
@@ -379,6 +438,8 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
 
   app::SensitivityArguments sensitivity_args;
   CLI::App* sensitivity = app::add_sensitivity_command(app, sensitivity_args);
+  app::ParamsArguments params_args;
+  CLI::App* params = app::add_params_command(app, params_args);
 
   try {
     app.parse(argc, argv);
@@ -393,6 +454,7 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
     if (run->parsed()) return command_run(run_args, registry);
     if (sweep->parsed()) return command_sweep(sweep_args, registry);
     if (validate->parsed()) return command_validate(validate_config, registry);
+    if (params->parsed()) return app::command_params(params_args, registry);
     if (sensitivity->parsed()) {
       StopOnSignal stop_on_signal;
       const std::map<std::string, std::string> provenance = {

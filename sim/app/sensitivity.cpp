@@ -7,7 +7,10 @@
 #include <iostream>
 
 #include <fmt/format.h>
+
 #include <tbb/info.h>
+
+#include "sim/app/options.h"
 
 #include "sim/analysis/morris.h"
 #include "sim/analysis/sobol.h"
@@ -103,9 +106,7 @@ CLI::App* add_sensitivity_command(CLI::App& app, SensitivityArguments& arguments
       ->check(CLI::Range(1, 1024));
   command->add_option("--seed", arguments.seed, "Study seed for the runs (default: the study's)")
       ->check(CLI::Range(std::int64_t{0}, INT64_MAX));
-  command->add_option("--set", arguments.overrides,
-                      "Override a study-file value: KEY=VALUE, dotted key from the file's root, "
-                      "TOML value (repeatable), e.g. --set sensitivity.samples=64");
+  add_set_option(command, arguments.overrides);
   command->add_flag("--dry-run", arguments.dry_run,
                     "Check the study, print the plan (runs, memory), then stop");
   command->add_flag("--force", arguments.force, "Overwrite the output file if it exists");
