@@ -45,8 +45,10 @@ std::unique_ptr<Model> build_point_model(const StudySpec& study, const toml::tab
     for (const PointKey& key : keys) {
       if (message.rfind(unplaced + key.key + ":", 0) == 0) {
         const SourcePosition& at = key.position;
-        throw ConfigError(fmt::format("{}:{}:{}: {}", at.file, at.line, at.column,
-                                      message.substr(study.file.size() + 2)));
+        // A key given on the command line (--set) has no line: name the flag alone.
+        const std::string place =
+            at.line > 0 ? fmt::format("{}:{}:{}", at.file, at.line, at.column) : at.file;
+        throw ConfigError(fmt::format("{}: {}", place, message.substr(study.file.size() + 2)));
       }
     }
     throw;
