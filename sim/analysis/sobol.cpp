@@ -22,18 +22,23 @@ Estimates estimate(const design::SaltelliDesign& design, const Eigen::VectorXd& 
                    const std::vector<std::size_t>& rows) {
   const auto d = static_cast<Eigen::Index>(design.parameters);
   const auto n = static_cast<double>(rows.size());
-  auto f = [&](std::size_t row) { return y(static_cast<Eigen::Index>(row)); };
   double sum = 0.0;
+  for (std::size_t r : rows) {
+    sum += y(static_cast<Eigen::Index>(design.row_a(r))) +
+           y(static_cast<Eigen::Index>(design.row_b(r)));
+  }
+  const double mean = sum / (2 * n);
+  // Centred values: the estimators are shift-invariant in expectation, and centring removes the
+  // variance a large output mean adds to the products f(B) (f(AB_i) - f(A)).
+  auto f = [&](std::size_t row) { return y(static_cast<Eigen::Index>(row)) - mean; };
   double sum_sq = 0.0;
   for (std::size_t r : rows) {
     const double a = f(design.row_a(r));
     const double b = f(design.row_b(r));
-    sum += a + b;
     sum_sq += a * a + b * b;
   }
-  const double mean = sum / (2 * n);
   Estimates e;
-  e.variance = sum_sq / (2 * n) - mean * mean;
+  e.variance = sum_sq / (2 * n);
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double scale = e.variance > 0 ? 1.0 / e.variance : nan;
   e.first = Eigen::VectorXd::Zero(d);

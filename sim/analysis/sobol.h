@@ -30,9 +30,9 @@ struct SobolIndices {
 /// S_i = mean(f(B) (f(AB_i) - f(A))) / V, total indices with Jansen's
 /// ST_i = mean((f(A) - f(AB_i))^2) / (2V) and, when the design has them, second-order indices
 /// S_ij = mean(f(BA_i) f(AB_j) - f(A) f(B)) / V - S_i - S_j; V is the variance of f over A and B
-/// together. `y` holds one output value per design row. Intervals: `bootstrap` resamples of the
-/// N base rows (bootstrap_rows with `seed`), percentile intervals at `confidence`. A constant
-/// output gives NaN indices.
+/// together; outputs are centred on their A-and-B mean first. `y` holds one output value per design
+/// row. Intervals: `bootstrap` resamples of the N base rows (bootstrap_rows with `seed`),
+/// percentile intervals at `confidence`. A constant output gives NaN indices.
 SobolIndices sobol_indices(const design::SaltelliDesign& design, const Eigen::VectorXd& y,
                            std::size_t bootstrap, std::uint64_t seed, double confidence = 0.95);
 

@@ -35,6 +35,7 @@ struct PointStatistics {
   std::vector<double> mean;  // point x output
   std::vector<double> sd;
   std::vector<double> noise_share;
+  std::vector<double> noise_share_of_means;
   std::vector<double> output_mean;
   std::vector<double> output_variance;
 };
@@ -58,6 +59,7 @@ void accumulate(const analysis::Evaluation& batch, std::size_t first_point, Poin
 /// divisor n - 1, the total from the per-point means and variances in point order.
 void summarise(PointStatistics& s, std::size_t points, std::size_t outputs, std::size_t k) {
   s.noise_share.assign(outputs, NAN);
+  s.noise_share_of_means.assign(outputs, NAN);
   s.output_mean.assign(outputs, NAN);
   s.output_variance.assign(outputs, NAN);
   for (std::size_t o = 0; o < outputs; ++o) {
@@ -249,6 +251,7 @@ int command_sensitivity(const SensitivityArguments& args, const ModelRegistry& r
   results.point_mean = statistics.mean;
   results.point_sd = statistics.sd;
   results.noise_share = statistics.noise_share;
+  results.noise_share_of_means = statistics.noise_share_of_means;
   results.output_mean = statistics.output_mean;
   results.output_variance = statistics.output_variance;
 

@@ -75,6 +75,9 @@ void write_contents(H5File& file, const SensitivityResults& r) {
   write_array(file, "noise_share",
               "mean within-point replicate variance / total variance of per-replicate outputs",
               {&output}, r.noise_share);
+  write_array(file, "noise_share_of_means",
+              "(within-point variance / replicates) / variance of the per-point means", {&output},
+              r.noise_share_of_means);
   write_array(file, "output_mean", "mean of per-replicate outputs over the design", {&output},
               r.output_mean);
   write_array(file, "output_variance", "variance of per-replicate outputs over the design",

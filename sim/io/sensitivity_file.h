@@ -35,6 +35,9 @@ struct SensitivityResults {
   std::vector<IndexArray> second_order;
   /// Per output.
   std::vector<double> noise_share;
+  /// Per output: (noise variance / K) / variance of the per-point means, capped at 1 by nothing:
+  /// the share of the analysed means' variance that independent noise would explain.
+  std::vector<double> noise_share_of_means;
   std::vector<double> output_mean;
   std::vector<double> output_variance;
   /// Design: point x parameter (unit-cube coordinates and model values).
