@@ -77,7 +77,14 @@ void summarise(PointStatistics& s, std::size_t points, std::size_t outputs, std:
     s.output_mean[o] = grand;
     s.output_variance[o] = (within + between) / (n - 1);
     if (k > 1 && s.output_variance[o] > 0) {
-      s.noise_share[o] = within / static_cast<double>(points * (k - 1)) / s.output_variance[o];
+      const double noise = within / static_cast<double>(points * (k - 1));
+      s.noise_share[o] = noise / s.output_variance[o];
+      // The indices are computed on per-point means, whose noise variance is noise / K.
+      const double means_variance =
+          between / static_cast<double>(k) / static_cast<double>(points - 1);
+      if (means_variance > 0) {
+        s.noise_share_of_means[o] = noise / static_cast<double>(k) / means_variance;
+      }
     }
   }
 }

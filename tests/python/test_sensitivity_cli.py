@@ -288,3 +288,15 @@ def test_params_lists_values_ranges_and_documented_descriptions(study, tmp_path)
     text = toy("params", study, "--doc", doc)
     assert text.returncode == 0
     assert "model.slope" in text.stdout and "source: toy" in text.stdout
+
+
+def test_noise_share_of_means_compares_noise_over_k_with_the_means_variance(study, tmp_path):
+    out = tmp_path / "s.h5"
+    assert toy("sensitivity", study, "-o", out, "--quiet").returncode == 0
+    ds = open_dataset(out)
+    k = int(ds.attrs["replicates"])
+    sd = ds.point_sd.sel(output="x_last").values
+    mean = ds.point_mean.sel(output="x_last").values
+    expected = (sd ** 2).mean() / k / mean.var(ddof=1)
+    assert ds.noise_share_of_means.sel(output="x_last").item() == pytest.approx(expected, rel=1e-9)
+    assert ds.noise_share_of_means.sel(output="trend_bb").item() == 0.0
