@@ -300,3 +300,17 @@ def test_noise_share_of_means_compares_noise_over_k_with_the_means_variance(stud
     expected = (sd ** 2).mean() / k / mean.var(ddof=1)
     assert ds.noise_share_of_means.sel(output="x_last").item() == pytest.approx(expected, rel=1e-9)
     assert ds.noise_share_of_means.sel(output="trend_bb").item() == 0.0
+
+
+def test_second_order_adds_s2_over_parameter_pairs(study, tmp_path):
+    import numpy as np
+    out = tmp_path / "s2.h5"
+    result = toy("sensitivity", study, "-o", out, "--quiet", "--set",
+                 "sensitivity.second_order=true")
+    assert result.returncode == 0, result.stderr
+    ds = open_dataset(out)
+    assert ds.S2.dims == ("parameter", "parameter_2", "output")
+    assert ds.sizes["point"] == 64 * (2 * 2 + 2)
+    # mean and slope never act on the same output: no interaction (estimator error at N = 64).
+    assert abs(ds.S2.sel(parameter="mean", parameter_2="slope", output="x_last").item()) < 0.1
+    assert np.isnan(ds.S2.sel(parameter="slope", parameter_2="mean", output="x_last").item())
