@@ -166,6 +166,8 @@ int command_validate(const std::string& config, const ModelRegistry& registry) {
     std::cout << fmt::format("  sweep: {} design points of scenario '{}' over {}\n", points.size(),
                              sweep.base_scenario, keys);
   }
+  const std::string sensitivity = app::check_sensitivity(study, registry);
+  if (!sensitivity.empty()) std::cout << "  " << sensitivity << "\n";
   return kExitOk;
 }
 

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -89,6 +90,60 @@ void summarise(PointStatistics& s, std::size_t points, std::size_t outputs, std:
   }
 }
 
+/// Everything before the runs: the analysed scenario's model table, the spec, the design and
+/// its values, checked at the design's extremes.
+struct Prepared {
+  toml::table base_model;
+  SensitivitySpec spec;
+  std::optional<design::SaltelliDesign> saltelli;
+  std::optional<design::MorrisDesign> morris;
+  Eigen::MatrixXd values;
+  std::vector<PointKey> keys;
+};
+
+Prepared prepare(const StudySpec& study, const ModelRegistry& registry) {
+  Prepared prepared;
+  const std::size_t scenario = sensitivity_scenario(study);
+  prepared.base_model = merged_model_table(study, scenario);
+  auto log = std::make_shared<config::ParameterLog>();
+  const std::unique_ptr<Model> base =
+      build_model(study, prepared.base_model, registry,
+                  "(set by scenario '" + study.scenarios[scenario].name + "')", log);
+  prepared.spec = read_sensitivity(study, base->schema(), *log);
+  const SensitivitySpec& spec = prepared.spec;
+  const std::size_t d = spec.parameters.size();
+  if (spec.method == SensitivitySpec::Method::sobol) {
+    prepared.saltelli = design::saltelli_design(d, static_cast<std::size_t>(spec.samples),
+                                                spec.second_order, spec.seed);
+  } else {
+    prepared.morris = design::morris_design(d, static_cast<std::size_t>(spec.samples), spec.levels,
+                                            static_cast<std::size_t>(spec.candidates), spec.seed);
+  }
+  const Eigen::MatrixXd& unit = prepared.saltelli ? prepared.saltelli->unit : prepared.morris->unit;
+  prepared.values.resize(unit.rows(), unit.cols());
+  for (Eigen::Index p = 0; p < unit.rows(); ++p) {
+    for (Eigen::Index i = 0; i < unit.cols(); ++i) {
+      prepared.values(p, i) =
+          parameter_value(spec.parameters[static_cast<std::size_t>(i)], unit(p, i));
+    }
+  }
+  for (const SensitivityParameter& parameter : spec.parameters) {
+    prepared.keys.push_back(parameter.key);
+  }
+  // Check every key and range on the design's extremes before any run: build the points with
+  // each parameter at its lowest and highest design value.
+  for (int side = 0; side < 2; ++side) {
+    std::vector<double> corner(d);
+    for (std::size_t i = 0; i < d; ++i) {
+      corner[i] = side == 0 ? prepared.values.col(static_cast<Eigen::Index>(i)).minCoeff()
+                            : prepared.values.col(static_cast<Eigen::Index>(i)).maxCoeff();
+    }
+    build_point_model(study, prepared.base_model, prepared.keys, corner, registry,
+                      "(set by [sensitivity] at the design's extreme values)");
+  }
+  return prepared;
+}
+
 std::string utc_now() {
   const std::time_t seconds =
       std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -129,47 +184,17 @@ int command_sensitivity(const SensitivityArguments& args, const ModelRegistry& r
                         const std::atomic<bool>* stop) {
   StudySpec study = read_study(args.config, registry, args.overrides);
   if (args.seed >= 0) study.seed = static_cast<std::uint64_t>(args.seed);
-  const std::size_t scenario = sensitivity_scenario(study);
-  const toml::table base_model = merged_model_table(study, scenario);
-  auto log = std::make_shared<config::ParameterLog>();
-  const std::unique_ptr<Model> base =
-      build_model(study, base_model, registry,
-                  "(set by scenario '" + study.scenarios[scenario].name + "')", log);
-  const SensitivitySpec spec = read_sensitivity(study, base->schema(), *log);
+  Prepared prepared = prepare(study, registry);
+  const toml::table& base_model = prepared.base_model;
+  const SensitivitySpec& spec = prepared.spec;
   const bool sobol = spec.method == SensitivitySpec::Method::sobol;
   const std::size_t d = spec.parameters.size();
-
-  std::optional<design::SaltelliDesign> saltelli;
-  std::optional<design::MorrisDesign> morris;
-  if (sobol) {
-    saltelli = design::saltelli_design(d, static_cast<std::size_t>(spec.samples), spec.second_order,
-                                       spec.seed);
-  } else {
-    morris = design::morris_design(d, static_cast<std::size_t>(spec.samples), spec.levels,
-                                   static_cast<std::size_t>(spec.candidates), spec.seed);
-  }
+  const std::optional<design::SaltelliDesign>& saltelli = prepared.saltelli;
+  const std::optional<design::MorrisDesign>& morris = prepared.morris;
   const Eigen::MatrixXd& unit = sobol ? saltelli->unit : morris->unit;
   const auto points = static_cast<std::size_t>(unit.rows());
-  Eigen::MatrixXd values(unit.rows(), unit.cols());
-  for (Eigen::Index p = 0; p < unit.rows(); ++p) {
-    for (Eigen::Index i = 0; i < unit.cols(); ++i) {
-      values(p, i) = parameter_value(spec.parameters[static_cast<std::size_t>(i)], unit(p, i));
-    }
-  }
-  std::vector<PointKey> keys;
-  for (const SensitivityParameter& parameter : spec.parameters) keys.push_back(parameter.key);
-  // Check every key and range on the design's extremes before any run: build the points with
-  // each parameter at its lowest and highest design value.
-  for (int side = 0; side < 2; ++side) {
-    std::vector<double> corner(d);
-    for (std::size_t i = 0; i < d; ++i) {
-      corner[i] = side == 0 ? values.col(static_cast<Eigen::Index>(i)).minCoeff()
-                            : values.col(static_cast<Eigen::Index>(i)).maxCoeff();
-    }
-    build_point_model(study, base_model, keys, corner, registry,
-                      "(set by [sensitivity] at the design's extreme values)");
-  }
-
+  const Eigen::MatrixXd& values = prepared.values;
+  const std::vector<PointKey>& keys = prepared.keys;
   const std::filesystem::path output =
       args.output.empty() ? std::filesystem::path("results") / (study.name + "_sensitivity.h5")
                           : std::filesystem::path(args.output);
@@ -374,6 +399,18 @@ int command_sensitivity(const SensitivityArguments& args, const ModelRegistry& r
   }
   std::cout << "sensitivity: " << output.string() << "\n";
   return 0;
+}
+
+std::string check_sensitivity(const StudySpec& study, const ModelRegistry& registry) {
+  if (!parse_study_root(study).contains("sensitivity")) return "";
+  const Prepared prepared = prepare(study, registry);
+  const bool sobol = prepared.spec.method == SensitivitySpec::Method::sobol;
+  const Eigen::Index points = sobol ? prepared.saltelli->unit.rows() : prepared.morris->unit.rows();
+  return fmt::format(
+      "sensitivity: {} of scenario '{}', {} parameters x {} outputs, {} design "
+      "points x {} replicates",
+      sobol ? "Sobol" : "Morris", prepared.spec.scenario, prepared.spec.parameters.size(),
+      prepared.spec.outputs.size(), points, prepared.spec.replicates);
 }
 
 }  // namespace sim::app

@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "sim/config/study.h"
 #include "sim/engine/model.h"
 
 namespace sim::app {
@@ -33,5 +34,10 @@ CLI::App* add_sensitivity_command(CLI::App& app, SensitivityArguments& arguments
 int command_sensitivity(const SensitivityArguments& arguments, const ModelRegistry& registry,
                         const std::map<std::string, std::string>& provenance,
                         const std::atomic<bool>* stop);
+
+/// For `natosim validate`: checks the study's `[sensitivity]` table completely (keys, ranges,
+/// outputs, the design's extreme values against the model) and returns a one-line summary, or
+/// an empty string when the study has none. Throws ConfigError.
+std::string check_sensitivity(const StudySpec& study, const ModelRegistry& registry);
 
 }  // namespace sim::app

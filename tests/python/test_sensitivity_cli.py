@@ -314,3 +314,14 @@ def test_second_order_adds_s2_over_parameter_pairs(study, tmp_path):
     # mean and slope never act on the same output: no interaction (estimator error at N = 64).
     assert abs(ds.S2.sel(parameter="mean", parameter_2="slope", output="x_last").item()) < 0.1
     assert np.isnan(ds.S2.sel(parameter="slope", parameter_2="mean", output="x_last").item())
+
+
+def test_validate_checks_the_sensitivity_table(study, tmp_path):
+    result = toy("validate", study)
+    assert result.returncode == 0, result.stderr
+    assert ("  sensitivity: Sobol of scenario 'base', 2 parameters x 2 outputs, 256 design points "
+            "x 64 replicates") in result.stdout.splitlines()
+    study.write_text(STUDY.replace("samples = 64", "samples = 48"))
+    result = toy("validate", study)
+    assert result.returncode == 2
+    assert "sensitivity.samples: not a power of two, got 48" in result.stderr
