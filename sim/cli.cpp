@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -80,6 +81,17 @@ std::string version_text() {
   return fmt::format("natosim {} (commit {}, {} build, {})\n{}", build_info::version,
                      build_info::git_commit, build_info::build_type, build_info::compiler,
                      library_versions());
+}
+
+/// What every file natosim writes records about the tool and the invocation.
+std::map<std::string, std::string> tool_provenance(const std::string& command_line) {
+  return {{"natosim_version", build_info::version},
+          {"git_commit", build_info::git_commit},
+          {"build_type", build_info::build_type},
+          {"compiler", build_info::compiler},
+          {"library_versions", library_versions()},
+          {"created_utc", utc_now()},
+          {"command_line", command_line}};
 }
 
 std::string human_bytes(double bytes) {
@@ -224,24 +236,8 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  results.attributes["natosim_version"] = build_info::version;
-  results.attributes["git_commit"] = build_info::git_commit;
-  results.attributes["build_type"] = build_info::build_type;
-  results.attributes["compiler"] = build_info::compiler;
-  results.attributes["library_versions"] = library_versions();
-  results.attributes["created_utc"] = utc_now();
-  results.attributes["command_line"] = args.command_line;
-  results.attributes["config_file"] = study.file;
-  results.attributes["config_text"] = study.text;
-  results.attributes["config_sha256"] = study.sha256;
-  if (!study.base_file.empty()) {
-    results.attributes["base_config_file"] = study.base_file;
-    results.attributes["base_config_text"] = study.base_text;
-    results.attributes["base_config_sha256"] = study.base_sha256;
-  }
-  results.attributes["study_name"] = study.name;
-  results.attributes["study_description"] = study.description;
-  results.attributes["model"] = study.model;
+  results.attributes.merge(tool_provenance(args.command_line));
+  results.attributes.merge(study_provenance(study));
   results.attributes["threads"] = std::to_string(threads);
   annotate(results);
   io::write_results(results, output, args.force);
@@ -459,11 +455,8 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
     if (params->parsed()) return app::command_params(params_args, registry);
     if (sensitivity->parsed()) {
       StopOnSignal stop_on_signal;
-      const std::map<std::string, std::string> provenance = {
-          {"natosim_version", build_info::version}, {"git_commit", build_info::git_commit},
-          {"build_type", build_info::build_type},   {"compiler", build_info::compiler},
-          {"library_versions", library_versions()}, {"command_line", run_args.command_line}};
-      return app::command_sensitivity(sensitivity_args, registry, provenance, &g_stop);
+      return app::command_sensitivity(sensitivity_args, registry,
+                                      tool_provenance(run_args.command_line), &g_stop);
     }
     if (info->parsed()) {
       std::cout << io::describe_results(info_file, info_json);

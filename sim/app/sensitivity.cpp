@@ -144,16 +144,6 @@ Prepared prepare(const StudySpec& study, const ModelRegistry& registry) {
   return prepared;
 }
 
-std::string utc_now() {
-  const std::time_t seconds =
-      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm parts{};
-  gmtime_r(&seconds, &parts);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
-  return text;
-}
-
 }  // namespace
 
 CLI::App* add_sensitivity_command(CLI::App& app, SensitivityArguments& arguments) {
@@ -365,21 +355,7 @@ int command_sensitivity(const SensitivityArguments& args, const ModelRegistry& r
   }
 
   results.attributes = provenance;
-  results.attributes["created_utc"] = utc_now();
-  results.attributes["config_file"] = study.file;
-  results.attributes["config_text"] = study.text;
-  results.attributes["config_sha256"] = study.sha256;
-  if (!study.base_file.empty()) {
-    results.attributes["base_config_file"] = study.base_file;
-    results.attributes["base_config_text"] = study.base_text;
-    results.attributes["base_config_sha256"] = study.base_sha256;
-  }
-  std::string overrides;
-  for (const std::string& text : study.overrides)
-    overrides += (overrides.empty() ? "" : "\n") + text;
-  results.attributes["overrides"] = overrides;
-  results.attributes["study_name"] = study.name;
-  results.attributes["model"] = study.model;
+  results.attributes.merge(study_provenance(study));
   results.attributes["scenario"] = spec.scenario;
   results.attributes["seed"] = std::to_string(study.seed);
   results.attributes["design_seed"] = std::to_string(spec.seed);

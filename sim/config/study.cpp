@@ -222,6 +222,26 @@ std::vector<BuiltScenario> build_scenarios(const StudySpec& study, const ModelRe
   return built;
 }
 
+std::map<std::string, std::string> study_provenance(const StudySpec& study) {
+  std::map<std::string, std::string> attributes = {{"config_file", study.file},
+                                                   {"config_text", study.text},
+                                                   {"config_sha256", study.sha256},
+                                                   {"study_name", study.name},
+                                                   {"study_description", study.description},
+                                                   {"model", study.model}};
+  if (!study.base_file.empty()) {
+    attributes["base_config_file"] = study.base_file;
+    attributes["base_config_text"] = study.base_text;
+    attributes["base_config_sha256"] = study.base_sha256;
+  }
+  std::string overrides;
+  for (const std::string& text : study.overrides) {
+    overrides += (overrides.empty() ? "" : "\n") + text;
+  }
+  if (!overrides.empty()) attributes["overrides"] = overrides;
+  return attributes;
+}
+
 namespace {
 constexpr std::array<std::uint32_t, 64> kSha256Constants = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -87,6 +88,11 @@ toml::table merged_model_table(const StudySpec& study, std::size_t index);
 std::unique_ptr<Model> build_model(const StudySpec& study, const toml::table& model,
                                    const ModelRegistry& registry, const std::string& note,
                                    std::shared_ptr<config::ParameterLog> log = nullptr);
+
+/// The provenance every natosim file records about its study: config_file, config_text,
+/// config_sha256, base_config_file/text/sha256 (when it extends another file), study_name,
+/// study_description, model; plus `overrides` (the --set values, one per line) when given.
+std::map<std::string, std::string> study_provenance(const StudySpec& study);
 
 /// Lower-case hex SHA-256 of `data` (FIPS 180-4).
 std::string sha256_hex(const std::string& data);

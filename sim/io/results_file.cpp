@@ -601,9 +601,8 @@ void remove_quietly(const fs::path& path) {
 
 }  // namespace
 
-void write_results(const Results& results, const fs::path& out, bool force) {
-  check_output_path(out, force);
-  validate_results(results);
+void write_via_partial(const fs::path& out, bool force,
+                       const std::function<void(const fs::path&)>& fill) {
   const fs::path partial = partial_path(out);
   try {
     // A partial file left by a crash is stale; replace it.
@@ -613,11 +612,7 @@ void write_results(const Results& results, const fs::path& out, bool force) {
       throw OutputError(partial.string() +
                         ": cannot remove the stale partial file: " + error.message());
     }
-    {
-      H5File file = H5File::create(partial, estimated_bytes(results));
-      write_contents(file, results);
-      file.close();
-    }
+    fill(partial);
     if (!force && fs::exists(out)) {
       throw OutputError(out.string() + " exists; pass --force to overwrite it");
     }
@@ -630,6 +625,16 @@ void write_results(const Results& results, const fs::path& out, bool force) {
     remove_quietly(partial);
     throw;
   }
+}
+
+void write_results(const Results& results, const fs::path& out, bool force) {
+  check_output_path(out, force);
+  validate_results(results);
+  write_via_partial(out, force, [&](const fs::path& partial) {
+    H5File file = H5File::create(partial, estimated_bytes(results));
+    write_contents(file, results);
+    file.close();
+  });
 }
 
 namespace {

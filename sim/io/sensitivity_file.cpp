@@ -2,7 +2,6 @@
 
 #include <optional>
 #include <span>
-#include <system_error>
 
 #include "sim/core/error.h"
 #include "sim/io/h5_file.h"
@@ -107,27 +106,11 @@ void write_contents(H5File& file, const SensitivityResults& r) {
 
 void write_sensitivity(const SensitivityResults& results, const fs::path& out, bool force) {
   check_output_path(out, force);
-  const fs::path partial = partial_path(out);
-  std::error_code error;
-  try {
-    fs::remove(partial, error);
-    {
-      H5File file = H5File::create(partial);
-      write_contents(file, results);
-      file.close();
-    }
-    if (!force && fs::exists(out)) {
-      throw OutputError(out.string() + " exists; pass --force to overwrite it");
-    }
-    fs::rename(partial, out, error);
-    if (error) {
-      throw OutputError(out.string() + ": cannot rename " + partial.string() +
-                        " onto it: " + error.message());
-    }
-  } catch (...) {
-    fs::remove(partial, error);
-    throw;
-  }
+  write_via_partial(out, force, [&](const fs::path& partial) {
+    H5File file = H5File::create(partial);
+    write_contents(file, results);
+    file.close();
+  });
 }
 
 }  // namespace sim::io
