@@ -3,14 +3,9 @@
 The gauss model records x = mean + sd * z (z a fresh normal per year from the replicate's stream)
 and trend[m] = slope * (year index + 1) + m, so which parameter drives which output is known
 exactly."""
-import os
-import subprocess
-from pathlib import Path
-
 import pytest
 
-BUILD = Path(os.environ.get("NATOSIM_BUILD_DIR", "build/ci"))
-TOY_CLI = BUILD / "tests" / "sim" / "natosim_toy_cli"
+from test_cli import toy  # the CLI over the toy models
 
 STUDY = """[study]
 name = "gs"
@@ -53,11 +48,6 @@ member = "BB"
 years = [2026, 2027]
 aggregate = "last"
 """
-
-
-def toy(*args):
-    return subprocess.run([str(TOY_CLI), *map(str, args)], capture_output=True, text=True,
-                          timeout=120, check=False)
 
 
 @pytest.fixture
