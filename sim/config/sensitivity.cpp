@@ -83,7 +83,9 @@ SensitivitySpec read_sensitivity(const StudySpec& study, const ModelSchema& sche
     spec.candidates = table.integer_or("candidates", 0, 0, 10'000);
   }
 
-  for (config::Table& block : table.tables("parameter")) {
+  const bool has_blocks = table.has("parameter") || !table.has("all_uncertain");
+  for (config::Table& block :
+       has_blocks ? table.tables("parameter") : std::vector<config::Table>{}) {
     SensitivityParameter parameter;
     parameter.key = PointKey{block.string("key"), block.position("key")};
     const std::string& key = parameter.key.key;
@@ -136,8 +138,22 @@ SensitivitySpec read_sensitivity(const StudySpec& study, const ModelSchema& sche
     block.finish();
     spec.parameters.push_back(std::move(parameter));
   }
+  // Every distribution the scenario's model reads, after the listed ones, over its prior.
+  if (table.boolean_or("all_uncertain", false)) {
+    for (const config::LoggedParameter* entry : log.uncertain()) {
+      const std::string key = entry->key.substr(std::string("model.").size());
+      const bool listed =
+          std::any_of(spec.parameters.begin(), spec.parameters.end(),
+                      [&](const SensitivityParameter& p) { return p.key.key == key; });
+      if (listed) continue;
+      spec.parameters.push_back(SensitivityParameter{PointKey{key, table.position("all_uncertain")},
+                                                     *entry->uncertain, "prior"});
+    }
+  }
   if (spec.parameters.empty()) {
-    table.fail("parameter", "no parameters", "none", "at least one [[sensitivity.parameter]]");
+    table.fail("parameter", "no parameters", "none",
+               "at least one [[sensitivity.parameter]], or all_uncertain = true with a model "
+               "that has distributions");
   }
   if (sobol && spec.parameters.size() > 64) {
     table.fail("parameter", "too many parameters", std::to_string(spec.parameters.size()),

@@ -42,9 +42,10 @@ struct SensitivitySpec {
   std::vector<analysis::OutputSpec> outputs;
 };
 
-/// Reads `[sensitivity]` of a study (with its --set overrides). `base` is the analysed scenario's
-/// model and `log` the parameters its factory read, used to reject keys the model does not read
-/// and to find priors. Throws ConfigError.
+/// Reads `[sensitivity]` of a study (`all_uncertain = true` adds every distribution the model
+/// reads that is not listed in a `[[sensitivity.parameter]]` block, over its prior) (with its --set
+/// overrides). `base` is the analysed scenario's model and `log` the parameters its factory read,
+/// used to reject keys the model does not read and to find priors. Throws ConfigError.
 SensitivitySpec read_sensitivity(const StudySpec& study, const ModelSchema& schema,
                                  const config::ParameterLog& log);
 

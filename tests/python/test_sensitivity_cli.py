@@ -315,3 +315,25 @@ def test_validate_checks_the_sensitivity_table(study, tmp_path):
     result = toy("validate", study)
     assert result.returncode == 2
     assert "sensitivity.samples: not a power of two, got 48" in result.stderr
+
+
+def test_all_uncertain_adds_every_distribution_after_the_listed_parameters(study, tmp_path):
+    out = tmp_path / "s.h5"
+    result = toy("sensitivity", study, "-o", out, "--quiet", "--set",
+                 'sensitivity.parameter=[{key="slope",low=0,high=2}]', "--set",
+                 "sensitivity.all_uncertain=true")
+    assert result.returncode == 0, result.stderr
+    ds = open_dataset(out)
+    assert list(ds.parameter.values) == ["slope", "mean"]
+    assert list(ds.parameter_source.values) == ["range", "prior"]
+    # Without blocks and without distributions there is nothing to analyse.
+    text = STUDY.replace('mean = {dist = "uniform", low = 0, high = 1}', "mean = 0.5")
+    text = text.replace('[[sensitivity.parameter]]\nkey = "mean"\n\n', "").replace(
+        '[[sensitivity.parameter]]\nkey = "slope"\nlow = 0\nhigh = 2\n\n', "all_uncertain = true\n\n")
+    study.write_text(text)
+    result = toy("sensitivity", study, "-o", tmp_path / "t.h5")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"{study}:16:1: sensitivity.parameter: no parameters, got none (expected at least one "
+        "[[sensitivity.parameter]], or all_uncertain = true with a model that has distributions)"]
+    assert not (tmp_path / "t.h5").exists()
