@@ -3,13 +3,17 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <exception>
 #include <filesystem>
 #include <iostream>
 #include <optional>
 
 #include <fmt/format.h>
 
+#include <tbb/global_control.h>
 #include <tbb/info.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include "sim/app/options.h"
 
@@ -217,21 +221,37 @@ int command_sensitivity(const SensitivityArguments& args, const ModelRegistry& r
   statistics.mean.assign(points * outputs, NAN);
   statistics.sd.assign(points * outputs, NAN);
   ProgressBar progress(stderr, !args.quiet);
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                            static_cast<std::size_t>(threads));
+  tbb::task_arena arena(threads);
   const auto start = std::chrono::steady_clock::now();
   const std::clock_t cpu_start = std::clock();
   for (std::size_t first = 0; first < points; first += kPointBatch) {
     const std::size_t last = std::min(points, first + kPointBatch);
-    std::vector<std::unique_ptr<Model>> models;
-    std::vector<const Model*> pointers;
-    for (std::size_t p = first; p < last; ++p) {
-      std::vector<double> point(d);
-      for (std::size_t i = 0; i < d; ++i) {
-        point[i] = values(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(i));
-      }
-      models.push_back(build_point_model(study, base_model, keys, point, registry,
-                                         fmt::format("(set by sensitivity point {})", p)));
-      pointers.push_back(models.back().get());
+    // Building a model costs about as much as a few runs: build the batch in parallel, each
+    // slot by one task. The design's extremes were built already, so a failure here is rare; if
+    // several points fail, the error reported is the first in point order.
+    std::vector<std::unique_ptr<Model>> models(last - first);
+    std::vector<std::exception_ptr> errors(last - first);
+    arena.execute([&] {
+      tbb::parallel_for(first, last, [&](std::size_t p) {
+        std::vector<double> point(d);
+        for (std::size_t i = 0; i < d; ++i) {
+          point[i] = values(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(i));
+        }
+        try {
+          models[p - first] = build_point_model(study, base_model, keys, point, registry,
+                                                fmt::format("(set by sensitivity point {})", p));
+        } catch (...) {
+          errors[p - first] = std::current_exception();
+        }
+      });
+    });
+    for (const std::exception_ptr& error : errors) {
+      if (error) std::rethrow_exception(error);
     }
+    std::vector<const Model*> pointers;
+    for (const auto& model : models) pointers.push_back(model.get());
     analysis::EvaluateOptions options;
     options.seed = study.seed;
     options.start_year = study.start_year;
