@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -17,6 +19,10 @@
 #include <CLI/CLI.hpp>
 #include <Eigen/Core>
 
+#include "sim/app/options.h"
+#include "sim/app/params.h"
+#include "sim/app/sensitivity.h"
+#include "sim/config/parameter_log.h"
 #include "sim/config/study.h"
 #include "sim/config/sweep.h"
 #include "sim/core/build_info.h"
@@ -77,6 +83,17 @@ std::string version_text() {
                      library_versions());
 }
 
+/// What every file natosim writes records about the tool and the invocation.
+std::map<std::string, std::string> tool_provenance(const std::string& command_line) {
+  return {{"natosim_version", build_info::version},
+          {"git_commit", build_info::git_commit},
+          {"build_type", build_info::build_type},
+          {"compiler", build_info::compiler},
+          {"library_versions", library_versions()},
+          {"created_utc", utc_now()},
+          {"command_line", command_line}};
+}
+
 std::string human_bytes(double bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   int unit = 0;
@@ -101,6 +118,8 @@ struct RunArguments {
   bool dry_run = false;
   std::int64_t max_output_mib = 4096;
   std::string command_line;
+  std::vector<std::string> overrides;
+  bool store_draws = false;
 };
 
 /// Size estimates shown before a run.
@@ -159,6 +178,8 @@ int command_validate(const std::string& config, const ModelRegistry& registry) {
     std::cout << fmt::format("  sweep: {} design points of scenario '{}' over {}\n", points.size(),
                              sweep.base_scenario, keys);
   }
+  const std::string sensitivity = app::check_sensitivity(study, registry);
+  if (!sensitivity.empty()) std::cout << "  " << sensitivity << "\n";
   return kExitOk;
 }
 
@@ -215,24 +236,8 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  results.attributes["natosim_version"] = build_info::version;
-  results.attributes["git_commit"] = build_info::git_commit;
-  results.attributes["build_type"] = build_info::build_type;
-  results.attributes["compiler"] = build_info::compiler;
-  results.attributes["library_versions"] = library_versions();
-  results.attributes["created_utc"] = utc_now();
-  results.attributes["command_line"] = args.command_line;
-  results.attributes["config_file"] = study.file;
-  results.attributes["config_text"] = study.text;
-  results.attributes["config_sha256"] = study.sha256;
-  if (!study.base_file.empty()) {
-    results.attributes["base_config_file"] = study.base_file;
-    results.attributes["base_config_text"] = study.base_text;
-    results.attributes["base_config_sha256"] = study.base_sha256;
-  }
-  results.attributes["study_name"] = study.name;
-  results.attributes["study_description"] = study.description;
-  results.attributes["model"] = study.model;
+  results.attributes.merge(tool_provenance(args.command_line));
+  results.attributes.merge(study_provenance(study));
   results.attributes["threads"] = std::to_string(threads);
   annotate(results);
   io::write_results(results, output, args.force);
@@ -249,8 +254,60 @@ void apply_overrides(const RunArguments& args, StudySpec& study) {
   if (args.seed >= 0) study.seed = static_cast<std::uint64_t>(args.seed);
 }
 
+/// Each replicate's draw of every uncertain parameter the selected scenarios' models read
+/// (replaying Uncertain::draw with the study seed, exactly as the models do).
+std::vector<Results::ParameterDraws> parameter_draws(const StudySpec& study,
+                                                     const std::vector<BuiltScenario>& built,
+                                                     const std::vector<std::string>& selected) {
+  std::vector<const BuiltScenario*> scenarios;
+  for (const std::string& name : selected) {
+    for (const BuiltScenario& scenario : built) {
+      if (scenario.spec.name == name) scenarios.push_back(&scenario);
+    }
+  }
+  std::vector<std::string> keys;
+  for (const BuiltScenario* scenario : scenarios) {
+    for (const config::LoggedParameter* entry : scenario->parameters->uncertain()) {
+      if (std::find(keys.begin(), keys.end(), entry->key) == keys.end()) keys.push_back(entry->key);
+    }
+  }
+  const auto replicates = static_cast<std::size_t>(study.replicates);
+  std::vector<Results::ParameterDraws> result;
+  for (const std::string& key : keys) {
+    Results::ParameterDraws draws;
+    draws.key = key.substr(std::string("model.").size());
+    std::vector<std::vector<double>> per_scenario;
+    for (const BuiltScenario* scenario : scenarios) {
+      std::vector<double> values(replicates, NAN);
+      for (const config::LoggedParameter& entry : scenario->parameters->entries) {
+        if (entry.key != key) continue;
+        if (draws.distribution.empty()) draws.distribution = entry.value;
+        for (std::size_t r = 0; r < replicates; ++r) {
+          values[r] =
+              entry.uncertain
+                  ? entry.uncertain->draw(study.seed, r)
+                  : std::strtod(entry.value.c_str() + (entry.value.starts_with("default ") ? 8 : 0),
+                                nullptr);
+        }
+      }
+      per_scenario.push_back(std::move(values));
+    }
+    draws.per_scenario =
+        std::any_of(per_scenario.begin(), per_scenario.end(), [&](const std::vector<double>& v) {
+          return !std::equal(
+              v.begin(), v.end(), per_scenario.front().begin(),
+              [](double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); });
+        });
+    for (std::size_t s = 0; s < (draws.per_scenario ? per_scenario.size() : 1); ++s) {
+      draws.values.insert(draws.values.end(), per_scenario[s].begin(), per_scenario[s].end());
+    }
+    result.push_back(std::move(draws));
+  }
+  return result;
+}
+
 int command_run(const RunArguments& args, const ModelRegistry& registry) {
-  StudySpec study = read_study(args.config, registry);
+  StudySpec study = read_study(args.config, registry, args.overrides);
   apply_overrides(args, study);
   for (const std::string& name : args.scenarios) {
     const bool known = std::any_of(study.scenarios.begin(), study.scenarios.end(),
@@ -279,7 +336,7 @@ int command_run(const RunArguments& args, const ModelRegistry& registry) {
         "note: reference scenario '{}' is not selected; no paired differences are written\n",
         study.reference);
   }
-  return execute(args, study, std::move(runs), reference, [&study](Results& results) {
+  return execute(args, study, std::move(runs), reference, [&](Results& results) {
     // The scenarios' labels and groups, in the order they were run.
     for (const std::string& name : results.scenarios) {
       const auto spec = std::find_if(study.scenarios.begin(), study.scenarios.end(),
@@ -287,11 +344,12 @@ int command_run(const RunArguments& args, const ModelRegistry& registry) {
       results.scenario_labels.push_back(spec != study.scenarios.end() ? spec->label : name);
       results.scenario_groups.push_back(spec != study.scenarios.end() ? spec->group : "");
     }
+    if (args.store_draws) results.draws = parameter_draws(study, built, results.scenarios);
   });
 }
 
 int command_sweep(const RunArguments& args, const ModelRegistry& registry) {
-  StudySpec study = read_study(args.config, registry);
+  StudySpec study = read_study(args.config, registry, args.overrides);
   apply_overrides(args, study);
   const SweepSpec sweep = read_sweep(study);
   std::vector<BuiltScenario> built = build_design_points(study, sweep, registry);
@@ -357,11 +415,15 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
                       "No progress bar or messages, only the result path");
     command->add_flag("--dry-run", arguments.dry_run,
                       "Print the number of runs and the expected file size and memory, then stop");
+    app::add_set_option(command, arguments.overrides);
   };
   CLI::App* run = app.add_subcommand("run", "Run a study's scenarios and write a results file");
   add_run_options(run, run_args);
   run->add_option("--scenario", run_args.scenarios,
                   "Run only these scenarios (repeatable; default: all)");
+  run->add_flag("--store-draws", run_args.store_draws,
+                "Also store each replicate's drawn value of every uncertain model parameter "
+                "(draw_<key> over replicate), for scenario discovery (scripts/discover.py)");
   RunArguments sweep_args;
   sweep_args.command_line = run_args.command_line;
   CLI::App* sweep =
@@ -379,6 +441,11 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
   info->add_option("RESULTS", info_file, "Results file (HDF5) written by natosim run")->required();
   info->add_flag("--json", info_json, "Machine-readable JSON instead of text");
 
+  app::SensitivityArguments sensitivity_args;
+  CLI::App* sensitivity = app::add_sensitivity_command(app, sensitivity_args);
+  app::ParamsArguments params_args;
+  CLI::App* params = app::add_params_command(app, params_args);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& success) {
@@ -392,6 +459,12 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
     if (run->parsed()) return command_run(run_args, registry);
     if (sweep->parsed()) return command_sweep(sweep_args, registry);
     if (validate->parsed()) return command_validate(validate_config, registry);
+    if (params->parsed()) return app::command_params(params_args, registry);
+    if (sensitivity->parsed()) {
+      StopOnSignal stop_on_signal;
+      return app::command_sensitivity(sensitivity_args, registry,
+                                      tool_provenance(run_args.command_line), &g_stop);
+    }
     if (info->parsed()) {
       std::cout << io::describe_results(info_file, info_json);
       return kExitOk;

@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/config/overrides.h"
+#include "sim/config/parameter_log.h"
 #include "sim/config/toml_reader.h"
 
 namespace sim {
@@ -49,15 +51,23 @@ std::string read_text(const std::filesystem::path& file) {
 
 }  // namespace
 
+toml::table parse_study_root(const StudySpec& study) {
+  toml::table root = config::parse_text(study.text, study.file);
+  config::apply_overrides(root, study.overrides);
+  return root;
+}
+
 StudySpec read_study_text(const std::string& text, const std::string& file,
-                          const std::filesystem::path& folder, const ModelRegistry& registry) {
+                          const std::filesystem::path& folder, const ModelRegistry& registry,
+                          const std::vector<std::string>& overrides) {
   StudySpec spec;
   spec.file = file;
   spec.folder = folder;
   spec.text = text;
   spec.sha256 = sha256_hex(text);
+  spec.overrides = overrides;
 
-  toml::table root = config::parse_text(text, file);
+  toml::table root = parse_study_root(spec);
   auto origin = std::make_shared<const config::Origin>(config::Origin{file, folder});
   config::Table top(root, "", origin);
 
@@ -131,14 +141,16 @@ StudySpec read_study_text(const std::string& text, const std::string& file,
                "one of: " + names);
   }
   spec.has_sweep = top.node("sweep") != nullptr;  // read by read_sweep (sim/config/sweep.h)
+  top.node("sensitivity");  // read by read_sensitivity (sim/config/sensitivity.h)
   top.finish();
   return spec;
 }
 
-StudySpec read_study(const std::filesystem::path& file, const ModelRegistry& registry) {
+StudySpec read_study(const std::filesystem::path& file, const ModelRegistry& registry,
+                     const std::vector<std::string>& overrides) {
   std::filesystem::path folder = file.parent_path();
   if (folder.empty()) folder = ".";
-  return read_study_text(read_text(file), file.string(), folder, registry);
+  return read_study_text(read_text(file), file.string(), folder, registry, overrides);
 }
 
 namespace {
@@ -155,7 +167,7 @@ toml::table base_model_table(const StudySpec& study, toml::table& root) {
 }  // namespace
 
 toml::table merged_model_table(const StudySpec& study, std::size_t index) {
-  toml::table root = config::parse_text(study.text, study.file);
+  toml::table root = parse_study_root(study);
   toml::table model = base_model_table(study, root);
   if (toml::array* blocks = root["scenario"].as_array()) {
     toml::table& block = *blocks->get(index)->as_table();
@@ -165,7 +177,8 @@ toml::table merged_model_table(const StudySpec& study, std::size_t index) {
 }
 
 std::unique_ptr<Model> build_model(const StudySpec& study, const toml::table& model,
-                                   const ModelRegistry& registry, const std::string& note) {
+                                   const ModelRegistry& registry, const std::string& note,
+                                   std::shared_ptr<config::ParameterLog> log) {
   const ModelFactory* factory = registry.find(study.model);
   if (factory == nullptr) {
     throw ConfigError(SourcePosition{study.file, 0, 0}, "study.model", "unknown model",
@@ -173,6 +186,7 @@ std::unique_ptr<Model> build_model(const StudySpec& study, const toml::table& mo
   }
   auto origin = std::make_shared<const config::Origin>(config::Origin{study.file, study.folder});
   config::Table table(model, "model", origin, note);
+  table.set_log(std::move(log));
   std::unique_ptr<Model> instance = (*factory)(table, study.settings());
   table.finish();
   return instance;
@@ -181,15 +195,16 @@ std::unique_ptr<Model> build_model(const StudySpec& study, const toml::table& mo
 std::vector<BuiltScenario> build_scenarios(const StudySpec& study, const ModelRegistry& registry) {
   // The base alone first, so a problem in [model] is reported without a scenario's name.
   {
-    toml::table root = config::parse_text(study.text, study.file);
+    toml::table root = parse_study_root(study);
     build_model(study, base_model_table(study, root), registry, "");
   }
   std::vector<BuiltScenario> built;
   for (std::size_t i = 0; i < study.scenarios.size(); ++i) {
     const ScenarioSpec& scenario = study.scenarios[i];
     const toml::table model = merged_model_table(study, i);
+    auto log = std::make_shared<config::ParameterLog>();
     std::unique_ptr<Model> instance =
-        build_model(study, model, registry, "(set by scenario '" + scenario.name + "')");
+        build_model(study, model, registry, "(set by scenario '" + scenario.name + "')", log);
     if (!built.empty()) {
       const ModelSchema& first = built.front().model->schema();
       const ModelSchema& now = instance->schema();
@@ -204,9 +219,29 @@ std::vector<BuiltScenario> build_scenarios(const StudySpec& study, const ModelRe
             "the same members and variables as scenario '" + built.front().spec.name + "'");
       }
     }
-    built.push_back(BuiltScenario{scenario, std::move(instance)});
+    built.push_back(BuiltScenario{scenario, std::move(instance), std::move(log)});
   }
   return built;
+}
+
+std::map<std::string, std::string> study_provenance(const StudySpec& study) {
+  std::map<std::string, std::string> attributes = {{"config_file", study.file},
+                                                   {"config_text", study.text},
+                                                   {"config_sha256", study.sha256},
+                                                   {"study_name", study.name},
+                                                   {"study_description", study.description},
+                                                   {"model", study.model}};
+  if (!study.base_file.empty()) {
+    attributes["base_config_file"] = study.base_file;
+    attributes["base_config_text"] = study.base_text;
+    attributes["base_config_sha256"] = study.base_sha256;
+  }
+  std::string overrides;
+  for (const std::string& text : study.overrides) {
+    overrides += (overrides.empty() ? "" : "\n") + text;
+  }
+  if (!overrides.empty()) attributes["overrides"] = overrides;
+  return attributes;
 }
 
 namespace {

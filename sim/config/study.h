@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -9,6 +10,10 @@
 #include "sim/engine/model.h"
 
 namespace sim {
+
+namespace config {
+struct ParameterLog;  // sim/config/parameter_log.h
+}
 
 /// One `[[scenario]]` block: a name and the overrides (`[scenario.set]`) it applies to `[model]`.
 struct ScenarioSpec {
@@ -45,6 +50,8 @@ struct StudySpec {
   std::vector<ScenarioSpec> scenarios;
   /// The file has a `[sweep]` table (read by read_sweep in sim/config/sweep.h).
   bool has_sweep = false;
+  /// Command-line `--set KEY=VALUE` overrides applied on top of the file (in order).
+  std::vector<std::string> overrides;
 
   StudySettings settings() const { return StudySettings{seed, start_year, years}; }
 };
@@ -53,13 +60,22 @@ struct StudySpec {
 struct BuiltScenario {
   ScenarioSpec spec;
   std::unique_ptr<Model> model;
+  /// Every `[model]` parameter the factory read (values, ranges, distributions).
+  std::shared_ptr<config::ParameterLog> parameters = nullptr;
 };
 
-/// Reads and checks `[study]` and the scenario list of a study file. Throws ConfigError.
-StudySpec read_study(const std::filesystem::path& file, const ModelRegistry& registry);
+/// Reads and checks `[study]` and the scenario list of a study file, with `--set` overrides
+/// (sim/config/overrides.h) applied on top. Throws ConfigError.
+StudySpec read_study(const std::filesystem::path& file, const ModelRegistry& registry,
+                     const std::vector<std::string>& overrides = {});
 /// Same, from text (tests); `file` names it in messages and `folder` resolves data paths.
 StudySpec read_study_text(const std::string& text, const std::string& file,
-                          const std::filesystem::path& folder, const ModelRegistry& registry);
+                          const std::filesystem::path& folder, const ModelRegistry& registry,
+                          const std::vector<std::string>& overrides = {});
+
+/// The study file's parsed root table with its `--set` overrides applied. Every reader of the
+/// study's tables ([model], [sweep], [sensitivity], ...) starts from this.
+toml::table parse_study_root(const StudySpec& study);
 
 /// Builds every scenario's model: `[model]` deep-merged with the scenario's `set` table, handed
 /// to the registered factory, then checked for unknown keys. Also checks that all scenarios share
@@ -72,8 +88,15 @@ toml::table merged_model_table(const StudySpec& study, std::size_t index);
 
 /// Builds one model from a (merged) `[model]` table and rejects keys the factory did not read.
 /// `note` is appended to error messages, e.g. "(set by scenario 'x')".
+/// `log`, when given, records every parameter read (sim/config/parameter_log.h).
 std::unique_ptr<Model> build_model(const StudySpec& study, const toml::table& model,
-                                   const ModelRegistry& registry, const std::string& note);
+                                   const ModelRegistry& registry, const std::string& note,
+                                   std::shared_ptr<config::ParameterLog> log = nullptr);
+
+/// The provenance every natosim file records about its study: config_file, config_text,
+/// config_sha256, base_config_file/text/sha256 (when it extends another file), study_name,
+/// study_description, model; plus `overrides` (the --set values, one per line) when given.
+std::map<std::string, std::string> study_provenance(const StudySpec& study);
 
 /// Lower-case hex SHA-256 of `data` (FIPS 180-4).
 std::string sha256_hex(const std::string& data);

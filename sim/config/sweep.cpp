@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/config/design_point.h"
 #include "sim/core/rng.h"
 
 namespace sim {
@@ -81,22 +82,6 @@ void read_points_file(const std::filesystem::path& file, SweepSpec& sweep) {
   }
 }
 
-/// Sets `dotted` (e.g. "policy.enforcement_probability") in `table` to `value`, creating tables.
-void set_dotted(toml::table& table, const std::string& dotted, double value) {
-  const std::vector<std::string> parts = split(dotted, '.');
-  toml::table* current = &table;
-  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
-    toml::node* child = current->get(parts[i]);
-    if (child == nullptr) {
-      current->insert_or_assign(parts[i], toml::table{});
-      child = current->get(parts[i]);
-    }
-    current = child->as_table();
-    if (current == nullptr) return;  // Not a table: the factory reports the type error.
-  }
-  current->insert_or_assign(parts.back(), value);
-}
-
 }  // namespace
 
 std::vector<std::vector<double>> grid_design(const std::vector<SweepParameter>& parameters) {
@@ -138,7 +123,7 @@ std::vector<std::vector<double>> latin_hypercube(const std::vector<SweepParamete
 }
 
 SweepSpec read_sweep(const StudySpec& study) {
-  toml::table root = config::parse_text(study.text, study.file);
+  toml::table root = parse_study_root(study);
   auto origin = std::make_shared<const config::Origin>(config::Origin{study.file, study.folder});
   config::Table top(root, "", origin);
   if (!top.has("sweep")) {
@@ -202,33 +187,21 @@ std::vector<BuiltScenario> build_design_points(const StudySpec& study, const Swe
   while (base < study.scenarios.size() && study.scenarios[base].name != sweep.base_scenario) {
     ++base;
   }
+  const toml::table model = merged_model_table(study, base);
+  std::vector<PointKey> keys;
+  for (const SweepParameter& parameter : sweep.parameters) {
+    keys.push_back(PointKey{parameter.key, parameter.position});
+  }
   std::vector<BuiltScenario> built;
   for (std::size_t i = 0; i < sweep.points.size(); ++i) {
-    toml::table model = merged_model_table(study, base);
     std::string description;
     for (std::size_t p = 0; p < sweep.parameters.size(); ++p) {
-      set_dotted(model, sweep.parameters[p].key, sweep.points[i][p]);
       description +=
           fmt::format("{}{} = {}", p ? ", " : "", sweep.parameters[p].key, sweep.points[i][p]);
     }
     const std::string name = fmt::format("dp{:04d}", i);
-    std::unique_ptr<Model> instance;
-    try {
-      instance = build_model(study, model, registry, "(set by sweep design point " + name + ")");
-    } catch (const ConfigError& error) {
-      // A swept value has no position of its own in the file: point at the sweep's values.
-      const std::string message = error.what();
-      const std::string unplaced = study.file + ": model.";
-      if (message.rfind(unplaced, 0) != 0) throw;
-      for (const SweepParameter& parameter : sweep.parameters) {
-        if (message.rfind(unplaced + parameter.key + ":", 0) == 0) {
-          const SourcePosition& at = parameter.position;
-          throw ConfigError(fmt::format("{}:{}:{}: {}", at.file, at.line, at.column,
-                                        message.substr(study.file.size() + 2)));
-        }
-      }
-      throw;
-    }
+    std::unique_ptr<Model> instance = build_point_model(
+        study, model, keys, sweep.points[i], registry, "(set by sweep design point " + name + ")");
     built.push_back(BuiltScenario{ScenarioSpec{name, description, name, ""}, std::move(instance)});
   }
   return built;

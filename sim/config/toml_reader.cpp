@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/config/parameter_log.h"
+
 namespace sim::config {
 
 bool Range::contains(double value) const {
@@ -78,7 +80,13 @@ SourcePosition Table::position(std::string_view key) const {
   where.line = static_cast<int>(source.begin.line);
   where.column = static_cast<int>(source.begin.column);
   if (source.path && !source.path->empty()) where.file = *source.path;
+  // A value given on the command line (`--set key=value`) is named by the flag, not a line.
+  if (where.file.starts_with("--set ")) where.line = where.column = 0;
   return where;
+}
+
+void Table::record(std::string_view key, std::string value, std::string range) {
+  if (log_) log_->add(LoggedParameter{dotted(key), std::move(value), std::move(range), {}});
 }
 
 void Table::fail(std::string_view key, const std::string& problem, const std::string& got,
@@ -119,12 +127,16 @@ double as_number(const Table& table, std::string_view key, const toml::node& nod
 }  // namespace
 
 double Table::number(std::string_view key, Range range) {
-  return as_number(*this, key, require(key), range);
+  const double value = as_number(*this, key, require(key), range);
+  record(key, fmt::format("{}", value), range.describe());
+  return value;
 }
 
 double Table::number_or(std::string_view key, double fallback, Range range) {
   const toml::node* found = node(key);
-  return found ? as_number(*this, key, *found, range) : fallback;
+  const double value = found ? as_number(*this, key, *found, range) : fallback;
+  record(key, fmt::format("{}{}", found ? "" : "default ", value), range.describe());
+  return value;
 }
 
 std::int64_t Table::integer(std::string_view key, std::int64_t low, std::int64_t high) {
@@ -133,34 +145,47 @@ std::int64_t Table::integer(std::string_view key, std::int64_t low, std::int64_t
   auto value = found.value_exact<std::int64_t>();
   if (!value) fail(key, "wrong type", describe_node(found), expected);
   if (*value < low || *value > high) fail(key, "out of range", describe_node(found), expected);
+  record(key, std::to_string(*value), expected);
   return *value;
 }
 
 std::int64_t Table::integer_or(std::string_view key, std::int64_t fallback, std::int64_t low,
                                std::int64_t high) {
-  return has(key) ? integer(key, low, high) : (mark(key), fallback);
+  if (has(key)) return integer(key, low, high);
+  mark(key);
+  record(key, fmt::format("default {}", fallback),
+         fmt::format("an integer in [{}, {}]", low, high));
+  return fallback;
 }
 
 bool Table::boolean(std::string_view key) {
   const toml::node& found = require(key);
   auto value = found.value_exact<bool>();
   if (!value) fail(key, "wrong type", describe_node(found), "true or false");
+  record(key, *value ? "true" : "false", "true or false");
   return *value;
 }
 
 bool Table::boolean_or(std::string_view key, bool fallback) {
-  return has(key) ? boolean(key) : (mark(key), fallback);
+  if (has(key)) return boolean(key);
+  mark(key);
+  record(key, fallback ? "default true" : "default false", "true or false");
+  return fallback;
 }
 
 std::string Table::string(std::string_view key) {
   const toml::node& found = require(key);
   auto value = found.value_exact<std::string>();
   if (!value) fail(key, "wrong type", describe_node(found), "a string");
+  record(key, "\"" + *value + "\"", "a string");
   return *value;
 }
 
 std::string Table::string_or(std::string_view key, std::string fallback) {
-  return has(key) ? string(key) : (mark(key), fallback);
+  if (has(key)) return string(key);
+  mark(key);
+  record(key, "default \"" + fallback + "\"", "a string");
+  return fallback;
 }
 
 namespace {
@@ -176,14 +201,20 @@ std::string one_of(const std::vector<std::string>& allowed) {
 std::string Table::choice(std::string_view key, const std::vector<std::string>& allowed) {
   std::string value = string(key);
   for (const auto& option : allowed) {
-    if (option == value) return value;
+    if (option == value) {
+      record(key, "\"" + value + "\"", one_of(allowed));
+      return value;
+    }
   }
   fail(key, "unknown value", "\"" + value + "\"", one_of(allowed));
 }
 
 std::string Table::choice_or(std::string_view key, const std::vector<std::string>& allowed,
                              std::string fallback) {
-  return has(key) ? choice(key, allowed) : (mark(key), fallback);
+  if (has(key)) return choice(key, allowed);
+  mark(key);
+  record(key, "default \"" + fallback + "\"", one_of(allowed));
+  return fallback;
 }
 
 std::vector<double> Table::numbers(std::string_view key, Range range, std::size_t min_size) {
@@ -214,6 +245,9 @@ std::vector<double> Table::numbers(std::string_view key, Range range, std::size_
     }
     values.push_back(value);
   }
+  std::string text;
+  for (double value : values) text += fmt::format("{}{}", text.empty() ? "" : ", ", value);
+  record(key, "[" + text + "]", expected);
   return values;
 }
 
@@ -256,7 +290,9 @@ Table Table::table(std::string_view key) {
   const toml::node& found = require(key);
   const toml::table* child = found.as_table();
   if (child == nullptr) fail(key, "wrong type", describe_node(found), "a table");
-  return Table(*child, dotted(key), origin_, note_);
+  Table result(*child, dotted(key), origin_, note_);
+  result.log_ = log_;
+  return result;
 }
 
 std::optional<Table> Table::table_if(std::string_view key) {
@@ -277,6 +313,7 @@ std::vector<Table> Table::tables(std::string_view key) {
   for (std::size_t i = 0; i < array->size(); ++i) {
     result.emplace_back(*array->get(i)->as_table(), fmt::format("{}[{}]", dotted(key), i), origin_,
                         note_);
+    result.back().log_ = log_;
   }
   return result;
 }

@@ -37,6 +37,8 @@ struct Origin {
   std::filesystem::path folder;
 };
 
+struct ParameterLog;  // sim/config/parameter_log.h
+
 /// A read-only view of one TOML table that remembers its dotted path, hands out typed values with
 /// range checks, and records which keys were read so that `finish()` can reject unknown keys.
 /// Every failure throws ConfigError in the one-line shape `FILE:LINE:COL: key: problem, got X
@@ -88,7 +90,14 @@ class Table {
   [[noreturn]] void fail(std::string_view key, const std::string& problem, const std::string& got,
                          const std::string& expected) const;
 
+  /// Records every value read from this table and the tables taken from it (for `natosim
+  /// params` and `--store-draws`); null (the default) records nothing.
+  void set_log(std::shared_ptr<ParameterLog> log) { log_ = std::move(log); }
+  ParameterLog* log() const { return log_.get(); }
+
  private:
+  void record(std::string_view key, std::string value, std::string range);
+
   const toml::node& require(std::string_view key);
   void mark(std::string_view key);
 
@@ -97,6 +106,7 @@ class Table {
   std::shared_ptr<const Origin> origin_;
   std::string note_;
   std::set<std::string, std::less<>> read_;
+  std::shared_ptr<ParameterLog> log_;
 };
 
 /// Renders a TOML node for an error message (`"abc"`, `3.5`, `a table`, ...).

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/config/parameter_log.h"
+
 namespace sim {
 
 double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
@@ -102,6 +104,83 @@ double Uncertain::draw(std::uint64_t seed, std::uint64_t replicate) const {
     }
     case Kind::fixed:
       break;
+  }
+  return a;
+}
+
+namespace {
+/// Continued fraction of the regularised incomplete beta function (modified Lentz).
+double beta_fraction(double a, double b, double x) {
+  const double tiny = 1e-300;
+  double c = 1.0;
+  double d = 1.0 - (a + b) * x / (a + 1.0);
+  d = 1.0 / (std::abs(d) < tiny ? tiny : d);
+  double h = d;
+  for (int m = 1; m <= 300; ++m) {
+    const double m2 = 2.0 * m;
+    double aa = m * (b - m) * x / ((a + m2 - 1) * (a + m2));
+    d = 1.0 + aa * d;
+    d = 1.0 / (std::abs(d) < tiny ? tiny : d);
+    c = 1.0 + aa / c;
+    c = std::abs(c) < tiny ? tiny : c;
+    h *= d * c;
+    aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1));
+    d = 1.0 + aa * d;
+    d = 1.0 / (std::abs(d) < tiny ? tiny : d);
+    c = 1.0 + aa / c;
+    c = std::abs(c) < tiny ? tiny : c;
+    const double step = d * c;
+    h *= step;
+    if (std::abs(step - 1.0) < 1e-15) break;
+  }
+  return h;
+}
+
+/// Regularised incomplete beta I_x(a, b).
+double beta_cdf(double a, double b, double x) {
+  if (x <= 0.0) return 0.0;
+  if (x >= 1.0) return 1.0;
+  const double front = std::exp(std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) +
+                                a * std::log(x) + b * std::log1p(-x));
+  if (x < (a + 1.0) / (a + b + 2.0)) return front * beta_fraction(a, b, x) / a;
+  return 1.0 - front * beta_fraction(b, a, 1.0 - x) / b;
+}
+
+double truncated_normal_quantile(double p, double mean, double sd, double lower, double upper) {
+  const double p_low = lower > -1e299 ? normal_cdf((lower - mean) / sd) : 0.0;
+  const double p_high = upper < 1e299 ? normal_cdf((upper - mean) / sd) : 1.0;
+  return std::clamp(mean + sd * normal_quantile(p_low + (p_high - p_low) * p), lower, upper);
+}
+}  // namespace
+
+double Uncertain::quantile(double p) const {
+  switch (kind) {
+    case Kind::fixed:
+      return a;
+    case Kind::normal:
+      return truncated_normal_quantile(p, a, b, lower, upper);
+    case Kind::uniform:
+      return a + (b - a) * p;
+    case Kind::triangular: {
+      const double split = (b - a) / (c - a);
+      return p < split ? a + std::sqrt(p * (c - a) * (b - a))
+                       : c - std::sqrt((1 - p) * (c - a) * (c - b));
+    }
+    case Kind::beta: {
+      // Bisection on the CDF: 60 halvings reach double precision on [0, 1].
+      double low = 0.0;
+      double high = 1.0;
+      for (int i = 0; i < 60; ++i) {
+        const double mid = 0.5 * (low + high);
+        (beta_cdf(a, b, mid) < p ? low : high) = mid;
+      }
+      return lower + (upper - lower) * 0.5 * (low + high);
+    }
+    case Kind::lognormal: {
+      const double log_low = lower > 0 ? std::log(lower) : -1e300;
+      const double log_high = upper < 1e299 ? std::log(upper) : 1e300;
+      return std::exp(truncated_normal_quantile(p, a, b, log_low, log_high));
+    }
   }
   return a;
 }
@@ -211,6 +290,8 @@ Uncertain uncertain(Table& table, std::string_view key, Range range) {
     require_within(dist, "upper", result.upper, range, "support outside the parameter's range");
   }
   dist.finish();
+  if (table.log() != nullptr)
+    table.log()->add_uncertain(table.dotted(key), result, range.describe());
   return result;
 }
 

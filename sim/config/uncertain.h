@@ -28,6 +28,9 @@ struct Uncertain {
   bool is_fixed() const { return kind == Kind::fixed; }
   /// The value for one replicate. Deterministic in (seed, replicate).
   double draw(std::uint64_t seed, std::uint64_t replicate) const;
+  /// The inverse CDF at probability p in (0, 1): the value with P(X <= value) = p (truncation
+  /// respected). Fixed parameters return their value. Used by sensitivity designs.
+  double quantile(double p) const;
   /// The distribution's central value (mean; fixed value) for documentation and dry runs.
   double central() const;
 };

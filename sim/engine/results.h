@@ -64,6 +64,20 @@ struct Results {
   bool has_trajectories = false;
   std::vector<std::vector<double>> trajectories;
 
+  /// `natosim run --store-draws`: each replicate's draw of every uncertain model parameter,
+  /// written as `draw_<key with '.' as '_'>` over `replicate` (or scenario x replicate when the
+  /// scenarios draw differently).
+  struct ParameterDraws {
+    /// Dotted `[model]` key, e.g. "economy.volatility".
+    std::string key;
+    /// The distribution as text, e.g. "uniform(low=0.015, high=0.03)" (the first scenario's).
+    std::string distribution;
+    bool per_scenario = false;
+    /// [replicate], or [scenario * replicates + replicate] when per_scenario.
+    std::vector<double> values;
+  };
+  std::vector<ParameterDraws> draws;
+
   /// The event table: engine columns `scenario`, `replicate`, `year` first, then the model's.
   std::vector<EventColumnSpec> event_columns;
   /// Parallel to `event_columns`; each holds one value per event, in (scenario, replicate, year)

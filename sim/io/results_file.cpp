@@ -25,10 +25,18 @@ namespace {
 namespace fs = std::filesystem;
 
 // Root attributes the writer owns; provenance keys must not take these names.
-constexpr std::array<std::string_view, 10> kReservedAttributes = {
-    "file_type",          "schema_version", "seed",          "replicates",
-    "reference_scenario", "variables",      "event_columns", "scenario_dimension",
-    "swept_parameters",   "coordinates"};
+constexpr std::array<std::string_view, 11> kReservedAttributes = {
+    "file_type",     "schema_version",     "seed",
+    "replicates",    "reference_scenario", "variables",
+    "event_columns", "scenario_dimension", "swept_parameters",
+    "coordinates",   "drawn_parameters"};
+
+/// Dataset name of a parameter's stored draws: `draw_` + the dotted key with '.' as '_'.
+std::string draw_dataset_name(const std::string& key) {
+  std::string name = "draw_" + key;
+  std::replace(name.begin(), name.end(), '.', '_');
+  return name;
+}
 
 constexpr std::size_t kTrajectoryChunkBytes = std::size_t{1} << 20;
 constexpr int kTrajectoryGzipLevel = 4;
@@ -194,8 +202,16 @@ void validate_results(const Results& r) {
     datasets.push_back(parameter.key);
   }
   expect_unique(keys, "swept parameter");
-  if (r.has_trajectories) datasets.emplace_back("replicate");
+  if (r.has_trajectories || !r.draws.empty()) datasets.emplace_back("replicate");
   if (!r.event_columns.empty()) datasets.emplace_back("event");
+  for (const Results::ParameterDraws& draws : r.draws) {
+    const std::string name = draw_dataset_name(draws.key);
+    expect_dataset_name(name, "stored draw");
+    expect_size(draws.values.size(),
+                (draws.per_scenario ? scenarios : 1) * static_cast<std::size_t>(r.replicates),
+                "draws of '" + draws.key + "'", "one per replicate (and scenario)");
+    datasets.push_back(name);
+  }
 
   expect_size(r.summaries.size(), r.variables.size(), "summaries", "one per variable");
   if (r.reference_scenario < 0 && !r.differences.empty()) {
@@ -370,7 +386,7 @@ void write_coordinates(H5File& file, const Results& r, Axes& axes) {
   axes.quantile->make_dimension_scale("quantile");
   describe_dataset(*axes.quantile, "1", "quantile level");
 
-  if (r.has_trajectories) {
+  if (r.has_trajectories || !r.draws.empty()) {
     std::vector<std::int64_t> replicates(static_cast<std::size_t>(r.replicates));
     for (std::size_t i = 0; i < replicates.size(); ++i) {
       replicates[i] = static_cast<std::int64_t>(i);
@@ -410,6 +426,17 @@ void write_coordinates(H5File& file, const Results& r, Axes& axes) {
     H5Dataset values = file.create_dataset<double>(parameter.key, dims, parameter.values);
     values.attach_dimension_scale(*axes.scenario, 0);
     values.write_string_attribute("long_name", "swept parameter " + parameter.key);
+    values.close();
+  }
+  for (const Results::ParameterDraws& draws : r.draws) {
+    std::vector<Axis> axes_of_draw = {{&*axes.replicate, static_cast<std::uint64_t>(r.replicates)}};
+    if (draws.per_scenario)
+      axes_of_draw.insert(axes_of_draw.begin(), {&*axes.scenario, r.scenarios.size()});
+    H5Dataset values =
+        write_variable(file, draw_dataset_name(draws.key), axes_of_draw, draws.values);
+    values.write_string_attribute("long_name", "drawn value of model parameter " + draws.key);
+    values.write_string_attribute("key", draws.key);
+    values.write_string_attribute("distribution", draws.distribution);
     values.close();
   }
   H5Dataset names = file.create_string_dataset("member_name", r.member_names);
@@ -546,6 +573,11 @@ void write_contents(H5File& file, const Results& r) {
     file.write_string_array_attribute("event_columns", names);
   }
   file.write_string_attribute("scenario_dimension", r.scenario_dimension);
+  if (!r.draws.empty()) {
+    std::vector<std::string> keys;
+    for (const Results::ParameterDraws& draws : r.draws) keys.push_back(draws.key);
+    file.write_string_array_attribute("drawn_parameters", keys);
+  }
   if (!r.design_parameters.empty()) {
     std::vector<std::string> keys;
     for (const Results::DesignParameter& parameter : r.design_parameters) {
@@ -588,9 +620,8 @@ void remove_quietly(const fs::path& path) {
 
 }  // namespace
 
-void write_results(const Results& results, const fs::path& out, bool force) {
-  check_output_path(out, force);
-  validate_results(results);
+void write_via_partial(const fs::path& out, bool force,
+                       const std::function<void(const fs::path&)>& fill) {
   const fs::path partial = partial_path(out);
   try {
     // A partial file left by a crash is stale; replace it.
@@ -600,11 +631,7 @@ void write_results(const Results& results, const fs::path& out, bool force) {
       throw OutputError(partial.string() +
                         ": cannot remove the stale partial file: " + error.message());
     }
-    {
-      H5File file = H5File::create(partial, estimated_bytes(results));
-      write_contents(file, results);
-      file.close();
-    }
+    fill(partial);
     if (!force && fs::exists(out)) {
       throw OutputError(out.string() + " exists; pass --force to overwrite it");
     }
@@ -617,6 +644,16 @@ void write_results(const Results& results, const fs::path& out, bool force) {
     remove_quietly(partial);
     throw;
   }
+}
+
+void write_results(const Results& results, const fs::path& out, bool force) {
+  check_output_path(out, force);
+  validate_results(results);
+  write_via_partial(out, force, [&](const fs::path& partial) {
+    H5File file = H5File::create(partial, estimated_bytes(results));
+    write_contents(file, results);
+    file.close();
+  });
 }
 
 namespace {
@@ -728,11 +765,23 @@ FileContents read_contents(const fs::path& path, bool metadata_only) {
     }
     r.reference_scenario = static_cast<int>(found - r.scenarios.begin());
   }
-  r.has_trajectories = file.has_dataset("replicate");
-
   const std::vector<std::string> variable_names =
       file.has_attribute("variables") ? file.read_string_array_attribute("variables")
                                       : std::vector<std::string>{};
+  // The replicate axis also serves stored draws: trajectories are the variables' own datasets.
+  r.has_trajectories = file.has_dataset("replicate") &&
+                       (variable_names.empty() || file.has_dataset(variable_names.front()));
+  if (file.has_attribute("drawn_parameters") && !metadata_only) {
+    for (const std::string& key : file.read_string_array_attribute("drawn_parameters")) {
+      const H5Dataset dataset = file.open_dataset(draw_dataset_name(key));
+      Results::ParameterDraws draws;
+      draws.key = key;
+      draws.distribution = dataset.read_string_attribute("distribution");
+      draws.per_scenario = dataset.dims().size() == 2;
+      draws.values = dataset.read<double>();
+      r.draws.push_back(std::move(draws));
+    }
+  }
   const bool differences = r.reference_scenario >= 0 && !variable_names.empty() &&
                            file.has_dataset(variable_names.front() + "_diff_mean");
   const std::uint64_t scenarios = r.scenarios.size();

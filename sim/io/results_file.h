@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "sim/engine/results.h"
@@ -19,6 +20,13 @@ std::filesystem::path partial_path(const std::filesystem::path& out);
 /// `force` is false ("<out> exists; pass --force to overwrite it"), when `out` is a folder, or
 /// when its parent folder is missing or not writable.
 void check_output_path(const std::filesystem::path& out, bool force);
+
+/// Writes `out` safely: `fill(partial)` writes the file partial_path(out) (a stale one is removed
+/// first), which is then renamed onto `out` (refused if `out` appeared meanwhile without
+/// `force`). On any failure the partial file is removed, `out` is untouched, and the exception
+/// propagates (OutputError for the file system).
+void write_via_partial(const std::filesystem::path& out, bool force,
+                       const std::function<void(const std::filesystem::path&)>& fill);
 
 /// Throws std::invalid_argument naming the first inconsistency of `results` (vector sizes that
 /// do not match the axes, duplicate or invalid names, non-integer values in integer event

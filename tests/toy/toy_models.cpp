@@ -130,6 +130,41 @@ class Counter final : public sim::Model {
   sim::ModelSchema schema_;
 };
 
+/// Known values for analysis tests: `x` (global) is `mean + sd * z` with a fresh standard normal
+/// z each year from the stream "toy.gauss"; `trend` (members AA, BB) is slope * (year index + 1)
+/// + member index, exactly.
+struct GaussParams {
+  sim::Uncertain mean = sim::Uncertain::fixed_at(0.0);
+  double sd = 1.0;
+  double slope = 0.0;
+};
+
+class Gauss final : public sim::Model {
+ public:
+  explicit Gauss(GaussParams params) : params_(params) {
+    schema_.members = {"AA", "BB"};
+    schema_.member_names = {"Member AA", "Member BB"};
+    schema_.variables = {
+        {"trend", "1", "slope x (year index + 1) + member index", sim::Level::member, false, false},
+        {"x", "1", "normal draw with mean `mean` and sd `sd`", sim::Level::global, false, false}};
+  }
+  const sim::ModelSchema& schema() const override { return schema_; }
+  void run(const sim::RunContext& context, sim::RunRecorder& recorder) const override {
+    const double mean = params_.mean.draw(context.seed, context.replicate);
+    sim::RngStream rng = context.stream(sim::purpose("toy.gauss"));
+    for (int y = 0; y < context.years; ++y) {
+      for (std::size_t m = 0; m < 2; ++m) {
+        recorder.set(0, y, m, params_.slope * (y + 1) + static_cast<double>(m));
+      }
+      recorder.set_global(1, y, mean + params_.sd * rng.normal());
+    }
+  }
+
+ private:
+  GaussParams params_;
+  sim::ModelSchema schema_;
+};
+
 }  // namespace
 
 void register_toy_models(sim::ModelRegistry& registry) {
@@ -140,6 +175,15 @@ void register_toy_models(sim::ModelRegistry& registry) {
   registry.add(
       "counter", "records the replicate index (engine tests)",
       [](sim::config::Table&, const sim::StudySettings&) { return std::make_unique<Counter>(); });
+  registry.add("gauss", "a normal draw with a known mean and sd (analysis tests)",
+               [](sim::config::Table& table, const sim::StudySettings&) {
+                 GaussParams params;
+                 params.mean = sim::config::uncertain_or(table, "mean", 0.0,
+                                                         sim::config::Range::between(-1000, 1000));
+                 params.sd = table.number_or("sd", 1.0, sim::config::Range::positive());
+                 params.slope = table.number_or("slope", 0.0);
+                 return std::make_unique<Gauss>(params);
+               });
 }
 
 }  // namespace toy

@@ -5,8 +5,9 @@
 namespace toy {
 
 /// Registers the engine's test models: "random_walk" (member random walks with a flag, a
-/// sometimes-missing variable, a global total and events) and "counter" (records the replicate
-/// index, so statistics have exact known values).
+/// sometimes-missing variable, a global total and events), "counter" (records the replicate
+/// index, so statistics have exact known values) and "gauss" (a normal draw with a known mean and
+/// sd, plus an exactly known per-member trend).
 void register_toy_models(sim::ModelRegistry& registry);
 
 }  // namespace toy

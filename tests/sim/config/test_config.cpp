@@ -132,7 +132,7 @@ TEST_CASE("Each bad config gives one line naming file, position, key and expecta
        "\"additive\", \"multiplicative\")"},
       {"unknown model", "model = \"random_walk\"", "model = \"alliance\"",
        "study.toml:3:9: study.model: unknown value, got \"alliance\" (expected one of \"counter\", "
-       "\"random_walk\")"},
+       "\"gauss\", \"random_walk\")"},
       {"duplicate scenario name", "name = \"b\"", "name = \"a\"",
        "study.toml:16:8: scenario[1].name: duplicate scenario name, got \"a\" (expected a name no "
        "other [[scenario]] uses)"},
@@ -162,8 +162,8 @@ TEST_CASE("Each bad config gives one line naming file, position, key and expecta
        "study.toml:6:9: TOML syntax error: Error while parsing value: could not "
        "determine value type (expected valid TOML)"},
       {"unknown top-level table", "[model]", "[extra]\nx = 1\n\n[model]",
-       "study.toml:8:1: extra: unknown key, got a table (expected one of: model, scenario, study, "
-       "sweep)"},
+       "study.toml:8:1: extra: unknown key, got a table (expected one of: model, scenario, "
+       "sensitivity, study, sweep)"},
       {"scenario without a name", "name = \"b\"", "description = \"no name\"",
        "study.toml:15:1: scenario[1].name: missing required key, got nothing (expected a value)"},
   };

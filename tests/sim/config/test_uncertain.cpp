@@ -111,3 +111,27 @@ TEST_CASE("A parameter's draws depend on its name, not on other parameters", "[u
   CHECK(a.draw(5, 0) != a.draw(5, 1));
   CHECK(a.draw(5, 0) != a.draw(6, 0));
 }
+
+TEST_CASE("Each distribution's quantile inverts its CDF", "[unit][uncertain]") {
+  const sim::Uncertain uniform =
+      parse("{dist = \"uniform\", low = 2, high = 6}", sim::config::Range::any());
+  CHECK(uniform.quantile(0.25) == Approx(3.0));
+  const sim::Uncertain normal =
+      parse("{dist = \"normal\", mean = 1, sd = 2}", sim::config::Range::any());
+  CHECK(normal.quantile(0.975) == Approx(1 + 2 * 1.959963984540054));
+  // Truncated at the mean: the median of the upper half is the 75 % point of the full normal.
+  const sim::Uncertain half =
+      parse("{dist = \"normal\", mean = 0, sd = 1, lower = 0}", sim::config::Range::any());
+  CHECK(half.quantile(0.5) == Approx(sim::normal_quantile(0.75)));
+  const sim::Uncertain triangle =
+      parse("{dist = \"triangular\", low = 0, mode = 0, high = 1}", sim::config::Range::any());
+  CHECK(triangle.quantile(0.75) == Approx(0.5));  // F(x) = 1 - (1 - x)^2
+  // Beta(2, 1) has F(x) = x^2 on its support [1, 3]: quantile 1 + 2 sqrt(p).
+  const sim::Uncertain beta = parse("{dist = \"beta\", alpha = 2, beta = 1, lower = 1, upper = 3}",
+                                    sim::config::Range::any());
+  CHECK(beta.quantile(0.36) == Approx(1 + 2 * 0.6).epsilon(1e-9));
+  const sim::Uncertain logn =
+      parse("{dist = \"lognormal\", mu = 0.5, sigma = 0.3}", sim::config::Range::positive());
+  CHECK(logn.quantile(0.5) == Approx(std::exp(0.5)));
+  CHECK(sim::Uncertain::fixed_at(4.0).quantile(0.1) == 4.0);
+}
