@@ -82,7 +82,6 @@ BudgetParams parse_budget(sim::config::Table& table) {
   p.troops_gap_pp =
       uncertain_or(table, "troops_gap_pp", p.troops_gap_pp.central(), Range::between(0.0, 10.0));
   p.gap_dispersion = table.number_or("gap_dispersion", p.gap_dispersion, Range::between(0, 3));
-  p.discount_factor = table.number_or("discount_factor", p.discount_factor, Range::unit());
   p.exercise_readiness_bonus =
       uncertain_or(table, "exercise_readiness_bonus", p.exercise_readiness_bonus.central(),
                    Range::between(0.0, 10.0));

@@ -98,9 +98,6 @@ struct BudgetParams {
   /// sd of the log of each member's multiplier on G, H, X and Z, drawn per replicate (domestic
   /// politics and fiscal room nobody observes).
   double gap_dispersion = 0.3;
-  /// beta in the service life `1 / (1 - beta (1 - depreciation))` of a year's spending, which
-  /// turns allied capability stocks into share equivalents.
-  double discount_factor = 0.9;
   /// Relative readiness gain from taking part in U.S. exercises (attack model).
   sim::Uncertain exercise_readiness_bonus = sim::Uncertain::fixed_at(0.1);
   /// Troops (thousands) at which a host values half of its U.S. presence.
