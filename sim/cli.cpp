@@ -17,12 +17,14 @@
 #include <CLI/CLI.hpp>
 #include <Eigen/Core>
 
+#include "sim/app/calibrate.h"
 #include "sim/config/study.h"
 #include "sim/config/sweep.h"
 #include "sim/core/build_info.h"
 #include "sim/core/error.h"
 #include "sim/engine/progress.h"
 #include "sim/engine/runner.h"
+#include "sim/io/calibration_file.h"
 #include "sim/io/results_file.h"
 
 namespace sim {
@@ -365,10 +367,16 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
       app.add_subcommand("validate", "Check a study file completely without running it");
   validate->add_option("CONFIG", validate_config, "Study file (TOML)")->required();
 
+  app::CalibrateArguments calibrate_args;
+  calibrate_args.command_line = run_args.command_line;
+  CLI::App* calibrate = app::add_calibrate_command(app, calibrate_args);
+
   std::string info_file;
   bool info_json = false;
   CLI::App* info = app.add_subcommand("info", "Describe what a results file holds");
-  info->add_option("RESULTS", info_file, "Results file (HDF5) written by natosim run")->required();
+  info->add_option("RESULTS", info_file,
+                   "Results file (HDF5) written by natosim run, or a calibration file")
+      ->required();
   info->add_flag("--json", info_json, "Machine-readable JSON instead of text");
 
   try {
@@ -384,8 +392,11 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
     if (run->parsed()) return command_run(run_args, registry);
     if (sweep->parsed()) return command_sweep(sweep_args, registry);
     if (validate->parsed()) return command_validate(validate_config, registry);
+    if (calibrate->parsed()) return app::command_calibrate(calibrate_args, registry);
     if (info->parsed()) {
-      std::cout << io::describe_results(info_file, info_json);
+      std::cout << (io::is_calibration_file(info_file)
+                        ? io::describe_calibration(info_file, info_json)
+                        : io::describe_results(info_file, info_json));
       return kExitOk;
     }
   } catch (const ConfigError& error) {

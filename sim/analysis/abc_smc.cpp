@@ -203,8 +203,10 @@ bool run_generation(const AbcProblem& problem, const AbcSettings& settings,
   if (previous != nullptr) {
     kernel = make_kernel(*previous, d);
     next.tolerance = weighted_quantile(previous->distances, previous->weights, settings.quantile);
-    expected_rate =
-        std::max(settings.quantile * previous->acceptance_rate, settings.min_acceptance);
+    // The first batch's size guesses the rate: the quantile for generation 1 (its tolerance
+    // admits about that share of the prior sample), the previous rate after that.
+    expected_rate = std::max(t == 1 ? settings.quantile : previous->acceptance_rate,
+                             settings.min_acceptance);
   }
   const auto max_proposals =
       static_cast<std::int64_t>(std::ceil(static_cast<double>(n) / settings.min_acceptance));
