@@ -89,7 +89,24 @@ using Matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowM
 /// of the previous generation (Beaumont et al. 2009), through its Cholesky factor.
 struct Kernel {
   Eigen::MatrixXd lower;  // L with L L^T = covariance
+  /// Running sums of the previous generation's weights (ancestor draws).
+  std::vector<double> cumulative;
+  /// The previous particles whitened by L^-1 ([N][d]): K(x|x_j) depends on |L^-1 x - y_j|^2.
+  std::vector<double> whitened;
 };
+
+/// L^-1 x for each row of `points` ([n][d]).
+std::vector<double> whiten(const Eigen::MatrixXd& lower, const std::vector<double>& points,
+                           std::size_t d) {
+  std::vector<double> result(points.size());
+  Eigen::VectorXd x(static_cast<Eigen::Index>(d));
+  for (std::size_t i = 0; i < points.size() / d; ++i) {
+    for (std::size_t k = 0; k < d; ++k) x[static_cast<Eigen::Index>(k)] = points[i * d + k];
+    lower.triangularView<Eigen::Lower>().solveInPlace(x);
+    for (std::size_t k = 0; k < d; ++k) result[i * d + k] = x[static_cast<Eigen::Index>(k)];
+  }
+  return result;
+}
 
 Kernel make_kernel(const AbcGeneration& previous, std::size_t d) {
   const std::size_t n = previous.weights.size();
@@ -107,7 +124,14 @@ Kernel make_kernel(const AbcGeneration& previous, std::size_t d) {
     jitter *= 10;
     llt.compute(covariance);
   }
-  return Kernel{llt.matrixL()};
+  Kernel kernel{llt.matrixL(), std::vector<double>(n), {}};
+  double running = 0.0;
+  for (std::size_t j = 0; j < n; ++j) {
+    running += previous.weights[j];
+    kernel.cumulative[j] = running;
+  }
+  kernel.whitened = whiten(kernel.lower, previous.particles, d);
+  return kernel;
 }
 
 double log_prior(const std::vector<Uncertain>& priors, const double* theta) {
@@ -127,20 +151,15 @@ void propose(const AbcProblem& problem, const AbcSettings& settings, std::size_t
     for (std::size_t k = 0; k < d; ++k) theta[k] = problem.priors[k].sample_from(rng);
     return;
   }
-  const std::vector<double>& cumulative_weights = previous->weights;
+  const std::vector<double>& cumulative = kernel->cumulative;
   Eigen::VectorXd z(static_cast<Eigen::Index>(d));
   for (int attempt = 0; attempt < 100000; ++attempt) {
     // Ancestor by weight: inverse CDF of the running sums.
-    const double u = rng.uniform();
-    double running = 0.0;
-    std::size_t ancestor = cumulative_weights.size() - 1;
-    for (std::size_t j = 0; j < cumulative_weights.size(); ++j) {
-      running += cumulative_weights[j];
-      if (u < running) {
-        ancestor = j;
-        break;
-      }
-    }
+    const double u = rng.uniform() * cumulative.back();
+    const auto ancestor = std::min(
+        static_cast<std::size_t>(std::upper_bound(cumulative.begin(), cumulative.end(), u) -
+                                 cumulative.begin()),
+        cumulative.size() - 1);
     for (std::size_t k = 0; k < d; ++k) z[static_cast<Eigen::Index>(k)] = rng.normal();
     const Eigen::VectorXd step = kernel->lower * z;
     for (std::size_t k = 0; k < d; ++k) {
@@ -158,18 +177,19 @@ void importance_weights(const AbcProblem& problem, const AbcGeneration& previous
   const std::size_t n = next.distances.size();
   const std::size_t m = previous.weights.size();
   std::vector<double> log_weights(n);
+  const std::vector<double> whitened = whiten(kernel.lower, next.particles, d);
+  std::vector<double> log_previous(m);
+  for (std::size_t j = 0; j < m; ++j) log_previous[j] = std::log(previous.weights[j]);
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 8), [&](const auto& range) {
-    Eigen::VectorXd difference(static_cast<Eigen::Index>(d));
     std::vector<double> exponents(m);
     for (std::size_t i = range.begin(); i < range.end(); ++i) {
+      const double* x = whitened.data() + i * d;
       double highest = -INFINITY;
       for (std::size_t j = 0; j < m; ++j) {
-        for (std::size_t k = 0; k < d; ++k) {
-          difference[static_cast<Eigen::Index>(k)] =
-              next.particles[i * d + k] - previous.particles[j * d + k];
-        }
-        kernel.lower.triangularView<Eigen::Lower>().solveInPlace(difference);
-        exponents[j] = std::log(previous.weights[j]) - 0.5 * difference.squaredNorm();
+        const double* y = kernel.whitened.data() + j * d;
+        double squared = 0.0;
+        for (std::size_t k = 0; k < d; ++k) squared += (x[k] - y[k]) * (x[k] - y[k]);
+        exponents[j] = log_previous[j] - 0.5 * squared;
         highest = std::max(highest, exponents[j]);
       }
       double sum = 0.0;
@@ -205,8 +225,8 @@ bool run_generation(const AbcProblem& problem, const AbcSettings& settings,
     next.tolerance = weighted_quantile(previous->distances, previous->weights, settings.quantile);
     // The first batch's size guesses the rate: the quantile for generation 1 (its tolerance
     // admits about that share of the prior sample), the previous rate after that.
-    expected_rate = std::max(t == 1 ? settings.quantile : previous->acceptance_rate,
-                             settings.min_acceptance);
+    expected_rate =
+        std::max(t == 1 ? settings.quantile : previous->acceptance_rate, settings.min_acceptance);
   }
   const auto max_proposals =
       static_cast<std::int64_t>(std::ceil(static_cast<double>(n) / settings.min_acceptance));
