@@ -18,6 +18,7 @@
 #include <Eigen/Core>
 
 #include "sim/app/calibrate.h"
+#include "sim/config/calibration.h"
 #include "sim/config/study.h"
 #include "sim/config/sweep.h"
 #include "sim/core/build_info.h"
@@ -160,6 +161,16 @@ int command_validate(const std::string& config, const ModelRegistry& registry) {
     }
     std::cout << fmt::format("  sweep: {} design points of scenario '{}' over {}\n", points.size(),
                              sweep.base_scenario, keys);
+  }
+  if (study.has_calibration) {
+    const CalibrationSpec calibration = read_calibration(study, registry);
+    std::string keys;
+    for (const CalibrationParameter& parameter : calibration.parameters) {
+      keys += (keys.empty() ? "" : ", ") + parameter.key;
+    }
+    std::cout << fmt::format("  calibration: {} parameters ({}), {} targets, scenario '{}'\n",
+                             calibration.parameters.size(), keys, calibration.targets.size(),
+                             calibration.scenario);
   }
   return kExitOk;
 }

@@ -384,3 +384,93 @@ def test_posterior_from_another_model_or_with_other_keys_is_refused(tmp_path,
         assert result.returncode == 2, result.stderr
         assert result.stderr == message + "\n"
         assert not out.exists()
+
+
+SOURCE = Path(os.environ.get("NATOSIM_SOURCE_DIR", ".")).resolve()
+PLOT = SOURCE / "scripts" / "plot_calibration.py"
+
+
+def calibration_module():
+    import sys
+    sys.path.insert(0, str(SOURCE / "scripts"))
+    from natosim_plot import calibration
+    return calibration
+
+
+def test_plot_calibration_writes_the_four_figures(calibration_file, tmp_path):
+    out, _ = calibration_file
+    result = subprocess.run(["/usr/bin/python3", str(PLOT), str(out), "-o", str(tmp_path)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    names = sorted(Path(line).name for line in result.stdout.split())
+    assert names == ["calibration_generations.png", "calibration_marginals.png",
+                     "calibration_pairs.png", "calibration_predictive.png"]
+    for name in names:
+        assert (tmp_path / name).stat().st_size > 10000
+
+
+def test_calibration_figures_draw_the_numbers_in_the_file(calibration_file, tmp_path):
+    calibration = calibration_module()
+    out, _ = calibration_file
+    plotted = calibration.plot_all(out, tmp_path)
+    with h5py.File(out, "r") as f:
+        particles, weights = f["particles"][()], f["weights"][()]
+        simulated, observed = f["simulated"][()], f["observed"][()]
+        for name in ("tolerance", "acceptance_rate", "ess"):
+            assert np.array_equal(plotted.data[f"generations/{name}"], f[name][()])
+    for k, name in enumerate(("mean", "slope")):
+        edges = plotted.data[f"marginals/{name}/edges"]
+        expected, _ = np.histogram(particles[-1, :, k], bins=edges, weights=weights[-1],
+                                   density=True)
+        assert np.array_equal(plotted.data[f"marginals/{name}/posterior_density"], expected)
+        prior, _ = np.histogram(particles[0, :, k], bins=edges, density=True)
+        assert np.array_equal(plotted.data[f"marginals/{name}/prior_density"], prior)
+    assert np.allclose(plotted.data["pairs/mean"], weights[-1] @ particles[-1])
+    # Posterior predictive: weighted 5/50/95% quantiles of each target's simulated summary.
+    for t in range(len(observed)):
+        order = np.argsort(simulated[-1, :, t], kind="stable")
+        cumulative = np.cumsum(weights[-1][order])
+        median = simulated[-1, order[np.searchsorted(cumulative, 0.5 * cumulative[-1])], t]
+        assert plotted.data["predictive/posterior_quantiles"][t, 1] == median
+    assert np.array_equal(plotted.data["predictive/observed"], observed)
+
+
+def test_calibration_section_is_an_html_fragment_with_its_figures(calibration_file, tmp_path):
+    calibration = calibration_module()
+    out, _ = calibration_file
+    fragment = calibration.calibration_section(out, tmp_path / "report")
+    assert fragment.startswith("<h2>Calibration: gauss_calibration</h2>")
+    for text in ("<table>", "<td>mean</td>", "<td>slope</td>", "uniform(low=0, high=3)",
+                 'src="calibration_marginals.png"'):
+        assert text in fragment
+    assert (tmp_path / "report" / "calibration_pairs.png").exists()
+
+
+def test_plot_calibration_refuses_a_results_file(tmp_path):
+    study = tmp_path / "s.toml"
+    study.write_text('[study]\nmodel = "gauss"\nreplicates = 3\nyears = 2\n[model]\n')
+    results = tmp_path / "r.h5"
+    assert toy("run", study, "-o", results, "-q").returncode == 0
+    result = subprocess.run(["/usr/bin/python3", str(PLOT), str(results), "-o", str(tmp_path)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert result.stderr == (f"error: {results}: not a natosim calibration file (file_type is not "
+                             "natosim_calibration; write one with natosim calibrate)\n")
+
+
+def test_calibrate_has_help_for_every_flag():
+    result = toy("calibrate", "--help")
+    assert result.returncode == 0
+    for flag in ("--output", "--threads", "--seed", "--resume", "--force", "--quiet"):
+        assert flag in result.stdout
+
+
+def test_validate_checks_the_calibration_table(tmp_path):
+    study = write_study(tmp_path)
+    result = toy("validate", study)
+    assert result.returncode == 0, result.stderr
+    assert "calibration: 2 parameters (mean, slope), 3 targets" in result.stdout
+    study.write_text(CALIBRATION.replace('key = "mean"', 'key = "meen"'))
+    result = toy("validate", study)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"{study}:19:9: model.meen: unknown key")
