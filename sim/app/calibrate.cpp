@@ -45,10 +45,11 @@ struct SignalScope {
   void (*old_term)(int) = SIG_DFL;
 };
 
-/// The simulator ABC-SMC calls: one model per particle, K replicates each, mean summaries.
-analysis::AbcSimulator make_simulator(const StudySpec& study, const CalibrationSpec& spec,
-                                      const toml::table& base, const ModelRegistry& registry,
-                                      int threads) {
+}  // namespace
+
+analysis::AbcSimulator calibration_simulator(const StudySpec& study, const CalibrationSpec& spec,
+                                             const toml::table& base, const ModelRegistry& registry,
+                                             int threads) {
   std::vector<analysis::OutputSpec> outputs;
   std::vector<analysis::AbcTarget> targets;
   for (const CalibrationTarget& target : spec.targets) {
@@ -82,7 +83,7 @@ analysis::AbcSimulator make_simulator(const StudySpec& study, const CalibrationS
     options.years = study.years;
     options.replicates = spec.replicates;
     options.threads = threads;
-    options.stop = &g_calibration_stop;
+    options.stop = &g_calibration_stop;  // set only while command_calibrate runs
     for (std::size_t i = 0; i < count; ++i) {
       if (!models[i]) continue;
       built.push_back(models[i].get());
@@ -105,6 +106,8 @@ analysis::AbcSimulator make_simulator(const StudySpec& study, const CalibrationS
     }
   };
 }
+
+namespace {
 
 io::CalibrationData describe_run(const StudySpec& study, const CalibrationSpec& spec,
                                  const CalibrateArguments& arguments, int threads) {
@@ -222,7 +225,7 @@ int command_calibrate(const CalibrateArguments& arguments, const ModelRegistry& 
     problem.priors.push_back(parameter.prior);
   }
   problem.summaries = spec.targets.size();
-  problem.simulate = make_simulator(study, spec, base, registry, threads);
+  problem.simulate = calibration_simulator(study, spec, base, registry, threads);
 
   if (!arguments.quiet) {
     std::cerr << fmt::format(

@@ -188,4 +188,10 @@ void register_toy_models(sim::ModelRegistry& registry) {
                });
 }
 
+sim::ModelRegistry toy_registry() {
+  sim::ModelRegistry registry;
+  register_toy_models(registry);
+  return registry;
+}
+
 }  // namespace toy

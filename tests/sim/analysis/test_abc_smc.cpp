@@ -113,8 +113,8 @@ TEST_CASE("ABC-SMC approaches the exact conjugate posterior as the tolerance shr
   CHECK(ess > 500);
   const double tolerance = generations.back().tolerance;
   INFO("tolerance " << tolerance << ", ESS " << ess << ", mean " << last.mean << " (exact "
-                    << exact_mean << "), variance " << last.variance << " (exact "
-                    << exact_variance << ")");
+                    << exact_mean << "), variance " << last.variance << " (exact " << exact_variance
+                    << ")");
   CHECK(tolerance < 0.05);
   CHECK(std::abs(last.variance - exact_variance) < std::abs(early.variance - exact_variance));
   // Standard errors with the effective sample size: mean sd / sqrt(ESS), variance
