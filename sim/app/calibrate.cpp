@@ -260,8 +260,16 @@ int command_calibrate(const CalibrateArguments& arguments, const ModelRegistry& 
             generations.size() - 1, g.tolerance, g.acceptance_rate, g.ess, g.simulations, total,
             seconds, per_generation * left);
       };
-  const analysis::AbcStop stop =
-      analysis::run_abc_smc(problem, spec.abc, data.generations, observer);
+  analysis::AbcStop stop = analysis::AbcStop::max_generations;
+  try {
+    stop = analysis::run_abc_smc(problem, spec.abc, data.generations, observer);
+  } catch (const Interrupted&) {
+    if (fs::exists(checkpoint, error)) {
+      std::cerr << fmt::format("\nthe finished generations are kept in {}; continue with --resume",
+                               checkpoint.string());
+    }
+    throw;
+  }
   data.stop_reason = analysis::stop_name(stop);
   io::write_calibration(data, output, arguments.force);
   fs::remove(checkpoint, error);

@@ -474,3 +474,22 @@ def test_validate_checks_the_calibration_table(tmp_path):
     result = toy("validate", study)
     assert result.returncode == 2
     assert result.stderr.startswith(f"{study}:19:9: model.meen: unknown key")
+
+
+def test_interrupt_keeps_the_checkpoint_and_says_how_to_resume(tmp_path):
+    study = write_study(tmp_path, SLOW)
+    out = tmp_path / "o.h5"
+    checkpoint = Path(str(out) + ".checkpoint")
+    process = subprocess.Popen([str(TOY_CLI), "calibrate", str(study), "-o", str(out), "-q"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not checkpoint.exists() and time.time() < deadline and process.poll() is None:
+        time.sleep(0.002)
+    assert process.poll() is None, "the calibration finished before it could be interrupted"
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert f"the finished generations are kept in {checkpoint}; continue with --resume" in stderr
+    assert checkpoint.exists()
+    assert not out.exists()
+    assert not Path(str(out) + ".partial").exists()
