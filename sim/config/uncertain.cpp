@@ -274,7 +274,14 @@ std::optional<Uncertain> from_posterior(Table& table, std::string_view key, Rang
   const auto found = std::find(sample.keys.begin(), sample.keys.end(), dotted);
   if (found == sample.keys.end()) return std::nullopt;
   const auto column = static_cast<std::size_t>(found - sample.keys.begin());
-  table.node(key);  // The written value (a prior, say) is replaced by the posterior.
+  binding->used[column] = 1;
+  // A number with no place in any file was set by a sweep's design point or a calibration
+  // particle: it wins. Any written value (a prior, a constant) is replaced by the posterior.
+  const toml::node* written = table.node(key);
+  if (written != nullptr && (written->is_integer() || written->is_floating_point()) &&
+      table.position(key).line == 0) {
+    return std::nullopt;
+  }
   for (std::size_t i = 0; i < sample.size(); ++i) {
     const double value = sample.values[i * sample.keys.size() + column];
     if (!range.contains(value)) {
@@ -283,7 +290,6 @@ std::optional<Uncertain> from_posterior(Table& table, std::string_view key, Rang
           sample.file, dotted, value, i, range.describe()));
     }
   }
-  binding->used[column] = 1;
   Uncertain result;
   result.kind = Uncertain::Kind::posterior;
   result.a = static_cast<double>(column);

@@ -493,3 +493,25 @@ def test_interrupt_keeps_the_checkpoint_and_says_how_to_resume(tmp_path):
     assert checkpoint.exists()
     assert not out.exists()
     assert not Path(str(out) + ".partial").exists()
+
+
+def test_a_sweep_value_beats_the_posterior_for_its_key(posterior_folder):
+    """A design point's number for a posterior key is used as set; the other posterior keys are
+    still drawn (here `mean`, so x varies across replicates)."""
+    study = posterior_folder / "posterior_sweep.toml"
+    study.write_text(POSTERIOR_STUDY.replace("replicates = 4000", "replicates = 50") + """
+[sweep]
+design = "grid"
+[[sweep.parameter]]
+key = "slope"
+values = [0.5, 2.0]
+""")
+    out = posterior_folder / "posterior_sweep.h5"
+    result = toy("sweep", study, "-o", out, "--trajectories", "--force", "-q")
+    assert result.returncode == 0, result.stderr
+    with h5py.File(out, "r") as f:
+        trend = f["trend"][()]  # (design_point, replicate, year, member)
+        x = f["x"][()]
+    assert np.all(trend[0, :, 0, 0] == 0.5)
+    assert np.all(trend[1, :, 0, 0] == 2.0)
+    assert np.std(x[0, :, 0]) > 0.1
