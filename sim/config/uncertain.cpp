@@ -162,7 +162,7 @@ double Uncertain::log_density(double x) const {
     case Kind::uniform:
       return 0.0;
     case Kind::triangular: {
-      const double density = x < b ? 2 * (x - a) / ((c - a) * (b - a))
+      const double density = x < b   ? 2 * (x - a) / ((c - a) * (b - a))
                              : x > b ? 2 * (c - x) / ((c - a) * (c - b))
                                      : 2 / (c - a);
       return density > 0 ? std::log(density) : -INFINITY;
@@ -188,8 +188,8 @@ double Uncertain::log_density(double x) const {
 }
 
 const char* Uncertain::kind_name() const {
-  static const char* names[] = {"fixed",     "normal",    "uniform",  "triangular",
-                                "beta",      "lognormal", "posterior"};
+  static const char* names[] = {"fixed", "normal",    "uniform",  "triangular",
+                                "beta",  "lognormal", "posterior"};
   return names[static_cast<int>(kind)];
 }
 
@@ -238,7 +238,8 @@ double Uncertain::central() const {
       double mean = 0.0;
       double previous = 0.0;
       for (std::size_t i = 0; i < sample->size(); ++i) {
-        mean += (sample->cumulative[i] - previous) * sample->values[i * sample->keys.size() + column];
+        mean +=
+            (sample->cumulative[i] - previous) * sample->values[i * sample->keys.size() + column];
         previous = sample->cumulative[i];
       }
       return mean;
