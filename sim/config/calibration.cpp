@@ -11,12 +11,18 @@ namespace sim {
 
 namespace {
 
+/// Splits a CSV line at commas outside double quotes (quotes are kept; trim drops them).
 std::vector<std::string> split_csv(const std::string& line) {
-  std::vector<std::string> cells;
-  std::string cell;
-  std::istringstream stream(line);
-  while (std::getline(stream, cell, ',')) cells.push_back(cell);
-  if (!line.empty() && line.back() == ',') cells.emplace_back();
+  std::vector<std::string> cells(1);
+  bool quoted = false;
+  for (const char c : line) {
+    if (c == '"') quoted = !quoted;
+    if (c == ',' && !quoted) {
+      cells.emplace_back();
+    } else {
+      cells.back() += c;
+    }
+  }
   return cells;
 }
 
@@ -86,6 +92,10 @@ void read_target_file(config::Table& block, const ModelSchema& schema,
   block.node("years");
   const double scale = block.number_or("scale", 1.0, config::Range::positive());
   const double weight = block.number_or("weight", 1.0, config::Range::positive());
+  const std::string value_name = block.string_or("column", "value");
+  std::vector<std::string> exclude;
+  if (block.has("exclude")) exclude = block.strings("exclude");
+  block.node("exclude");
 
   std::ifstream stream(path);
   std::string line;
@@ -106,11 +116,12 @@ void read_target_file(config::Table& block, const ModelSchema& schema,
         const std::string cell = trim(cells[i]);
         if (cell == "iso2" || cell == "member") member_column = static_cast<int>(i);
         if (cell == "year") year_column = static_cast<int>(i);
-        if (cell == "value") value_column = static_cast<int>(i);
+        if (cell == value_name) value_column = static_cast<int>(i);
       }
       if (member_column < 0 || year_column < 0 || value_column < 0) {
         throw ConfigError(SourcePosition{name, line_number, 1}, "header", "missing columns",
-                          "\"" + trim(line) + "\"", "columns iso2 (or member), year and value");
+                          "\"" + trim(line) + "\"",
+                          "columns iso2 (or member), year and " + value_name);
       }
       continue;
     }
@@ -147,8 +158,11 @@ void read_target_file(config::Table& block, const ModelSchema& schema,
     if (!years.empty() && std::find(years.begin(), years.end(), year_value) == years.end()) {
       continue;
     }
-    const double value = number_at(value_column, "value");
     const std::string member = cell_at(member_column);
+    // An excluded member's rows and an empty value (no figure that year) are skipped.
+    if (std::find(exclude.begin(), exclude.end(), member) != exclude.end()) continue;
+    if (cell_at(value_column).empty()) continue;
+    const double value = number_at(value_column, value_name);
     // Member and year errors point at their own cells.
     if (std::find(schema.members.begin(), schema.members.end(), member) == schema.members.end()) {
       analysis::make_output(schema, settings, variable, member, settings.start_year,

@@ -47,8 +47,9 @@ struct CalibrationSpec {
 /// Reads `[calibration]`: `scenario` (default the study's reference, else the first),
 /// `[[calibration.parameter]]` {key, prior = {dist = ...}}, `[[calibration.target]]` (inline
 /// {variable, member, year | years + aggregate, value, scale, weight} or
-/// {file = "observed.csv", variable, years, scale, weight} with columns iso2 (or member), year,
-/// value), `distance`, `replicates`, `common_random_numbers`, `population`, `quantile`,
+/// {file = "observed.csv", variable, years, scale, weight, column, exclude} with columns iso2 (or
+/// member), year and `column` (default "value"; rows with an empty value or an excluded member
+/// are skipped)), `distance`, `replicates`, `common_random_numbers`, `population`, `quantile`,
 /// `min_tolerance`, `min_acceptance`, `max_generations`, `max_simulations`. Every parameter's
 /// prior is checked by building the model at the ends and the centre of its support. Throws
 /// ConfigError.

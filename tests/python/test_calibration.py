@@ -515,3 +515,25 @@ values = [0.5, 2.0]
     assert np.all(trend[0, :, 0, 0] == 0.5)
     assert np.all(trend[1, :, 0, 0] == 2.0)
     assert np.std(x[0, :, 0]) > 0.1
+
+
+def test_target_file_in_the_shipped_data_format(tmp_path):
+    """configs/data/defence_share.csv's layout: more columns, a quoted source with commas, an
+    empty value (no figure), rows of other years and of members to leave out."""
+    (tmp_path / "shares.csv").write_text(
+        "iso2,name,joined,year,pct_gdp,kind,source\n"
+        'AA,Aland,1949,2022,4.5,actual,"NATO, Table 3, 2025"\n'
+        "BB,Bland,1949,2022,,actual,no figure\n"
+        'BB,Bland,1949,2025,10.0,estimate,"a, b"\n'
+        "AA,Aland,1949,2019,99,actual,outside the study\n"
+        "US,United States,1949,2022,3.2,actual,excluded\n")
+    text = CALIBRATION.replace('file = "trend.csv"', 'file = "shares.csv"\ncolumn = "pct_gdp"\n'
+                               'years = [2022, 2025]\nexclude = ["US"]')
+    study = write_study(tmp_path, text)
+    out = tmp_path / "o.h5"
+    result = toy("calibrate", study, "-o", out, "-q")
+    assert result.returncode == 0, result.stderr
+    with h5py.File(out, "r") as f:
+        assert [t.decode() for t in f["target"][()]] == ["x@2020-2029:mean", "trend[AA]@2022",
+                                                        "trend[BB]@2025"]
+        assert list(f["observed"][()]) == [0.8, 4.5, 10.0]
