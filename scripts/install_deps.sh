@@ -9,6 +9,8 @@ packages=(
   libfmt-dev librandom123-dev
   python3 python3-h5py python3-numpy python3-matplotlib python3-xarray python3-netcdf4 python3-h5netcdf
   python3-pytest
+  chromium chromium-driver python3-selenium
+  jupyter-nbconvert python3-ipykernel python3-nbformat
 )
 
 missing=()

@@ -1,15 +1,19 @@
 #!/usr/bin/python3
-"""Compliance heat map: allies x years, colour = probability that the ally meets the spending
-threshold (the mean over replicates of 'compliant'); one figure per scenario.
+"""Compliance heat maps, allies x years: with --difference (what the report shows), one panel per
+scenario with the change against the reference scenario in the probability that the ally meets
+its threshold (paired differences, percentage points); without it, one figure per scenario
+with the probability itself (the mean over replicates of 'compliant').
 
-    plot_compliance_heatmap.py RESULTS.h5 [-o DIR] [--scenario NAME ...] [--format png|pdf ...]
-        writes compliance_<scenario>.png
+    plot_compliance_heatmap.py RESULTS.h5 [-o DIR] [--scenario NAME ...] [--difference]
+                               [--format png|pdf ...]
+        writes compliance_<scenario>.png, or compliance_difference.png with --difference
 """
 
 from __future__ import annotations
 
 import copy
 import sys
+import textwrap
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -19,6 +23,8 @@ import numpy as np  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from natosim_plot import cli, style  # noqa: E402
+from natosim_plot.results import REFERENCE_HINT, NotApplicable, UsageError  # noqa: E402
+from natosim_plot.scenarios import Scenarios  # noqa: E402
 
 VARIABLE = "compliant"
 AXES = ("scenario", "year", "member")
@@ -55,7 +61,7 @@ def plot(results, outdir, scenarios=None, formats=("png",)) -> style.Plotted:
     for k, s in enumerate(selected):
         grid = probability[k].T  # (member, year)
         fig, ax = style.new_figure(max(6.0, 2.6 + 0.5 * len(years)), 2.0 + 0.24 * n_members)
-        image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, vmin=0.0, vmax=1.0,
+        image = ax.imshow(np.ma.masked_invalid(grid * 100), cmap=cmap, vmin=0.0, vmax=100.0,
                           aspect="auto", interpolation="nearest")
         annotate = len(years) <= 25
         if annotate:
@@ -75,7 +81,7 @@ def plot(results, outdir, scenarios=None, formats=("png",)) -> style.Plotted:
         for spine in ax.spines.values():
             spine.set_visible(False)
         bar = fig.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
-        bar.set_label("Probability of meeting the threshold (0-1)")
+        bar.set_label("Probability of meeting the threshold (%)")
         ax.legend(handles=[Patch(color=style.MISSING_COLOUR, label="not applicable (exempt)")],
                   loc="upper left", bbox_to_anchor=(0, -0.06 - 0.12 / (0.24 * n_members)),
                   frameon=False)
@@ -89,8 +95,69 @@ def plot(results, outdir, scenarios=None, formats=("png",)) -> style.Plotted:
     return style.Plotted(files, data)
 
 
+def plot_difference(results, outdir, scenarios=None, formats=("png",)) -> style.Plotted:
+    """One panel per scenario: the paired difference to the reference of the probability that
+    each ally meets its threshold, by year (percentage points, diverging colours)."""
+    results.require(f"{VARIABLE}_diff_mean")
+    if results.reference_scenario is None:
+        raise NotApplicable(f"{results.display} has no reference scenario ({REFERENCE_HINT})")
+    order = Scenarios(results, results.select_scenarios(scenarios))
+    ref = order.reference
+    compared = [s for s in order.indices if s != ref]
+    if not compared:
+        raise UsageError(f"{results.display}: no scenario to compare with the reference "
+                         f"'{results.scenarios[ref]}'")
+    diff = results.stat(VARIABLE, "diff_mean", axes=AXES)[compared]  # (scenario, year, member)
+    data = {"scenario_index": np.array(compared), "year": results.years.copy(),
+            "difference": diff}
+    years = results.years
+    n_members = len(results.members)
+    ncols = min(4, len(compared))
+    nrows = -(-len(compared) // ncols)
+    with np.errstate(all="ignore"):
+        finite = np.abs(diff[np.isfinite(diff)])
+    limit = max(1.0, float(np.ceil(finite.max() * 100 / 10) * 10)) if finite.size else 100.0
+    cmap = copy.copy(matplotlib.colormaps["PuOr"])
+    cmap.set_bad(style.MISSING_COLOUR)
+    fig, axes = style.new_figure(0.9 + 2.6 * ncols, 0.9 + (0.9 + 0.14 * n_members) * nrows,
+                                 nrows, ncols, squeeze=False, sharex=True, sharey=True)
+    step = max(1, len(years) // 4)
+    for k, s in enumerate(compared):
+        ax = axes.ravel()[k]
+        image = ax.imshow(np.ma.masked_invalid(diff[k].T * 100), cmap=cmap, vmin=-limit,
+                          vmax=limit, aspect="auto", interpolation="nearest")
+        ax.set_title(textwrap.fill(order.label(s), 30), fontsize=9)
+        ax.set_xticks(np.arange(0, len(years), step))
+        ax.set_xticklabels([str(y) for y in years[::step]], fontsize=8)
+        ax.set_yticks(np.arange(n_members))
+        ax.set_yticklabels(results.members, fontsize=7.5)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    for ax in axes.ravel()[len(compared):]:
+        ax.axis("off")
+    bar = fig.colorbar(image, ax=axes, fraction=0.03, pad=0.01, shrink=0.6)
+    bar.set_label(f"Change against '{order.label(ref)}' (percentage points)")
+    notes = ["colour: mean paired difference over replicates, percentage points",
+             "grey: not applicable (exempt)",
+             "each scenario is counted against its own threshold"]
+    style.finish(fig, f"Change in the probability of meeting the threshold, by ally and year, "
+                      f"against '{order.label(ref)}'",
+                 style.caption(results, compared + [ref], *notes))
+    files = style.save(fig, outdir, "compliance_difference", formats)
+    return style.Plotted(files, data, notes)
+
+
+def build_parser():
+    p = cli.parser(__doc__)
+    p.add_argument("--difference", action="store_true",
+                   help="one panel per scenario: the change against the reference scenario")
+    return p
+
+
 def main(argv=None) -> int:
-    return cli.main_for(__doc__, plot, argv)
+    return cli.main(build_parser, lambda results, args: (plot_difference if args.difference
+                                                          else plot)(
+        results, cli.output_dir(args), args.scenario, cli.formats(args)), argv)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import sys
+import textwrap
 import warnings
 from pathlib import Path
 
@@ -25,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 
 from natosim_plot import cli, style  # noqa: E402
+from natosim_plot.scenarios import Scenarios  # noqa: E402
 from natosim_plot.results import (REFERENCE_HINT, NotApplicable, UsageError,  # noqa: E402
                                   difference_units)  # noqa: E402
 
@@ -33,6 +35,11 @@ MEAN_COMPLIANCE = "mean_compliance_over_allies"
 DEFAULT_VARIABLES = ("allies_compliant", "europe_canada_spending", "us_share_of_spending",
                      MEAN_COMPLIANCE, "deterrence_failure", "us_stood_aside", "attacks")
 OPTIONAL = {MEAN_COMPLIANCE, "deterrence_failure", "us_stood_aside", "attacks"}
+# Whole-period outcomes replace their per-year counterparts when the file has them (their last
+# year is the whole period).
+WHOLE_PERIOD = {"deterrence_failure": "any_attack_on_ally", "attacks": "attacks_to_date",
+                "europe_canada_spending": "europe_canada_spending_real"}
+EXTRA_WHOLE_PERIOD = ("peacekeepers_attacked_ever",)
 Z95 = 1.959963984540054
 
 
@@ -64,19 +71,31 @@ def mean_compliance_difference(results, scenarios, y):
     return centre, centre - half, centre + half
 
 
-def _forest(ax, labels, mean, low, high, colours, title, xlabel):
-    rows = np.arange(len(labels))[::-1]
+def _forest(ax, rows, mean, low, high, colours, title, xlabel):
     for r, m, lo, hi, c in zip(rows, mean, low, high, colours):
         ax.errorbar([m], [r], xerr=[[max(m - lo, 0.0)], [max(hi - m, 0.0)]], fmt="s", color=c,
-                    capsize=3, markersize=5, linewidth=1.4)
+                    capsize=2.5, markersize=4.5, linewidth=1.3)
     ax.axvline(0.0, color="#555555", linewidth=0.9, linestyle=":")
-    ax.set_yticks(rows)
-    ax.set_yticklabels(labels)
-    ax.set_ylim(-0.7, len(labels) - 0.3)
-    ax.set_title(title)
-    ax.set_xlabel(xlabel)
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel(xlabel, fontsize=8)
     ax.spines["left"].set_visible(False)
     ax.tick_params(axis="y", length=0)
+
+
+def _rows(order, compared):
+    """y positions (top to bottom) with a gap between groups; group label positions."""
+    y, rows, groups, previous = 0.0, [], [], None
+    for s in compared:
+        group = order.group(s)
+        if previous is not None and group != previous:
+            y += 0.6
+        if group != previous:
+            groups.append((group, y))
+        rows.append(y)
+        previous = group
+        y += 1.0
+    top = y
+    return np.array(rows), groups, top
 
 
 def _unit_suffix(results, variable):
@@ -86,13 +105,13 @@ def _unit_suffix(results, variable):
     return f" ({units})" if units else ""
 
 
-def _legend(ax):
+def _legend(ax, spare=False):
     from matplotlib.lines import Line2D
     handles = [Line2D([], [], marker="s", linestyle="none", color="#444444",
                       label="mean paired difference"),
                Line2D([], [], color="#444444", label="95% confidence interval"),
                Line2D([], [], color="#555555", linestyle=":", label="no difference")]
-    ax.legend(handles=handles, frameon=False, loc="best", fontsize=7)
+    ax.legend(handles=handles, frameon=False, loc="center" if spare else "best", fontsize=8)
 
 
 def plot(results, outdir, scenarios=None, variables=None, year=None,
@@ -103,6 +122,10 @@ def plot(results, outdir, scenarios=None, variables=None, year=None,
     chosen = list(variables) if variables else [
         v for v in DEFAULT_VARIABLES if v not in OPTIONAL or results.has(
             ("compliant" if v == MEAN_COMPLIANCE else v) + "_diff_mean")]
+    if not variables:
+        chosen = [WHOLE_PERIOD[v] if v in WHOLE_PERIOD and results.has(
+            WHOLE_PERIOD[v] + "_diff_mean") else v for v in chosen]
+        chosen += [v for v in EXTRA_WHOLE_PERIOD if results.has(v + "_diff_mean")]
     for v in chosen:
         results.require(("compliant" if v == MEAN_COMPLIANCE else v) + "_diff_mean")
     selected = results.select_scenarios(scenarios)
@@ -110,12 +133,15 @@ def plot(results, outdir, scenarios=None, variables=None, year=None,
     if not compared:
         raise UsageError(f"{results.display}: no scenario to compare with the reference "
                          f"'{results.scenarios[ref]}'")
-    labels = [results.scenarios[s] for s in compared]
-    colours = [style.colour(selected.index(s)) for s in compared]
-    reference_name = results.scenarios[ref]
+    order = Scenarios(results, compared)
+    compared = order.indices
+    labels = [order.label(s) for s in compared]
+    colours = [order.colour(s) for s in compared]
+    reference_name = order.label(ref)
     data = {"scenario_index": np.array(compared), "year": np.array([year_value])}
     notes = [f"reference: {reference_name}", f"year: {year_value}",
-             "points: mean paired difference over replicates; bars: 95% confidence interval"]
+             "points: mean paired difference over replicates; bars: 95% confidence interval",
+             "variables 'so far' are cumulative: their final year is the whole period"]
     files = []
 
     alliance = [v for v in chosen
@@ -124,8 +150,9 @@ def plot(results, outdir, scenarios=None, variables=None, year=None,
     if alliance:
         ncols = min(3, len(alliance))
         nrows = math.ceil(len(alliance) / ncols)
-        fig, axes = style.new_figure(4.2 * ncols, 0.9 + (0.45 * len(compared) + 1.3) * nrows,
-                                     nrows, ncols, squeeze=False)
+        rows, groups, top = _rows(order, compared)
+        fig, axes = style.new_figure(2.6 + 3.1 * ncols, 0.9 + (0.24 * top + 1.0) * nrows,
+                                     nrows, ncols, squeeze=False, sharey=True)
         for ax, v in zip(axes.ravel(), alliance):
             if v == MEAN_COMPLIANCE:
                 mean, low, high = mean_compliance_difference(results, compared, y)
@@ -139,10 +166,25 @@ def plot(results, outdir, scenarios=None, variables=None, year=None,
                 xlabel = "Difference" + _unit_suffix(results, v)
             data[f"{v}/diff_mean"], data[f"{v}/diff_ci_low"], data[f"{v}/diff_ci_high"] = (
                 mean, low, high)
-            _forest(ax, labels, mean, low, high, colours, title, xlabel)
-        _legend(axes.ravel()[0])
+            _forest(ax, rows, mean, low, high, colours, textwrap.fill(title, 38), xlabel)
+        for ax in axes[:, 0]:
+            ax.set_yticks(rows)
+            ax.set_yticklabels(labels, fontsize=7.5)
+            ax.set_ylim(top - 0.4, -0.6)
+            if len(groups) > 1:  # group names in bold above their first scenario
+                for group, position in groups:
+                    ax.annotate(group or "(no group)", xy=(0, position - 0.55),
+                                xycoords=("axes fraction", "data"), xytext=(-4, 0),
+                                textcoords="offset points", ha="right", va="center",
+                                fontsize=7.5, fontweight="bold", annotation_clip=False)
+        for ax, _ in zip(axes.ravel(), alliance):
+            for _, position in groups[1:]:
+                ax.axhline(position - 0.8, color="#dddddd", linewidth=0.8)
         for ax in axes.ravel()[len(alliance):]:
             ax.axis("off")
+        spare = len(alliance) < axes.size
+        _legend(axes.ravel()[-1] if spare else axes.ravel()[0], spare)
+        data["rows"] = rows
         style.finish(fig, f"Difference to the reference scenario '{reference_name}', "
                           f"{year_value}", style.caption(results, compared + [ref], *notes))
         files += style.save(fig, outdir, "differences", formats)
@@ -163,7 +205,7 @@ def plot(results, outdir, scenarios=None, variables=None, year=None,
                         xerr=np.vstack([np.maximum(np.nan_to_num(mean - low), 0),
                                         np.maximum(np.nan_to_num(high - mean), 0)]),
                         fmt="s", color=colours[k], markersize=3.5, capsize=2, linewidth=1.0,
-                        label=results.scenarios[s])
+                        label=order.label(s))
         ax.axvline(0.0, color="#555555", linewidth=0.9, linestyle=":")
         ax.set_yticks(rows)
         ax.set_yticklabels([results.member_label(m) for m in range(n)], fontsize=7)

@@ -1,16 +1,20 @@
 #!/usr/bin/python3
-"""Response surfaces of a parameter sweep in one year (default: the final year): heat maps over
-two swept parameters, and lines along one, of compliance (allies at or above the threshold) and
-of deterrence failure (probability of an attack).
+"""Response surfaces of a parameter sweep in one year (default: the final year) of compliance
+(allies at or above the threshold) and deterrence failure (probability of an attack).
 
     plot_sweep.py RESULTS.h5 [-o DIR] [--scenario NAME ...] [--x PARAM] [--y PARAM]
                   [--year YEAR] [--format png|pdf ...]
+    A full grid design:
         writes sweep_heatmap_<scenario>.png (needs two swept parameters) and
         sweep_lines_<scenario>.png (x = --x, one line per value of --y)
+    A Latin hypercube or CSV design (values that do not form a grid):
+        writes sweep_scatter_<scenario>.png (each design point against each swept parameter,
+        with binned means and their 95% intervals) and sweep_binned_<scenario>.png (two
+        parameters cut into bins; each cell the mean over the design points in it)
 
 Needs a sweep's results: a design_point axis and one coordinate dataset per swept parameter.
-Where several design points share an (x, y) cell (a third parameter varies), the cell shows
-their mean and the interval uses the mean of their MCSEs (conservative).
+On a grid, where several design points share an (x, y) cell (a third parameter varies), the
+cell shows their mean and the interval uses the mean of their MCSEs (conservative).
 """
 
 from __future__ import annotations
@@ -96,6 +100,9 @@ def plot(results, outdir, scenarios=None, x=None, y=None, year=None,
     selected = results.select_scenarios(scenarios) if has_scenario else [0]
     scenario_names = [results.scenarios[s] for s in selected]
 
+    if not is_grid(results, parameters):
+        return plot_scattered(results, outdir, parameters, responses, selected, has_scenario,
+                              x, y, yi, formats)
     xs, xlabel = _parameter(results, x)
     ux = np.unique(xs)
     if y is not None:
@@ -200,6 +207,152 @@ def plot(results, outdir, scenarios=None, x=None, y=None, year=None,
                                "interval")
         files += style.save(fig, outdir, f"sweep_lines_{stem}", formats)
     return style.Plotted(files, data, notes)
+
+
+def is_grid(results, parameters) -> bool:
+    """True when the design points are a full grid: every combination of the parameters'
+    distinct values once."""
+    columns = [np.asarray(results.read(p), dtype=np.float64) for p in parameters]
+    points = {tuple(row) for row in zip(*columns)}
+    size = 1
+    for column in columns:
+        size *= len(np.unique(column))
+    return len(points) == len(columns[0]) == size
+
+
+def bins(values, count):
+    """Edges of `count` bins holding about the same number of values (quantiles)."""
+    edges = np.quantile(values, np.linspace(0, 1, count + 1))
+    edges[-1] = np.nextafter(edges[-1], np.inf)
+    return edges
+
+
+def binned(xs, values, edges):
+    """Per bin: centre (mean x), mean of the values, and the 95% interval of that mean from the
+    spread of the design points in the bin (t ~ normal; n >= 2)."""
+    index = np.clip(np.digitize(xs, edges) - 1, 0, len(edges) - 2)
+    centre, mean, low, high, count = [], [], [], [], []
+    for b in range(len(edges) - 1):
+        inside = index == b
+        n = int(inside.sum())
+        count.append(n)
+        if n == 0:
+            centre.append(np.nan), mean.append(np.nan), low.append(np.nan), high.append(np.nan)
+            continue
+        v = values[inside]
+        m = float(np.mean(v))
+        half = Z95 * float(np.std(v, ddof=1)) / np.sqrt(n) if n > 1 else np.nan
+        centre.append(float(np.mean(xs[inside])))
+        mean.append(m), low.append(m - half), high.append(m + half)
+    return tuple(np.array(a) for a in (centre, mean, low, high, count))
+
+
+def plot_scattered(results, outdir, parameters, responses, selected, has_scenario, x, y, yi,
+                   formats):
+    """A design whose points are not a grid (Latin hypercube, CSV points)."""
+    year_value = int(results.years[yi])
+    n_points = len(np.asarray(results.read(parameters[0])))
+    n_bins = max(2, min(8, n_points // 5))
+    coords = {p: _parameter(results, p) for p in parameters}
+    data = {"scenario_index": np.array(selected), "year": np.array([year_value]),
+            "bins": np.array([n_bins])}
+    means = {}
+    for key, variable, _ in responses:
+        mean, mcse = _response(results, variable, yi)
+        if has_scenario:
+            mean, mcse = mean[selected], mcse[selected]
+        means[key] = (mean, mcse)
+        data[f"{key}/design_point_mean"] = mean
+    files = []
+    for k, s in enumerate(selected):
+        name = results.scenarios[s]
+        stem = style.safe_stem(name)
+        notes = [f"year: {year_value}", f"design: {n_points} points that do not form a grid "
+                 f"(Latin hypercube or CSV points)", f"swept: {', '.join(parameters)}",
+                 f"dots: each design point's mean over replicates; line: mean of the design "
+                 f"points in each of {n_bins} bins of equal count, with its 95% interval "
+                 f"(spread of the points in the bin; the other parameters vary there too)"]
+        fig, axes = style.new_figure(0.6 + 3.6 * len(parameters), 0.9 + 3.2 * len(responses),
+                                     len(responses), len(parameters), squeeze=False)
+        for r, (key, variable, title) in enumerate(responses):
+            mean, mcse = means[key][0][k], means[key][1][k]
+            for c, p in enumerate(parameters):
+                values, label = coords[p]
+                ax = axes[r][c]
+                ax.errorbar(values, mean, yerr=Z95 * mcse, fmt="o", markersize=3,
+                            color=style.colour(0), alpha=0.45, elinewidth=0.6, linewidth=0)
+                centre, bmean, blow, bhigh, count = binned(values, mean, bins(values, n_bins))
+                ax.fill_between(centre, blow, bhigh, color=style.colour(1), alpha=0.25,
+                                linewidth=0)
+                ax.plot(centre, bmean, color=style.colour(1), marker="s", markersize=4,
+                        linewidth=1.8, label="binned mean, 95% interval")
+                data[f"{key}/{p}/bin_centre"], data[f"{key}/{p}/bin_mean"] = centre, bmean
+                data[f"{key}/{p}/bin_low"], data[f"{key}/{p}/bin_high"] = blow, bhigh
+                data[f"{key}/{p}/bin_count"] = count
+                ax.set_xlabel(label)
+                ax.set_ylabel(results.label(variable) if c == 0 else "")
+                ax.set_title(title if len(parameters) == 1 else f"{title}", fontsize=9)
+                if results.is_binary(variable):
+                    ax.set_ylim(0, 1)
+        axes[0][0].legend(frameon=False, loc="best", fontsize=7)
+        style.finish(fig, f"Sweep responses against each swept parameter, scenario '{name}', "
+                          f"{year_value}", style.caption(results, [s], *notes))
+        files += style.save(fig, outdir, f"sweep_scatter_{stem}", formats)
+
+        if y is None:
+            continue
+        xv, xlabel = coords[x]
+        yv, ylabel = coords[y]
+        side = max(2, min(5, int(np.sqrt(n_points / 3))))
+        ex, ey = bins(xv, side), bins(yv, side)
+        ix = np.clip(np.digitize(xv, ex) - 1, 0, side - 1)
+        iy = np.clip(np.digitize(yv, ey) - 1, 0, side - 1)
+        fig, axes = style.new_figure(5.2 * len(responses), 4.8, 1, len(responses),
+                                     squeeze=False)
+        counts = np.zeros((side, side), dtype=int)
+        for j in range(side):
+            for i in range(side):
+                counts[j, i] = int(((ix == i) & (iy == j)).sum())
+        data["binned/x_edges"], data["binned/y_edges"], data["binned/count"] = ex, ey, counts
+        cmap = copy.copy(matplotlib.colormaps[style.SEQUENTIAL_CMAP])
+        cmap.set_bad(style.MISSING_COLOUR)
+        for ax, (key, variable, title) in zip(axes[0], responses):
+            mean = means[key][0][k]
+            cell = np.full((side, side), np.nan)
+            for j in range(side):
+                for i in range(side):
+                    inside = (ix == i) & (iy == j)
+                    if inside.any():
+                        cell[j, i] = float(np.mean(mean[inside]))
+            data[f"binned/{key}"] = cell
+            binary = results.is_binary(variable)
+            image = ax.imshow(np.ma.masked_invalid(cell), origin="lower", aspect="auto",
+                              cmap=cmap, vmin=0.0 if binary else None,
+                              vmax=1.0 if binary else None, interpolation="nearest")
+            for j in range(side):
+                for i in range(side):
+                    if np.isfinite(cell[j, i]):
+                        ax.text(i, j, f"{cell[j, i]:.3g}\n(n={counts[j, i]})", ha="center",
+                                va="center", fontsize=7, color="white")
+            ax.set_xticks(np.arange(side + 1) - 0.5)
+            ax.set_xticklabels([f"{e:.3g}" for e in ex], fontsize=7)
+            ax.set_yticks(np.arange(side + 1) - 0.5)
+            ax.set_yticklabels([f"{e:.3g}" for e in ey], fontsize=7)
+            ax.set_xlabel(f"{xlabel} (bin edges)")
+            ax.set_ylabel(f"{ylabel} (bin edges)")
+            ax.set_title(title)
+            bar = fig.colorbar(image, ax=ax, fraction=0.06, pad=0.03)
+            bar.set_label(results.label(variable))
+        others = [p for p in parameters if p not in (x, y)]
+        binned_notes = [f"year: {year_value}",
+                        f"each cell: mean over the design points whose {x} and {y} fall in "
+                        f"it (n points), bins of about equal count",
+                        f"within a cell {x} and {y} vary over the bin" +
+                        (f", and so do {', '.join(others)}" if others else "")]
+        style.finish(fig, f"Sweep responses over {x} and {y} (binned), scenario '{name}', "
+                          f"{year_value}", style.caption(results, [s], *binned_notes))
+        files += style.save(fig, outdir, f"sweep_binned_{stem}", formats)
+    return style.Plotted(files, data, [])
 
 
 def build_parser():

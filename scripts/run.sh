@@ -15,9 +15,33 @@ fi
 name=$(basename "$config" .toml)
 
 "$root/scripts/install_deps.sh"
-"$root/scripts/build.sh" release natosim >/dev/null
 
 binary="$root/build/release/natosim"
+# The build's progress on one line (a terminal) or one line per step; its full output only when
+# it fails.
+show_progress() {
+  local last="" line
+  while IFS= read -r line; do
+    if [[ $line =~ ^\[\ *([0-9]+)%\] ]] && [ "${BASH_REMATCH[1]}" != "$last" ]; then
+      last=${BASH_REMATCH[1]}
+      if [ -t 1 ]; then printf '\r  build: %3s%%' "$last"; else echo "  build: $last%"; fi
+    fi
+  done
+  if [ -t 1 ] && [ -n "$last" ]; then printf '\n'; fi
+}
+if [ -x "$binary" ]; then
+  echo "building natosim (only what changed)"
+else
+  echo "building natosim (first time: a few minutes)"
+fi
+build_log=$(mktemp)
+trap 'rm -f "$build_log"' EXIT
+if ! "$root/scripts/build.sh" release natosim 2>&1 | tee "$build_log" | show_progress; then
+  echo "run.sh: the build failed:" >&2
+  cat "$build_log" >&2
+  exit 1
+fi
+
 results="$root/results/$name.h5"
 report="$root/results/${name}_report"
 mkdir -p "$root/results"
@@ -43,6 +67,7 @@ if [ -f "$report/index.html" ]; then
   done
 fi
 if [ "$report_stale" -eq 1 ]; then
+  echo "writing the report (figures in two processes, one line each)"
   /usr/bin/python3 "$root/scripts/report.py" "$results" -o "$report"
 else
   echo "report is up to date: $report/index.html"

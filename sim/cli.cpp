@@ -292,7 +292,15 @@ int command_run(const RunArguments& args, const ModelRegistry& registry) {
         "note: reference scenario '{}' is not selected; no paired differences are written\n",
         study.reference);
   }
-  return execute(args, study, std::move(runs), reference, [](Results&) {});
+  return execute(args, study, std::move(runs), reference, [&study](Results& results) {
+    // The scenarios' labels and groups, in the order they were run.
+    for (const std::string& name : results.scenarios) {
+      const auto spec = std::find_if(study.scenarios.begin(), study.scenarios.end(),
+                                     [&](const ScenarioSpec& s) { return s.name == name; });
+      results.scenario_labels.push_back(spec != study.scenarios.end() ? spec->label : name);
+      results.scenario_groups.push_back(spec != study.scenarios.end() ? spec->group : "");
+    }
+  });
 }
 
 int command_sweep(const RunArguments& args, const ModelRegistry& registry) {

@@ -77,6 +77,18 @@ sim::ModelSchema make_schema(const AllianceData& data) {
        "1 if the U.S. came to the member's defence when it was attacked this year, 0 if it stood "
        "aside; missing when not attacked (the mean is P(U.S. responded | attacked))",
        Level::member, true, true},
+      {"first_compliant_year", "year",
+       "first year from outcomes.from_year in which the member met the threshold; missing until "
+       "then, for the U.S. and for exempt members",
+       Level::member, false, true},
+      {"years_compliant", "years",
+       "years from outcomes.from_year up to this one in which the member met the threshold "
+       "(members only; missing for the U.S. and exempt members)",
+       Level::member, false, true},
+      {"gave_up", "1",
+       "1 if the member met the threshold in an earlier year (from outcomes.from_year) and now aims "
+       "below it; missing for the U.S. and exempt members",
+       Level::member, true, true},
       {"threshold", "percent of GDP", "U.S. threshold of core defence spending in force this year",
        Level::global, false, false},
       {"allies_compliant", "count (of 30)",
@@ -98,6 +110,17 @@ sim::ModelSchema make_schema(const AllianceData& data) {
        Level::global, true, false},
       {"deterrence_failure", "1", "1 if any ally was attacked this year", Level::global, true,
        false},
+      {"any_attack_on_ally", "1",
+       "1 if any ally was attacked in any year from outcomes.from_year up to this year (the last "
+       "year's mean is the whole-period probability)",
+       Level::global, true, false},
+      {"attacks_to_date", "count",
+       "attacks on allies from outcomes.from_year up to this year (not counting the peacekeepers)",
+       Level::global, false, false},
+      {"peacekeepers_attacked_ever", "1",
+       "1 if the peacekeeping force was attacked in any year from outcomes.from_year up to this "
+       "year",
+       Level::global, true, false},
   };
   std::vector<std::string> targets = schema.members;
   targets.emplace_back(kPeacekeeperLabel);
@@ -136,20 +159,26 @@ AllianceParams parse_alliance(sim::config::Table& model, const sim::StudySetting
   p.data = parse_alliance_data(data_table);
   data_table.finish();
   const int latest = p.data.latest_share_year();
-  if (settings.start_year < latest) {
-    data_table.fail("defence_share", "the study's start year precedes the latest data year",
+  const int reference = p.data.members.front().reference_year;
+  if (settings.start_year != reference && settings.start_year < latest) {
+    data_table.fail("defence_share", "no shares for the study's start year in the data",
                     std::to_string(settings.start_year),
-                    fmt::format("study.start_year >= {}", latest));
+                    fmt::format("study.start_year = {} or >= {}", reference, latest));
   }
   const AllianceData& data = p.data;
   p.economy = parse_section(model, "economy", [&](auto& t) { return parse_economy(t, data); });
-  p.threat = parse_section(model, "threat", [](auto& t) { return parse_threat(t); });
+  p.threat = parse_section(model, "threat", [&](auto& t) { return parse_threat(t, data); });
   p.capability = parse_section(model, "capability", [](auto& t) { return parse_capability(t); });
   p.spillover = parse_section(model, "spillover", [](auto& t) { return parse_spatial(t); });
-  p.budget = parse_section(model, "budget", [&](auto& t) { return parse_budget(t, data); });
+  p.budget = parse_section(model, "budget", [](auto& t) { return parse_budget(t); });
+  p.pledges = parse_pledges(model);
   p.policy = parse_section(model, "policy", [](auto& t) { return parse_us_policy(t); });
   p.beliefs = parse_section(model, "beliefs", [](auto& t) { return parse_beliefs(t); });
   p.attack = parse_attack(model, data);
+  p.outcomes_from_year = parse_section(model, "outcomes", [&](auto& t) {
+    return static_cast<int>(t.integer_or("from_year", settings.start_year, settings.start_year,
+                                         settings.start_year + settings.years - 1));
+  });
   return p;
 }
 
@@ -170,10 +199,13 @@ AllianceModel::AllianceModel(AllianceParams params, const sim::StudySettings& se
   exempt_.resize(n);
   deciders_.resize(n);
   hosts_.resize(n);
+  const bool reference_start = start_year_ < data.latest_share_year();
   for (Eigen::Index i = 0; i < n; ++i) {
     const MemberData& m = data.members[static_cast<std::size_t>(i)];
     const bool patron = static_cast<std::size_t>(i) == patron_;
-    start_share_(i) = m.exempt ? 0.0 : m.latest_share_pct;
+    joined_year_.push_back(m.joined_year);
+    start_share_(i) =
+        m.exempt ? 0.0 : (reference_start ? m.reference_share_pct : m.latest_share_pct);
     start_troops_(i) = patron ? 0.0 : m.us_troops_thousands;
     exempt_(i) = m.exempt ? 1.0 : 0.0;
     deciders_(i) = (m.exempt || patron) ? 0.0 : 1.0;
@@ -181,13 +213,40 @@ AllianceModel::AllianceModel(AllianceParams params, const sim::StudySettings& se
   }
   patron_mask_ = Eigen::ArrayXd::Zero(n);
   patron_mask_(static_cast<Eigen::Index>(patron_)) = 1.0;
+  outcomes_from_year_ =
+      params_.outcomes_from_year == 0 ? start_year_ : params_.outcomes_from_year;
+  const Schedule& troops_path = params_.policy.us_troops_in_europe;
   for (int y = 0; y < years_; ++y) {
     const int year = start_year_ + y;
+    Eigen::ArrayXd forward = Eigen::ArrayXd::Zero(n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const Schedule& host = params_.attack.attack.forward_brigades[static_cast<std::size_t>(i)];
+      if (!host.empty()) forward(i) = host.at(year);
+    }
+    forward_.push_back(std::move(forward));
+    troops_factor_.push_back(troops_path.empty() ? 1.0
+                                                 : troops_path.at(year) / troops_path.at(start_year_));
+    Eigen::ArrayXd events = Eigen::ArrayXd::Zero(n);
+    for (const ThreatEvent& e : params_.threat.events) {
+      if (e.year == year) events += event_increment(data, e);
+    }
+    events_.push_back(std::move(events));
     threshold_pct_.push_back(params_.policy.threshold_pct.at(year));
     adversary_.push_back(params_.threat.adversary_path.at(year));
-    const bool from_data = y == 0 || params_.policy.us_spending_pct.empty();
-    us_share_pct_.push_back(from_data ? start_share_(static_cast<Eigen::Index>(patron_))
-                                      : params_.policy.us_spending_pct.at(year));
+    // Unset: the patron's share on the straight line between the data's reference and latest
+    // figures, held after the latest (an interpolation, not data).
+    const MemberData& us = data.members[patron_];
+    const double us_data =
+        year >= us.latest_year ? us.latest_share_pct
+        : year <= us.reference_year
+            ? us.reference_share_pct
+            : us.reference_share_pct + (us.latest_share_pct - us.reference_share_pct) *
+                                           static_cast<double>(year - us.reference_year) /
+                                           static_cast<double>(us.latest_year - us.reference_year);
+    us_share_pct_.push_back(
+        y == 0 || params_.policy.us_spending_pct.empty()
+            ? (y == 0 ? start_share_(static_cast<Eigen::Index>(patron_)) : us_data)
+            : params_.policy.us_spending_pct.at(year));
   }
   const AttackModelParams& attack = params_.attack;
   const PeacekeeperParams& pk = attack.peacekeepers;
@@ -224,25 +283,6 @@ ReplicateDraws AllianceModel::draw(std::uint64_t seed, std::uint64_t replicate) 
   return d;
 }
 
-namespace {
-
-/// The member-independent numbers of one year's budget decisions.
-struct YearTerms {
-  double keep = 0.9;               // 1 - depreciation
-  double service_life = 5.0;       // H
-  double readiness_compliant = 1;  // r if compliant
-  double readiness_noncompliant = 1;
-  double us_ratio = 0.0;  // patron capability per its GDP, %-years
-  bool conditional = false;
-};
-
-double presence(double troops_thousands, const BudgetParams& b) {
-  return 1.0 +
-         b.troop_presence_gain * troops_thousands / (troops_thousands + b.troop_half_thousands);
-}
-
-}  // namespace
-
 void AllianceModel::initialise(AllianceState& s, const ReplicateDraws& d,
                                const sim::RunContext& context) const {
   const AllianceData& data = params_.data;
@@ -264,8 +304,16 @@ void AllianceModel::initialise(AllianceState& s, const ReplicateDraws& d,
   };
   s.capability_usd_bn = initial_capability(data, d.depreciation, start_year_, gdp_by_year);
   s.exposure = geographic_exposure(data, params_.threat, d.threat);
+  // Events before the start year, decayed to it; the start year's own events come after the
+  // start-year budgets were set (below).
   s.event_threat = Eigen::ArrayXd::Zero(n);
-  s.threat = s.exposure * (adversary_[0] * d.threat.adversary_scale);
+  for (const ThreatEvent& e : params_.threat.events) {
+    if (e.year < start_year_) {
+      s.event_threat += event_increment(data, e) *
+                        std::pow(d.threat.event_decay, static_cast<double>(start_year_ - e.year));
+    }
+  }
+  s.threat = s.exposure * capability_index(d, 0) + s.event_threat;
   s.us_troops_thousands = start_troops_;
   s.compliant.resize(n);
   for (Eigen::Index i = 0; i < n; ++i) {
@@ -279,13 +327,13 @@ void AllianceModel::initialise(AllianceState& s, const ReplicateDraws& d,
   believed_weights(spatial_, d.ally_reliability, params_.spillover.neighbour_reliability_bonus,
                    s.allied_weights);
 
-  // Unobserved political and fiscal cost: a mean-one lognormal multiplier per member.
+  // Unobserved domestic politics and fiscal room: a mean-one lognormal multiplier per member on
+  // the largest gap it would close for any notch.
   sim::RngStream cost_rng = context.stream(sim::purpose("alliance.budget_cost"));
-  s.cost.resize(n);
-  const double sigma = b.cost_dispersion;
+  s.gap_multiplier.resize(n);
+  const double sigma = b.gap_dispersion;
   for (Eigen::Index i = 0; i < n; ++i) {
-    s.cost(i) =
-        b.cost_multiplier(i) * std::exp(sigma * standard_normal(cost_rng) - 0.5 * sigma * sigma);
+    s.gap_multiplier(i) = std::exp(sigma * standard_normal(cost_rng) - 0.5 * sigma * sigma);
   }
 
   s.z.resize(n);
@@ -294,44 +342,67 @@ void AllianceModel::initialise(AllianceState& s, const ReplicateDraws& d,
   s.effective_ratio.resize(n);
   s.allied_security.resize(n);
   s.troop_target.resize(n);
+  s.target_pct = s.share_pct;
   initialise_attack(s, d);
 
-  // Reference shares: either one common value, or "revealed preference": each member's start
-  // share is the optimum of its status-quo problem (unconditional Article 5, exercises for all)
-  // as it will be posed in the first simulated year. A member above the observed guideline is at
-  // its interior optimum; one below it at its optimum under the shortfall penalty; one within
-  // the bunching band is held there by the guideline, its optimum without any pledge lying
-  // `bunched_gap` below the guideline.
-  s.reference_pct = Eigen::ArrayXd::Constant(n, b.reference_share_pct);
-  if (!b.calibrate_to_data) return;
-  const double keep = 1.0 - d.depreciation;
-  const double service_life = 1.0 / (1.0 - b.discount_factor * keep);
-  const double readiness = 1.0 + d.budget.exercise_readiness_bonus;
-  // Status-quo readiness for everyone, so that no policy lever leaks into preferences.
-  s.effective_ratio = 100.0 * readiness * s.capability_usd_bn / s.gdp_usd_bn;
-  s.allied_security.matrix().noalias() = s.allied_weights * s.effective_ratio.matrix();
-  const double us_ratio = 100.0 * s.capability_usd_bn(patron) / s.gdp_usd_bn(patron);
-  const double guideline = b.observed_guideline_pct;
+  // Revealed preference: each member's start share is its desired share in the start year, so
+  // the intercept absorbs everything the model does not explain, and only changes (of threat,
+  // allies' capability, pledges, U.S. policy) move budgets. A member sitting within the bunching
+  // band just above a pledge already at full pressure is held there by it: its desired share is
+  // somewhere in [target - G_i, target], drawn uniformly.
+  // Status-quo readiness for everyone here, so that no policy lever leaks into preferences.
+  const Eigen::ArrayXd readiness = s.readiness;
+  s.readiness.setConstant(1.0 + d.budget.exercise_readiness_bonus);
+  allied_share_equivalent(s, d);
+  s.readiness = readiness;
+  s.reference_pct = Eigen::ArrayXd::Zero(n);
   for (Eigen::Index i = 0; i < n; ++i) {
     if (deciders_(i) == 0.0) continue;
-    const double own_ratio = 100.0 * s.capability_usd_bn(i) / s.gdp_usd_bn(i);
-    StatusTerms status;
-    status.security_per_pct = readiness * service_life;
-    status.base_security = readiness * keep * own_ratio +
-                           s.beliefs.reliability(static_cast<std::size_t>(i)) * d.budget.us_weight *
-                               us_ratio * presence(s.us_troops_thousands(i), b) +
-                           s.allied_security(i);
-    const Preferences prefs{d.budget.security_value, d.budget.need_per_threat * s.threat(i),
-                            s.cost(i), 0.0};
-    const double share = start_share_(i);
-    double optimum = share;
-    if (share < guideline) {
-      status.pull_per_pct = d.budget.shortfall_penalty;
-    } else if (share < guideline + b.bunching_band_pct) {
-      optimum = guideline - d.budget.bunched_gap_pct;
+    double desired = start_share_(i);
+    for (const Pledge& pledge : params_.pledges) {
+      const double pressure = pledge_pressure(start_year_, pledge.announced, pledge.deadline,
+                                              d.budget.pledge_pressure_shape);
+      const bool held = pressure >= 1.0 && member_in(static_cast<std::size_t>(i), 0) != 0.0 &&
+                        desired >= pledge.target_pct &&
+                        desired < pledge.target_pct + b.bunching_band_pct;
+      if (held) {
+        desired = pledge.target_pct -
+                  cost_rng.uniform() * d.budget.pledge_gap_pp * s.gap_multiplier(i);
+      }
     }
-    s.reference_pct(i) = calibrate_reference(optimum, status, prefs);
+    s.reference_pct(i) = desired - d.budget.threat_response_pp * s.threat(i) +
+                         d.budget.spill_in * s.allied_security(i);
   }
+  s.event_threat += events_[0];
+  s.threat += events_[0];
+
+  s.ever_compliant = Eigen::ArrayXd::Zero(n);
+  s.first_compliant_year = Eigen::ArrayXd::Constant(n, kNaN);
+  s.years_compliant = Eigen::ArrayXd::Zero(n);
+  s.gave_up = Eigen::ArrayXd::Zero(n);
+  s.any_attack_on_ally = false;
+  s.attacks_on_allies_to_date = 0;
+  s.peacekeepers_attacked_ever = false;
+  update_outcomes(s);
+}
+
+double AllianceModel::capability_index(const ReplicateDraws& d, int t) const {
+  const double central = params_.attack.adversary.level_brigades.central();
+  const double level = central > 0.0 ? d.attack.level_brigades / central : 0.0;
+  return adversary_[static_cast<std::size_t>(t)] * d.threat.adversary_scale * level;
+}
+
+void AllianceModel::allied_share_equivalent(AllianceState& s, const ReplicateDraws& d) const {
+  // A stock K per GDP Y is worth about delta K / Y of yearly spending in steady state.
+  s.effective_ratio = (100.0 * d.depreciation) * s.readiness * s.capability_usd_bn / s.gdp_usd_bn;
+  s.allied_security.matrix().noalias() = s.allied_weights * s.effective_ratio.matrix();
+}
+
+double AllianceModel::desired_share(const AllianceState& s, const ReplicateDraws& d,
+                                    Eigen::Index i) const {
+  const double desired = s.reference_pct(i) + d.budget.threat_response_pp * s.threat(i) -
+                         d.budget.spill_in * s.allied_security(i);
+  return std::max(desired, params_.budget.min_share_pct);
 }
 
 void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
@@ -340,58 +411,64 @@ void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
   const UsPolicy& policy = params_.policy;
   const auto n = static_cast<Eigen::Index>(members_);
   const auto patron = static_cast<Eigen::Index>(patron_);
-  YearTerms y;
-  y.keep = 1.0 - d.depreciation;
-  y.service_life = 1.0 / (1.0 - b.discount_factor * y.keep);
-  y.readiness_compliant = readiness(true, d);
-  y.readiness_noncompliant = readiness(false, d);
-  y.conditional = policy.conditional_article5;
-  // Last year's capability per this year's GDP: what members can count on from allies.
-  s.effective_ratio = 100.0 * s.readiness * s.capability_usd_bn / s.gdp_usd_bn;
-  s.allied_security.matrix().noalias() = s.allied_weights * s.effective_ratio.matrix();
-  y.us_ratio = 100.0 * s.capability_usd_bn(patron) / s.gdp_usd_bn(patron);
+  allied_share_equivalent(s, d);
   fill_standard_normal(noise_rng, s.z);
 
   const TroopRule& troops = policy.troops;
+  const bool us_levers = policy.conditional_article5 || policy.exercises_to_compliers_only ||
+                         troops.reallocate_to_compliers;
+  const double us_pressure = policy.pressure.empty() ? 0.0 : policy.pressure.at(s.year);
+  std::array<Notch, 8> notches{};
   for (Eigen::Index i = 0; i < n; ++i) {
     if (deciders_(i) == 0.0) continue;
     const auto m = static_cast<std::size_t>(i);
-    const double own_ratio = 100.0 * s.capability_usd_bn(i) / s.gdp_usd_bn(i);
-    const double here = s.us_troops_thousands(i);
-    // Troops a non-complier expects to keep next year under reallocation, which the U.S.
-    // carries out with the enforcement probability.
-    const double floor = std::min(troops.floor_thousands, start_troops_(i));
-    const double kept =
-        troops.reallocate_to_compliers
-            ? here - d.enforcement_probability * troops.speed_per_year * (here - floor)
-            : here;
-    const double reliability = s.beliefs.reliability(m);
-    const double enforcement = y.conditional ? s.beliefs.enforcement(m) : 0.0;
-    const double us_value = d.budget.us_weight * y.us_ratio;
-
-    StatusTerms comply;
-    comply.security_per_pct = y.readiness_compliant * y.service_life;
-    comply.base_security = y.readiness_compliant * y.keep * own_ratio +
-                           reliability * us_value * presence(here, b) + s.allied_security(i);
-    comply.bonus = d.budget.pledge_value;
-    StatusTerms fall_short;
-    fall_short.pull_per_pct = d.budget.shortfall_penalty;
-    fall_short.bonus = -d.budget.shortfall_penalty * s.threshold_pct;
-    fall_short.security_per_pct = y.readiness_noncompliant * y.service_life;
-    fall_short.base_security = y.readiness_noncompliant * y.keep * own_ratio +
-                               reliability * (1.0 - enforcement) * us_value * presence(kept, b) +
-                               s.allied_security(i);
-    const Preferences prefs{d.budget.security_value, d.budget.need_per_threat * s.threat(i),
-                            s.cost(i), s.reference_pct(i)};
-    const BudgetTarget target = choose_target(s.threshold_pct, comply, fall_short, prefs);
+    const bool member = member_in(m, s.year_index) != 0.0;
+    const double multiplier = s.gap_multiplier(i);
+    std::size_t count = 0;
+    bool no_cut = false;
+    for (const Pledge& pledge : params_.pledges) {
+      if (!member || count + 1 >= notches.size()) continue;
+      const double pressure = pledge_pressure(s.year, pledge.announced, pledge.deadline,
+                                              d.budget.pledge_pressure_shape);
+      if (pressure <= 0.0) continue;
+      const double gap = d.budget.pledge_gap_pp * multiplier;
+      notches[count++] = Notch{pledge.target_pct, gap * gap * pressure * (1.0 + us_pressure),
+                               std::max(1.0, static_cast<double>(pledge.deadline - s.year + 1))};
+      no_cut = no_cut || (pledge.halt_decline && s.share_pct(i) < pledge.target_pct);
+    }
+    if (member && us_levers) {
+      // What meeting the U.S. threshold keeps, as the squared gap a member would close for it,
+      // weighted by its belief that the U.S. would really withhold it: the guarantee (worth more
+      // under more threat, and only if the U.S. is believed reliable), exercises, and the
+      // expected share of stationed troops moved away.
+      const double enforcement = s.beliefs.enforcement(m);
+      const double here = s.us_troops_thousands(i);
+      const double floor = std::min(troops.floor_thousands, start_troops_(i) * troops_factor_[0]);
+      const double lost_share = here > 0.0 ? troops.speed_per_year * (here - floor) /
+                                                 (here + b.troop_half_thousands)
+                                           : 0.0;
+      const double h = d.budget.guarantee_gap_pp * multiplier;
+      const double x = d.budget.exercises_gap_pp * multiplier;
+      const double z = d.budget.troops_gap_pp * multiplier;
+      const double worth =
+          enforcement *
+          ((policy.conditional_article5 ? h * h * s.beliefs.reliability(m) * s.threat(i) : 0.0) +
+           (policy.exercises_to_compliers_only ? x * x : 0.0) +
+           (troops.reallocate_to_compliers ? z * z * lost_share : 0.0));
+      if (worth > 0.0) notches[count++] = Notch{s.threshold_pct, worth, 1.0};
+    }
+    const BudgetTarget target =
+        choose_target(desired_share(s, d, i), std::span<const Notch>(notches.data(), count));
+    s.target_pct(i) = target.share_pct;
     AdjustmentLimits limits;
-    limits.speed = d.budget.adjustment_speed;
+    limits.speed = 1.0 - (1.0 - d.budget.adjustment_speed) *
+                             std::exp(-d.budget.acute_speed_gain * s.event_threat(i));
     limits.max_cut_pct = b.max_cut_pct;
-    limits.max_rise_pct = b.max_rise_pct * (1.0 + b.max_rise_threat_gain * s.threat(i));
+    limits.max_rise_pct = b.max_rise_pct;
     limits.min_share_pct = b.min_share_pct;
     limits.max_share_pct = b.max_share_pct;
-    s.share_pct(i) = adjust_share(s.share_pct(i), target, s.threshold_pct, limits,
-                                  d.budget.noise_sd_pct * s.z(i));
+    limits.no_cut = no_cut;
+    s.share_pct(i) = adjust_share(s.share_pct(i), target, limits, d.budget.noise_sd_pct * s.z(i));
   }
   s.share_pct(patron) = us_share_pct_[static_cast<std::size_t>(s.year_index)];
 }
@@ -412,14 +489,19 @@ void AllianceModel::step_policy(AllianceState& s, const ReplicateDraws& d) const
         exempt_(i) != 0.0 || s.share_pct(i) >= s.threshold_pct - kComplianceSlackPct ? 1.0 : 0.0;
     s.readiness(i) = readiness(s.compliant(i) != 0.0, d);
   }
+  // U.S. troops in Europe follow their path; each host keeps its part of the total.
+  const auto t = static_cast<std::size_t>(s.year_index);
+  s.us_troops_thousands *= troops_factor_[t] / troops_factor_[t - 1];
   const TroopRule& rule = policy.troops;
   if (rule.reallocate_to_compliers) {
-    const double total = rule.total_thousands ? *rule.total_thousands : start_troops_.sum();
-    troop_target(start_troops_, hosts_ * s.compliant, s.threat, rule, total, s.troop_target);
+    const Eigen::ArrayXd start = start_troops_ * troops_factor_[t];
+    const double total =
+        rule.total_thousands ? *rule.total_thousands * troops_factor_[t] : start.sum();
+    troop_target(start, hosts_ * s.compliant, s.threat, rule, total, s.troop_target);
     // The U.S. carries the shift out with the enforcement probability: the expected target is
     // the compliers' allocation with weight p and the start allocation with weight 1 - p.
-    s.troop_target = d.enforcement_probability * s.troop_target +
-                     (1.0 - d.enforcement_probability) * start_troops_;
+    s.troop_target =
+        d.enforcement_probability * s.troop_target + (1.0 - d.enforcement_probability) * start;
     move_troops(s.us_troops_thousands, s.troop_target, rule.speed_per_year);
   }
 }
@@ -512,18 +594,20 @@ void AllianceModel::attack_step(AllianceState& s, const ReplicateDraws& d, Strea
     a.attacker(i) = a.available_brigades * reach_(i);
     a.local_defence(i) = p.base_defence_brigades + p.local_share * a.own_brigades(i) +
                          s.us_troops_thousands(i) / p.us_thousands_per_brigade +
-                         p.forward_brigades(i);
+                         forward_[t](i);
     if (i == patron || !(a.attacker(i) > 0.0) || a.attacker(i) < adversary.min_force_brigades) {
       a.eligible[m] = 0;
       a.utility(i) = -std::numeric_limits<double>::infinity();
       continue;
     }
     a.eligible[m] = 1;
+    // A partner that has not joined yet has no Article 5 guarantee: nobody is expected to come.
+    const bool member = member_in(m, s.year_index) != 0.0;
     const bool compliant = s.compliant(i) != 0.0;
     const bool written_off = conditional && !compliant;
-    const double q_us =
-        us_response_probability(true, written_off, believed_reliability, believed_enforcement);
-    const double solidarity = compliant ? 1.0 : p.noncomplier_solidarity;
+    const double q_us = us_response_probability(member, written_off, believed_reliability,
+                                                believed_enforcement);
+    const double solidarity = !member ? 0.0 : compliant ? 1.0 : p.noncomplier_solidarity;
     const double expected =
         a.local_defence(i) + phi * (q_us * us_surge + solidarity * a.allied_expected(i));
     const double success = contest_success(a.attacker(i), expected, p.contest);
@@ -584,15 +668,21 @@ void AllianceModel::resolve_attack(AllianceState& s, const ReplicateDraws& d, st
   const auto n = static_cast<Eigen::Index>(members_);
   const auto i = static_cast<Eigen::Index>(target);
   const bool peacekeepers = target == members_;
-  const bool article5 = !peacekeepers || pk.covered_by_article5;
+  const bool article5 =
+      peacekeepers ? pk.covered_by_article5 : member_in(target, s.year_index) != 0.0;
   const bool compliant = peacekeepers || s.compliant(i) != 0.0;
   const bool written_off = params_.policy.conditional_article5 && !compliant;
 
   // Who comes: the U.S. by its policy, each ally on its own (one uniform each, always drawn).
-  const double p_us =
-      us_response_probability(article5, written_off, d.us_reliability, d.enforcement_probability);
-  const bool us = rng.uniform() < p_us;
-  const double solidarity = compliant ? 1.0 : p.noncomplier_solidarity;
+  // For a written-off ally one uniform decides first whether the U.S. withholds defence
+  // (probability p_enforce) and, if not, rescaled, whether it comes as for anyone else, so that
+  // enforcement 0 is the status quo draw for draw.
+  const double enforce = d.enforcement_probability;
+  double u_us = rng.uniform();
+  const bool withheld = article5 && written_off && u_us < enforce;
+  if (written_off && !withheld && enforce > 0.0) u_us = (u_us - enforce) / (1.0 - enforce);
+  const bool us = article5 && !withheld && u_us < d.us_reliability;
+  const double solidarity = !article5 ? 0.0 : compliant ? 1.0 : p.noncomplier_solidarity;
   int allies = 0;
   double came = 0.0;
   for (Eigen::Index j = 0; j < n; ++j) {
@@ -625,13 +715,11 @@ void AllianceModel::resolve_attack(AllianceState& s, const ReplicateDraws& d, st
     const double w = p.response_signal_weight;
     for (std::size_t j = 0; j < members_; ++j) {
       if (j == patron_) continue;
-      if (written_off) {
-        observe_us_enforcement(s.beliefs, j, us ? 0.0 : 1.0, w);
-      } else {
-        observe_us_response(s.beliefs, j, us ? 1.0 : 0.0, w);
-      }
+      if (written_off) observe_us_enforcement(s.beliefs, j, withheld ? 1.0 : 0.0, w);
+      if (!withheld) observe_us_response(s.beliefs, j, us ? 1.0 : 0.0, w);
     }
-    observe_us_action(a.beliefs, written_off, us, w);
+    if (written_off) observe_us_action(a.beliefs, true, !withheld, w);
+    if (!withheld) observe_us_action(a.beliefs, false, us, w);
   }
 
   ++a.attacks;
@@ -672,15 +760,25 @@ void AllianceModel::step(AllianceState& s, const ReplicateDraws& d, Streams& str
   s.year_index += 1;
   s.year += 1;
   s.threshold_pct = threshold_pct_[static_cast<std::size_t>(s.year_index)];
-  // 1. Economy.
+  // 1. Economy: the data's GDP in years it covers (history is an input), else trend + shocks.
+  // The shocks are drawn either way so that later years' draws do not depend on the data.
   grow_gdp(s.gdp_usd_bn, trend_, params_.economy.cholesky, d.trend_offset, d.volatility,
            streams.economy, s.z, s.shock);
-  // 2. Threat.
-  update_threat(s.threat, s.event_threat, s.exposure,
-                adversary_[static_cast<std::size_t>(s.year_index)] * d.threat.adversary_scale,
-                d.threat.event_decay);
-  // 3. Budgets.
+  const AllianceData& data = params_.data;
+  if (s.year >= data.gdp_first_year && s.year <= data.gdp_last_year) {
+    for (std::size_t m = 0; m < members_; ++m) {
+      s.gdp_usd_bn(static_cast<Eigen::Index>(m)) = data.gdp_usd_bn(m, s.year);
+    }
+  }
+  // 2. Budgets, set on last year's threat (this year's budget was planned before this year's
+  // events: the budget cycle's lag).
   step_budgets(s, d, streams.budget_noise);
+  // 3. Threat: the adversary's capability this year, plus events (scheduled and attacks).
+  update_threat(s.threat, s.event_threat, s.exposure, capability_index(d, s.year_index),
+                d.threat.event_decay);
+  const Eigen::ArrayXd& events = events_[static_cast<std::size_t>(s.year_index)];
+  s.event_threat += events;
+  s.threat += events;
   // 4. Capability.
   accumulate_capability(s.capability_usd_bn, s.share_pct, s.gdp_usd_bn, d.depreciation);
   // 5. Policy: compliance, exercises, troops.
@@ -695,6 +793,28 @@ void AllianceModel::step(AllianceState& s, const ReplicateDraws& d, Streams& str
     const AdversaryParams& adversary = params_.attack.adversary;
     update_adversary_beliefs(s.attack.beliefs, adversary.forgetting, public_share,
                              adversary.public_signal_weight);
+  }
+  update_outcomes(s);
+}
+
+void AllianceModel::update_outcomes(AllianceState& s) const {
+  if (s.year < outcomes_from_year_) return;
+  const AttackState& a = s.attack;
+  s.any_attack_on_ally = s.any_attack_on_ally || a.allies_attacked;
+  s.attacks_on_allies_to_date += a.attacks - (a.peacekeepers_attacked ? 1 : 0);
+  s.peacekeepers_attacked_ever = s.peacekeepers_attacked_ever || a.peacekeepers_attacked;
+  for (std::size_t m = 0; m < members_; ++m) {
+    const auto i = static_cast<Eigen::Index>(m);
+    if (deciders_(i) == 0.0 || member_in(m, s.year_index) == 0.0) continue;
+    const bool compliant = s.compliant(i) != 0.0;
+    s.gave_up(i) = s.ever_compliant(i) != 0.0 && !compliant &&
+                           s.target_pct(i) < s.threshold_pct - kComplianceSlackPct
+                       ? 1.0
+                       : 0.0;
+    if (!compliant) continue;
+    if (s.ever_compliant(i) == 0.0) s.first_compliant_year(i) = s.year;
+    s.ever_compliant(i) = 1.0;
+    s.years_compliant(i) += 1.0;
   }
 }
 
@@ -713,6 +833,9 @@ void AllianceModel::record(const AllianceState& s, sim::RunRecorder& recorder) c
   double* attacked = recorder.member_row(idx(Recorded::attacked), y);
   double* lost = recorder.member_row(idx(Recorded::territory_lost), y);
   double* us_responded = recorder.member_row(idx(Recorded::us_responded), y);
+  double* first_compliant = recorder.member_row(idx(Recorded::first_compliant_year), y);
+  double* years_compliant = recorder.member_row(idx(Recorded::years_compliant), y);
+  double* gave_up = recorder.member_row(idx(Recorded::gave_up), y);
   const AttackState& a = s.attack;
   const bool conditional = params_.policy.conditional_article5;
   double allies_compliant = 0.0;
@@ -723,7 +846,11 @@ void AllianceModel::record(const AllianceState& s, sim::RunRecorder& recorder) c
     spending[m] = 0.01 * s.share_pct(i) * s.gdp_usd_bn(i);
     gdp[m] = s.gdp_usd_bn(i);
     capability[m] = s.capability_usd_bn(i);
-    compliant[m] = exempt_(i) != 0.0 ? kNaN : s.compliant(i);
+    const bool counted = deciders_(i) != 0.0 && member_in(m, y) != 0.0;
+    compliant[m] = exempt_(i) != 0.0 || (i != patron && !counted) ? kNaN : s.compliant(i);
+    first_compliant[m] = counted ? s.first_compliant_year(i) : kNaN;
+    years_compliant[m] = counted ? s.years_compliant(i) : kNaN;
+    gave_up[m] = counted ? s.gave_up(i) : kNaN;
     threat[m] = s.threat(i);
     attacked[m] = a.attacked(i);
     lost[m] = a.territory_lost(i);
@@ -738,7 +865,7 @@ void AllianceModel::record(const AllianceState& s, sim::RunRecorder& recorder) c
         s.beliefs.reliability(m) * (written_off ? 1.0 - s.beliefs.enforcement(m) : 1.0);
     troops[m] = s.us_troops_thousands(i);
     allies_spending += spending[m];
-    allies_compliant += deciders_(i) * s.compliant(i);
+    allies_compliant += counted ? s.compliant(i) : 0.0;
   }
   const double us_spending = spending[patron_];
   recorder.set_global(idx(Recorded::allies_compliant), y, allies_compliant);
@@ -751,6 +878,10 @@ void AllianceModel::record(const AllianceState& s, sim::RunRecorder& recorder) c
   recorder.set_global(idx(Recorded::us_stood_aside), y, a.us_stood_aside);
   recorder.set_global(idx(Recorded::peacekeepers_attacked), y, a.peacekeepers_attacked ? 1.0 : 0.0);
   recorder.set_global(idx(Recorded::deterrence_failure), y, a.allies_attacked ? 1.0 : 0.0);
+  recorder.set_global(idx(Recorded::any_attack_on_ally), y, s.any_attack_on_ally ? 1.0 : 0.0);
+  recorder.set_global(idx(Recorded::attacks_to_date), y, s.attacks_on_allies_to_date);
+  recorder.set_global(idx(Recorded::peacekeepers_attacked_ever), y,
+                      s.peacekeepers_attacked_ever ? 1.0 : 0.0);
 }
 
 void AllianceModel::run(const sim::RunContext& context, sim::RunRecorder& recorder) const {

@@ -27,16 +27,21 @@ struct AllianceParams {
   CapabilityParams capability;
   SpatialParams spillover;
   BudgetParams budget;
+  /// Collective pledges with deadlines (`[[model.pledge]]`).
+  std::vector<Pledge> pledges;
   UsPolicy policy;
   BeliefParams beliefs;
   AttackModelParams attack;
+  /// First year counted by the whole-period outcomes (`[model.outcomes] from_year`); 0 = the
+  /// study's start year.
+  int outcomes_from_year = 0;
 };
 
 /// Reads `[model]`: `[model.data]` (required) and the optional `economy`, `threat`,
 /// `capability`, `spillover`, `budget`, `policy` (with `policy.troops`), `beliefs`, `adversary`,
 /// `attack` (with `attack.forward_brigades`) and `peacekeepers` tables, checking each for
-/// unknown keys. Throws sim::ConfigError (also when the start year precedes
-/// the latest data year).
+/// unknown keys. Throws sim::ConfigError (also when the start year is neither the data's
+/// reference year nor at or after the latest data year).
 AllianceParams parse_alliance(sim::config::Table& model, const sim::StudySettings& settings);
 
 /// One replicate's draws of every uncertain parameter.
@@ -67,6 +72,9 @@ enum class Recorded : std::size_t {
   attacked,
   territory_lost,
   us_responded,
+  first_compliant_year,
+  years_compliant,
+  gave_up,
   threshold,
   allies_compliant,
   europe_canada_spending,
@@ -76,6 +84,9 @@ enum class Recorded : std::size_t {
   us_stood_aside,
   peacekeepers_attacked,
   deterrence_failure,
+  any_attack_on_ally,
+  attacks_to_date,
+  peacekeepers_attacked_ever,
 };
 
 /// Columns of the event table (after the engine's scenario, replicate, year), in schema order.
@@ -112,6 +123,12 @@ class AllianceModel : public sim::Model {
   const Eigen::ArrayXd& start_gdp() const { return start_gdp_; }
   /// Members taking budget decisions (armed forces, not the patron): 1/0.
   const Eigen::ArrayXd& deciders() const { return deciders_; }
+  /// Shares (% of GDP) in the start year, from the data.
+  const Eigen::ArrayXd& start_share() const { return start_share_; }
+  /// 1 if the member has joined NATO by `year_index`, else 0.
+  double member_in(std::size_t member, int year_index) const {
+    return joined_year_[member] <= start_year_ + year_index ? 1.0 : 0.0;
+  }
 
   ReplicateDraws draw(std::uint64_t seed, std::uint64_t replicate) const;
   /// The state at the start year (year index 0), straight from the data, with the calibrated
@@ -141,6 +158,16 @@ class AllianceModel : public sim::Model {
   void step_budgets(AllianceState& state, const ReplicateDraws& draws,
                     sim::RngStream& noise_rng) const;
   void step_policy(AllianceState& state, const ReplicateDraws& draws) const;
+  /// The adversary capability index that scales perceived threat in year index `t`.
+  double capability_index(const ReplicateDraws& draws, int t) const;
+  /// Allied capability near each member as a share equivalent (pp of GDP), into
+  /// `state.allied_security`, from last year's stocks and this year's GDP.
+  void allied_share_equivalent(AllianceState& state, const ReplicateDraws& draws) const;
+  /// This year's desired share of member i before notches (% of GDP).
+  double desired_share(const AllianceState& state, const ReplicateDraws& draws,
+                       Eigen::Index i) const;
+  /// Updates the whole-period outcomes after this year's policy and attacks.
+  void update_outcomes(AllianceState& state) const;
   /// Readiness multiplier of a member's own capability: 1 + the exercise bonus, expected over
   /// the U.S. withholding exercises from a non-complier when they are restricted.
   double readiness(bool compliant, const ReplicateDraws& draws) const;
@@ -167,6 +194,14 @@ class AllianceModel : public sim::Model {
   Eigen::ArrayXd start_share_;
   Eigen::ArrayXd start_troops_;
   Eigen::ArrayXd exempt_;
+  std::vector<int> joined_year_;
+  /// By year index: allied forward presence per member (brigades) and the U.S. troops factor
+  /// (troops in Europe relative to the start year).
+  std::vector<Eigen::ArrayXd> forward_;
+  std::vector<double> troops_factor_;
+  /// By year index: the threat events of that year, summed (members-sized).
+  std::vector<Eigen::ArrayXd> events_;
+  int outcomes_from_year_ = 0;
   Eigen::ArrayXd deciders_;
   /// Host of U.S. troops that may receive more (armed forces, not the patron).
   Eigen::ArrayXd hosts_;

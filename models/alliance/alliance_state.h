@@ -75,12 +75,25 @@ struct AllianceState {
   BeliefState beliefs;
   AttackState attack;
 
-  /// Per-replicate constants: geographic exposure, calibrated reference share (% of GDP), cost
-  /// curvature, and the belief-weighted spatial matrix W o b.
+  /// Per-replicate constants: geographic exposure; the desired share's intercept (% of GDP,
+  /// revealed by the start year's shares); each member's multiplier on the worth of notches
+  /// (domestic politics and fiscal room); the belief-weighted spatial matrix W o b.
   Eigen::ArrayXd exposure;
   Eigen::ArrayXd reference_pct;
-  Eigen::ArrayXd cost;
+  Eigen::ArrayXd gap_multiplier;
   Eigen::MatrixXd allied_weights;
+  /// The share each member aimed at this year (% of GDP).
+  Eigen::ArrayXd target_pct;
+
+  /// Whole-period outcomes, counted from `outcomes.from_year`: met the threshold at least once,
+  /// the first such year (NaN before), years compliant, gave up (met it before, now aims below).
+  Eigen::ArrayXd ever_compliant;
+  Eigen::ArrayXd first_compliant_year;
+  Eigen::ArrayXd years_compliant;
+  Eigen::ArrayXd gave_up;
+  bool any_attack_on_ally = false;
+  int attacks_on_allies_to_date = 0;
+  bool peacekeepers_attacked_ever = false;
 
   /// Scratch buffers (members-sized).
   Eigen::ArrayXd z;

@@ -88,7 +88,7 @@ void parse_forces(sim::config::Table& t, AttackParams& p, const AllianceData& da
       t.number_or("base_defence_brigades", p.base_defence_brigades, Range::between(0.0, 1e3));
   p.us_thousands_per_brigade = t.number_or("us_thousands_per_brigade", p.us_thousands_per_brigade,
                                            Range{0.0, 100.0, true, false});
-  p.forward_brigades = Eigen::ArrayXd::Zero(static_cast<Eigen::Index>(data.size()));
+  p.forward_brigades.assign(data.size(), Schedule());
   if (auto forward = t.table_if("forward_brigades")) {
     for (const std::string& code : forward->keys()) {
       const auto index = data.find(code);
@@ -96,8 +96,7 @@ void parse_forces(sim::config::Table& t, AttackParams& p, const AllianceData& da
         forward->fail(code, "unknown ISO code or the patron", "\"" + code + "\"",
                       "the code of an ally other than the patron");
       }
-      p.forward_brigades(static_cast<Eigen::Index>(*index)) =
-          forward->number(code, Range::between(0.0, 1e3));
+      p.forward_brigades[*index] = parse_schedule(*forward, code, Range::between(0.0, 1e3));
     }
     forward->finish();
   }

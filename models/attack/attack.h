@@ -75,8 +75,9 @@ struct AttackParams {
   double base_defence_brigades = 0.5;
   /// U.S. troops (thousands) per brigade equivalent.
   double us_thousands_per_brigade = 4.5;
-  /// Allied forward presence, brigades, by ISO code (NATO's forward battlegroups).
-  Eigen::ArrayXd forward_brigades;
+  /// Allied forward presence, brigades, by host and year (NATO's forward battlegroups): one
+  /// schedule per member, empty where there is none.
+  std::vector<Schedule> forward_brigades;
   /// Shares of the U.S. and of each ally's brigades that can reinforce within the decisive
   /// window (allies' further scaled by proximity to the target).
   double us_surge_share = 0.02;

@@ -1,8 +1,9 @@
 #pragma once
 
 #include <cstdint>
-
-#include <Eigen/Dense>
+#include <span>
+#include <string>
+#include <vector>
 
 #include "models/data/alliance_data.h"
 #include "sim/config/toml_reader.h"
@@ -10,140 +11,138 @@
 
 namespace models {
 
-/// The security a member expects next year as a function of its defence share s (% of GDP)
-/// under one compliance status: `e(s) = base_security + security_per_pct * s`, plus payoff terms
-/// of the status itself: `pull_per_pct * s + bonus` (e.g. the reputational value of meeting a
-/// pledge, or the peer pressure that grows with the shortfall below it).
-/// Security is in "%-years" of GDP (capability stock per GDP x 100).
-struct StatusTerms {
-  double base_security = 0.0;
-  double security_per_pct = 1.0;
-  double pull_per_pct = 0.0;
-  double bonus = 0.0;
+/// A discrete goal that pays off once a member's share reaches it: a pledge (Wales 2%, The Hague
+/// 3.5%) or the U.S. threshold under conditionality. `worth_pp2` is what meeting it is worth,
+/// expressed as the square of the largest gap (pp of GDP) a member would close for it: with the
+/// quadratic cost of moving away from the desired share, a member closes a gap g for a notch of
+/// worth W exactly when g^2 <= W. So payoffs are in units of (pp of GDP)^2, the cost curvature
+/// cancels, and every worth is a number a political scientist can state in pp of GDP.
+struct Notch {
+  double threshold_pct = 0.0;
+  double worth_pp2 = 0.0;
+  /// Years left until the goal must be met (>= 1; 1 = this year). A member aiming at the notch
+  /// from below rises at least `1 / years_left` of the remaining gap per year: the "credible,
+  /// incremental path" of a pledge with a deadline.
+  double years_left = 1.0;
 };
-
-/// A member's preferences in one year.
-struct Preferences {
-  /// theta: payoff per unit of security when security is 0 (payoff units per %-year).
-  double value = 1.0;
-  /// e-bar: security beyond which more is worth nothing (%-years); need_per_threat x threat.
-  double need = 100.0;
-  /// c: curvature of the political and fiscal cost (payoff units per (pp of GDP)^2).
-  double cost = 1.0;
-  /// s_ref: the share (% of GDP) at which the cost is zero.
-  double reference_pct = 1.0;
-};
-
-/// B(e) = value * (e - e^2 / (2 need)) for e < need, value * need / 2 beyond (and 0 for e <= 0
-/// is not special-cased: e is never negative in the model).
-double security_benefit(double security, const Preferences& p);
-
-/// U(s) = B(base + per_pct * s) - cost / 2 * (s - reference)^2 + pull * s + bonus.
-double payoff(double share_pct, const StatusTerms& status, const Preferences& p);
-
-/// The unconstrained maximiser of U under one status (closed form): with g = security_per_pct,
-/// `r = s_ref + pull / c` and `MB = value * (1 - (base + g r) / need)`,
-/// `s* = r + g * MB / (c + g^2 value / need)` if MB > 0, else `s* = r`.
-double smooth_optimum(const StatusTerms& status, const Preferences& p);
-
-/// Inverse of smooth_optimum in the reference share: the s_ref for which the smooth optimum is
-/// `optimum_pct` (the "revealed preference" calibration; `p.reference_pct` is ignored).
-double calibrate_reference(double optimum_pct, const StatusTerms& status, const Preferences& p);
 
 /// The share a member aims at this year.
 struct BudgetTarget {
   double share_pct = 0.0;
-  /// The target meets the threshold.
-  bool complies = false;
-  /// The target is the threshold itself (the notch: the smooth optimum is below it).
-  bool at_threshold = false;
+  /// The target is a notch's threshold above the desired share.
+  bool at_notch = false;
+  double years_left = 1.0;
+  /// The highest notch threshold the target meets (0 if none): a member that is there does not
+  /// let noise take it below (it budgets to stay compliant).
+  double floor_pct = 0.0;
 };
 
-/// Compares the best compliant share `max(threshold, s*_compliant)` with the best non-compliant
-/// one `s*_noncompliant` (if it is below the threshold) and returns the better. Ties go to
-/// compliance.
-BudgetTarget choose_target(double threshold_pct, const StatusTerms& compliant,
-                           const StatusTerms& noncompliant, const Preferences& p);
+/// The best share among the desired share and every notch threshold above it, for the payoff
+/// `U(s) = -(s - desired)^2 + sum of worth over notches with s >= threshold`. Ties go to the
+/// higher share. Monotone: a higher desired share never gives a lower target.
+BudgetTarget choose_target(double desired_pct, std::span<const Notch> notches);
 
 /// Bounds on the yearly move. Shares in % of GDP, changes in percentage points per year.
 struct AdjustmentLimits {
   /// lambda: share of the gap to the target closed per year, in (0, 1].
   double speed = 0.4;
   double max_cut_pct = 0.15;
-  double max_rise_pct = 0.3;
+  double max_rise_pct = 1.0;
   double min_share_pct = 0.1;
   double max_share_pct = 10.0;
+  /// The member may not cut (a pledge's "halt any decline" while it is below the pledge).
+  bool no_cut = false;
 };
 
-/// Next year's share: `s + clip(lambda (target - s) + noise, -max_cut, max_rise)`, except that a
-/// member aiming to comply never lands below `min(threshold, s + max_rise)` and, when its target
-/// is the threshold itself and it is below it, budgets exactly `min(threshold, s + max_rise)`
-/// (meeting the threshold is a discrete goal, not a gap closed part-way). Clamped to
-/// [min_share, max_share].
-double adjust_share(double current_pct, const BudgetTarget& target, double threshold_pct,
-                    const AdjustmentLimits& limits, double noise_pct);
+/// Next year's share: `s + clip(lambda (target - s) + noise, -max_cut, max_rise)`; aiming at a
+/// notch from below it follows the even path instead, rising
+/// `min(max_rise, (target - s) / years_left)` (noise may add, never subtract);
+/// with `no_cut` it never falls below `s`; once at or above `floor` it stays there.
+/// Clamped to [min_share, max_share].
+double adjust_share(double current_pct, const BudgetTarget& target, const AdjustmentLimits& limits,
+                    double noise_pct);
 
-/// Parameters of the budget decision (see docs/MODEL.md, "Budget decision").
+/// Pressure of a pledge announced in `announced` with deadline `deadline` in `year`:
+/// 0 before the announcement, `((year - announced) / (deadline - announced))^shape` until the
+/// deadline, 1 from then on (the commitment stays: Vilnius 2023 made 2% a floor).
+double pledge_pressure(int year, int announced, int deadline, double shape);
+
+/// A collective pledge of the allies (`[model.pledges.NAME]`): members below `target_pct` commit to
+/// reach it by `deadline`. Members that join later are bound from their accession.
+struct Pledge {
+  std::string name;
+  int announced = 2014;
+  int deadline = 2024;
+  double target_pct = 2.0;
+  /// Members below the target do not cut while the pledge is in force (Wales, para. 14).
+  bool halt_decline = false;
+};
+
+/// Parameters of the budget decision (docs/MODEL.md, "Budget decision").
 struct BudgetParams {
-  /// theta.
-  sim::Uncertain security_value = sim::Uncertain::fixed_at(0.3);
-  /// e-bar per unit of threat, %-years.
-  sim::Uncertain need_per_threat = sim::Uncertain::fixed_at(240.0);
-  /// Standard deviation of the log of each member's cost multiplier, drawn per replicate and
-  /// member (political resistance and fiscal stress nobody observes).
-  double cost_dispersion = 0.3;
-  /// Known cost multipliers per member (default 1), e.g. for high public debt.
-  Eigen::ArrayXd cost_multiplier;
-  /// beta in the service life `H = 1 / (1 - beta (1 - depreciation))` of a year's spending.
+  /// eta: pp of GDP added to the desired share per unit of perceived threat.
+  sim::Uncertain threat_response_pp = sim::Uncertain::fixed_at(1.0);
+  /// phi: pp of GDP of own desired share given up per pp of share-equivalent allied capability
+  /// nearby (spatial free riding).
+  sim::Uncertain spill_in = sim::Uncertain::fixed_at(0.1);
+  /// G: largest shortfall (pp of GDP) a member closes to honour a pledge at full pressure.
+  sim::Uncertain pledge_gap_pp = sim::Uncertain::fixed_at(1.0);
+  /// Exponent of the pledge pressure's rise towards the deadline (1 linear, larger: later).
+  sim::Uncertain pledge_pressure_shape = sim::Uncertain::fixed_at(2.0);
+  /// H: largest shortfall closed to keep a U.S. guarantee surely withheld otherwise, at threat 1.
+  sim::Uncertain guarantee_gap_pp = sim::Uncertain::fixed_at(1.0);
+  /// X: largest shortfall closed to keep U.S. exercises surely withheld otherwise.
+  sim::Uncertain exercises_gap_pp = sim::Uncertain::fixed_at(0.3);
+  /// Z: largest shortfall closed to keep all U.S. troops stationed (scaled by the share lost).
+  sim::Uncertain troops_gap_pp = sim::Uncertain::fixed_at(0.5);
+  /// sd of the log of each member's multiplier on G, H, X and Z, drawn per replicate (domestic
+  /// politics and fiscal room nobody observes).
+  double gap_dispersion = 0.3;
+  /// beta in the service life `1 / (1 - beta (1 - depreciation))` of a year's spending, which
+  /// turns allied capability stocks into share equivalents.
   double discount_factor = 0.9;
-  /// Relative readiness gain from taking part in U.S. exercises.
+  /// Relative readiness gain from taking part in U.S. exercises (attack model).
   sim::Uncertain exercise_readiness_bonus = sim::Uncertain::fixed_at(0.1);
-  /// Share of the patron's capability (per its GDP) that counts as a member's security.
-  sim::Uncertain us_weight = sim::Uncertain::fixed_at(1.0);
-  /// Relative gain of the U.S. guarantee from U.S. troops stationed, `gain * T / (T + half)`.
-  double troop_presence_gain = 0.5;
+  /// Troops (thousands) at which a host values half of its U.S. presence.
   double troop_half_thousands = 5.0;
-  /// Payoff of meeting the threshold for its own sake (reputation, peer pressure): the notch.
-  sim::Uncertain pledge_value = sim::Uncertain::fixed_at(0.7);
-  /// Payoff lost per pp of GDP below the threshold (peer pressure on the shortfall): the kink.
-  sim::Uncertain shortfall_penalty = sim::Uncertain::fixed_at(0.5);
-  sim::Uncertain adjustment_speed = sim::Uncertain::fixed_at(0.4);
+  /// lambda_0: share of the gap to the target closed per year in calm times.
+  sim::Uncertain adjustment_speed = sim::Uncertain::fixed_at(0.3);
+  /// Acute threat speeds adjustment: `lambda = 1 - (1 - lambda_0) exp(-gain * event threat)`.
+  sim::Uncertain acute_speed_gain = sim::Uncertain::fixed_at(1.0);
   double max_cut_pct = 0.15;
-  double max_rise_pct = 0.2;
-  /// Relative increase of the maximum rise per unit of threat (acute threat, faster rises).
-  double max_rise_threat_gain = 1.0;
+  double max_rise_pct = 1.0;
   /// Standard deviation of the yearly budget shock, pp of GDP.
   sim::Uncertain noise_sd_pct = sim::Uncertain::fixed_at(0.05);
   double min_share_pct = 0.1;
   double max_share_pct = 10.0;
-  /// true: each member's s_ref is calibrated so that its start share is its optimum.
-  bool calibrate_to_data = true;
-  /// s_ref of every member when calibrate_to_data is false, % of GDP.
-  double reference_share_pct = 1.0;
-  /// The guideline in force when the latest data were measured (the Wales 2%).
-  double observed_guideline_pct = 2.0;
-  /// A member within [guideline, guideline + band) in the data is taken to be held there by the
-  /// guideline: its smooth optimum is calibrated to `guideline - bunched_gap`.
+  /// A member within [target, target + band) of a pledge at full pressure in the start year is
+  /// taken to be held there by it: its desired share is drawn uniformly in
+  /// [target - G_i, target].
   double bunching_band_pct = 0.1;
-  sim::Uncertain bunched_gap_pct = sim::Uncertain::fixed_at(0.5);
 };
 
 /// One replicate's draws.
 struct BudgetDrawn {
-  double security_value = 0.3;
-  double need_per_threat = 240.0;
+  double threat_response_pp = 1.0;
+  double spill_in = 0.1;
+  double pledge_gap_pp = 1.0;
+  double pledge_pressure_shape = 2.0;
+  double guarantee_gap_pp = 1.0;
+  double exercises_gap_pp = 0.3;
+  double troops_gap_pp = 0.5;
   double exercise_readiness_bonus = 0.1;
-  double us_weight = 1.0;
-  double pledge_value = 0.7;
-  double shortfall_penalty = 0.5;
-  double adjustment_speed = 0.4;
+  double adjustment_speed = 0.3;
+  double acute_speed_gain = 1.0;
   double noise_sd_pct = 0.05;
-  double bunched_gap_pct = 0.5;
 };
 
-/// Reads `[model.budget]` (all keys optional; `cost_multiplier` is a table of ISO code = number).
-/// Throws sim::ConfigError.
-BudgetParams parse_budget(sim::config::Table& table, const AllianceData& data);
+/// Reads `[model.budget]` (all keys optional). Throws sim::ConfigError.
+BudgetParams parse_budget(sim::config::Table& table);
 BudgetDrawn draw_budget(const BudgetParams& params, std::uint64_t seed, std::uint64_t replicate);
+
+/// Reads `[model.pledges.NAME]` tables (announced, deadline > announced, target_pct,
+/// halt_decline, enabled), in file order; disabled pledges are left out.
+/// Throws sim::ConfigError.
+std::vector<Pledge> parse_pledges(sim::config::Table& model);
 
 }  // namespace models

@@ -1,5 +1,7 @@
 #include "models/common/schedule.h"
 
+#include "models/common/csv.h"
+
 #include <fmt/format.h>
 
 namespace models {
@@ -19,7 +21,8 @@ double Schedule::at(int year) const {
 
 Schedule parse_schedule(sim::config::Table& table, std::string_view key, sim::config::Range range) {
   const std::string expected =
-      "a number (constant) or an array of [year, value] pairs with "
+      "a number (constant), a CSV file (year, value, source) or an array of [year, value] "
+      "pairs with "
       "increasing years, each value " +
       range.describe();
   const toml::node* node = table.node(key);
@@ -27,6 +30,33 @@ Schedule parse_schedule(sim::config::Table& table, std::string_view key, sim::co
   // A plain number is a constant schedule: what a sweep sets.
   if (node->is_integer() || node->is_floating_point()) {
     return Schedule({{1900, table.number(key, range)}});
+  }
+  // A string is a CSV file (path relative to the config) with columns year, value, source: the
+  // data stay in configs/data with their sources, the config only points at them.
+  if (node->is_string()) {
+    const std::filesystem::path file = table.existing_file(key);
+    const CsvFile csv(file, file.lexically_normal().string());
+    const std::size_t c_year = csv.column("year");
+    const std::size_t c_value = csv.column("value");
+    csv.column("source");
+    std::vector<std::pair<int, double>> points;
+    for (const CsvRow& row : csv.rows()) {
+      const int year = csv.integer_in(row, c_year, 1900, 2200);
+      if (!points.empty() && year <= points.back().first) {
+        csv.fail(row, c_year, "years must increase", std::to_string(year),
+                 "a year > " + std::to_string(points.back().first));
+      }
+      const double value = csv.number_in(row, c_value, range.low, range.high);
+      if (!range.contains(value)) {
+        csv.fail(row, c_value, "out of range", fmt::format("{}", value), range.describe());
+      }
+      points.emplace_back(year, value);
+    }
+    if (points.empty()) {
+      throw sim::ConfigError(table.position(key), table.dotted(key), "the file has no rows",
+                             csv.file(), "at least one year, value row");
+    }
+    return Schedule(std::move(points));
   }
   const toml::array* array = node->as_array();
   if (array == nullptr || array->empty()) {

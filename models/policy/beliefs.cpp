@@ -70,14 +70,21 @@ double update_beliefs(BeliefState& beliefs, const BeliefParams& params,
     beliefs.reliability_b(i) *= keep;
     beliefs.enforcement_a(i) *= keep;
     beliefs.enforcement_b(i) *= keep;
+    // A non-complier under conditional Article 5 first learns whether the U.S. withholds its
+    // guarantee; if it does not, the same uniform, rescaled, is the ordinary reliability signal,
+    // so enforcement 0 gives the status quo's beliefs exactly.
+    double u = uniforms(i);
     if (conditional && compliant(i) == 0.0) {
       ++noncompliers;
-      if (uniforms(i) < enforcement_true) ++withheld;
-    } else {
-      const double x = uniforms(i) < reliability_true ? 1.0 : 0.0;
-      beliefs.reliability_a(i) += w * x;
-      beliefs.reliability_b(i) += w * (1.0 - x);
+      if (u < enforcement_true) {
+        ++withheld;
+        continue;
+      }
+      if (enforcement_true > 0.0) u = (u - enforcement_true) / (1.0 - enforcement_true);
     }
+    const double x = u < reliability_true ? 1.0 : 0.0;
+    beliefs.reliability_a(i) += w * x;
+    beliefs.reliability_b(i) += w * (1.0 - x);
   }
   if (noncompliers == 0) return std::numeric_limits<double>::quiet_NaN();
   const double share = static_cast<double>(withheld) / static_cast<double>(noncompliers);

@@ -65,8 +65,10 @@ void init_beliefs(BeliefState& beliefs, const AllianceData& data, const BeliefPa
 /// One year's observations. One uniform per member (one 32-bit word) is drawn from `rng` every
 /// year (whatever the
 /// policy, so streams stay aligned across scenarios). A member `i` that is non-compliant
-/// (`compliant(i) == 0`) under conditional Article 5 learns nothing new about reliability; every
-/// other member observes `x = [u_i < reliability_true]`. Under conditional Article 5 with at least
+/// (`compliant(i) == 0`) under conditional Article 5 is written off when `u_i < enforcement_true`
+/// and then learns nothing new about reliability; otherwise it observes, like every other member,
+/// `x = [u' < reliability_true]` with `u'` = `u_i` rescaled to [0, 1) above the enforcement cut
+/// (`u_i` itself for compliers), so enforcement 0 reproduces the status quo exactly. Under conditional Article 5 with at least
 /// one non-complier, each non-complier's draw `[u_i < enforcement_true]` says whether the U.S.
 /// signalled that it would withhold defence, and every member observes the share of
 /// non-compliers so treated. Members listed in `skip` (value 1) are not updated (the patron).

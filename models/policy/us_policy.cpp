@@ -17,6 +17,10 @@ UsPolicy parse_us_policy(sim::config::Table& table) {
       table, "enforcement_probability", p.enforcement_probability.central(), Range::unit());
   p.exercises_to_compliers_only =
       table.boolean_or("exercises_to_compliers_only", p.exercises_to_compliers_only);
+  if (table.has("pressure")) p.pressure = parse_schedule(table, "pressure", Range::between(0, 10));
+  if (table.has("us_troops_in_europe")) {
+    p.us_troops_in_europe = parse_schedule(table, "us_troops_in_europe", Range::positive());
+  }
   if (table.has("us_spending")) {
     p.us_spending_pct = parse_schedule(table, "us_spending", Range::between(0.0, 100.0));
   } else {

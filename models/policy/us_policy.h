@@ -39,6 +39,12 @@ struct UsPolicy {
   TroopRule troops;
   /// U.S. defence spending, % of its GDP, by year; empty = hold the latest data figure.
   Schedule us_spending_pct;
+  /// Public U.S. pressure on allies below a pledge, by year (0 none; 1 doubles what meeting a
+  /// pledge is worth to them). Empty = none.
+  Schedule pressure;
+  /// U.S. troops in Europe by year, thousands; each host's stationed troops scale with it
+  /// relative to the start year. Empty = constant.
+  Schedule us_troops_in_europe;
   /// Probability that the U.S. defends an ally it has not written off, [0, 1].
   sim::Uncertain reliability = sim::Uncertain::fixed_at(0.8);
 };

@@ -1,10 +1,12 @@
 #include "models/threat/threat.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace models {
 
-ThreatParams parse_threat(sim::config::Table& table) {
+ThreatParams parse_threat(sim::config::Table& table, const AllianceData& data) {
   using sim::config::Range;
   using sim::config::uncertain_or;
   ThreatParams p;
@@ -25,6 +27,26 @@ ThreatParams parse_threat(sim::config::Table& table) {
   p.event_decay =
       uncertain_or(table, "event_decay", p.event_decay.central(), Range{0.0, 1.0, false, true});
   p.event_spillover = table.number_or("event_spillover", p.event_spillover, Range::unit());
+  if (auto events = table.table_if("events")) {
+    for (const std::string& name : events->keys()) {
+      sim::config::Table t = events->table(name);
+      ThreatEvent e;
+      e.name = name;
+      e.year = static_cast<int>(t.integer("year", 1900, 2200));
+      e.size = t.number("size", Range::between(0.0, 100.0));
+      e.reach_km = t.number_or("reach_km", e.reach_km, Range{0.0, 1e5, true, false});
+      if (t.has("members")) {
+        for (const std::string& code : t.strings("members")) {
+          const auto index = data.find(code);
+          if (!index) t.fail("members", "unknown ISO code", "\"" + code + "\"", "a member's code");
+          e.members.push_back(*index);
+        }
+      }
+      t.finish();
+      if (e.size > 0.0) p.events.push_back(std::move(e));
+    }
+    events->finish();
+  }
   return p;
 }
 
@@ -49,6 +71,25 @@ Eigen::ArrayXd geographic_exposure(const AllianceData& data, const ThreatParams&
         drawn.border_weight * static_cast<double>(m.adversary_borders());
   }
   return exposure;
+}
+
+Eigen::ArrayXd event_increment(const AllianceData& data, const ThreatEvent& event) {
+  const auto n = static_cast<Eigen::Index>(data.size());
+  Eigen::ArrayXd reached = Eigen::ArrayXd::Constant(n, event.members.empty() ? 1.0 : 0.0);
+  for (std::size_t m : event.members) reached(static_cast<Eigen::Index>(m)) = 1.0;
+  double nearest = std::numeric_limits<double>::infinity();
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (reached(i) != 0.0) {
+      nearest = std::min(nearest, data.members[static_cast<std::size_t>(i)].distance_to_moscow_km);
+    }
+  }
+  Eigen::ArrayXd increment = Eigen::ArrayXd::Zero(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (reached(i) == 0.0) continue;
+    const double distance = data.members[static_cast<std::size_t>(i)].distance_to_moscow_km;
+    increment(i) = event.size * std::exp(-(distance - nearest) / event.reach_km);
+  }
+  return increment;
 }
 
 void update_threat(Eigen::ArrayXd& threat, Eigen::ArrayXd& event, const Eigen::ArrayXd& exposure,

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
+#include <vector>
 
 #include <Eigen/Dense>
 
@@ -11,7 +13,22 @@
 
 namespace models {
 
-/// Threat perception: `threat[i,t] = exposure[i] * adversary(t) * adversary_scale + event[i,t]`
+/// A dated event that raises perceived threat (Crimea 2014, the full-scale invasion 2022): each
+/// member's event threat rises by `size * exp(-(d_i - d_min) / reach_km)` in `year`, d_i being the
+/// distance from its capital to Moscow and d_min the smallest such distance among the members
+/// reached (`members`, all when empty), then decays with the other event threat.
+struct ThreatEvent {
+  std::string name;
+  int year = 2014;
+  double size = 0.0;
+  double reach_km = 1000.0;
+  /// Member indices reached; empty = every member.
+  std::vector<std::size_t> members;
+};
+
+/// Threat perception: `threat[i,t] = exposure[i] * capability(t) + event[i,t]`, where
+/// capability(t) is the adversary's capability index (its path x per-replicate scale x drawn
+/// level / central level, so an adversary without forces is no threat)
 /// with `exposure[i] = base + distance_weight * exp(-distance_to_moscow / distance_scale) +
 /// border_weight * land_borders` (borders with mainland Russia, Kaliningrad, Belarus) and events
 /// decaying by `event_decay` per year. Dimensionless index; about 1 for a Baltic state in 2025.
@@ -31,6 +48,8 @@ struct ThreatParams {
   /// Share of an event's threat felt by a member at spatial weight 1 to the target (see
   /// raise_event_threat).
   double event_spillover = 0.5;
+  /// Dated threat events (`[model.threat.events.NAME]`; size 0 switches one off).
+  std::vector<ThreatEvent> events;
 };
 
 /// One replicate's draws of the threat parameters.
@@ -43,7 +62,10 @@ struct ThreatDrawn {
 };
 
 /// Reads `[model.threat]` (all keys optional). Throws sim::ConfigError.
-ThreatParams parse_threat(sim::config::Table& table);
+ThreatParams parse_threat(sim::config::Table& table, const AllianceData& data);
+
+/// Per-member increase of event threat from `event` in its year (see ThreatEvent).
+Eigen::ArrayXd event_increment(const AllianceData& data, const ThreatEvent& event);
 ThreatDrawn draw_threat(const ThreatParams& params, std::uint64_t seed, std::uint64_t replicate);
 
 /// Geographic exposure per member (the bracket in the threat formula).

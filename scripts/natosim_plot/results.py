@@ -32,7 +32,8 @@ REFERENCE_HINT = "this figure needs a study with a reference scenario"
 # What produces a variable, for the message when it is missing.
 _ATTACK_VARIABLES = {"attacked", "territory_lost", "us_responded", "attacks",
                      "article5_invocations", "us_stood_aside", "peacekeepers_attacked",
-                     "deterrence_failure"}
+                     "deterrence_failure", "any_attack_on_ally", "attacks_to_date",
+                     "peacekeepers_attacked_ever"}
 
 _STATISTICS = ("quantiles", "wilson_low", "wilson_high", "diff_mean", "diff_mcse", "diff_ci_low",
                "diff_ci_high", "mean", "sd", "mcse", "min", "max", "count")
@@ -60,6 +61,13 @@ SHORT_NAMES = {
     "us_stood_aside": "U.S. stood aside",
     "peacekeepers_attacked": "Peacekeepers attacked",
     "deterrence_failure": "Deterrence failure (attack)",
+    "any_attack_on_ally": "At least one attack on an ally so far",
+    "attacks_to_date": "Attacks on allies so far",
+    "peacekeepers_attacked_ever": "Peacekeepers attacked at least once so far",
+    "first_compliant_year": "First year at or above the threshold",
+    "gave_up": "Gave up on the threshold",
+    "years_compliant": "Years at or above the threshold",
+    "europe_canada_spending_real": "Europe and Canada defence spending (constant prices)",
 }
 
 
@@ -195,6 +203,10 @@ class Results:
             [str(s) for s in decode(f["scenario_description"][()])]
             if scenario_axis == "scenario" and "scenario_description" in f
             else [""] * len(self.scenarios))
+        self.scenario_labels = self._optional_strings(scenario_axis, "scenario_label",
+                                                      self.scenarios)
+        self.scenario_groups = self._optional_strings(scenario_axis, "scenario_group",
+                                                      [""] * len(self.scenarios))
         self.member_names = ([str(s) for s in decode(f["member_name"][()])]
                              if "member_name" in f else list(self.members))
         self.replicates = int(self.attrs.get("replicates", 0))
@@ -207,6 +219,13 @@ class Results:
         for axis in ("design_point", "replicate", "event"):
             if axis in f:
                 self._axis_lengths[axis] = int(f[axis].shape[0]) if f[axis].shape else 1
+
+    def _optional_strings(self, scenario_axis, name, default):
+        """A string dataset along the scenario axis, or `default` when the file has none."""
+        if scenario_axis != "scenario" or name not in self._file:
+            return list(default)
+        values = [str(v) for v in decode(self._file[name][()])]
+        return values if len(values) == len(default) else list(default)
 
     def close(self):
         self._file.close()

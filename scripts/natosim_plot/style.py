@@ -79,8 +79,11 @@ def caption(results, scenario_indices=None, *notes) -> str:
     """'scenarios: a, b | replicates: 1000 | natosim 0.1.0 (commit ...) | note | note'."""
     if scenario_indices is None:
         scenario_indices = range(len(results.scenarios))
-    names = [results.scenarios[i] for i in scenario_indices]
-    parts = [f"scenarios: {', '.join(names)}", f"replicates: {results.replicates}",
+    labels = getattr(results, "scenario_labels", None) or results.scenarios
+    names = [labels[i] for i in scenario_indices]
+    listed = (f"scenarios: {', '.join(names)}" if len(names) <= 8
+              else f"scenarios: {len(names)} (named in the figure)")
+    parts = [listed, f"replicates: {results.replicates}",
              provenance(results)]
     if results.attrs.get("study_name"):
         parts.insert(0, f"study: {results.attrs['study_name']}")

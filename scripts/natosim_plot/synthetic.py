@@ -56,6 +56,23 @@ ATTACK_VARIABLES = [
     ("deterrence_failure", "1", "deterrence failed (any ally attacked)", "global", True, False),
 ]
 THRESHOLD_VARIABLE = ("threshold", "% of GDP", "spending threshold", "global", False, False)
+# Whole-period outcomes: per-year cumulative values whose last year is the whole period's.
+WHOLE_PERIOD_VARIABLES = [
+    ("first_compliant_year", "year", "first year at or above the threshold", "member", False,
+     True),
+    ("gave_up", "1", "gave up on the threshold", "member", True, True),
+    ("years_compliant", "years", "years at or above the threshold so far", "member", False,
+     True),
+    ("europe_canada_spending_real", "US$ bn (constant 2021)",
+     "defence spending of European allies and Canada in constant 2021 prices", "global", False,
+     False),
+]
+WHOLE_PERIOD_ATTACK_VARIABLES = [
+    ("any_attack_on_ally", "1", "at least one attack on an ally so far", "global", True, False),
+    ("attacks_to_date", "attacks", "attacks on allies so far", "global", False, False),
+    ("peacekeepers_attacked_ever", "1", "peacekeepers attacked at least once so far", "global",
+     True, False),
+]
 
 
 def _wilson(successes, n, z=1.959963984540054):
@@ -140,6 +157,21 @@ def _simulate(rng, scenarios, years, replicates, attack, threshold_by_scenario, 
         "us_share_of_spending": 100 * spending[..., us] / spending.sum(axis=3),
         "threshold": np.broadcast_to(threshold[:, None, :], (S, R, Y)).copy(),
     }
+    met = np.nan_to_num(compliant) > 0
+    ever = np.cumsum(met, axis=2) > 0
+    first_year = np.where(ever, (np.argmax(met, axis=2) + int(years[0]))[:, :, None, :], np.nan)
+    first_year[..., codes.index("IS")] = np.nan
+    gave_up = np.maximum.accumulate((share < 1.0).astype(float), axis=2)
+    gave_up[..., codes.index("IS")] = np.nan
+    years_compliant = np.cumsum(np.nan_to_num(compliant), axis=2)
+    years_compliant[..., codes.index("IS")] = np.nan
+    deflator = (1.025 ** (np.asarray(years) - 2021))[None, None, :]
+    v.update({
+        "first_compliant_year": first_year,
+        "gave_up": gave_up,
+        "years_compliant": years_compliant,
+        "europe_canada_spending_real": v["europe_canada_spending"] / deflator,
+    })
     if attack:
         p = np.array([0.04 if c in EASTERN_FLANK else 0.004 for c in codes])
         p = p[None, None, None, :] * np.exp(-0.6 * trend[:, None, None, None] * 5)
@@ -157,6 +189,12 @@ def _simulate(rng, scenarios, years, replicates, attack, threshold_by_scenario, 
             "peacekeepers_attacked": (rng.uniform(size=(S, R, Y)) < 0.01).astype(float),
             "deterrence_failure": (attacked.sum(axis=3) > 0).astype(float),
         })
+        v.update({
+            "any_attack_on_ally": np.maximum.accumulate(v["deterrence_failure"], axis=2),
+            "attacks_to_date": np.cumsum(v["attacks"], axis=2),
+            "peacekeepers_attacked_ever": np.maximum.accumulate(v["peacekeepers_attacked"],
+                                                                axis=2),
+        })
     return v
 
 
@@ -167,27 +205,45 @@ def _string_dataset(f, name, values):
 
 def write(path, scenarios=("current_plans", "two_percent", "hague_5pct"), first_year=2025,
           years=11, replicates=200, seed=20250101, reference="current_plans", attack=False,
-          threshold=False, sweep=False, omit=(), alliance=True):
+          threshold=False, sweep=False, omit=(), alliance=True, whole_period=False,
+          labels=None, groups=None, thresholds=None):
     """Writes a synthetic results file and returns its path.
 
     attack: also the attack model's variables; threshold: also the alliance-level variable
     `threshold`; sweep: a parameter sweep (a design_point axis between scenario and year, with
-    swept parameters threat_growth and us_reliability_shift on a 4 x 3 grid); omit: variable
-    names to leave out (to test the missing-variable path)."""
+    swept parameters threat_growth and us_reliability_shift on a 4 x 3 grid; sweep="lhs": a
+    Latin hypercube of 40 points over the same two parameters); omit: variable names to leave
+    out (to test the missing-variable path); whole_period: also the whole-period outcomes
+    (any_attack_on_ally... with attack, first_compliant_year, gave_up, years_compliant,
+    europe_canada_spending_real); labels, groups: the scenario_label and scenario_group
+    datasets; thresholds: a constant threshold (% of GDP) per scenario instead of the default
+    (2% for the first two scenarios, else 2% rising to 3.5% in the fourth year)."""
     rng = np.random.default_rng(seed)
     year_values = np.arange(first_year, first_year + years, dtype=np.int32)
 
     def threshold_by_scenario(s, y):
+        if thresholds is not None:
+            return float(thresholds[s])
         return 2.0 if s < 2 or y < first_year + 3 else 3.5
 
     specs = (list(ALLIANCE_VARIABLES) if alliance else []) + (ATTACK_VARIABLES if attack else [])
     if threshold:
         specs.append(THRESHOLD_VARIABLE)
+    if whole_period and alliance:
+        specs += WHOLE_PERIOD_VARIABLES
+    if whole_period and attack:
+        specs += WHOLE_PERIOD_ATTACK_VARIABLES
     specs = [s for s in specs if s[0] not in omit]
 
     design = None
     if sweep:
-        grid = [(a, b) for a in (0.0, 0.05, 0.1, 0.15) for b in (-0.2, 0.0, 0.2)]
+        if sweep == "lhs":  # one value of each parameter per stratum, strata shuffled
+            n = 40
+            a = (rng.permutation(n) + rng.uniform(size=n)) / n * 0.15
+            b = (rng.permutation(n) + rng.uniform(size=n)) / n * 0.4 - 0.2
+            grid = list(zip(a.tolist(), b.tolist()))
+        else:
+            grid = [(a, b) for a in (0.0, 0.05, 0.1, 0.15) for b in (-0.2, 0.0, 0.2)]
         design = {"threat_growth": np.array([g[0] for g in grid]),
                   "us_reliability_shift": np.array([g[1] for g in grid])}
         draws = [_simulate(rng, scenarios, year_values, replicates, attack, threshold_by_scenario,
@@ -232,6 +288,9 @@ def write(path, scenarios=("current_plans", "two_percent", "hague_5pct"), first_
         d = _string_dataset(f, "scenario_description",
                             [f"Synthetic scenario {s}" for s in scenarios])
         d.dims[0].attach_scale(scales["scenario"])
+        for name, column in (("scenario_label", labels), ("scenario_group", groups)):
+            if column is not None:
+                _string_dataset(f, name, list(column)).dims[0].attach_scale(scales["scenario"])
         d = _string_dataset(f, "member_name", [n for _, n in ALLIES])
         d.dims[0].attach_scale(scales["member"])
         if design is not None:
@@ -274,10 +333,13 @@ def main(argv=None):
     p.add_argument("--attack", action="store_true")
     p.add_argument("--sweep", action="store_true")
     p.add_argument("--threshold", action="store_true")
+    p.add_argument("--whole-period", action="store_true")
+    p.add_argument("--lhs", action="store_true", help="a Latin hypercube sweep")
     p.add_argument("--replicates", type=int, default=200)
     p.add_argument("--no-reference", action="store_true")
     args = p.parse_args(argv)
-    write(args.out, attack=args.attack, sweep=args.sweep, threshold=args.threshold,
+    write(args.out, attack=args.attack, sweep="lhs" if args.lhs else args.sweep,
+          threshold=args.threshold, whole_period=args.whole_period,
           replicates=args.replicates, reference=None if args.no_reference else "current_plans")
     print(args.out)
 

@@ -111,6 +111,8 @@ StudySpec read_study_text(const std::string& text, const std::string& file,
                    "a name no other [[scenario]] uses");
       }
       scenario.description = block.string_or("description", "");
+      scenario.label = block.string_or("label", scenario.name);
+      scenario.group = block.string_or("group", "");
       if (block.has("set")) block.table("set");
       block.node("set");
       block.finish();
@@ -118,7 +120,7 @@ StudySpec read_study_text(const std::string& text, const std::string& file,
     }
   } else {
     top.node("scenario");
-    spec.scenarios.push_back(ScenarioSpec{"base", "the [model] table as written"});
+    spec.scenarios.push_back(ScenarioSpec{"base", "the [model] table as written", "base", ""});
   }
 
   const bool reference_known =

@@ -14,6 +14,10 @@ namespace sim {
 struct ScenarioSpec {
   std::string name;
   std::string description;
+  /// `label`: a human-readable name for figures and tables (defaults to `name`).
+  std::string label;
+  /// `group`: scenarios that belong together in figures and tables, e.g. "5%" (default "").
+  std::string group;
 };
 
 /// A validated study file: `[study]` settings, the base `[model]` table and the scenarios.

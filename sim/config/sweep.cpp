@@ -202,7 +202,7 @@ std::vector<BuiltScenario> build_design_points(const StudySpec& study, const Swe
     const std::string name = fmt::format("dp{:04d}", i);
     std::unique_ptr<Model> instance = build_point_model(
         study, model, keys, sweep.points[i], registry, "(set by sweep design point " + name + ")");
-    built.push_back(BuiltScenario{ScenarioSpec{name, description}, std::move(instance)});
+    built.push_back(BuiltScenario{ScenarioSpec{name, description, name, ""}, std::move(instance)});
   }
   return built;
 }

@@ -31,6 +31,9 @@ struct VariableDifference {
 struct Results {
   std::vector<std::string> scenarios;
   std::vector<std::string> scenario_descriptions;
+  /// Optional human-readable label and group of each scenario (empty vectors: not written).
+  std::vector<std::string> scenario_labels;
+  std::vector<std::string> scenario_groups;
   /// Name of the scenario axis in the file: "scenario" for a study, "design_point" for a sweep.
   std::string scenario_dimension = "scenario";
   /// A sweep's swept parameters: one coordinate along the design-point axis per dotted key.

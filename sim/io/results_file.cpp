@@ -159,6 +159,10 @@ void validate_results(const Results& r) {
   expect_unique(r.members, "member");
   expect_size(r.scenario_descriptions.size(), scenarios, "scenario_descriptions", "scenarios");
   expect_size(r.member_names.size(), members, "member_names", "members");
+  if (!r.scenario_labels.empty() || !r.scenario_groups.empty()) {
+    expect_size(r.scenario_labels.size(), scenarios, "scenario_labels", "scenarios");
+    expect_size(r.scenario_groups.size(), scenarios, "scenario_groups", "scenarios");
+  }
   if (r.replicates < 0) invalid(fmt::format("replicates is negative ({})", r.replicates));
   if (r.reference_scenario < -1 || r.reference_scenario >= static_cast<int>(scenarios)) {
     invalid(fmt::format("reference_scenario {} is not -1 or a scenario index below {}",
@@ -174,6 +178,10 @@ void validate_results(const Results& r) {
   expect_dataset_name(dimension, "scenario dimension");
   std::vector<std::string> datasets = {
       dimension, dimension + "_description", "year", "member", "member_name", "quantile"};
+  if (!r.scenario_labels.empty()) {
+    datasets.push_back(dimension + "_label");
+    datasets.push_back(dimension + "_group");
+  }
   std::vector<std::string> keys;
   for (const Results::DesignParameter& parameter : r.design_parameters) {
     expect_dataset_name(parameter.key, "swept parameter");
@@ -386,6 +394,17 @@ void write_coordinates(H5File& file, const Results& r, Axes& axes) {
   descriptions.attach_dimension_scale(*axes.scenario, 0);
   descriptions.write_string_attribute("long_name", snake_to_words(dimension) + " description");
   descriptions.close();
+  if (!r.scenario_labels.empty()) {
+    // Optional: a human-readable label and a group per scenario, for figures and tables.
+    const std::pair<const char*, const std::vector<std::string>*> columns[] = {
+        {"_label", &r.scenario_labels}, {"_group", &r.scenario_groups}};
+    for (const auto& [suffix, values] : columns) {
+      H5Dataset column = file.create_string_dataset(dimension + suffix, *values);
+      column.attach_dimension_scale(*axes.scenario, 0);
+      column.write_string_attribute("long_name", snake_to_words(dimension) + " " + (suffix + 1));
+      column.close();
+    }
+  }
   for (const Results::DesignParameter& parameter : r.design_parameters) {
     const std::uint64_t dims[1] = {parameter.values.size()};
     H5Dataset values = file.create_dataset<double>(parameter.key, dims, parameter.values);
@@ -685,6 +704,10 @@ FileContents read_contents(const fs::path& path, bool metadata_only) {
   r.scenarios = read_strings_1d(file, dimension);
   r.scenario_descriptions =
       read_dataset<std::string>(file, dimension + "_description", {r.scenarios.size()});
+  if (file.has_dataset(dimension + "_label") && file.has_dataset(dimension + "_group")) {
+    r.scenario_labels = read_dataset<std::string>(file, dimension + "_label", {r.scenarios.size()});
+    r.scenario_groups = read_dataset<std::string>(file, dimension + "_group", {r.scenarios.size()});
+  }
   if (file.has_attribute("swept_parameters")) {
     for (const std::string& key : file.read_string_array_attribute("swept_parameters")) {
       r.design_parameters.push_back({key, read_dataset<double>(file, key, {r.scenarios.size()})});

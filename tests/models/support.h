@@ -73,14 +73,14 @@ inline std::unique_ptr<AllianceModel> make_model(const std::string& model_text, 
 /// [model], e.g. "policy.conditional_article5 = true") deep-merged into it, as a scenario's
 /// [scenario.set] would be, and the model built from it.
 inline std::unique_ptr<AllianceModel> make_baseline_model(const std::string& overrides = "",
-                                                          int years = 20) {
+                                                          int years = 20, int start_year = 2025) {
   toml::table root = sim::config::parse_file(configs_dir() / "baseline.toml");
   toml::table& model = *root["model"].as_table();
   sim::config::merge_into(model, sim::config::parse_text(overrides, "overrides.toml"));
   sim::config::Table table(model, "model",
                            std::make_shared<const sim::config::Origin>(
                                sim::config::Origin{"baseline.toml", configs_dir()}));
-  const sim::StudySettings settings{20250624, 2025, years};
+  const sim::StudySettings settings{20250624, start_year, years};
   auto built = std::make_unique<AllianceModel>(parse_alliance(table, settings), settings);
   table.finish();
   return built;

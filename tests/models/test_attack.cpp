@@ -267,8 +267,8 @@ TEST_CASE("Attack parameters are read from three tables with defaults", "[unit]"
   CHECK(p.attack.contest.form == ContestForm::relative_difference);
   CHECK(p.attack.contest.decisiveness == 4.0);
   CHECK(p.attack.contest.defender_advantage == 3.0);
-  CHECK(p.attack.forward_brigades(static_cast<Eigen::Index>(*data.find("EE"))) == 1.5);
-  CHECK(p.attack.forward_brigades(static_cast<Eigen::Index>(*data.find("LV"))) == 0.0);
+  CHECK(p.attack.forward_brigades[*data.find("EE")].at(2030) == 1.5);
+  CHECK(p.attack.forward_brigades[*data.find("LV")].empty());
   CHECK(p.peacekeepers.deployed);
   CHECK(p.peacekeepers.brigades == 2.0);
   CHECK(p.peacekeepers.contributors ==

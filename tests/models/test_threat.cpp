@@ -59,12 +59,50 @@ TEST_CASE("An attack raises the target's event threat fully and its neighbours' 
 
 TEST_CASE("Threat parameters are read with ranges and defaults", "[unit]") {
   TomlTable toml("[t]\nadversary_path = [[2025, 1.0], [2030, 1.5]]\nevent_decay = 1.0\n", "t");
-  CHECK_THROWS_WITH(parse_threat(toml.table),
+  CHECK_THROWS_WITH(parse_threat(toml.table, shipped_data()),
                     "test.toml:3:15: t.event_decay: out of range, got 1 (expected a number in "
                     "[0, 1))");
   TomlTable ok("[t]\nadversary_path = [[2025, 1.0], [2030, 1.5]]\n", "t");
-  const ThreatParams p = parse_threat(ok.table);
+  const ThreatParams p = parse_threat(ok.table, shipped_data());
   ok.table.finish();
   CHECK(p.adversary_path.at(2028) == Approx(1.3));
   CHECK(p.base.central() == 0.3);
+}
+
+TEST_CASE("A threat event reaches the nearest capital fully and others by distance", "[unit]") {
+  TomlTable toml(
+      "[t]\n[t.events.invasion]\nyear = 2022\nsize = 2.0\nreach_km = 500.0\n"
+      "[t.events.baltic]\nyear = 2014\nsize = 1.0\nmembers = [\"LT\", \"PL\"]\n",
+      "t");
+  const AllianceData& data = shipped_data();
+  const ThreatParams p = parse_threat(toml.table, data);
+  toml.table.finish();
+  REQUIRE(p.events.size() == 2);
+  const auto named = [&](const std::string& name) {
+    for (const ThreatEvent& e : p.events) {
+      if (e.name == name) return e;
+    }
+    FAIL("no event " << name);
+    return ThreatEvent{};
+  };
+  const Eigen::ArrayXd invasion = event_increment(data, named("invasion"));
+  double nearest = 1e9;
+  for (const MemberData& m : data.members) nearest = std::min(nearest, m.distance_to_moscow_km);
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const double d = data.members[i].distance_to_moscow_km;
+    CHECK(invasion(static_cast<Eigen::Index>(i)) == Approx(2.0 * std::exp(-(d - nearest) / 500.0)));
+  }
+  CHECK(invasion.maxCoeff() == Approx(2.0));
+  const Eigen::ArrayXd baltic = event_increment(data, named("baltic"));
+  const auto lt = static_cast<Eigen::Index>(*data.find("LT"));
+  const auto pl = static_cast<Eigen::Index>(*data.find("PL"));
+  CHECK(baltic(lt) == Approx(1.0));  // Vilnius is nearer Moscow than Warsaw
+  CHECK(baltic(pl) < 1.0);
+  CHECK(baltic.sum() == Approx(baltic(lt) + baltic(pl)));
+}
+
+TEST_CASE("A threat event naming an unknown member is refused with its position", "[unit]") {
+  TomlTable toml("[t]\n[t.events.x]\nyear = 2022\nsize = 1.0\nmembers = [\"XX\"]\n", "t");
+  CHECK_THROWS_WITH(parse_threat(toml.table, shipped_data()),
+                    Catch::Contains("t.events.x.members: unknown ISO code, got \"XX\""));
 }

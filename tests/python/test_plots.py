@@ -195,15 +195,20 @@ def test_compliance_heatmap_plots_the_probabilities_in_the_file(natosim_results,
 def test_allies_compliant_plots_mean_and_band(natosim_results, tmp_path):
     with Results(natosim_results) as results:
         plotted = plot_allies_compliant.plot(results, tmp_path)
-    mean = read(natosim_results, "allies_compliant_mean")
-    mcse = read(natosim_results, "allies_compliant_mcse")
-    q = read(natosim_results, "allies_compliant_quantiles")
+    order = plotted.data["scenario_index"]
+    assert sorted(order) == list(range(len(read(natosim_results, "scenario"))))
+    mean = read(natosim_results, "allies_compliant_mean")[order]
+    mcse = read(natosim_results, "allies_compliant_mcse")[order]
+    q = read(natosim_results, "allies_compliant_quantiles")[order]
     np.testing.assert_array_equal(plotted.data["mean"], mean)
     np.testing.assert_array_equal(plotted.data["mean_ci_low"], mean - 1.96 * mcse)
     np.testing.assert_array_equal(plotted.data["q05"], q[..., quantile_index(natosim_results,
                                                                               0.05)])
     np.testing.assert_array_equal(plotted.data["q95"], q[..., quantile_index(natosim_results,
                                                                               0.95)])
+    # The threshold each scenario is counted against is drawn under the counts.
+    np.testing.assert_array_equal(plotted.data["threshold"],
+                                  read(natosim_results, "threshold_mean")[order])
 
 
 def test_spending_plots_both_alliance_series(natosim_results, tmp_path):
@@ -226,8 +231,8 @@ def test_differences_plot_the_paired_differences_of_the_final_year(natosim_resul
         reference = f.attrs["reference_scenario"]
         reference = reference.decode() if isinstance(reference, bytes) else reference
     scenarios = text_list(natosim_results, "scenario")
-    compared = [i for i, s in enumerate(scenarios) if s != reference]
-    np.testing.assert_array_equal(plotted.data["scenario_index"], compared)
+    compared = list(plotted.data["scenario_index"])  # grouped: the reading order
+    assert sorted(compared) == [i for i, s in enumerate(scenarios) if s != reference]
     for variable in ("allies_compliant", "europe_canada_spending", "us_share_of_spending"):
         for stat in ("diff_mean", "diff_ci_low", "diff_ci_high"):
             np.testing.assert_array_equal(plotted.data[f"{variable}/{stat}"],
@@ -270,17 +275,19 @@ def test_sweep_on_a_file_that_is_not_a_sweep(natosim_results, tmp_path):
 
 
 def test_deterrence_plots_the_outcomes_in_the_file(synthetic_results, tmp_path):
-    """Synthetic file: natosim does not write the attack model's variables yet."""
+    """Synthetic file without the whole-period outcomes: one year's probabilities, and the
+    expected attacks summed over the years."""
     done = run_script("plot_deterrence.py", synthetic_results, "-o", tmp_path)
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["attacked_by_ally.png",
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["attack_targets.png",
                                                              "deterrence.png"]
     for path in tmp_path.glob("*.png"):
         assert_png(path)
     with Results(synthetic_results) as results:
         plotted = plot_deterrence.plot(results, tmp_path / "in", year=2029)
     y = list(read(synthetic_results, "year")).index(2029)
-    f = lambda name: read(synthetic_results, name)  # noqa: E731
+    order = plotted.data["scenario_index"]
+    f = lambda name: read(synthetic_results, name)[order]  # noqa: E731
     np.testing.assert_array_equal(plotted.data["attack_probability"],
                                   f("deterrence_failure_mean")[:, y])
     np.testing.assert_array_equal(plotted.data["attack_probability_low"],
@@ -290,8 +297,86 @@ def test_deterrence_plots_the_outcomes_in_the_file(synthetic_results, tmp_path):
     # territory_lost is member-level: summed over allies
     np.testing.assert_allclose(plotted.data["territory_lost"],
                                f("territory_lost_mean")[:, y].sum(axis=-1), rtol=1e-12)
-    np.testing.assert_array_equal(plotted.data["attacked"], f("attacked_mean")[:, y])
-    np.testing.assert_array_equal(plotted.data["attacked_low"], f("attacked_wilson_low")[:, y])
+    # At most one attack a year: the expected attacks on allies over the period are the sum of
+    # the yearly probabilities that an ally is attacked.
+    np.testing.assert_allclose(plotted.data["expected_attacks"],
+                               f("deterrence_failure_mean").sum(axis=1), rtol=1e-12)
+
+
+def test_deterrence_uses_the_whole_period_outcomes(tmp_path):
+    """Synthetic file with the cumulative whole-period variables: their last year is drawn."""
+    path = synthetic.write(tmp_path / "whole.h5", scenarios=("a", "b", "c"), years=5,
+                           replicates=40, attack=True, whole_period=True, reference="a")
+    with Results(path) as results:
+        plotted = plot_deterrence.plot(results, tmp_path)
+        targets = plot_deterrence.plot_targets(results, tmp_path)
+    order = plotted.data["scenario_index"]
+    f = lambda name: read(path, name)[order]  # noqa: E731
+    for key, variable in (("any_attack", "any_attack_on_ally"),
+                          ("peacekeepers", "peacekeepers_attacked_ever")):
+        np.testing.assert_array_equal(plotted.data[key], f(f"{variable}_mean")[:, -1])
+        np.testing.assert_array_equal(plotted.data[f"{key}_low"],
+                                      f(f"{variable}_wilson_low")[:, -1])
+    np.testing.assert_array_equal(plotted.data["expected_attacks"],
+                                  f("attacks_to_date_mean")[:, -1])
+    assert "attack_probability" not in plotted.data
+    # Shares of the period's expected attacks by target: the allies' expected attacks are the
+    # sums over years of P(attacked); with the peacekeepers' they add up to every attack.
+    t = targets.data
+    order = t["scenario_index"]
+    expected = read(path, "attacked_mean")[order].sum(axis=1)
+    force = read(path, "peacekeepers_attacked_mean")[order].sum(axis=1)
+    top = t["top_members"]
+    np.testing.assert_allclose(t["expected"][:, :len(top)], expected[:, top], rtol=1e-12)
+    np.testing.assert_allclose(t["expected"][:, -1], force, rtol=1e-12)
+    np.testing.assert_allclose(t["share"].sum(axis=1), 1.0, rtol=1e-12)
+    assert np.all(t["share_low"] <= t["share"] + 1e-12)
+    assert np.all(t["share"] <= t["share_high"] + 1e-12)
+    assert t["targets"][-2:] == ["Other allies", "Peacekeepers"]
+    for png in plotted.files + targets.files:
+        assert_png(png)
+
+
+def test_compliance_difference_maps_the_paired_differences(natosim_results, tmp_path):
+    done = run_script("plot_compliance_heatmap.py", natosim_results, "-o", tmp_path,
+                      "--difference")
+    assert done.returncode == 0, done.stderr
+    assert [Path(p).name for p in done.stdout.split()] == ["compliance_difference.png"]
+    with Results(natosim_results) as results:
+        plotted = plot_compliance_heatmap.plot_difference(results, tmp_path / "in")
+        reference = results.scenarios.index(results.reference_scenario)
+    order = plotted.data["scenario_index"]
+    assert reference not in order and len(order) == len(read(natosim_results, "scenario")) - 1
+    np.testing.assert_array_equal(plotted.data["difference"],
+                                  read(natosim_results, "compliant_diff_mean")[order])
+
+
+def test_sixteen_scenarios_never_share_a_colour_and_line(tmp_path):
+    """Synthetic file with 16 labelled, grouped scenarios (the policy study's shape): reading
+    order by group, low before high, the reference first, one style each, small multiples."""
+    from natosim_plot.scenarios import Scenarios
+    names = ["status_quo"] + [f"{lever}_{level}" for lever in
+                              ("c2", "c35", "c5", "hague", "ex", "troops", "all")
+                              for level in ("high", "low")] + ["peacekeepers"]
+    groups = ["Reference"] + ["2%"] * 2 + ["3.5%"] * 2 + ["5%"] * 2 + ["Hague"] * 2 + \
+        ["Levers"] * 6 + ["Peacekeepers"]
+    path = synthetic.write(tmp_path / "many.h5", scenarios=names, years=3, replicates=10,
+                           reference="status_quo", labels=[n.upper() for n in names],
+                           groups=groups)
+    with Results(path) as results:
+        order = Scenarios(results)
+        styles = {(order.colour(s), str(order.style(s)["linestyle"])) for s in order}
+        assert len(styles) == 16
+        ordered = [results.scenarios[s] for s in order]
+        assert ordered[0] == "status_quo"
+        assert ordered.index("c2_low") + 1 == ordered.index("c2_high")
+        assert [g for g, _ in order.by_group()] == ["Reference", "2%", "3.5%", "5%", "Hague",
+                                                    "Levers", "Peacekeepers"]
+        assert order.label(0) == "STATUS_QUO"
+        panels = order.panels()
+        assert len(panels) == 6 and all(p[1][0] == 0 for p in panels)  # reference in each
+        plotted = plot_allies_compliant.plot(results, tmp_path)
+    assert_png(plotted.files[0])
 
 
 def test_sweep_plots_the_design_points(synthetic_sweep, tmp_path):
@@ -319,6 +404,32 @@ def test_sweep_plots_the_design_points(synthetic_sweep, tmp_path):
             i = list(np.unique(x)).index(x[d])
             j = list(np.unique(y)).index(y[d])
             np.testing.assert_array_equal(grid[:, j, i], mean[:, d])
+
+
+def test_sweep_on_a_latin_hypercube(tmp_path):
+    """Synthetic Latin-hypercube sweep (40 points, no grid): scatter against each parameter with
+    binned means, and a two-parameter binned view; no grid lines per sampled value."""
+    path = synthetic.write(tmp_path / "lhs.h5", scenarios=("current_plans",), years=3,
+                           replicates=10, attack=True, sweep="lhs", reference=None)
+    with Results(path) as results:
+        assert not plot_sweep.is_grid(results, results.design_parameters())
+        plotted = plot_sweep.plot(results, tmp_path)
+    assert sorted(p.name for p in plotted.files) == ["sweep_binned_current_plans.png",
+                                                     "sweep_scatter_current_plans.png"]
+    mean = read(path, "allies_compliant_mean")[:, :, -1]
+    np.testing.assert_array_equal(plotted.data["compliance/design_point_mean"], mean)
+    x = read(path, "threat_growth")
+    counts = plotted.data["compliance/threat_growth/bin_count"]
+    assert counts.sum() == len(x) and counts.min() >= 2
+    # Each binned mean is the mean of the design points in its bin (bins hold x in order).
+    edges = plot_sweep.bins(x, len(counts))
+    index = np.clip(np.digitize(x, edges) - 1, 0, len(counts) - 1)
+    for b in range(len(counts)):
+        np.testing.assert_allclose(plotted.data["compliance/threat_growth/bin_mean"][b],
+                                   mean[0, index == b].mean(), rtol=1e-12)
+    assert plotted.data["binned/count"].sum() == len(x)
+    for png in plotted.files:
+        assert_png(png)
 
 
 def test_sweep_file_is_refused_by_the_other_figures(synthetic_sweep, tmp_path):

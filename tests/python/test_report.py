@@ -15,7 +15,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import h5py
-import numpy as np
 import pytest
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
@@ -102,16 +101,18 @@ def test_report_on_a_natosim_file(natosim_report, natosim_file):
     parser = assert_links_exist(index)
     figures = {Path(src).name for src in parser.images}
     for expected in ("allies_compliant.png", "spending.png", "differences.png",
-                     "fan_status_quo.png", "compliance_status_quo.png"):
+                     "compliance_difference.png", "deterrence.png", "attack_targets.png"):
         assert expected in figures
+    # Per-scenario heat maps and fans only with --all-figures.
+    assert not any(name.startswith(("fan_", "compliance_status")) for name in figures)
+    # One line per figure with its time.
+    timed = [line for line in done.stderr.splitlines() if line.strip().endswith(
+        ("figure(s)",)) and " s " in line]
+    assert len(timed) == len(figures), done.stderr
     for src in parser.images:
         assert (out / src).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     text = index.read_text(encoding="utf-8")
     # Figures the file has no variables for are listed, not drawn.
-    with h5py.File(natosim_file, "r") as f:
-        has_attacks = "attacked_mean" in f
-    if not has_attacks:
-        assert "not applicable to this file: missing attacked_mean" in text
     assert "not applicable to this file: missing design_point" in text
 
 
@@ -126,31 +127,76 @@ def test_report_shows_the_provenance(natosim_report, natosim_file):
     assert f"<pre>{html.escape(config)}</pre>" in text
 
 
+def cell(text):
+    return f'<td class="num">{html.escape(text)}<br><span class="ci">'
+
+
 def test_report_headline_numbers_are_the_files(natosim_report, natosim_file):
+    """The whole-period table: allies at or above the threshold at the end, spending summed over
+    the years, expected attacks on allies summed over the years (at most one a year), the
+    threshold in force, labels for names; and the paired differences."""
     out, _ = natosim_report
     text = (out / "index.html").read_text(encoding="utf-8")
     levels = list(read(natosim_file, "quantile"))
     lo, hi = levels.index(0.05), levels.index(0.95)
-    for variable in ("allies_compliant", "europe_canada_spending", "us_share_of_spending"):
-        mean = read(natosim_file, f"{variable}_mean")[:, -1]
-        q = read(natosim_file, f"{variable}_quantiles")[:, -1]
-        kind = "percent" if variable == "us_share_of_spending" else "plain"
-        for s in range(len(mean)):
-            cell = report.with_interval(mean[s], q[s, lo], q[s, hi], kind)
-            assert f'<td class="num">{html.escape(cell)}</td>' in text, (variable, cell)
+    labels = [v.decode() for v in read(natosim_file, "scenario_label")]
+    mean = read(natosim_file, "allies_compliant_mean")[:, -1]
+    q = read(natosim_file, "allies_compliant_quantiles")[:, -1]
+    spend = read(natosim_file, "europe_canada_spending_mean").sum(axis=1)
+    attacks = read(natosim_file, "deterrence_failure_mean").sum(axis=1)
+    for s in range(len(mean)):
+        assert f"<td>{html.escape(labels[s])}" in text
+        assert cell(report.number(mean[s])) + html.escape(
+            f"[{report.number(q[s, lo])}, {report.number(q[s, hi])}]") in text
+        assert cell(report.number(spend[s])) in text
+        assert cell(report.number(attacks[s])) in text
+    threshold = read(natosim_file, "threshold_mean")
+    assert f'<td class="num">{threshold[1, 0]:g}%' in text or "2% to 3.5% (2035)" in text
     # Differences to the reference, with their 95% interval.
     diff = [read(natosim_file, f"allies_compliant_{s}")[1, -1]
             for s in ("diff_mean", "diff_ci_low", "diff_ci_high")]
-    assert html.escape(report.with_interval(*diff)) in text
-    # The mean compliance probability over allies (Iceland, exempt, has no value).
-    with np.errstate(all="ignore"):
-        import warnings
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mean = np.nanmean(read(natosim_file, "compliant_mean")[0, -1])
-            low = np.nanmean(read(natosim_file, "compliant_wilson_low")[0, -1])
-            high = np.nanmean(read(natosim_file, "compliant_wilson_high")[0, -1])
-    assert report.with_interval(mean, low, high, "probability") in text
+    assert html.escape(report.Cell(*diff).html()) in html.escape(text) or \
+        report.Cell(*diff).html() in text
+
+
+def test_report_number_keeps_rare_values_readable():
+    assert report.number(0.003, "probability") == "0.30%"
+    assert report.number(0.12, "probability") == "12.0%"
+    assert report.number(0.0421, "probability") == "4.21%"
+    assert report.number(0.0, "probability") == "0%"
+    assert report.number(0.00012, "pp") == "0.012 pp"
+    assert report.number(0.048) == "0.048"
+    assert report.number(1234.5) == "1,234"
+
+
+def test_report_notes_and_whole_period_outcomes(tmp_path):
+    """Synthetic file with the whole-period outcomes and a scenario identical to the reference:
+    the table uses the cumulative variables' last year and the notes say what the numbers
+    need."""
+    path = synthetic.write(tmp_path / "w.h5", scenarios=("ref", "same", "five"), years=5,
+                           replicates=30, attack=True, threshold=True, whole_period=True,
+                           reference="ref", thresholds=(2.0, 2.0, 5.0),
+                           labels=("Reference case", "Same as ref", "Five percent"),
+                           groups=("", "", "5%"))
+    with h5py.File(path, "r+") as f:  # make 'same' identical to the reference, paired
+        for name in list(f):
+            if name.endswith("_diff_mean") or name.endswith("_diff_mcse"):
+                data = f[name][()]
+                data[1] = 0.0
+                f[name][...] = data
+    done = run_report(path, "-o", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    p = read(path, "any_attack_on_ally_mean")[:, -1]
+    low = read(path, "any_attack_on_ally_wilson_low")[:, -1]
+    for s in range(3):
+        assert cell(report.number(p[s], "probability")) + html.escape(
+            f"[{report.number(low[s], 'probability')}, ") in text
+    expected = read(path, "attacks_to_date_mean")[:, -1]
+    assert cell(report.number(expected[2])) in text
+    assert "Same as ref: identical to the reference" in text
+    assert "Scenarios hold the allies to different thresholds (2%, 5%)" in text
+    assert "this file has no any_attack_on_ally" not in text
 
 
 def test_report_with_every_figure(tmp_path):
@@ -164,19 +210,18 @@ def test_report_with_every_figure(tmp_path):
     index = tmp_path / "out" / "index.html"
     parser = assert_links_exist(index)
     figures = {Path(src).name for src in parser.images}
-    assert {"deterrence.png", "attacked_by_ally.png", "fan_EE.png",
+    assert {"deterrence.png", "attack_targets.png", "fan_EE.png",
             "differences.png"} <= figures
     assert {Path(h).name for h in parser.links if h.endswith(".pdf")} == {
         name.replace(".png", ".pdf") for name in figures}
     text = index.read_text(encoding="utf-8")
     assert "&lt;not a real study&gt; &amp; &quot;quoted&quot;" in text
     assert "<not a real study>" not in text
-    assert "Attack probability (deterrence failure)" in text
-    p = read(path, "deterrence_failure_mean")[:, -1]
-    low = read(path, "deterrence_failure_wilson_low")[:, -1]
-    high = read(path, "deterrence_failure_wilson_high")[:, -1]
+    # Without the whole-period variables the table says why it has no probability column.
+    assert "this file has no any_attack_on_ally" in text
     s = 1  # hague_5pct, the scenario asked for
-    assert report.with_interval(p[s], low[s], high[s], "probability") in text
+    attacks = read(path, "deterrence_failure_mean")[s].sum()
+    assert cell(report.number(attacks)) in text
     assert "not applicable to this file: missing design_point" in text
 
 
@@ -190,7 +235,7 @@ def test_report_on_a_sweep(tmp_path):
     assert {Path(src).name for src in parser.images} == {"sweep_heatmap_hague_5pct.png",
                                                          "sweep_lines_hague_5pct.png"}
     text = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
-    assert text.count("not applicable to this file") == 6
+    assert text.count("not applicable to this file") == 6  # every default figure but the sweep
 
 
 def test_report_lists_missing_variables(tmp_path):
@@ -203,7 +248,7 @@ def test_report_lists_missing_variables(tmp_path):
     text = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     parser = assert_links_exist(tmp_path / "out" / "index.html")
     assert parser.images == []
-    for dataset in ("allies_compliant_mean", "compliant_mean", "defence_share_quantiles",
+    for dataset in ("allies_compliant_mean", "compliant_diff_mean",
                     "europe_canada_spending_mean", "attacked_mean", "design_point"):
         assert f"not applicable to this file: missing {dataset}" in text, dataset
 

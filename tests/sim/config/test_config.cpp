@@ -59,10 +59,26 @@ TEST_CASE("A valid study reads with its settings and scenarios", "[unit][config]
   CHECK(study.years == 3);
   REQUIRE(study.scenarios.size() == 2);
   CHECK(study.scenarios[1].name == "b");
+  // label defaults to the name, group to "".
+  CHECK(study.scenarios[1].label == "b");
+  CHECK(study.scenarios[1].group.empty());
   CHECK(study.text == kValid);
   auto built = sim::build_scenarios(study, registry);
   CHECK(built.size() == 2);
   CHECK(built[0].model->schema().members.size() == 2);
+}
+
+TEST_CASE("A scenario's label and group are read beside its name", "[unit][config]") {
+  const sim::ModelRegistry registry = toy_registry();
+  std::string text = kValid;
+  text.replace(text.find("name = \"b\"\n"), 11,
+               "name = \"b\"\nlabel = \"Drift 0.2\"\ngroup = \"drifting\"\n");
+  sim::StudySpec study = sim::read_study_text(text, "study.toml", ".", registry);
+  REQUIRE(study.scenarios.size() == 2);
+  CHECK(study.scenarios[0].label == "a");
+  CHECK(study.scenarios[0].group.empty());
+  CHECK(study.scenarios[1].label == "Drift 0.2");
+  CHECK(study.scenarios[1].group == "drifting");
 }
 
 TEST_CASE("SHA-256 matches the FIPS 180-4 examples", "[unit][config]") {

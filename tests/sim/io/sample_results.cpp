@@ -54,6 +54,8 @@ Results make_sample_results(const SampleOptions& options) {
   Results r;
   r.scenarios = {"baseline", "surge"};
   r.scenario_descriptions = {"Current spending plans", "All members reach 3% of GDP by 2027"};
+  r.scenario_labels = {"Baseline", "Surge to 3%"};
+  r.scenario_groups = {"", "surge"};
   r.years = {2025, 2026, 2027};
   r.members = {"DE", "FR", "PL"};
   r.member_names = {"Germany", "France", "Poland"};
@@ -65,6 +67,8 @@ Results make_sample_results(const SampleOptions& options) {
                                "model.drift = 0.3, "
                                "threat_growth = 0.05"};
     r.design_parameters = {{"model.drift", {0.1, 0.3}}, {"threat_growth", {0.0, 0.05}}};
+    r.scenario_labels.clear();
+    r.scenario_groups.clear();
   }
   r.replicates = 4;
   r.seed = 18446744073709551557ULL;  // above 2^63: checks the unsigned attribute

@@ -70,6 +70,8 @@ void check_same_results(const Results& a, const Results& b) {
     CHECK(a.design_parameters[p].values == b.design_parameters[p].values);
   }
   CHECK(a.scenario_descriptions == b.scenario_descriptions);
+  CHECK(a.scenario_labels == b.scenario_labels);
+  CHECK(a.scenario_groups == b.scenario_groups);
   CHECK(a.years == b.years);
   CHECK(a.members == b.members);
   CHECK(a.member_names == b.member_names);
