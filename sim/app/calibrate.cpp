@@ -198,7 +198,8 @@ int command_calibrate(const CalibrateArguments& arguments, const ModelRegistry& 
   if (fs::exists(checkpoint, error)) {
     if (arguments.resume) {
       io::CalibrationData saved = io::read_calibration(checkpoint);
-      if (saved.attributes["config_sha256"] != study.sha256 || saved.seed != study.seed ||
+      if (saved.attributes["config_sha256"] != study.sha256 ||
+          saved.attributes["base_config_sha256"] != study.base_sha256 || saved.seed != study.seed ||
           saved.parameters != data.parameters || saved.targets != data.targets ||
           saved.population != data.population) {
         throw OutputError(checkpoint.string() +
@@ -217,6 +218,8 @@ int command_calibrate(const CalibrateArguments& arguments, const ModelRegistry& 
                         " exists (an interrupted calibration); pass --resume to continue it or "
                         "--force to start over");
     }
+  } else if (arguments.resume && !arguments.quiet) {
+    std::cerr << fmt::format("no checkpoint {}: starting from generation 0\n", checkpoint.string());
   }
 
   const toml::table base = merged_model_table(study, spec.scenario_index);

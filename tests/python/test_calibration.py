@@ -537,3 +537,23 @@ def test_target_file_in_the_shipped_data_format(tmp_path):
         assert [t.decode() for t in f["target"][()]] == ["x@2020-2029:mean", "trend[AA]@2022",
                                                         "trend[BB]@2025"]
         assert list(f["observed"][()]) == [0.8, 4.5, 10.0]
+
+
+def test_resume_refuses_a_checkpoint_of_another_config(tmp_path):
+    study = write_study(tmp_path, BASE)
+    out = tmp_path / "o.h5"
+    assert toy("calibrate", study, "-o", out, "-q").returncode == 0
+    checkpoint = Path(str(out) + ".checkpoint")
+    out.rename(checkpoint)
+    study.write_text(BASE.replace("value = 0.8", "value = 0.9"))
+    result = toy("calibrate", study, "-o", out, "--resume")
+    assert result.returncode == 3
+    assert result.stderr == (f"error: {checkpoint} was written for another config or seed; pass "
+                             "--force without --resume to start over\n")
+    assert not out.exists()
+    result = toy("calibrate", study, "-o", out, "--resume", "--seed", 5)
+    assert result.returncode == 3
+    checkpoint.unlink()
+    result = toy("calibrate", study, "-o", out, "--resume")
+    assert result.returncode == 0
+    assert f"no checkpoint {checkpoint}: starting from generation 0" in result.stderr
