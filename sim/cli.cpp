@@ -23,12 +23,15 @@
 #include "sim/app/params.h"
 #include "sim/app/sensitivity.h"
 #include "sim/config/parameter_log.h"
+#include "sim/app/calibrate.h"
+#include "sim/config/calibration.h"
 #include "sim/config/study.h"
 #include "sim/config/sweep.h"
 #include "sim/core/build_info.h"
 #include "sim/core/error.h"
 #include "sim/engine/progress.h"
 #include "sim/engine/runner.h"
+#include "sim/io/calibration_file.h"
 #include "sim/io/results_file.h"
 
 namespace sim {
@@ -180,6 +183,16 @@ int command_validate(const std::string& config, const ModelRegistry& registry) {
   }
   const std::string sensitivity = app::check_sensitivity(study, registry);
   if (!sensitivity.empty()) std::cout << "  " << sensitivity << "\n";
+  if (study.has_calibration) {
+    const CalibrationSpec calibration = read_calibration(study, registry);
+    std::string keys;
+    for (const CalibrationParameter& parameter : calibration.parameters) {
+      keys += (keys.empty() ? "" : ", ") + parameter.key;
+    }
+    std::cout << fmt::format("  calibration: {} parameters ({}), {} targets, scenario '{}'\n",
+                             calibration.parameters.size(), keys, calibration.targets.size(),
+                             calibration.scenario);
+  }
   return kExitOk;
 }
 
@@ -435,10 +448,16 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
       app.add_subcommand("validate", "Check a study file completely without running it");
   validate->add_option("CONFIG", validate_config, "Study file (TOML)")->required();
 
+  app::CalibrateArguments calibrate_args;
+  calibrate_args.command_line = run_args.command_line;
+  CLI::App* calibrate = app::add_calibrate_command(app, calibrate_args);
+
   std::string info_file;
   bool info_json = false;
   CLI::App* info = app.add_subcommand("info", "Describe what a results file holds");
-  info->add_option("RESULTS", info_file, "Results file (HDF5) written by natosim run")->required();
+  info->add_option("RESULTS", info_file,
+                   "Results file (HDF5) written by natosim run, or a calibration file")
+      ->required();
   info->add_flag("--json", info_json, "Machine-readable JSON instead of text");
 
   app::SensitivityArguments sensitivity_args;
@@ -465,8 +484,11 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
       return app::command_sensitivity(sensitivity_args, registry,
                                       tool_provenance(run_args.command_line), &g_stop);
     }
+    if (calibrate->parsed()) return app::command_calibrate(calibrate_args, registry);
     if (info->parsed()) {
-      std::cout << io::describe_results(info_file, info_json);
+      std::cout << (io::is_calibration_file(info_file)
+                        ? io::describe_calibration(info_file, info_json)
+                        : io::describe_results(info_file, info_json));
       return kExitOk;
     }
   } catch (const ConfigError& error) {

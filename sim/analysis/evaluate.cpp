@@ -203,6 +203,9 @@ Evaluation evaluate(const std::vector<const Model*>& models, const std::vector<O
     }
   }
 
+  if (!options.first_replicate.empty() && options.first_replicate.size() != models.size()) {
+    throw std::invalid_argument("evaluate: first_replicate needs one entry per point");
+  }
   const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
   // Both the worker limit and the arena: an arena alone cannot exceed the machine's default
   // worker count (oneTBB warns and ignores it).
@@ -217,23 +220,26 @@ Evaluation evaluate(const std::vector<const Model*>& models, const std::vector<O
     if (options.stop != nullptr && options.stop->load()) throw Interrupted();
     const std::int64_t last = std::min(runs, first + kBatch);
     arena.execute([&] {
-      tbb::parallel_for(
-          tbb::blocked_range<std::int64_t>(first, last, 1),
-          [&](const tbb::blocked_range<std::int64_t>& range) {
-            RunRecorder& recorder = recorders.local();
-            for (std::int64_t run = range.begin(); run < range.end(); ++run) {
-              const auto slot = static_cast<std::size_t>(run);
-              const std::size_t point = slot / result.replicates;
-              const std::size_t replicate = slot % result.replicates;
-              recorder.clear();
-              const RunContext context{options.seed, replicate, options.start_year, options.years};
-              models[point]->run(context, recorder);
-              double* out = result.values.data() + slot * result.outputs;
-              for (std::size_t o = 0; o < outputs.size(); ++o) {
-                out[o] = extract(outputs[o], recorder);
-              }
-            }
-          });
+      tbb::parallel_for(tbb::blocked_range<std::int64_t>(first, last, 1),
+                        [&](const tbb::blocked_range<std::int64_t>& range) {
+                          RunRecorder& recorder = recorders.local();
+                          for (std::int64_t run = range.begin(); run < range.end(); ++run) {
+                            const auto slot = static_cast<std::size_t>(run);
+                            const std::size_t point = slot / result.replicates;
+                            const std::size_t replicate = slot % result.replicates;
+                            recorder.clear();
+                            const std::uint64_t offset = options.first_replicate.empty()
+                                                             ? 0
+                                                             : options.first_replicate[point];
+                            const RunContext context{options.seed, offset + replicate,
+                                                     options.start_year, options.years};
+                            models[point]->run(context, recorder);
+                            double* out = result.values.data() + slot * result.outputs;
+                            for (std::size_t o = 0; o < outputs.size(); ++o) {
+                              out[o] = extract(outputs[o], recorder);
+                            }
+                          }
+                        });
     });
     if (options.progress) options.progress(last, runs);
   }

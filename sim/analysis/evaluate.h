@@ -61,6 +61,10 @@ struct EvaluateOptions {
   std::function<void(std::int64_t, std::int64_t)> progress;
   /// When it becomes true, no new batch starts and evaluate throws Interrupted.
   const std::atomic<bool>* stop = nullptr;
+  /// Empty (the default): every point runs replicates 0..K-1 (common random numbers). Else one
+  /// entry per point: point p runs replicates first_replicate[p] + 0..K-1 (independent noise
+  /// per point when the ranges do not overlap).
+  std::vector<std::uint64_t> first_replicate;
 };
 
 /// values[(point * replicates + replicate) * outputs + output].

@@ -53,6 +53,8 @@ std::string describe_uncertain(const Uncertain& u) {
       return fmt::format("beta(alpha={}, beta={}, lower={}, upper={})", u.a, u.b, u.lower, u.upper);
     case Uncertain::Kind::lognormal:
       return fmt::format("lognormal(mu={}, sigma={}{})", u.a, u.b, bounds());
+    case Uncertain::Kind::posterior:
+      return fmt::format("posterior(mean={}, {} particles)", u.central(), u.sample->size());
   }
   return "";
 }

@@ -12,6 +12,8 @@
 #include "sim/config/overrides.h"
 #include "sim/config/parameter_log.h"
 #include "sim/config/toml_reader.h"
+#include "sim/config/uncertain.h"
+#include "sim/io/calibration_file.h"
 
 namespace sim {
 
@@ -142,6 +144,8 @@ StudySpec read_study_text(const std::string& text, const std::string& file,
   }
   spec.has_sweep = top.node("sweep") != nullptr;  // read by read_sweep (sim/config/sweep.h)
   top.node("sensitivity");  // read by read_sensitivity (sim/config/sensitivity.h)
+  // Read by read_calibration (sim/config/calibration.h).
+  spec.has_calibration = top.node("calibration") != nullptr;
   top.finish();
   return spec;
 }
@@ -184,11 +188,44 @@ std::unique_ptr<Model> build_model(const StudySpec& study, const toml::table& mo
     throw ConfigError(SourcePosition{study.file, 0, 0}, "study.model", "unknown model",
                       "\"" + study.model + "\"", "a registered model");
   }
-  auto origin = std::make_shared<const config::Origin>(config::Origin{study.file, study.folder});
-  config::Table table(model, "model", origin, note);
+  auto origin = std::make_shared<config::Origin>(config::Origin{study.file, study.folder});
+  // `posterior = "calibration.h5"`: taken out before the factory sees the table; the keys it
+  // names are answered by config::uncertain (sim/config/uncertain.cpp).
+  toml::table without_posterior;
+  const toml::table* given = &model;
+  if (const toml::node* node = model.get("posterior")) {
+    const config::Table outer(model, "model", origin, note);
+    if (!node->is_string()) {
+      outer.fail("posterior", "wrong type", config::describe_node(*node),
+                 "the path of a natosim calibration file");
+    }
+    const std::filesystem::path file = study.folder / *node->value<std::string>();
+    auto sample = std::make_shared<WeightedSample>(io::read_posterior(file));
+    if (sample->model != study.model) {
+      throw ConfigError(fmt::format("{}: posterior calibrated for model '{}', not '{}'",
+                                    file.string(), sample->model, study.model));
+    }
+    origin->posterior = std::make_shared<config::PosteriorBinding>(
+        config::PosteriorBinding{sample, std::vector<char>(sample->keys.size(), 0)});
+    without_posterior = model;
+    without_posterior.erase("posterior");
+    given = &without_posterior;
+  }
+  config::Table table(*given, "model", origin, note);
   table.set_log(std::move(log));
   std::unique_ptr<Model> instance = (*factory)(table, study.settings());
   table.finish();
+  if (origin->posterior) {
+    const config::PosteriorBinding& binding = *origin->posterior;
+    for (std::size_t k = 0; k < binding.used.size(); ++k) {
+      if (!binding.used[k]) {
+        throw ConfigError(fmt::format(
+            "{}: posterior parameter '{}' is not an uncertain parameter of model '{}' (the "
+            "model does not read it, or reads it as a fixed number)",
+            binding.sample->file, binding.sample->keys[k], study.model));
+      }
+    }
+  }
   return instance;
 }
 

@@ -52,6 +52,8 @@ struct StudySpec {
   bool has_sweep = false;
   /// Command-line `--set KEY=VALUE` overrides applied on top of the file (in order).
   std::vector<std::string> overrides;
+  /// The file has a `[calibration]` table (read by read_calibration in sim/config/calibration.h).
+  bool has_calibration = false;
 
   StudySettings settings() const { return StudySettings{seed, start_year, years}; }
 };
@@ -87,7 +89,10 @@ std::vector<BuiltScenario> build_scenarios(const StudySpec& study, const ModelRe
 toml::table merged_model_table(const StudySpec& study, std::size_t index);
 
 /// Builds one model from a (merged) `[model]` table and rejects keys the factory did not read.
-/// `note` is appended to error messages, e.g. "(set by scenario 'x')".
+/// `note` is appended to error messages, e.g. "(set by scenario 'x')". A `posterior = "FILE"`
+/// key (a natosim calibration file, relative to the study's folder) makes every parameter it
+/// names drawn jointly from that posterior; a posterior of another model, or naming a key the
+/// model does not read as an uncertain parameter, is a ConfigError "FILE: problem".
 /// `log`, when given, records every parameter read (sim/config/parameter_log.h).
 std::unique_ptr<Model> build_model(const StudySpec& study, const toml::table& model,
                                    const ModelRegistry& registry, const std::string& note,

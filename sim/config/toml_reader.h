@@ -32,9 +32,14 @@ struct Range {
 };
 
 /// The file a config came from: its path (as given) and the folder relative paths resolve from.
+struct PosteriorBinding;
+
 struct Origin {
   std::string file;
   std::filesystem::path folder;
+  /// `[model] posterior = "..."`: parameters drawn jointly from a calibration's posterior
+  /// (sim/config/uncertain.h); null for none. Shared by every table of one model build.
+  std::shared_ptr<PosteriorBinding> posterior = nullptr;
 };
 
 struct ParameterLog;  // sim/config/parameter_log.h

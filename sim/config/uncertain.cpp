@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <utility>
+#include <vector>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -80,7 +84,15 @@ double truncated_normal(RngStream& rng, double mean, double sd, double lower, do
 
 double Uncertain::draw(std::uint64_t seed, std::uint64_t replicate) const {
   if (kind == Kind::fixed) return a;
+  if (kind == Kind::posterior) {
+    const auto column = static_cast<std::size_t>(a);
+    return sample->values[sample->particle_for(seed, replicate) * sample->keys.size() + column];
+  }
   RngStream rng(seed, replicate, stream);
+  return sample_from(rng);
+}
+
+double Uncertain::sample_from(RngStream& rng) const {
   switch (kind) {
     case Kind::normal:
       return truncated_normal(rng, a, b, lower, upper);
@@ -103,6 +115,7 @@ double Uncertain::draw(std::uint64_t seed, std::uint64_t replicate) const {
       return std::exp(truncated_normal(rng, a, b, log_low, log_high));
     }
     case Kind::fixed:
+    case Kind::posterior:
       break;
   }
   return a;
@@ -181,8 +194,128 @@ double Uncertain::quantile(double p) const {
       const double log_high = upper < 1e299 ? std::log(upper) : 1e300;
       return std::exp(truncated_normal_quantile(p, a, b, log_low, log_high));
     }
+    case Kind::posterior: {
+      // The weighted empirical quantile of this parameter's column.
+      const auto column = static_cast<std::size_t>(a);
+      const std::size_t width = sample->keys.size();
+      std::vector<std::pair<double, double>> points;  // value, weight
+      double previous = 0.0;
+      for (std::size_t i = 0; i < sample->size(); ++i) {
+        points.emplace_back(sample->values[i * width + column], sample->cumulative[i] - previous);
+        previous = sample->cumulative[i];
+      }
+      std::sort(points.begin(), points.end());
+      double total = 0.0;
+      for (const auto& [value, weight] : points) {
+        total += weight;
+        if (total >= p * previous) return value;
+      }
+      return points.empty() ? a : points.back().first;
+    }
   }
   return a;
+}
+
+double Uncertain::support_low() const {
+  switch (kind) {
+    case Kind::fixed:
+      return a;
+    case Kind::uniform:
+    case Kind::triangular:
+      return a;
+    case Kind::normal:
+    case Kind::beta:
+    case Kind::lognormal:
+      return lower;
+    case Kind::posterior:
+      break;
+  }
+  return -1e300;
+}
+
+double Uncertain::support_high() const {
+  switch (kind) {
+    case Kind::fixed:
+      return a;
+    case Kind::uniform:
+      return b;
+    case Kind::triangular:
+      return c;
+    case Kind::normal:
+    case Kind::beta:
+    case Kind::lognormal:
+      return upper;
+    case Kind::posterior:
+      break;
+  }
+  return 1e300;
+}
+
+double Uncertain::log_density(double x) const {
+  if (!std::isfinite(x) || x < support_low() || x > support_high()) return -INFINITY;
+  switch (kind) {
+    case Kind::normal: {
+      const double z = (x - a) / b;
+      return -0.5 * z * z;
+    }
+    case Kind::uniform:
+      return 0.0;
+    case Kind::triangular: {
+      const double density = x < b   ? 2 * (x - a) / ((c - a) * (b - a))
+                             : x > b ? 2 * (c - x) / ((c - a) * (c - b))
+                                     : 2 / (c - a);
+      return density > 0 ? std::log(density) : -INFINITY;
+    }
+    case Kind::beta: {
+      const double u = (x - lower) / (upper - lower);
+      // The ends of the support count as outside it unless the density is finite there.
+      if (u <= 0) return a == 1 ? (b - 1) * std::log1p(-u) : -INFINITY;
+      if (u >= 1) return b == 1 ? (a - 1) * std::log(u) : -INFINITY;
+      return (a - 1) * std::log(u) + (b - 1) * std::log1p(-u);
+    }
+    case Kind::lognormal: {
+      if (x <= 0) return -INFINITY;
+      const double z = (std::log(x) - a) / b;
+      return -0.5 * z * z - std::log(x);
+    }
+    case Kind::fixed:
+      return x == a ? 0.0 : -INFINITY;
+    case Kind::posterior:
+      break;
+  }
+  return -INFINITY;
+}
+
+const char* Uncertain::kind_name() const {
+  static const char* names[] = {"fixed", "normal",    "uniform",  "triangular",
+                                "beta",  "lognormal", "posterior"};
+  return names[static_cast<int>(kind)];
+}
+
+std::size_t WeightedSample::particle_for(std::uint64_t seed, std::uint64_t replicate) const {
+  RngStream rng(seed, replicate, purpose("posterior"));
+  const double u = rng.uniform();
+  const auto found = std::upper_bound(cumulative.begin(), cumulative.end(), u);
+  const auto index = static_cast<std::size_t>(found - cumulative.begin());
+  return std::min(index, size() - 1);
+}
+
+void WeightedSample::finish() {
+  double total = 0.0;
+  for (double w : weights) {
+    if (!(w >= 0.0) || !std::isfinite(w)) {
+      throw std::invalid_argument("posterior weights must be finite and >= 0");
+    }
+    total += w;
+  }
+  if (!(total > 0.0)) throw std::invalid_argument("posterior weights sum to zero");
+  cumulative.resize(weights.size());
+  double running = 0.0;
+  for (std::size_t i = 0; i < weights.size(); ++i) {
+    running += weights[i];
+    cumulative[i] = running / total;
+  }
+  if (!cumulative.empty()) cumulative.back() = 1.0;
 }
 
 double Uncertain::central() const {
@@ -199,6 +332,17 @@ double Uncertain::central() const {
       return lower + (upper - lower) * a / (a + b);
     case Kind::lognormal:
       return std::clamp(std::exp(a + 0.5 * b * b), lower, upper);
+    case Kind::posterior: {
+      const auto column = static_cast<std::size_t>(a);
+      double mean = 0.0;
+      double previous = 0.0;
+      for (std::size_t i = 0; i < sample->size(); ++i) {
+        mean +=
+            (sample->cumulative[i] - previous) * sample->values[i * sample->keys.size() + column];
+        previous = sample->cumulative[i];
+      }
+      return mean;
+    }
   }
   return a;
 }
@@ -217,7 +361,45 @@ void require_within(Table& dist, std::string_view key, double value, Range range
 }
 }  // namespace
 
+namespace {
+/// The posterior's answer for `key` of `table`, if the model build has a posterior naming it.
+std::optional<Uncertain> from_posterior(Table& table, std::string_view key, Range range) {
+  const std::shared_ptr<PosteriorBinding>& binding = table.origin().posterior;
+  if (!binding) return std::nullopt;
+  std::string dotted = table.dotted(key);
+  const std::string prefix = "model.";
+  if (dotted.rfind(prefix, 0) != 0) return std::nullopt;
+  dotted = dotted.substr(prefix.size());
+  const WeightedSample& sample = *binding->sample;
+  const auto found = std::find(sample.keys.begin(), sample.keys.end(), dotted);
+  if (found == sample.keys.end()) return std::nullopt;
+  const auto column = static_cast<std::size_t>(found - sample.keys.begin());
+  binding->used[column] = 1;
+  // A number with no place in any file was set by a sweep's design point or a calibration
+  // particle: it wins. Any written value (a prior, a constant) is replaced by the posterior.
+  const toml::node* written = table.node(key);
+  if (written != nullptr && (written->is_integer() || written->is_floating_point()) &&
+      table.position(key).line == 0) {
+    return std::nullopt;
+  }
+  for (std::size_t i = 0; i < sample.size(); ++i) {
+    const double value = sample.values[i * sample.keys.size() + column];
+    if (!range.contains(value)) {
+      throw ConfigError(fmt::format(
+          "{}: posterior of '{}' holds {} (particle {}), outside the model's range (expected {})",
+          sample.file, dotted, value, i, range.describe()));
+    }
+  }
+  Uncertain result;
+  result.kind = Uncertain::Kind::posterior;
+  result.a = static_cast<double>(column);
+  result.sample = binding->sample;
+  return result;
+}
+}  // namespace
+
 Uncertain uncertain(Table& table, std::string_view key, Range range) {
+  if (auto posterior = from_posterior(table, key, range)) return *posterior;
   const toml::node* node = table.node(key);
   if (node == nullptr) table.fail(key, "missing required key", "nothing", range.describe());
   if (!node->is_table()) {
@@ -296,6 +478,7 @@ Uncertain uncertain(Table& table, std::string_view key, Range range) {
 }
 
 Uncertain uncertain_or(Table& table, std::string_view key, double fallback, Range range) {
+  if (auto posterior = from_posterior(table, key, range)) return *posterior;
   if (!table.has(key)) {
     table.node(key);
     return Uncertain::fixed_at(fallback);

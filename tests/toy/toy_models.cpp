@@ -136,7 +136,7 @@ class Counter final : public sim::Model {
 struct GaussParams {
   sim::Uncertain mean = sim::Uncertain::fixed_at(0.0);
   double sd = 1.0;
-  double slope = 0.0;
+  sim::Uncertain slope = sim::Uncertain::fixed_at(0.0);
 };
 
 class Gauss final : public sim::Model {
@@ -151,10 +151,11 @@ class Gauss final : public sim::Model {
   const sim::ModelSchema& schema() const override { return schema_; }
   void run(const sim::RunContext& context, sim::RunRecorder& recorder) const override {
     const double mean = params_.mean.draw(context.seed, context.replicate);
+    const double slope = params_.slope.draw(context.seed, context.replicate);
     sim::RngStream rng = context.stream(sim::purpose("toy.gauss"));
     for (int y = 0; y < context.years; ++y) {
       for (std::size_t m = 0; m < 2; ++m) {
-        recorder.set(0, y, m, params_.slope * (y + 1) + static_cast<double>(m));
+        recorder.set(0, y, m, slope * (y + 1) + static_cast<double>(m));
       }
       recorder.set_global(1, y, mean + params_.sd * rng.normal());
     }
@@ -181,9 +182,16 @@ void register_toy_models(sim::ModelRegistry& registry) {
                  params.mean = sim::config::uncertain_or(table, "mean", 0.0,
                                                          sim::config::Range::between(-1000, 1000));
                  params.sd = table.number_or("sd", 1.0, sim::config::Range::positive());
-                 params.slope = table.number_or("slope", 0.0);
+                 params.slope = sim::config::uncertain_or(table, "slope", 0.0,
+                                                          sim::config::Range::between(-100, 100));
                  return std::make_unique<Gauss>(params);
                });
+}
+
+sim::ModelRegistry toy_registry() {
+  sim::ModelRegistry registry;
+  register_toy_models(registry);
+  return registry;
 }
 
 }  // namespace toy

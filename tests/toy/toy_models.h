@@ -10,4 +10,7 @@ namespace toy {
 /// sd, plus an exactly known per-member trend).
 void register_toy_models(sim::ModelRegistry& registry);
 
+/// A registry holding only the toy models.
+sim::ModelRegistry toy_registry();
+
 }  // namespace toy

@@ -11,12 +11,6 @@
 
 namespace {
 
-sim::ModelRegistry toy_registry() {
-  sim::ModelRegistry registry;
-  toy::register_toy_models(registry);
-  return registry;
-}
-
 const std::string kGaussStudy = R"([study]
 model = "gauss"
 seed = 11
@@ -96,7 +90,7 @@ sim::analysis::EvaluateOptions options_for(const sim::StudySpec& study, std::int
 
 TEST_CASE("Outputs extract exactly the recorded values of a toy model with known values",
           "[unit][evaluate]") {
-  const sim::ModelRegistry registry = toy_registry();
+  const sim::ModelRegistry registry = toy::toy_registry();
   Points points = build_points(kGaussStudy, "slope", {2.0}, registry);
   const sim::ModelSchema& schema = points.models.front()->schema();
   const sim::StudySettings settings = points.study.settings();
@@ -136,7 +130,7 @@ TEST_CASE("Outputs extract exactly the recorded values of a toy model with known
 }
 
 TEST_CASE("Evaluation is bit-identical for 1, 2 and 7 threads", "[determinism][evaluate]") {
-  const sim::ModelRegistry registry = toy_registry();
+  const sim::ModelRegistry registry = toy::toy_registry();
   Points points = build_points(kWalkStudy, "volatility", {0.2, 0.7, 1.5}, registry);
   const sim::ModelSchema& schema = points.models.front()->schema();
   const sim::StudySettings settings = points.study.settings();
@@ -164,7 +158,7 @@ TEST_CASE("Evaluation is bit-identical for 1, 2 and 7 threads", "[determinism][e
 }
 
 TEST_CASE("Every point runs replicate r with the same random numbers", "[unit][evaluate]") {
-  const sim::ModelRegistry registry = toy_registry();
+  const sim::ModelRegistry registry = toy::toy_registry();
   Points points = build_points(kGaussStudy, "mean", {0.0, 5.0, -3.0}, registry);
   const sim::ModelSchema& schema = points.models.front()->schema();
   const std::vector<sim::analysis::OutputSpec> outputs = {
@@ -182,7 +176,7 @@ TEST_CASE("Every point runs replicate r with the same random numbers", "[unit][e
 
 TEST_CASE("A run that throws propagates out of evaluate; a stop request interrupts it",
           "[unit][evaluate]") {
-  const sim::ModelRegistry registry = toy_registry();
+  const sim::ModelRegistry registry = toy::toy_registry();
   Points points =
       build_points(kWalkStudy + "fail_replicate = 5\n", "volatility", {0.5, 1.0}, registry);
   const std::vector<sim::analysis::OutputSpec> outputs = {
@@ -198,7 +192,7 @@ TEST_CASE("A run that throws propagates out of evaluate; a stop request interrup
 }
 
 TEST_CASE("Progress is reported as runs done out of runs in total", "[unit][evaluate]") {
-  const sim::ModelRegistry registry = toy_registry();
+  const sim::ModelRegistry registry = toy::toy_registry();
   Points points = build_points(kGaussStudy, "mean", std::vector<double>(300, 1.0), registry);
   const std::vector<sim::analysis::OutputSpec> outputs = {
       sim::analysis::make_output(points.models.front()->schema(), points.study.settings(), "x", "",
@@ -214,7 +208,7 @@ TEST_CASE("Progress is reported as runs done out of runs in total", "[unit][eval
 }
 
 TEST_CASE("Bad output specs name the key, the problem and what was expected", "[unit][evaluate]") {
-  const sim::ModelRegistry registry = toy_registry();
+  const sim::ModelRegistry registry = toy::toy_registry();
   Points points = build_points(kGaussStudy, "mean", {0.0}, registry);
   const sim::ModelSchema& schema = points.models.front()->schema();
   const sim::StudySettings settings = points.study.settings();
@@ -240,7 +234,7 @@ TEST_CASE("Bad output specs name the key, the problem and what was expected", "[
 }
 
 TEST_CASE("A point's bad value is reported at the key that set it", "[unit][evaluate]") {
-  const sim::ModelRegistry registry = toy_registry();
+  const sim::ModelRegistry registry = toy::toy_registry();
   const sim::StudySpec study = sim::read_study_text(kGaussStudy, "s.toml", ".", registry);
   const std::vector<sim::PointKey> keys = {{"sd", {"c.toml", 7, 3}}};
   const double value[] = {-1.0};

@@ -162,8 +162,8 @@ TEST_CASE("Each bad config gives one line naming file, position, key and expecta
        "study.toml:6:9: TOML syntax error: Error while parsing value: could not "
        "determine value type (expected valid TOML)"},
       {"unknown top-level table", "[model]", "[extra]\nx = 1\n\n[model]",
-       "study.toml:8:1: extra: unknown key, got a table (expected one of: model, scenario, "
-       "sensitivity, study, sweep)"},
+       "study.toml:8:1: extra: unknown key, got a table (expected one of: calibration, model, "
+       "scenario, sensitivity, study, sweep)"},
       {"scenario without a name", "name = \"b\"", "description = \"no name\"",
        "study.toml:15:1: scenario[1].name: missing required key, got nothing (expected a value)"},
   };

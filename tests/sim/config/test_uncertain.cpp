@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "sim/config/uncertain.h"
+#include "sim/core/rng.h"
 
 namespace {
 
@@ -134,4 +135,67 @@ TEST_CASE("Each distribution's quantile inverts its CDF", "[unit][uncertain]") {
       parse("{dist = \"lognormal\", mu = 0.5, sigma = 0.3}", sim::config::Range::positive());
   CHECK(logn.quantile(0.5) == Approx(std::exp(0.5)));
   CHECK(sim::Uncertain::fixed_at(4.0).quantile(0.1) == 4.0);
+}
+
+TEST_CASE("Prior densities and supports of every distribution", "[unit][uncertain]") {
+  const sim::Uncertain normal =
+      parse("{dist = \"normal\", mean = 1, sd = 2, lower = -3}", sim::config::Range::any());
+  CHECK(normal.support_low() == -3.0);
+  CHECK(normal.support_high() == 1e300);
+  CHECK(normal.log_density(1.0) == 0.0);
+  CHECK(normal.log_density(3.0) == -0.5);  // one sd above the mean
+  CHECK(normal.log_density(-3.5) == -INFINITY);
+  const sim::Uncertain uniform =
+      parse("{dist = \"uniform\", low = 2, high = 4}", sim::config::Range::any());
+  CHECK(uniform.log_density(3.0) == 0.0);
+  CHECK(uniform.log_density(4.5) == -INFINITY);
+  const sim::Uncertain triangular =
+      parse("{dist = \"triangular\", low = 0, mode = 1, high = 3}", sim::config::Range::any());
+  CHECK(std::exp(triangular.log_density(1.0)) == Approx(2.0 / 3.0));
+  CHECK(std::exp(triangular.log_density(0.5)) == Approx(1.0 / 3.0));
+  CHECK(std::exp(triangular.log_density(2.0)) == Approx(1.0 / 3.0));
+  const sim::Uncertain beta = parse("{dist = \"beta\", alpha = 2, beta = 3, lower = 0, upper = 2}",
+                                    sim::config::Range::any());
+  // (u^(a-1) (1-u)^(b-1)) at u = 0.25: 0.25 x 0.75^2.
+  CHECK(beta.log_density(0.5) == Approx(std::log(0.25 * 0.75 * 0.75)));
+  CHECK(beta.log_density(0.0) == -INFINITY);
+  const sim::Uncertain lognormal =
+      parse("{dist = \"lognormal\", mu = 0, sigma = 1}", sim::config::Range::any());
+  CHECK(lognormal.log_density(1.0) == 0.0);
+  CHECK(lognormal.log_density(std::exp(1.0)) == Approx(-0.5 - 1.0));
+}
+
+TEST_CASE("draw is sample_from on the parameter's own stream", "[unit][uncertain]") {
+  const sim::Uncertain u =
+      parse("{dist = \"beta\", alpha = 2, beta = 5}", sim::config::Range::unit());
+  for (std::uint64_t r = 0; r < 20; ++r) {
+    sim::RngStream rng(5, r, u.stream);
+    CHECK(u.draw(5, r) == u.sample_from(rng));
+  }
+}
+
+TEST_CASE("A posterior parameter takes the whole particle chosen by weight",
+          "[statistical][uncertain]") {
+  auto sample = std::make_shared<sim::WeightedSample>();
+  sample->keys = {"a", "b"};
+  sample->values = {1, 10, 2, 20, 3, 30};
+  sample->weights = {0.5, 0.3, 0.2};
+  sample->finish();
+  sim::Uncertain a;
+  a.kind = sim::Uncertain::Kind::posterior;
+  a.sample = sample;
+  sim::Uncertain b = a;
+  b.a = 1;
+  CHECK(a.central() == Approx(1 * 0.5 + 2 * 0.3 + 3 * 0.2));
+  const int n = 20000;
+  int counts[3] = {0, 0, 0};
+  for (int r = 0; r < n; ++r) {
+    const double x = a.draw(3, static_cast<std::uint64_t>(r));
+    CHECK(b.draw(3, static_cast<std::uint64_t>(r)) == 10 * x);  // the same particle
+    ++counts[static_cast<int>(x) - 1];
+  }
+  // Binomial counts: 4 standard errors (sqrt(n p (1-p)) <= 71) is far beyond chance.
+  CHECK(std::abs(counts[0] - 0.5 * n) < 4 * 71);
+  CHECK(std::abs(counts[1] - 0.3 * n) < 4 * 65);
+  CHECK(std::abs(counts[2] - 0.2 * n) < 4 * 57);
 }

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "sim/analysis/abc_smc.h"
+#include "sim/config/calibration.h"
+#include "sim/engine/model.h"
+
+namespace sim::app {
+
+/// The command line of `natosim calibrate`.
+struct CalibrateArguments {
+  std::string config;
+  std::string output;
+  int threads = 0;
+  std::int64_t seed = -1;
+  bool resume = false;
+  bool force = false;
+  bool quiet = false;
+  std::string command_line;
+};
+
+/// Adds the `calibrate` subcommand (options bound to `arguments`) to `app`.
+CLI::App* add_calibrate_command(CLI::App& app, CalibrateArguments& arguments);
+
+/// The simulator natosim calibrate hands to ABC-SMC: one model per particle (the scenario's
+/// merged `[model]` table `base` with the calibrated keys set), K replicates each (common random
+/// numbers, or replicates of its own per (generation, slot)), the targets' mean summaries and
+/// the distance. A particle the model refuses gets distance +infinity. `study`, `spec`, `base`
+/// and `registry` must outlive the simulator.
+analysis::AbcSimulator calibration_simulator(const StudySpec& study, const CalibrationSpec& spec,
+                                             const toml::table& base, const ModelRegistry& registry,
+                                             int threads);
+
+/// Runs ABC-SMC on a study's [calibration] and writes the calibration file (OUT.partial, then
+/// renamed), checkpointing after each generation to OUT + ".checkpoint". Throws ConfigError,
+/// OutputError, Interrupted (SIGINT/SIGTERM; the checkpoint stays for --resume).
+int command_calibrate(const CalibrateArguments& arguments, const ModelRegistry& registry);
+
+}  // namespace sim::app
