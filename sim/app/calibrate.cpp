@@ -1,5 +1,7 @@
 #include "sim/app/calibrate.h"
 
+#include "sim/app/options.h"
+
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -175,11 +177,12 @@ CLI::App* add_calibrate_command(CLI::App& app, CalibrateArguments& arguments) {
   command->add_flag("--force", arguments.force,
                     "Overwrite the output; without --resume, discard an old checkpoint");
   command->add_flag("-q,--quiet", arguments.quiet, "No progress lines, only the result path");
+  add_set_option(command, arguments.overrides);
   return command;
 }
 
 int command_calibrate(const CalibrateArguments& arguments, const ModelRegistry& registry) {
-  StudySpec study = read_study(arguments.config, registry);
+  StudySpec study = read_study(arguments.config, registry, arguments.overrides);
   if (arguments.seed >= 0) study.seed = static_cast<std::uint64_t>(arguments.seed);
   CalibrationSpec spec = read_calibration(study, registry);
   spec.abc.seed = study.seed;

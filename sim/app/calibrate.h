@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -21,6 +22,8 @@ struct CalibrateArguments {
   bool force = false;
   bool quiet = false;
   std::string command_line;
+  /// `--set KEY=VALUE` overrides of the study file, in order.
+  std::vector<std::string> overrides;
 };
 
 /// Adds the `calibrate` subcommand (options bound to `arguments`) to `app`.
