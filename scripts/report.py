@@ -31,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 
 import plot_allies_compliant  # noqa: E402
@@ -40,7 +41,7 @@ import plot_differences  # noqa: E402
 import plot_fan  # noqa: E402
 import plot_spending  # noqa: E402
 import plot_sweep  # noqa: E402
-from natosim_plot import cli, outcomes  # noqa: E402
+from natosim_plot import backtest, calibration, cli, outcomes, sensitivity  # noqa: E402
 from natosim_plot.scenarios import Scenarios  # noqa: E402
 from natosim_plot.results import (MissingVariable, NotApplicable, Results,  # noqa: E402
                                   ResultsError, UsageError, difference_units, unit_text)
@@ -410,7 +411,7 @@ def _scenario_cells(order, s):
     return label
 
 
-def render(results, outdir, selected, done, not_applicable, failed) -> str:
+def render(results, outdir, selected, done, not_applicable, failed, extra=()) -> str:
     attrs = results.attrs
     study = attrs.get("study_name") or Path(results.display).stem
     order = Scenarios(results, selected)
@@ -466,6 +467,9 @@ def render(results, outdir, selected, done, not_applicable, failed) -> str:
                                cls="headline"))
             parts.append('<p class="note">' + esc("; ".join(
                 dict.fromkeys(c.note for c in diff))) + ". pp: percentage points.</p>")
+
+    # Extra sections (the backtest against observed figures).
+    parts.extend(extra)
 
     # Scenarios.
     parts.append("<h2>Scenarios</h2>")
@@ -562,7 +566,7 @@ def _draw(results_path, figures, args, key):
     return key, outcome[0], outcome[1], time.perf_counter() - start[1]
 
 
-def build(results, outdir: Path, args):
+def build(results, outdir: Path, args, extra=()):
     """Draws the figures (in up to --jobs processes) and writes index.html; returns (path,
     failed sections)."""
     outdir.mkdir(parents=True, exist_ok=True)
@@ -601,15 +605,45 @@ def build(results, outdir: Path, args):
         else:
             failed.append((section, detail))
     index = outdir / "index.html"
-    write_atomically(index, render(results, outdir, selected, done, not_applicable, failed))
+    write_atomically(index, render(results, outdir, selected, done, not_applicable, failed, extra))
     return index, failed
+
+
+def standalone(path: Path, outdir: Path, title: str, section: str) -> Path:
+    """index.html around one section (a calibration or sensitivity file's report)."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    parts = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+             '<meta name="viewport" content="width=device-width, initial-scale=1">',
+             f"<title>natosim report: {esc(title)}</title>", f"<style>{CSS}</style>", "</head>",
+             "<body>", f"<h1>natosim report: {esc(title)}</h1>",
+             f'<p class="note">File: <code>{esc(path.resolve())}</code>.</p>', section,
+             "</body>", "</html>"]
+    index = outdir / "index.html"
+    write_atomically(index, "\n".join(parts))
+    return index
+
+
+def file_type(path) -> str:
+    """The file_type attribute of a natosim HDF5 file ("" when absent or unreadable: the
+    results reader then says what is wrong)."""
+    try:
+        with h5py.File(path, "r") as f:
+            value = f.attrs.get("file_type", "")
+    except OSError:
+        return ""
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def build_parser():
     description, _, epilog = __doc__.strip().partition("\n\n")
     p = argparse.ArgumentParser(description=textwrap.fill(" ".join(description.split()), 78), epilog=epilog,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("results", metavar="RESULTS.h5", help="results file written by natosim run")
+    p.add_argument("results", metavar="RESULTS.h5",
+                   help="results file written by natosim run (or a calibration or sensitivity "
+                        "file: its own report)")
+    p.add_argument("--observed", metavar="OBSERVED.csv", type=Path,
+                   help="add the backtest against these observed shares (iso2, year, pct_gdp; "
+                        "e.g. configs/data/defence_share.csv with results/backtest_2014.h5)")
     p.add_argument("-o", "--output", metavar="DIR", type=Path,
                    help="folder for the report (default: the results file's folder + /report)")
     p.add_argument("--scenario", action="append", default=[], metavar="NAME",
@@ -633,8 +667,22 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     outdir = args.output if args.output is not None else Path(args.results).parent / "report"
     try:
+        kind = file_type(args.results)
+        if kind == calibration.FILE_TYPE:
+            index = standalone(Path(args.results), Path(outdir), "calibration",
+                               calibration.calibration_section(args.results, Path(outdir)))
+            print(f"report: {index.resolve()}")
+            return 0
+        if kind == sensitivity.FILE_TYPE:
+            index = standalone(Path(args.results), Path(outdir), "sensitivity",
+                               sensitivity.sensitivity_section(args.results, Path(outdir)))
+            print(f"report: {index.resolve()}")
+            return 0
+        extra = []
+        if args.observed is not None:
+            extra.append(backtest.backtest_section(args.observed, args.results, Path(outdir)))
         with Results(args.results) as results:
-            index, failed = build(results, Path(outdir), args)
+            index, failed = build(results, Path(outdir), args, extra)
     except (NotApplicable, ResultsError, UsageError) as error:
         return cli.error(str(error))
     except OSError as error:

@@ -213,6 +213,7 @@ AllianceModel::AllianceModel(AllianceParams params, const sim::StudySettings& se
   }
   patron_mask_ = Eigen::ArrayXd::Zero(n);
   patron_mask_(static_cast<Eigen::Index>(patron_)) = 1.0;
+  for (const ThreatEvent& e : params_.threat.events) event_reach_.push_back(event_reach(data, e));
   outcomes_from_year_ =
       params_.outcomes_from_year == 0 ? start_year_ : params_.outcomes_from_year;
   const Schedule& troops_path = params_.policy.us_troops_in_europe;
@@ -226,14 +227,15 @@ AllianceModel::AllianceModel(AllianceParams params, const sim::StudySettings& se
     forward_.push_back(std::move(forward));
     troops_factor_.push_back(troops_path.empty() ? 1.0
                                                  : troops_path.at(year) / troops_path.at(start_year_));
-    Eigen::ArrayXd events = Eigen::ArrayXd::Zero(n);
-    Eigen::ArrayXd sustained = Eigen::ArrayXd::Zero(n);
-    for (const ThreatEvent& e : params_.threat.events) {
-      if (e.year == year) events += event_increment(data, e);
-      if (e.year < year && year <= e.until) sustained += event_increment(data, e);
+    std::vector<std::size_t> starting;
+    std::vector<std::size_t> sustained;
+    for (std::size_t e = 0; e < params_.threat.events.size(); ++e) {
+      const ThreatEvent& event = params_.threat.events[e];
+      if (event.year == year) starting.push_back(e);
+      if (event.year < year && year <= event.until) sustained.push_back(e);
     }
-    events_.push_back(std::move(events));
-    sustained_.push_back(std::move(sustained));
+    events_starting_.push_back(std::move(starting));
+    events_sustained_.push_back(std::move(sustained));
     threshold_pct_.push_back(params_.policy.threshold_pct.at(year));
     adversary_.push_back(params_.threat.adversary_path.at(year));
     // Unset: the patron's share on the straight line between the data's reference and latest
@@ -310,11 +312,13 @@ void AllianceModel::initialise(AllianceState& s, const ReplicateDraws& d,
   // Events before the start year, decayed to it; the start year's own events come after the
   // start-year budgets were set (below).
   s.event_threat = Eigen::ArrayXd::Zero(n);
-  for (const ThreatEvent& e : params_.threat.events) {
+  for (std::size_t k = 0; k < params_.threat.events.size(); ++k) {
+    const ThreatEvent& e = params_.threat.events[k];
     if (e.year < start_year_) {
       const int decayed = std::max(0, start_year_ - std::max(e.year, e.until));
-      s.event_threat += event_increment(data, e) *
-                        std::pow(d.threat.event_decay, static_cast<double>(decayed));
+      s.event_threat += (d.threat.event_size[k] *
+                         std::pow(d.threat.event_decay, static_cast<double>(decayed))) *
+                        event_reach_[k];
     }
   }
   s.threat = s.exposure * capability_index(d, 0) + s.event_threat;
@@ -377,8 +381,7 @@ void AllianceModel::initialise(AllianceState& s, const ReplicateDraws& d,
     s.reference_pct(i) = desired - d.budget.threat_response_pp * s.threat(i) +
                          d.budget.spill_in * s.allied_security(i);
   }
-  s.event_threat += events_[0];
-  s.threat += events_[0];
+  add_events(s, d, 0);
 
   s.ever_compliant = Eigen::ArrayXd::Zero(n);
   s.first_compliant_year = Eigen::ArrayXd::Constant(n, kNaN);
@@ -388,6 +391,20 @@ void AllianceModel::initialise(AllianceState& s, const ReplicateDraws& d,
   s.attacks_on_allies_to_date = 0;
   s.peacekeepers_attacked_ever = false;
   update_outcomes(s);
+}
+
+void AllianceModel::add_events(AllianceState& s, const ReplicateDraws& d, int t) const {
+  // New events, and events still going on held at full size (what decay took is put back).
+  const auto year = static_cast<std::size_t>(t);
+  for (std::size_t k : events_starting_[year]) {
+    s.event_threat += d.threat.event_size[k] * event_reach_[k];
+    s.threat += d.threat.event_size[k] * event_reach_[k];
+  }
+  const double restored = 1.0 - d.threat.event_decay;
+  for (std::size_t k : events_sustained_[year]) {
+    s.event_threat += (restored * d.threat.event_size[k]) * event_reach_[k];
+    s.threat += (restored * d.threat.event_size[k]) * event_reach_[k];
+  }
 }
 
 double AllianceModel::capability_index(const ReplicateDraws& d, int t) const {
@@ -780,11 +797,7 @@ void AllianceModel::step(AllianceState& s, const ReplicateDraws& d, Streams& str
   // 3. Threat: the adversary's capability this year, plus events (scheduled and attacks).
   update_threat(s.threat, s.event_threat, s.exposure, capability_index(d, s.year_index),
                 d.threat.event_decay);
-  // New events, and events still going on held at full size (what decay took is put back).
-  const auto t = static_cast<std::size_t>(s.year_index);
-  const Eigen::ArrayXd added = events_[t] + (1.0 - d.threat.event_decay) * sustained_[t];
-  s.event_threat += added;
-  s.threat += added;
+  add_events(s, d, s.year_index);
   // 4. Capability.
   accumulate_capability(s.capability_usd_bn, s.share_pct, s.gdp_usd_bn, d.depreciation);
   // 5. Policy: compliance, exercises, troops.

@@ -158,6 +158,9 @@ class AllianceModel : public sim::Model {
   void step_budgets(AllianceState& state, const ReplicateDraws& draws,
                     sim::RngStream& noise_rng) const;
   void step_policy(AllianceState& state, const ReplicateDraws& draws) const;
+  /// Adds the threat events of year index `t` (new ones, and what decay took from those still
+  /// going on) to event threat and threat.
+  void add_events(AllianceState& state, const ReplicateDraws& draws, int t) const;
   /// The adversary capability index that scales perceived threat in year index `t`.
   double capability_index(const ReplicateDraws& draws, int t) const;
   /// Allied capability near each member as a share equivalent (pp of GDP), into
@@ -199,10 +202,11 @@ class AllianceModel : public sim::Model {
   /// (troops in Europe relative to the start year).
   std::vector<Eigen::ArrayXd> forward_;
   std::vector<double> troops_factor_;
-  /// By year index: the threat events of that year, summed, and the events still held at full
-  /// size in that year (members-sized).
-  std::vector<Eigen::ArrayXd> events_;
-  std::vector<Eigen::ArrayXd> sustained_;
+  /// Each threat event's reach per member (share of its size), and by year index the events
+  /// that start in that year and those still held at full size.
+  std::vector<Eigen::ArrayXd> event_reach_;
+  std::vector<std::vector<std::size_t>> events_starting_;
+  std::vector<std::vector<std::size_t>> events_sustained_;
   int outcomes_from_year_ = 0;
   Eigen::ArrayXd deciders_;
   /// Host of U.S. troops that may receive more (armed forces, not the patron).

@@ -33,7 +33,7 @@ ThreatParams parse_threat(sim::config::Table& table, const AllianceData& data) {
       ThreatEvent e;
       e.name = name;
       e.year = static_cast<int>(t.integer("year", 1900, 2200));
-      e.size = t.number("size", Range::between(0.0, 100.0));
+      e.size = sim::config::uncertain(t, "size", Range::between(0.0, 100.0));
       e.reach_km = t.number_or("reach_km", e.reach_km, Range{0.0, 1e5, true, false});
       e.until = static_cast<int>(t.integer_or("until", e.year, e.year, 2200));
       if (t.has("members")) {
@@ -44,7 +44,11 @@ ThreatParams parse_threat(sim::config::Table& table, const AllianceData& data) {
         }
       }
       t.finish();
-      if (e.size > 0.0) p.events.push_back(std::move(e));
+      if (!e.size.is_fixed() || e.size.central() > 0.0) p.events.push_back(std::move(e));
+      if (p.events.size() > kMaxThreatEvents) {
+        events->fail(name, "too many threat events", std::to_string(p.events.size()),
+                     "at most " + std::to_string(kMaxThreatEvents));
+      }
     }
     events->finish();
   }
@@ -58,6 +62,7 @@ ThreatDrawn draw_threat(const ThreatParams& p, std::uint64_t seed, std::uint64_t
   d.border_weight = p.border_weight.draw(seed, replicate);
   d.adversary_scale = p.adversary_scale.draw(seed, replicate);
   d.event_decay = p.event_decay.draw(seed, replicate);
+  for (std::size_t e = 0; e < p.events.size(); ++e) d.event_size[e] = p.events[e].size.draw(seed, replicate);
   return d;
 }
 
@@ -74,7 +79,7 @@ Eigen::ArrayXd geographic_exposure(const AllianceData& data, const ThreatParams&
   return exposure;
 }
 
-Eigen::ArrayXd event_increment(const AllianceData& data, const ThreatEvent& event) {
+Eigen::ArrayXd event_reach(const AllianceData& data, const ThreatEvent& event) {
   const auto n = static_cast<Eigen::Index>(data.size());
   Eigen::ArrayXd reached = Eigen::ArrayXd::Constant(n, event.members.empty() ? 1.0 : 0.0);
   for (std::size_t m : event.members) reached(static_cast<Eigen::Index>(m)) = 1.0;
@@ -88,7 +93,7 @@ Eigen::ArrayXd event_increment(const AllianceData& data, const ThreatEvent& even
   for (Eigen::Index i = 0; i < n; ++i) {
     if (reached(i) == 0.0) continue;
     const double distance = data.members[static_cast<std::size_t>(i)].distance_to_moscow_km;
-    increment(i) = event.size * std::exp(-(distance - nearest) / event.reach_km);
+    increment(i) = std::exp(-(distance - nearest) / event.reach_km);
   }
   return increment;
 }

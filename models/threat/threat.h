@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -21,7 +22,8 @@ namespace models {
 struct ThreatEvent {
   std::string name;
   int year = 2014;
-  double size = 0.0;
+  /// Threat units at the nearest capital reached; may be a distribution (drawn per replicate).
+  sim::Uncertain size = sim::Uncertain::fixed_at(0.0);
   double reach_km = 1000.0;
   /// Last year the event's threat is held at full size (a war that goes on); it decays after.
   /// Equal to `year` for a one-off event.
@@ -52,9 +54,13 @@ struct ThreatParams {
   /// Share of an event's threat felt by a member at spatial weight 1 to the target (see
   /// raise_event_threat).
   double event_spillover = 0.5;
-  /// Dated threat events (`[model.threat.events.NAME]`; size 0 switches one off).
+  /// Dated threat events (`[model.threat.events.NAME]`; size 0 switches one off), at most
+  /// kMaxThreatEvents.
   std::vector<ThreatEvent> events;
 };
+
+/// Most dated threat events a model takes (their draws live in a fixed array: no allocation).
+inline constexpr std::size_t kMaxThreatEvents = 16;
 
 /// One replicate's draws of the threat parameters.
 struct ThreatDrawn {
@@ -63,13 +69,16 @@ struct ThreatDrawn {
   double border_weight = 0.25;
   double adversary_scale = 1.0;
   double event_decay = 0.7;
+  /// Size of each event in `ThreatParams::events`' order.
+  std::array<double, kMaxThreatEvents> event_size{};
 };
 
 /// Reads `[model.threat]` (all keys optional). Throws sim::ConfigError.
 ThreatParams parse_threat(sim::config::Table& table, const AllianceData& data);
 
-/// Per-member increase of event threat from `event` in its year (see ThreatEvent).
-Eigen::ArrayXd event_increment(const AllianceData& data, const ThreatEvent& event);
+/// Per-member share of an event's size it reaches: 1 at the nearest capital reached,
+/// `exp(-(d_i - d_min) / reach_km)` elsewhere, 0 outside `members` (see ThreatEvent).
+Eigen::ArrayXd event_reach(const AllianceData& data, const ThreatEvent& event);
 ThreatDrawn draw_threat(const ThreatParams& params, std::uint64_t seed, std::uint64_t replicate);
 
 /// Geographic exposure per member (the bracket in the threat formula).

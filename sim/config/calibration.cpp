@@ -194,7 +194,7 @@ std::vector<PointKey> CalibrationSpec::keys() const {
 }
 
 CalibrationSpec read_calibration(const StudySpec& study, const ModelRegistry& registry) {
-  toml::table root = config::parse_text(study.text, study.file);
+  toml::table root = parse_study_root(study);
   auto origin = std::make_shared<const config::Origin>(config::Origin{study.file, study.folder});
   config::Table top(root, "", origin);
   if (!top.has("calibration")) {

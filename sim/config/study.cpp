@@ -191,8 +191,6 @@ std::unique_ptr<Model> build_model(const StudySpec& study, const toml::table& mo
   auto origin = std::make_shared<config::Origin>(config::Origin{study.file, study.folder});
   // `posterior = "calibration.h5"`: taken out before the factory sees the table; the keys it
   // names are answered by config::uncertain (sim/config/uncertain.cpp).
-  toml::table without_posterior;
-  const toml::table* given = &model;
   if (const toml::node* node = model.get("posterior")) {
     const config::Table outer(model, "model", origin, note);
     if (!node->is_string()) {
@@ -207,11 +205,12 @@ std::unique_ptr<Model> build_model(const StudySpec& study, const toml::table& mo
     }
     origin->posterior = std::make_shared<config::PosteriorBinding>(
         config::PosteriorBinding{sample, std::vector<char>(sample->keys.size(), 0)});
-    without_posterior = model;
-    without_posterior.erase("posterior");
-    given = &without_posterior;
   }
-  config::Table table(*given, "model", origin, note);
+  config::Table table(model, "model", origin, note);
+  // Marked as read here, so the factory never sees it and finish() does not refuse it. (The
+  // table is not copied without the key: a copy would lose the values' source files, which
+  // resolve the data paths of a base study.)
+  if (origin->posterior) table.node("posterior");
   table.set_log(std::move(log));
   std::unique_ptr<Model> instance = (*factory)(table, study.settings());
   table.finish();

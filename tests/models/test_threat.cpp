@@ -85,7 +85,8 @@ TEST_CASE("A threat event reaches the nearest capital fully and others by distan
     FAIL("no event " << name);
     return ThreatEvent{};
   };
-  const Eigen::ArrayXd invasion = event_increment(data, named("invasion"));
+  const Eigen::ArrayXd invasion = 2.0 * event_reach(data, named("invasion"));
+  CHECK(named("invasion").size.central() == 2.0);
   double nearest = 1e9;
   for (const MemberData& m : data.members) nearest = std::min(nearest, m.distance_to_moscow_km);
   for (std::size_t i = 0; i < data.size(); ++i) {
@@ -93,7 +94,7 @@ TEST_CASE("A threat event reaches the nearest capital fully and others by distan
     CHECK(invasion(static_cast<Eigen::Index>(i)) == Approx(2.0 * std::exp(-(d - nearest) / 500.0)));
   }
   CHECK(invasion.maxCoeff() == Approx(2.0));
-  const Eigen::ArrayXd baltic = event_increment(data, named("baltic"));
+  const Eigen::ArrayXd baltic = event_reach(data, named("baltic"));
   const auto lt = static_cast<Eigen::Index>(*data.find("LT"));
   const auto pl = static_cast<Eigen::Index>(*data.find("PL"));
   CHECK(baltic(lt) == Approx(1.0));  // Vilnius is nearer Moscow than Warsaw

@@ -268,3 +268,47 @@ def test_report_on_an_unreadable_file(tmp_path):
     assert done.stderr.strip().splitlines() == [done.stderr.strip()]
     assert done.stderr.startswith("error: ")
     assert not (tmp_path / "out" / "index.html").exists()
+
+
+def test_report_adds_the_backtest_with_observed_figures(natosim_bin, source_dir, tmp_path):
+    """--observed adds the backtest section (its per-year table and figure) to a results file's
+    report: natosim's own backtest study against the shipped data."""
+    results = tmp_path / "backtest.h5"
+    done = subprocess.run([str(natosim_bin), "run", str(source_dir / "configs" / "backtest_2014.toml"),
+                           "--replicates", "30", "-o", str(results), "--quiet"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    observed = source_dir / "configs" / "data" / "defence_share.csv"
+    out = tmp_path / "report"
+    completed = run_report(results, "--observed", observed, "-o", out, "--quiet")
+    assert completed.returncode == 0, completed.stderr
+    text = (out / "index.html").read_text(encoding="utf-8")
+    assert "backtest_fan.png" in text
+    assert (out / "figures" / "backtest_fan.png").stat().st_size > 0
+    # A bad observed file is the backtest's one-line error, exit 2, and no report.
+    bad = tmp_path / "bad.csv"
+    bad.write_text("iso2,year\nPL,2025\n", encoding="utf-8")
+    failed = run_report(results, "--observed", bad, "-o", tmp_path / "none", "--quiet")
+    assert failed.returncode == 2
+    assert failed.stderr.strip().count("\n") == 0
+    assert not (tmp_path / "none" / "index.html").exists()
+
+
+def test_report_on_a_calibration_file_is_its_own_page(natosim_bin, source_dir, tmp_path):
+    """A calibration file gets the calibration section (posterior table and figures)."""
+    cal = tmp_path / "cal.h5"
+    done = subprocess.run([str(natosim_bin), "calibrate",
+                           str(source_dir / "configs" / "calibration_2014.toml"), "-o", str(cal),
+                           "--set", "calibration.population=40", "--set",
+                           "calibration.max_generations=2", "--quiet"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    with h5py.File(cal, "r") as f:  # --set reached the [calibration] table
+        assert int(f.attrs["population"]) == 40
+        assert f["tolerance"].shape == (2,)
+    out = tmp_path / "report"
+    completed = run_report(cal, "-o", out)
+    assert completed.returncode == 0, completed.stderr
+    text = (out / "index.html").read_text(encoding="utf-8")
+    assert "budget.threat_response_pp" in text
+    assert "<img" in text
