@@ -394,6 +394,8 @@ std::optional<Uncertain> from_posterior(Table& table, std::string_view key, Rang
   result.kind = Uncertain::Kind::posterior;
   result.a = static_cast<double>(column);
   result.sample = binding->sample;
+  // Logged like any drawn parameter, so --store-draws and `natosim params` show it.
+  if (table.log() != nullptr) table.log()->add_uncertain(table.dotted(key), result, range.describe());
   return result;
 }
 }  // namespace

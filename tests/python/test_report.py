@@ -312,3 +312,34 @@ def test_report_on_a_calibration_file_is_its_own_page(natosim_bin, source_dir, t
     text = (out / "index.html").read_text(encoding="utf-8")
     assert "budget.threat_response_pp" in text
     assert "<img" in text
+
+
+def test_a_study_extending_the_baseline_draws_from_a_posterior(natosim_bin, source_dir, tmp_path):
+    """`posterior = FILE` in a study that extends configs/baseline.toml: the base's data paths
+    still resolve from the base's folder, and the run writes its file."""
+    cal = tmp_path / "cal.h5"
+    done = subprocess.run([str(natosim_bin), "calibrate",
+                           str(source_dir / "configs" / "calibration_2014.toml"), "-o", str(cal),
+                           "--set", "calibration.population=30", "--set",
+                           "calibration.max_generations=2", "--quiet"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    study = tmp_path / "posterior_study.toml"
+    study.write_text(
+        "[study]\nname = \"p\"\nmodel = \"alliance\"\n"
+        f"extends = \"{source_dir / 'configs' / 'baseline.toml'}\"\n"
+        "seed = 3\nreplicates = 20\nstart_year = 2014\nyears = 12\n"
+        f"[model]\nposterior = \"{cal}\"\nattack.enabled = false\n"
+        "[[scenario]]\nname = \"history\"\n", encoding="utf-8")
+    out = tmp_path / "p.h5"
+    ran = subprocess.run([str(natosim_bin), "run", str(study), "-o", str(out), "--quiet",
+                          "--store-draws"], capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr
+    with h5py.File(cal, "r") as f:
+        keys = [k.decode() if isinstance(k, bytes) else k for k in f["parameter"][:]]
+        particles = f["posterior_particles"][:]
+    with h5py.File(out, "r") as f:
+        drawn = f["draw_budget_threat_response_pp"][:].ravel()
+    # Every replicate's draw is one of the posterior's particles.
+    column = particles[:, keys.index("budget.threat_response_pp")]
+    assert all(abs(column - x).min() == 0.0 for x in drawn)
