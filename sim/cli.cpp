@@ -19,12 +19,12 @@
 #include <CLI/CLI.hpp>
 #include <Eigen/Core>
 
+#include "sim/app/calibrate.h"
 #include "sim/app/options.h"
 #include "sim/app/params.h"
 #include "sim/app/sensitivity.h"
-#include "sim/config/parameter_log.h"
-#include "sim/app/calibrate.h"
 #include "sim/config/calibration.h"
+#include "sim/config/parameter_log.h"
 #include "sim/config/study.h"
 #include "sim/config/sweep.h"
 #include "sim/core/build_info.h"

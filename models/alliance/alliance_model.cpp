@@ -86,7 +86,8 @@ sim::ModelSchema make_schema(const AllianceData& data) {
        "(members only; missing for the U.S. and exempt members)",
        Level::member, false, true},
       {"gave_up", "1",
-       "1 if the member met the threshold in an earlier year (from outcomes.from_year) and now aims "
+       "1 if the member met the threshold in an earlier year (from outcomes.from_year) and now "
+       "aims "
        "below it; missing for the U.S. and exempt members",
        Level::member, true, true},
       {"threshold", "percent of GDP", "U.S. threshold of core defence spending in force this year",
@@ -214,8 +215,7 @@ AllianceModel::AllianceModel(AllianceParams params, const sim::StudySettings& se
   patron_mask_ = Eigen::ArrayXd::Zero(n);
   patron_mask_(static_cast<Eigen::Index>(patron_)) = 1.0;
   for (const ThreatEvent& e : params_.threat.events) event_reach_.push_back(event_reach(data, e));
-  outcomes_from_year_ =
-      params_.outcomes_from_year == 0 ? start_year_ : params_.outcomes_from_year;
+  outcomes_from_year_ = params_.outcomes_from_year == 0 ? start_year_ : params_.outcomes_from_year;
   const Schedule& troops_path = params_.policy.us_troops_in_europe;
   for (int y = 0; y < years_; ++y) {
     const int year = start_year_ + y;
@@ -225,8 +225,8 @@ AllianceModel::AllianceModel(AllianceParams params, const sim::StudySettings& se
       if (!host.empty()) forward(i) = host.at(year);
     }
     forward_.push_back(std::move(forward));
-    troops_factor_.push_back(troops_path.empty() ? 1.0
-                                                 : troops_path.at(year) / troops_path.at(start_year_));
+    troops_factor_.push_back(
+        troops_path.empty() ? 1.0 : troops_path.at(year) / troops_path.at(start_year_));
     std::vector<std::size_t> starting;
     std::vector<std::size_t> sustained;
     for (std::size_t e = 0; e < params_.threat.events.size(); ++e) {
@@ -316,9 +316,9 @@ void AllianceModel::initialise(AllianceState& s, const ReplicateDraws& d,
     const ThreatEvent& e = params_.threat.events[k];
     if (e.year < start_year_) {
       const int decayed = std::max(0, start_year_ - std::max(e.year, e.until));
-      s.event_threat += (d.threat.event_size[k] *
-                         std::pow(d.threat.event_decay, static_cast<double>(decayed))) *
-                        event_reach_[k];
+      s.event_threat +=
+          (d.threat.event_size[k] * std::pow(d.threat.event_decay, static_cast<double>(decayed))) *
+          event_reach_[k];
     }
   }
   s.threat = s.exposure * capability_index(d, 0) + s.event_threat;
@@ -374,8 +374,8 @@ void AllianceModel::initialise(AllianceState& s, const ReplicateDraws& d,
                         desired >= pledge.target_pct &&
                         desired < pledge.target_pct + b.bunching_band_pct;
       if (held) {
-        desired = pledge.target_pct -
-                  cost_rng.uniform() * d.budget.pledge_gap_pp * s.gap_multiplier(i);
+        desired =
+            pledge.target_pct - cost_rng.uniform() * d.budget.pledge_gap_pp * s.gap_multiplier(i);
       }
     }
     s.reference_pct(i) = desired - d.budget.threat_response_pp * s.threat(i) +
@@ -439,7 +439,19 @@ void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
   const bool us_levers = policy.conditional_article5 || policy.exercises_to_compliers_only ||
                          troops.reallocate_to_compliers;
   const double us_pressure = policy.pressure.empty() ? 0.0 : policy.pressure.at(s.year);
-  std::array<Notch, 8> notches{};
+  // Each pledge's pressure this year, once for every member (std::pow is the costly part).
+  std::array<double, kMaxPledges> pressure{};
+  const std::size_t pledges = params_.pledges.size();
+  for (std::size_t p = 0; p < pledges; ++p) {
+    const Pledge& pledge = params_.pledges[p];
+    pressure[p] =
+        pledge_pressure(s.year, pledge.announced, pledge.deadline, d.budget.pledge_pressure_shape) *
+        (1.0 + us_pressure);
+  }
+  std::array<Notch, kMaxPledges + 1> notches{};
+  // This year's adjustment speeds, vectorised (the scratch array is free until the beliefs step).
+  s.uniforms =
+      1.0 - (1.0 - d.budget.adjustment_speed) * (-d.budget.acute_speed_gain * s.event_threat).exp();
   for (Eigen::Index i = 0; i < n; ++i) {
     if (deciders_(i) == 0.0) continue;
     const auto m = static_cast<std::size_t>(i);
@@ -447,13 +459,11 @@ void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
     const double multiplier = s.gap_multiplier(i);
     std::size_t count = 0;
     bool no_cut = false;
-    for (const Pledge& pledge : params_.pledges) {
-      if (!member || count + 1 >= notches.size()) continue;
-      const double pressure = pledge_pressure(s.year, pledge.announced, pledge.deadline,
-                                              d.budget.pledge_pressure_shape);
-      if (pressure <= 0.0) continue;
+    for (std::size_t p = 0; member && p < pledges; ++p) {
+      if (pressure[p] <= 0.0) continue;
+      const Pledge& pledge = params_.pledges[p];
       const double gap = d.budget.pledge_gap_pp * multiplier;
-      notches[count++] = Notch{pledge.target_pct, gap * gap * pressure * (1.0 + us_pressure),
+      notches[count++] = Notch{pledge.target_pct, gap * gap * pressure[p],
                                std::max(1.0, static_cast<double>(pledge.deadline - s.year + 1))};
       no_cut = no_cut || (pledge.halt_decline && s.share_pct(i) < pledge.target_pct);
     }
@@ -465,9 +475,9 @@ void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
       const double enforcement = s.beliefs.enforcement(m);
       const double here = s.us_troops_thousands(i);
       const double floor = std::min(troops.floor_thousands, start_troops_(i) * troops_factor_[0]);
-      const double lost_share = here > 0.0 ? troops.speed_per_year * (here - floor) /
-                                                 (here + b.troop_half_thousands)
-                                           : 0.0;
+      const double lost_share =
+          here > 0.0 ? troops.speed_per_year * (here - floor) / (here + b.troop_half_thousands)
+                     : 0.0;
       const double h = d.budget.guarantee_gap_pp * multiplier;
       const double x = d.budget.exercises_gap_pp * multiplier;
       const double z = d.budget.troops_gap_pp * multiplier;
@@ -482,8 +492,7 @@ void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
         choose_target(desired_share(s, d, i), std::span<const Notch>(notches.data(), count));
     s.target_pct(i) = target.share_pct;
     AdjustmentLimits limits;
-    limits.speed = 1.0 - (1.0 - d.budget.adjustment_speed) *
-                             std::exp(-d.budget.acute_speed_gain * s.event_threat(i));
+    limits.speed = s.uniforms(i);
     limits.max_cut_pct = b.max_cut_pct;
     limits.max_rise_pct = b.max_rise_pct;
     limits.min_share_pct = b.min_share_pct;
@@ -614,8 +623,7 @@ void AllianceModel::attack_step(AllianceState& s, const ReplicateDraws& d, Strea
     const auto m = static_cast<std::size_t>(i);
     a.attacker(i) = a.available_brigades * reach_(i);
     a.local_defence(i) = p.base_defence_brigades + p.local_share * a.own_brigades(i) +
-                         s.us_troops_thousands(i) / p.us_thousands_per_brigade +
-                         forward_[t](i);
+                         s.us_troops_thousands(i) / p.us_thousands_per_brigade + forward_[t](i);
     if (i == patron || !(a.attacker(i) > 0.0) || a.attacker(i) < adversary.min_force_brigades) {
       a.eligible[m] = 0;
       a.utility(i) = -std::numeric_limits<double>::infinity();
@@ -626,8 +634,8 @@ void AllianceModel::attack_step(AllianceState& s, const ReplicateDraws& d, Strea
     const bool member = member_in(m, s.year_index) != 0.0;
     const bool compliant = s.compliant(i) != 0.0;
     const bool written_off = conditional && !compliant;
-    const double q_us = us_response_probability(member, written_off, believed_reliability,
-                                                believed_enforcement);
+    const double q_us =
+        us_response_probability(member, written_off, believed_reliability, believed_enforcement);
     const double solidarity = !member ? 0.0 : compliant ? 1.0 : p.noncomplier_solidarity;
     const double expected =
         a.local_defence(i) + phi * (q_us * us_surge + solidarity * a.allied_expected(i));

@@ -16,8 +16,8 @@ BudgetTarget choose_target(double desired_pct, std::span<const Notch> notches) {
     for (const Notch& n : notches) {
       payoff += candidate.threshold_pct >= n.threshold_pct ? n.worth_pp2 : 0.0;
     }
-    const bool better = payoff > best_payoff ||
-                        (payoff == best_payoff && candidate.threshold_pct > best.share_pct);
+    const bool better =
+        payoff > best_payoff || (payoff == best_payoff && candidate.threshold_pct > best.share_pct);
     if (better) {
       best_payoff = payoff;
       best = BudgetTarget{candidate.threshold_pct, true, candidate.years_left, 0.0};
@@ -46,8 +46,7 @@ double adjust_share(double current_pct, const BudgetTarget& target, const Adjust
   const double gap = target.share_pct - current_pct;
   const bool on_path = target.at_notch && gap > 0.0;
   const double planned = on_path ? gap / std::max(1.0, target.years_left) : limits.speed * gap;
-  const double step =
-      std::clamp(planned + noise_pct, -limits.max_cut_pct, limits.max_rise_pct);
+  const double step = std::clamp(planned + noise_pct, -limits.max_cut_pct, limits.max_rise_pct);
   double next = current_pct + step;
   if (on_path) next = std::max(next, current_pct + std::min(limits.max_rise_pct, planned));
   if (current_pct >= target.floor_pct) next = std::max(next, target.floor_pct);
@@ -72,9 +71,8 @@ BudgetParams parse_budget(sim::config::Table& table) {
   p.spill_in = uncertain_or(table, "spill_in", p.spill_in.central(), Range::between(0.0, 10.0));
   p.pledge_gap_pp =
       uncertain_or(table, "pledge_gap_pp", p.pledge_gap_pp.central(), Range::between(0.0, 10.0));
-  p.pledge_pressure_shape =
-      uncertain_or(table, "pledge_pressure_shape", p.pledge_pressure_shape.central(),
-                   Range::between(0.1, 10.0));
+  p.pledge_pressure_shape = uncertain_or(
+      table, "pledge_pressure_shape", p.pledge_pressure_shape.central(), Range::between(0.1, 10.0));
   p.guarantee_gap_pp = uncertain_or(table, "guarantee_gap_pp", p.guarantee_gap_pp.central(),
                                     Range::between(0.0, 10.0));
   p.exercises_gap_pp = uncertain_or(table, "exercises_gap_pp", p.exercises_gap_pp.central(),
@@ -139,6 +137,10 @@ std::vector<Pledge> parse_pledges(sim::config::Table& model) {
     const bool enabled = t.boolean_or("enabled", true);
     t.finish();
     if (enabled) pledges.push_back(std::move(p));
+    if (pledges.size() > kMaxPledges) {
+      table->fail(name, "too many pledges", std::to_string(pledges.size()),
+                  "at most " + std::to_string(kMaxPledges) + " enabled pledges");
+    }
   }
   table->finish();
   return pledges;

@@ -78,6 +78,9 @@ struct Pledge {
   bool halt_decline = false;
 };
 
+/// Most pledges a model takes (a member's notches live in a fixed array: no allocation).
+inline constexpr std::size_t kMaxPledges = 7;
+
 /// Parameters of the budget decision (docs/MODEL.md, "Budget decision").
 struct BudgetParams {
   /// eta: pp of GDP added to the desired share per unit of perceived threat.

@@ -68,11 +68,12 @@ void init_beliefs(BeliefState& beliefs, const AllianceData& data, const BeliefPa
 /// (`compliant(i) == 0`) under conditional Article 5 is written off when `u_i < enforcement_true`
 /// and then learns nothing new about reliability; otherwise it observes, like every other member,
 /// `x = [u' < reliability_true]` with `u'` = `u_i` rescaled to [0, 1) above the enforcement cut
-/// (`u_i` itself for compliers), so enforcement 0 reproduces the status quo exactly. Under conditional Article 5 with at least
-/// one non-complier, each non-complier's draw `[u_i < enforcement_true]` says whether the U.S.
-/// signalled that it would withhold defence, and every member observes the share of
-/// non-compliers so treated. Members listed in `skip` (value 1) are not updated (the patron).
-/// Returns that public share, or NaN when there was no non-complier under conditional Article 5.
+/// (`u_i` itself for compliers), so enforcement 0 reproduces the status quo exactly. Under
+/// conditional Article 5 with at least one non-complier, each non-complier's draw `[u_i <
+/// enforcement_true]` says whether the U.S. signalled that it would withhold defence, and every
+/// member observes the share of non-compliers so treated. Members listed in `skip` (value 1) are
+/// not updated (the patron). Returns that public share, or NaN when there was no non-complier under
+/// conditional Article 5.
 double update_beliefs(BeliefState& beliefs, const BeliefParams& params,
                       const Eigen::ArrayXd& compliant, const Eigen::ArrayXd& skip, bool conditional,
                       double reliability_true, double enforcement_true, sim::RngStream& rng,

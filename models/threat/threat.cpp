@@ -62,7 +62,8 @@ ThreatDrawn draw_threat(const ThreatParams& p, std::uint64_t seed, std::uint64_t
   d.border_weight = p.border_weight.draw(seed, replicate);
   d.adversary_scale = p.adversary_scale.draw(seed, replicate);
   d.event_decay = p.event_decay.draw(seed, replicate);
-  for (std::size_t e = 0; e < p.events.size(); ++e) d.event_size[e] = p.events[e].size.draw(seed, replicate);
+  for (std::size_t e = 0; e < p.events.size(); ++e)
+    d.event_size[e] = p.events[e].size.draw(seed, replicate);
   return d;
 }
 

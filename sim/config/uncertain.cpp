@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <stdexcept>
 #include <utility>
 #include <vector>
-#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -395,7 +395,8 @@ std::optional<Uncertain> from_posterior(Table& table, std::string_view key, Rang
   result.a = static_cast<double>(column);
   result.sample = binding->sample;
   // Logged like any drawn parameter, so --store-draws and `natosim params` show it.
-  if (table.log() != nullptr) table.log()->add_uncertain(table.dotted(key), result, range.describe());
+  if (table.log() != nullptr)
+    table.log()->add_uncertain(table.dotted(key), result, range.describe());
   return result;
 }
 }  // namespace

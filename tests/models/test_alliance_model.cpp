@@ -54,10 +54,15 @@ TEST_CASE("The schema lists the 32 allies and the recorded variables in a fixed 
                                           "any_attack_on_ally",
                                           "attacks_to_date",
                                           "peacekeepers_attacked_ever"};
-  const std::set<std::string> binary = {
-      "compliant",          "attacked",           "territory_lost",
-      "us_responded",       "peacekeepers_attacked", "deterrence_failure",
-      "gave_up",            "any_attack_on_ally", "peacekeepers_attacked_ever"};
+  const std::set<std::string> binary = {"compliant",
+                                        "attacked",
+                                        "territory_lost",
+                                        "us_responded",
+                                        "peacekeepers_attacked",
+                                        "deterrence_failure",
+                                        "gave_up",
+                                        "any_attack_on_ally",
+                                        "peacekeepers_attacked_ever"};
   const std::set<std::string> missing = {"compliant",    "us_reliability",       "us_troops",
                                          "us_responded", "first_compliant_year", "years_compliant",
                                          "gave_up"};

@@ -117,12 +117,11 @@ TEST_CASE("Frontline allies respond more than distant ones to the same rise in t
   const auto flat = make_baseline_model("threat.adversary_path = [[2025, 1.0]]");
   const auto rising = make_baseline_model("threat.adversary_path = [[2025, 1.0], [2030, 1.5]]");
   const auto change = [&](const std::vector<std::size_t>& who) {
-    return difference(per_replicate(*rising, [&](const testing::Recorded& rec) {
-                        return mean_share(rec, 10, who);
-                      }),
-                      per_replicate(*flat, [&](const testing::Recorded& rec) {
-                        return mean_share(rec, 10, who);
-                      }));
+    return difference(
+        per_replicate(*rising,
+                      [&](const testing::Recorded& rec) { return mean_share(rec, 10, who); }),
+        per_replicate(*flat,
+                      [&](const testing::Recorded& rec) { return mean_share(rec, 10, who); }));
   };
   const Summary gap = summarise(difference(change(frontline), change(distant)));
   INFO("frontline minus distant response " << gap.mean << " pp (SE " << gap.se << ")");

@@ -132,22 +132,24 @@ TEST_CASE("Budget parameters and pledges are read with ranges", "[unit]") {
   CHECK_THROWS_WITH(parse_budget(bad.table),
                     "test.toml:2:20: b.adjustment_speed: out of range, got 0 (expected a number "
                     "in (0, 1])");
-  TomlTable ok("[m]\n[m.pledges.wales]\nannounced = 2014\ndeadline = 2024\ntarget_pct = 2.0\n"
-               "halt_decline = true\n[m.pledges.off]\nannounced = 2025\ndeadline = 2035\n"
-               "target_pct = 3.5\nenabled = false\n",
-               "m");
+  TomlTable ok(
+      "[m]\n[m.pledges.wales]\nannounced = 2014\ndeadline = 2024\ntarget_pct = 2.0\n"
+      "halt_decline = true\n[m.pledges.off]\nannounced = 2025\ndeadline = 2035\n"
+      "target_pct = 3.5\nenabled = false\n",
+      "m");
   const std::vector<Pledge> pledges = parse_pledges(ok.table);
   REQUIRE(pledges.size() == 1);
   CHECK(pledges[0].name == "wales");
   CHECK(pledges[0].deadline == 2024);
   CHECK(pledges[0].halt_decline);
-  TomlTable backwards(
-      "[m]\n[m.pledges.x]\nannounced = 2024\ndeadline = 2014\ntarget_pct = 2.0\n", "m");
+  TomlTable backwards("[m]\n[m.pledges.x]\nannounced = 2024\ndeadline = 2014\ntarget_pct = 2.0\n",
+                      "m");
   CHECK_THROWS_WITH(parse_pledges(backwards.table),
                     Catch::Contains("m.pledges.x.deadline: the deadline must come after the "
                                     "announcement, got 2014 (expected a year > 2024)"));
-  TomlTable unknown("[m]\n[m.pledges.x]\nannounced = 2014\ndeadline = 2024\ntarget_pct = 2\n"
-                    "targte = 1\n",
-                    "m");
+  TomlTable unknown(
+      "[m]\n[m.pledges.x]\nannounced = 2014\ndeadline = 2024\ntarget_pct = 2\n"
+      "targte = 1\n",
+      "m");
   CHECK_THROWS_WITH(parse_pledges(unknown.table), Catch::Contains("m.pledges.x.targte"));
 }

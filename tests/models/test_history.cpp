@@ -8,8 +8,8 @@
 #include <functional>
 #include <vector>
 
-#include <catch2/catch.hpp>
 #include <Eigen/Dense>
+#include <catch2/catch.hpp>
 
 #include "models/alliance/alliance_model.h"
 #include "support.h"
@@ -60,8 +60,8 @@ TEST_CASE("More perceived threat never lowers an ally's expected share", "[stati
       };
       const Summary d = summarise(difference(per_replicate(*tense, 20, 2025, share),
                                              per_replicate(*calm, 20, 2025, share)));
-      INFO(shipped_data().members[i].iso2 << " year " << year << ": " << d.mean << " (SE "
-                                          << d.se << ")");
+      INFO(shipped_data().members[i].iso2 << " year " << year << ": " << d.mean << " (SE " << d.se
+                                          << ")");
       // Never lower beyond noise: 3 SE (about 270 comparisons, so a false alarm at 3 SE is
       // unlikely), and never by more than a rounding 0.01 pp.
       CHECK(d.mean > -std::max(3.0 * d.se, 0.01));
@@ -116,8 +116,7 @@ TEST_CASE("An adversary without forces lowers perceived threat and spending, not
   CHECK(a.mean == 0.0);
 }
 
-TEST_CASE("Conditional Article 5 at enforcement 0 is the status quo bit for bit",
-          "[determinism]") {
+TEST_CASE("Conditional Article 5 at enforcement 0 is the status quo bit for bit", "[determinism]") {
   // Beliefs included: a written-off ally learns about the U.S. from the same draws.
   const auto status_quo = make_baseline_model("policy.enforcement_probability = 0.0");
   const auto conditional = make_baseline_model(
@@ -135,8 +134,8 @@ TEST_CASE("Conditional Article 5 at enforcement 0 is the status quo bit for bit"
     status_quo_5->run(sim::RunContext{kSeed, r, 2025, 20}, a);
     conditional->run(sim::RunContext{kSeed, r, 2025, 20}, b);
     REQUIRE(a.values().size() == b.values().size());
-    CHECK(std::memcmp(a.values().data(), b.values().data(),
-                      a.values().size() * sizeof(double)) == 0);
+    CHECK(std::memcmp(a.values().data(), b.values().data(), a.values().size() * sizeof(double)) ==
+          0);
     REQUIRE(a.event_count() == b.event_count());
     events += static_cast<int>(a.event_count());
     CHECK(std::memcmp(a.event_values().data(), b.event_values().data(),
@@ -176,7 +175,8 @@ TEST_CASE("A pledge with a deadline makes laggards rise gradually towards it", "
   // Gradually: the mean rises in every year 2015-2024 and no single year brings more than half
   // of the decade's rise.
   std::vector<double> path;
-  for (int y = 0; y <= 10; ++y) path.push_back(summarise(per_replicate(*with, 12, 2014, mean_in(y))).mean);
+  for (int y = 0; y <= 10; ++y)
+    path.push_back(summarise(per_replicate(*with, 12, 2014, mean_in(y))).mean);
   const double total = path[10] - path[0];
   REQUIRE(total > 0.3);
   for (int y = 1; y <= 10; ++y) {
@@ -208,8 +208,8 @@ TEST_CASE("Bunching appears only where a threshold binds and is enforced or pled
     };
   };
   const auto paired = [&](const AllianceModel& a, const AllianceModel& b, double low) {
-    return summarise(difference(per_replicate(a, 20, 2025, band(low)),
-                                per_replicate(b, 20, 2025, band(low))));
+    return summarise(
+        difference(per_replicate(a, 20, 2025, band(low)), per_replicate(b, 20, 2025, band(low))));
   };
   const Summary by_pledge = paired(*pledged, *neither, 3.5);
   const Summary by_enforcement = paired(*enforced, *neither, 3.5);
@@ -255,7 +255,8 @@ TEST_CASE("Spatial free riding: an ally's share falls when its neighbours' capab
   std::vector<std::pair<double, double>> points;
   for (std::size_t hit : allies()) {
     const auto shocked = make_baseline_model(
-        base_text + "threat.events.local = {year = 2026, size = 3.0, reach_km = 100.0, members = [\"" +
+        base_text +
+        "threat.events.local = {year = 2026, size = 3.0, reach_km = 100.0, members = [\"" +
         shipped_data().members[hit].iso2 + "\"]}\n");
     const auto with = run_replicates(*shocked, kRuns, kSeed);
     for (int r = 0; r < kRuns; ++r) {
