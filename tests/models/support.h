@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -111,6 +112,18 @@ inline std::vector<std::vector<double>> run_replicates(const AllianceModel& mode
     recorder.clear();
     model.run(sim::RunContext{seed, static_cast<std::uint64_t>(r), start_year, years}, recorder);
     out.emplace_back(recorder.values().begin(), recorder.values().end());
+  }
+  return out;
+}
+
+/// One number per replicate, `f` of its recorded values: replicates 0..n-1 of `seed`.
+inline std::vector<double> per_replicate(const AllianceModel& model, int replicates,
+                                         std::uint64_t seed, int years, int start_year,
+                                         const std::function<double(const Recorded&)>& f) {
+  sim::RunRecorder recorder(model.schema(), years);
+  std::vector<double> out;
+  for (const auto& values : run_replicates(model, replicates, seed, years, start_year)) {
+    out.push_back(f(Recorded{recorder, values}));
   }
   return out;
 }

@@ -30,12 +30,7 @@ constexpr std::uint64_t kSeed = 20250624;
 /// One number per replicate, computed from its recorded values.
 std::vector<double> per_replicate(const AllianceModel& model,
                                   const std::function<double(const testing::Recorded&)>& f) {
-  sim::RunRecorder recorder(model.schema(), kYears);
-  std::vector<double> out;
-  for (const auto& values : run_replicates(model, kReplicates, kSeed)) {
-    out.push_back(f(testing::Recorded{recorder, values}));
-  }
-  return out;
+  return testing::per_replicate(model, kReplicates, kSeed, kYears, 2025, f);
 }
 
 /// Members with armed forces other than the U.S.

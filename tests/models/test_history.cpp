@@ -30,12 +30,7 @@ constexpr std::uint64_t kSeed = 20140905;
 
 std::vector<double> per_replicate(const AllianceModel& model, int years, int start_year,
                                   const std::function<double(const testing::Recorded&)>& f) {
-  sim::RunRecorder recorder(model.schema(), years);
-  std::vector<double> out;
-  for (const auto& values : run_replicates(model, kReplicates, kSeed, years, start_year)) {
-    out.push_back(f(testing::Recorded{recorder, values}));
-  }
-  return out;
+  return testing::per_replicate(model, kReplicates, kSeed, years, start_year, f);
 }
 
 std::vector<std::size_t> allies() {
