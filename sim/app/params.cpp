@@ -172,7 +172,15 @@ int command_params(const ParamsArguments& args, const ModelRegistry& registry) {
     descriptions = parameter_descriptions(text.str());
   }
   auto describe = [&](const std::string& key) {
-    const auto found = descriptions.find(key);
+    auto found = descriptions.find(key);
+    if (found == descriptions.end()) {
+      // Named tables (`[model.pledges.NAME]`) are documented once, with NAME for the name.
+      const std::size_t last = key.rfind('.');
+      const std::size_t name = last == std::string::npos ? last : key.rfind('.', last - 1);
+      if (name != std::string::npos) {
+        found = descriptions.find(key.substr(0, name) + ".NAME" + key.substr(last));
+      }
+    }
     return found == descriptions.end() ? std::string() : found->second;
   };
   if (args.json) {

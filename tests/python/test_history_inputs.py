@@ -89,3 +89,17 @@ def test_the_backtest_and_its_counterfactuals_run_as_shipped(natosim_bin, source
             for k, s in enumerate(scenarios)}
     assert band["history"] >= 5
     assert band["no_wales_pledge"] == 0
+
+
+def test_params_describes_named_tables_from_their_documented_template(natosim_bin, source_dir):
+    """`natosim params` finds the description of `model.pledges.wales.announced` in the
+    `[model.pledges.NAME]` rows of docs/MODEL.md (and of a threat event's size likewise)."""
+    result = subprocess.run([str(natosim_bin), "params", str(source_dir / "configs" /
+                                                             "baseline.toml"), "--json"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    import json
+    entries = {p["key"]: p for p in json.loads(result.stdout)["parameters"]}
+    assert "Wales 2014/2024" in entries["model.pledges.wales.announced"]["description"]
+    assert "threat units" in entries["model.threat.events.crimea.size"]["description"]
+    assert "pp of GDP" in entries["model.budget.pledge_gap_pp"]["description"]
