@@ -243,6 +243,21 @@ def headline_columns(results, selected):
         columns.append(Column(f"Allies at or above their threshold, {results.years[-1]}"
                               f"{' (' + of + ')' if of else ''}",
                               _cells(compliant_end, "plain"), compliant_end.note))
+    if results.has("gave_up_mean"):
+        # Member-level whole-period outcomes: summed over allies (missing for the U.S., Iceland
+        # and members before they join). No interval: allies are not independent.
+        gave_up = results.stat("gave_up", "mean", axes=("scenario", "year", "member"))
+        columns.append(Column(
+            f"Allies that gave up, {results.years[-1]}",
+            [Cell(np.nansum(gave_up[s, -1])) for s in selected],
+            "expected number of allies that met their threshold in an earlier year and now aim "
+            "below it (sum over allies of each one's probability; no interval)"))
+    if results.has("years_compliant_mean"):
+        years = results.stat("years_compliant", "mean", axes=("scenario", "year", "member"))
+        columns.append(Column(
+            f"Years compliant per ally, {period}",
+            [Cell(np.nanmean(years[s, -1])) for s in selected],
+            "mean over allies of the expected number of years each met its threshold"))
     spending = outcomes.spending_total(results, selected)
     if spending is not None:
         units = unit_text(results.units(spending.variable))

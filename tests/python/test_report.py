@@ -343,3 +343,17 @@ def test_a_study_extending_the_baseline_draws_from_a_posterior(natosim_bin, sour
     # Every replicate's draw is one of the posterior's particles.
     column = particles[:, keys.index("budget.threat_response_pp")]
     assert all(abs(column - x).min() == 0.0 for x in drawn)
+
+
+def test_report_headline_has_the_member_level_whole_period_outcomes(natosim_report, natosim_file):
+    """Allies that gave up by the end (sum over allies of P(gave up)) and years compliant per
+    ally (mean over allies), read from the file."""
+    import numpy as np
+    out, _ = natosim_report
+    text = (out / "index.html").read_text(encoding="utf-8")
+    assert "Allies that gave up" in text and "Years compliant per ally" in text
+    gave_up = read(natosim_file, "gave_up_mean")[:, -1, :]
+    years = read(natosim_file, "years_compliant_mean")[:, -1, :]
+    for s in range(gave_up.shape[0]):
+        assert f'<td class="num">{html.escape(report.number(np.nansum(gave_up[s])))}' in text
+        assert f'<td class="num">{html.escape(report.number(np.nanmean(years[s])))}' in text
