@@ -57,7 +57,7 @@ sim::ModelSchema make_schema(const AllianceData& data) {
        false},
       {"compliant", "1",
        "1 if defence_share meets this year's threshold, else 0; missing for exempt members "
-       "(Iceland)",
+       "(Iceland), the U.S. (not held to its own threshold) and members before they join",
        Level::member, true, true},
       {"us_reliability", "probability",
        "member's belief that the U.S. would defend it given its compliance; missing for the U.S.",
@@ -874,7 +874,9 @@ void AllianceModel::record(const AllianceState& s, sim::RunRecorder& recorder) c
     gdp[m] = s.gdp_usd_bn(i);
     capability[m] = s.capability_usd_bn(i);
     const bool counted = deciders_(i) != 0.0 && member_in(m, y) != 0.0;
-    compliant[m] = exempt_(i) != 0.0 || (i != patron && !counted) ? kNaN : s.compliant(i);
+    // The patron is not held to its own threshold; exempt members and members before they
+    // join are not held to it either.
+    compliant[m] = counted ? s.compliant(i) : kNaN;
     first_compliant[m] = counted ? s.first_compliant_year(i) : kNaN;
     years_compliant[m] = counted ? s.years_compliant(i) : kNaN;
     gave_up[m] = counted ? s.gave_up(i) : kNaN;

@@ -123,6 +123,7 @@ TEST_CASE("The first simulated year is the data", "[data]") {
             Approx(0.01 * rec.member(R::defence_share, 0, i) * gdp).epsilon(1e-14));
       CHECK(rec.member(R::capability, 0, i) >= 0.0);
       if (i == data.patron) {
+        CHECK(std::isnan(rec.member(R::compliant, 0, i)));  // not held to its own threshold
         CHECK(std::isnan(rec.member(R::us_troops, 0, i)));
         CHECK(std::isnan(rec.member(R::us_reliability, 0, i)));
         continue;
