@@ -350,6 +350,7 @@ void AllianceModel::initialise(AllianceState& s, const ReplicateDraws& d,
   s.effective_ratio.resize(n);
   s.allied_security.resize(n);
   s.troop_target.resize(n);
+  s.speed.resize(n);
   s.target_pct = s.share_pct;
   initialise_attack(s, d);
 
@@ -449,8 +450,8 @@ void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
         (1.0 + us_pressure);
   }
   std::array<Notch, kMaxPledges + 1> notches{};
-  // This year's adjustment speeds, vectorised (the scratch array is free until the beliefs step).
-  s.uniforms =
+  // This year's adjustment speeds for every member at once (a vectorised exp).
+  s.speed =
       1.0 - (1.0 - d.budget.adjustment_speed) * (-d.budget.acute_speed_gain * s.event_threat).exp();
   for (Eigen::Index i = 0; i < n; ++i) {
     if (deciders_(i) == 0.0) continue;
@@ -492,7 +493,7 @@ void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
         choose_target(desired_share(s, d, i), std::span<const Notch>(notches.data(), count));
     s.target_pct(i) = target.share_pct;
     AdjustmentLimits limits;
-    limits.speed = s.uniforms(i);
+    limits.speed = s.speed(i);
     limits.max_cut_pct = b.max_cut_pct;
     limits.max_rise_pct = b.max_rise_pct;
     limits.min_share_pct = b.min_share_pct;

@@ -102,6 +102,8 @@ struct AllianceState {
   Eigen::ArrayXd effective_ratio;
   Eigen::ArrayXd allied_security;
   Eigen::ArrayXd troop_target;
+  /// This year's adjustment speed per member (share of the gap closed).
+  Eigen::ArrayXd speed;
 };
 
 }  // namespace models
