@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 
 from natosim_plot import cli, style  # noqa: E402
-from natosim_plot.scenarios import Scenarios  # noqa: E402
+from natosim_plot.scenarios import Scenarios, variant_of  # noqa: E402
 from natosim_plot.results import (REFERENCE_HINT, NotApplicable, UsageError,  # noqa: E402
                                   difference_units)  # noqa: E402
 
@@ -71,10 +71,13 @@ def mean_compliance_difference(results, scenarios, y):
     return centre, centre - half, centre + half
 
 
-def _forest(ax, rows, mean, low, high, colours, title, xlabel):
-    for r, m, lo, hi, c in zip(rows, mean, low, high, colours):
-        ax.errorbar([m], [r], xerr=[[max(m - lo, 0.0)], [max(hi - m, 0.0)]], fmt="s", color=c,
-                    capsize=2.5, markersize=4.5, linewidth=1.3)
+MARKERS = {False: dict(fmt="s"), True: dict(fmt="o", markerfacecolor="white")}
+
+
+def _forest(ax, rows, mean, low, high, colours, markers, title, xlabel):
+    for r, m, lo, hi, c, mk in zip(rows, mean, low, high, colours, markers):
+        ax.errorbar([m], [r], xerr=[[max(m - lo, 0.0)], [max(hi - m, 0.0)]], color=c,
+                    capsize=2.5, markersize=4.5, linewidth=1.3, **mk)
     ax.axvline(0.0, color="#555555", linewidth=0.9, linestyle=":")
     ax.set_title(title, fontsize=9)
     ax.set_xlabel(xlabel, fontsize=8)
@@ -109,6 +112,8 @@ def _legend(ax, spare=False):
     from matplotlib.lines import Line2D
     handles = [Line2D([], [], marker="s", linestyle="none", color="#444444",
                       label="mean paired difference"),
+               Line2D([], [], marker="o", linestyle="none", color="#444444",
+                      markerfacecolor="white", label="... low-enforcement variant"),
                Line2D([], [], color="#444444", label="95% confidence interval"),
                Line2D([], [], color="#555555", linestyle=":", label="no difference")]
     ax.legend(handles=handles, frameon=False, loc="center" if spare else "best", fontsize=8)
@@ -137,8 +142,12 @@ def plot(results, outdir, scenarios=None, variables=None, year=None,
     compared = order.indices
     labels = [order.label(s) for s in compared]
     colours = [order.colour(s) for s in compared]
+    # A low-enforcement variant is an open circle, everything else a filled square, so a pair
+    # that shares a colour is told apart by shape too.
+    markers = [MARKERS[variant_of(results.scenarios[s])[1] == "low"] for s in compared]
     reference_name = order.label(ref)
-    data = {"scenario_index": np.array(compared), "year": np.array([year_value])}
+    data = {"scenario_index": np.array(compared), "year": np.array([year_value]),
+            "marker": np.array([m["fmt"] for m in markers])}
     notes = [f"reference: {reference_name}", f"year: {year_value}",
              "points: mean paired difference over replicates; bars: 95% confidence interval",
              "variables 'so far' are cumulative: their final year is the whole period"]
@@ -166,7 +175,8 @@ def plot(results, outdir, scenarios=None, variables=None, year=None,
                 xlabel = "Difference" + _unit_suffix(results, v)
             data[f"{v}/diff_mean"], data[f"{v}/diff_ci_low"], data[f"{v}/diff_ci_high"] = (
                 mean, low, high)
-            _forest(ax, rows, mean, low, high, colours, textwrap.fill(title, 38), xlabel)
+            _forest(ax, rows, mean, low, high, colours, markers, textwrap.fill(title, 38),
+                    xlabel)
         for ax in axes[:, 0]:
             ax.set_yticks(rows)
             ax.set_yticklabels(labels, fontsize=7.5)
@@ -204,8 +214,8 @@ def plot(results, outdir, scenarios=None, variables=None, year=None,
             ax.errorbar(mean, rows - offset,
                         xerr=np.vstack([np.maximum(np.nan_to_num(mean - low), 0),
                                         np.maximum(np.nan_to_num(high - mean), 0)]),
-                        fmt="s", color=colours[k], markersize=3.5, capsize=2, linewidth=1.0,
-                        label=order.label(s))
+                        color=colours[k], markersize=3.5, capsize=2, linewidth=1.0,
+                        label=order.label(s), **markers[k])
         ax.axvline(0.0, color="#555555", linewidth=0.9, linestyle=":")
         ax.set_yticks(rows)
         ax.set_yticklabels([results.member_label(m) for m in range(n)], fontsize=7)

@@ -243,6 +243,17 @@ def headline_columns(results, selected):
         columns.append(Column(f"Allies at or above their threshold, {results.years[-1]}"
                               f"{' (' + of + ')' if of else ''}",
                               _cells(compliant_end, "plain"), compliant_end.note))
+        common = outcomes.compliant_in(results, selected, len(results.years) - 1,
+                                       "allies_at_common_threshold")
+        texts = {outcomes.describe_threshold(threshold[s], results.years)
+                 for s in selected} if threshold is not None else set()
+        if common is not None and len(texts) > 1:
+            at = outcomes.common_threshold_text(results) or "a common threshold"
+            columns.append(Column(f"Allies at or above {at} (every scenario), {results.years[-1]}"
+                                  f"{' (' + of + ')' if of else ''}",
+                                  _cells(common, "plain"),
+                                  common.note + "; the same threshold in every scenario "
+                                  "(outcomes.common_threshold_pct), so counts compare"))
     if results.has("gave_up_mean"):
         # Member-level whole-period outcomes: summed over allies (missing for the U.S., Iceland
         # and members before they join). No interval: allies are not independent.
@@ -309,9 +320,11 @@ def automatic_notes(results, selected):
                 "Scenarios hold the allies to different thresholds (" + ", ".join(sorted(texts))
                 + "): 'allies at or above their threshold' counts each scenario against its own "
                 "threshold, so a higher count under a lower threshold is not more spending. "
-                "Compare spending, or the defence-share figures, across thresholds; a count "
-                "against one common threshold needs the replicates' shares, which the summaries "
-                "do not hold.")
+                + ("The column 'allies at or above " + outcomes.common_threshold_text(results)
+                   + " (every scenario)' counts every scenario against the same threshold."
+                   if outcomes.common_threshold_text(results) else
+                   "Compare spending, or the defence-share figures, across thresholds: this "
+                   "file has no count against a common threshold."))
     return notes
 
 

@@ -399,8 +399,9 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
   RunArguments run_args;
   for (int i = 0; i < argc; ++i) run_args.command_line += (i ? " " : "") + std::string(argv[i]);
 
-  auto add_run_options = [](CLI::App* command, RunArguments& arguments) {
-    command->add_option("CONFIG", arguments.config, "Study file (TOML), e.g. configs/baseline.toml")
+  auto add_run_options = [](CLI::App* command, RunArguments& arguments, const char* example) {
+    command
+        ->add_option("CONFIG", arguments.config, std::string("Study file (TOML), e.g. ") + example)
         ->required()
         ->check(CLI::ExistingFile);
     command->add_option("-o,--output", arguments.output,
@@ -431,7 +432,7 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
     app::add_set_option(command, arguments.overrides);
   };
   CLI::App* run = app.add_subcommand("run", "Run a study's scenarios and write a results file");
-  add_run_options(run, run_args);
+  add_run_options(run, run_args, "configs/baseline.toml");
   run->add_option("--scenario", run_args.scenarios,
                   "Run only these scenarios (repeatable; default: all)");
   run->add_flag("--store-draws", run_args.store_draws,
@@ -441,7 +442,7 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
   sweep_args.command_line = run_args.command_line;
   CLI::App* sweep =
       app.add_subcommand("sweep", "Run a study's [sweep]: its base scenario at every design point");
-  add_run_options(sweep, sweep_args);
+  add_run_options(sweep, sweep_args, "configs/threshold_sweep.toml (a study with a [sweep] table)");
 
   std::string validate_config;
   CLI::App* validate =

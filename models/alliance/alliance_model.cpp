@@ -37,7 +37,7 @@ auto parse_section(sim::config::Table& model, std::string_view key, Parse&& pars
   return parse(empty);
 }
 
-sim::ModelSchema make_schema(const AllianceData& data) {
+sim::ModelSchema make_schema(const AllianceData& data, double common_threshold_pct) {
   sim::ModelSchema schema;
   for (const MemberData& m : data.members) {
     schema.members.push_back(m.iso2);
@@ -122,6 +122,11 @@ sim::ModelSchema make_schema(const AllianceData& data) {
        "1 if the peacekeeping force was attacked in any year from outcomes.from_year up to this "
        "year",
        Level::global, true, false},
+      {"allies_at_common_threshold", "count (of 30)",
+       fmt::format("allies with armed forces, other than the U.S., at or above {:g}% of GDP, the "
+                   "same threshold in every scenario (outcomes.common_threshold_pct)",
+                   common_threshold_pct),
+       Level::global, false, false},
   };
   std::vector<std::string> targets = schema.members;
   targets.emplace_back(kPeacekeeperLabel);
@@ -176,16 +181,20 @@ AllianceParams parse_alliance(sim::config::Table& model, const sim::StudySetting
   p.policy = parse_section(model, "policy", [](auto& t) { return parse_us_policy(t); });
   p.beliefs = parse_section(model, "beliefs", [](auto& t) { return parse_beliefs(t); });
   p.attack = parse_attack(model, data);
-  p.outcomes_from_year = parse_section(model, "outcomes", [&](auto& t) {
-    return static_cast<int>(t.integer_or("from_year", settings.start_year, settings.start_year,
-                                         settings.start_year + settings.years - 1));
+  parse_section(model, "outcomes", [&](auto& t) {
+    p.outcomes_from_year =
+        static_cast<int>(t.integer_or("from_year", settings.start_year, settings.start_year,
+                                      settings.start_year + settings.years - 1));
+    p.common_threshold_pct = t.number_or("common_threshold_pct", p.common_threshold_pct,
+                                         sim::config::Range{0.0, 100.0, true, false});
+    return 0;
   });
   return p;
 }
 
 AllianceModel::AllianceModel(AllianceParams params, const sim::StudySettings& settings)
     : params_(std::move(params)),
-      schema_(make_schema(params_.data)),
+      schema_(make_schema(params_.data, params_.common_threshold_pct)),
       start_year_(settings.start_year),
       years_(settings.years),
       members_(params_.data.size()),
@@ -867,6 +876,7 @@ void AllianceModel::record(const AllianceState& s, sim::RunRecorder& recorder) c
   const AttackState& a = s.attack;
   const bool conditional = params_.policy.conditional_article5;
   double allies_compliant = 0.0;
+  double allies_at_common = 0.0;
   double allies_spending = 0.0;
   for (Eigen::Index i = 0; i < n; ++i) {
     const auto m = static_cast<std::size_t>(i);
@@ -896,9 +906,12 @@ void AllianceModel::record(const AllianceState& s, sim::RunRecorder& recorder) c
     troops[m] = s.us_troops_thousands(i);
     allies_spending += spending[m];
     allies_compliant += counted ? s.compliant(i) : 0.0;
+    allies_at_common +=
+        counted && s.share_pct(i) >= params_.common_threshold_pct - kComplianceSlackPct ? 1.0 : 0.0;
   }
   const double us_spending = spending[patron_];
   recorder.set_global(idx(Recorded::allies_compliant), y, allies_compliant);
+  recorder.set_global(idx(Recorded::allies_at_common_threshold), y, allies_at_common);
   recorder.set_global(idx(Recorded::europe_canada_spending), y, allies_spending);
   recorder.set_global(idx(Recorded::us_share_of_spending), y,
                       100.0 * us_spending / (us_spending + allies_spending));

@@ -35,6 +35,9 @@ struct AllianceParams {
   /// First year counted by the whole-period outcomes (`[model.outcomes] from_year`); 0 = the
   /// study's start year.
   int outcomes_from_year = 0;
+  /// One threshold every scenario is counted against (`[model.outcomes] common_threshold_pct`,
+  /// % of GDP), so counts compare across scenarios with different thresholds.
+  double common_threshold_pct = 3.5;
 };
 
 /// Reads `[model]`: `[model.data]` (required) and the optional `economy`, `threat`,
@@ -87,6 +90,7 @@ enum class Recorded : std::size_t {
   any_attack_on_ally,
   attacks_to_date,
   peacekeepers_attacked_ever,
+  allies_at_common_threshold,
 };
 
 /// Columns of the event table (after the engine's scenario, replicate, year), in schema order.

@@ -123,19 +123,27 @@ def spending_total(results, selected) -> Outcome | None:
     return None
 
 
-def compliant_in(results, selected, y) -> Outcome | None:
-    """Allies at or above their scenario's threshold in year index y."""
-    if not results.has("allies_compliant_mean"):
+def compliant_in(results, selected, y, variable="allies_compliant") -> Outcome | None:
+    """Allies at or above their scenario's threshold in year index y (or, with
+    variable="allies_at_common_threshold", at or above the threshold common to all scenarios)."""
+    if not results.has(f"{variable}_mean"):
         return None
     lo, hi = results.quantile_index(0.05), results.quantile_index(0.95)
-    mean = results.stat("allies_compliant", "mean", axes=AXES)[selected, y]
-    if lo is not None and hi is not None and results.has("allies_compliant_quantiles"):
-        q = results.stat("allies_compliant", "quantiles", axes=AXES + ("quantile",))[selected, y]
-        return Outcome(mean, q[:, lo], q[:, hi], "mean [5%, 95% of replicates]",
-                       "allies_compliant")
-    mcse = results.stat("allies_compliant", "mcse", axes=AXES)[selected, y]
+    mean = results.stat(variable, "mean", axes=AXES)[selected, y]
+    if lo is not None and hi is not None and results.has(f"{variable}_quantiles"):
+        q = results.stat(variable, "quantiles", axes=AXES + ("quantile",))[selected, y]
+        return Outcome(mean, q[:, lo], q[:, hi], "mean [5%, 95% of replicates]", variable)
+    mcse = results.stat(variable, "mcse", axes=AXES)[selected, y]
     return Outcome(mean, mean - Z95 * mcse, mean + Z95 * mcse, "mean +- 1.96 Monte Carlo SE",
-                   "allies_compliant")
+                   variable)
+
+
+def common_threshold_text(results) -> str:
+    """The common threshold as the file describes it ("3.5%"), or "" when it says none."""
+    import re
+    match = re.search(r"at or above ([0-9.]+)% of GDP", results.long_name(
+        "allies_at_common_threshold")) if results.has("allies_at_common_threshold_mean") else None
+    return f"{match.group(1)}%" if match else ""
 
 
 def threshold_paths(results):

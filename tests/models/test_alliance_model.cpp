@@ -53,7 +53,8 @@ TEST_CASE("The schema lists the 32 allies and the recorded variables in a fixed 
                                           "deterrence_failure",
                                           "any_attack_on_ally",
                                           "attacks_to_date",
-                                          "peacekeepers_attacked_ever"};
+                                          "peacekeepers_attacked_ever",
+                                          "allies_at_common_threshold"};
   const std::set<std::string> binary = {"compliant",
                                         "attacked",
                                         "territory_lost",
@@ -144,6 +145,14 @@ TEST_CASE("The first simulated year is the data", "[data]") {
     }
     // Bulgaria, Croatia, Montenegro, Slovakia and Slovenia were below 2% in their 2024 figures.
     CHECK(compliant == 25);
+    // Against the common threshold (3.5% by default): counted from the same data.
+    double at_common = 0.0;
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      const MemberData& m = data.members[i];
+      if (i != data.patron && !m.exempt) at_common += m.latest_share_pct >= 3.5 ? 1.0 : 0.0;
+    }
+    CHECK(rec.global(R::allies_at_common_threshold, 0) == at_common);
+    CHECK(at_common == 3.0);  // Poland, Lithuania, Latvia (2025); Estonia is at 3.38
     CHECK(rec.global(R::allies_compliant, 0) == 25.0);
     CHECK(rec.global(R::europe_canada_spending, 0) == Approx(europe).epsilon(1e-14));
     const double us = rec.member(R::defence_spending, 0, data.patron);

@@ -253,3 +253,9 @@ def test_validate_checks_the_sweep_too(tmp_path):
     result = toy("validate", study)
     assert result.returncode == 2
     assert "model.volatility: out of range (set by sweep design point dp" in result.stderr
+
+
+def test_sweep_help_offers_a_study_with_a_sweep_table():
+    result = toy("sweep", "--help")
+    assert result.returncode == 0
+    assert "configs/threshold_sweep.toml (a study with a [sweep] table)" in result.stdout

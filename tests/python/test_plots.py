@@ -233,6 +233,11 @@ def test_differences_plot_the_paired_differences_of_the_final_year(natosim_resul
     scenarios = text_list(natosim_results, "scenario")
     compared = list(plotted.data["scenario_index"])  # grouped: the reading order
     assert sorted(compared) == [i for i, s in enumerate(scenarios) if s != reference]
+    # Low-enforcement variants are open circles, everything else filled squares.
+    expected_markers = ["o" if scenarios[k].endswith(("_low", "_low_enforcement")) else "s"
+                        for k in compared]
+    assert list(plotted.data["marker"]) == expected_markers
+    assert "o" in expected_markers and "s" in expected_markers
     for variable in ("allies_compliant", "europe_canada_spending", "us_share_of_spending"):
         for stat in ("diff_mean", "diff_ci_low", "diff_ci_high"):
             np.testing.assert_array_equal(plotted.data[f"{variable}/{stat}"],

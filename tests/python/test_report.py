@@ -352,8 +352,31 @@ def test_report_headline_has_the_member_level_whole_period_outcomes(natosim_repo
     out, _ = natosim_report
     text = (out / "index.html").read_text(encoding="utf-8")
     assert "Allies that gave up" in text and "Years compliant per ally" in text
+    assert "(every scenario)" not in text  # the baseline's scenarios share one threshold
     gave_up = read(natosim_file, "gave_up_mean")[:, -1, :]
     years = read(natosim_file, "years_compliant_mean")[:, -1, :]
     for s in range(gave_up.shape[0]):
         assert f'<td class="num">{html.escape(report.number(np.nansum(gave_up[s])))}' in text
         assert f'<td class="num">{html.escape(report.number(np.nanmean(years[s])))}' in text
+
+
+def test_headline_counts_against_a_common_threshold_when_thresholds_differ(natosim_bin,
+                                                                           source_dir, tmp_path):
+    """The policy study holds scenarios to 2%, 3.5%, 5% and the Hague path: the headline table
+    then also counts every scenario against one threshold (3.5%), straight from the file."""
+    import numpy as np
+    out = tmp_path / "policies.h5"
+    done = subprocess.run([str(natosim_bin), "run", str(source_dir / "configs" / "policies.toml"),
+                           "--replicates", "20", "-o", str(out), "--quiet", "--no-events"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    with report.Results(out) as results:
+        selected = list(range(len(results.scenarios)))
+        columns, notes = report.headline_columns(results, selected)
+        notes += report.automatic_notes(results, selected)
+    common = [c for c in columns if c.title.startswith("Allies at or above 3.5% (every scenario)")]
+    assert len(common) == 1
+    expected = read(out, "allies_at_common_threshold_mean")[:, -1]
+    assert [c.text for c in common[0].cells] == [report.number(v) for v in expected]
+    assert any("counts every scenario against the same threshold" in n for n in notes)
+    assert np.ptp(read(out, "threshold_mean")[:, -1]) > 0  # the thresholds do differ here
