@@ -5,5 +5,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 "$root/scripts/install_deps.sh"
-"$root/scripts/build.sh" release natosim_bench >/dev/null
+"$root/scripts/build.sh" release natosim_bench natosim >/dev/null
+# The default study draws from the default calibration's posterior.
+"$root/scripts/calibrate.sh" "$root/build/release/natosim" >&2
 exec "$root/build/release/natosim_bench" "$@"

@@ -170,12 +170,29 @@ toml::table base_model_table(const StudySpec& study, toml::table& root) {
 }
 }  // namespace
 
+namespace {
+/// Every dotted key path in `table` (tables and values), e.g. "threat", "threat.events", ...
+void collect_paths(const toml::table& table, const std::string& prefix, toml::array& paths) {
+  for (auto&& [key, value] : table) {
+    const std::string path = prefix + std::string(key.str());
+    paths.push_back(path);
+    if (const toml::table* child = value.as_table()) collect_paths(*child, path + ".", paths);
+  }
+}
+}  // namespace
+
 toml::table merged_model_table(const StudySpec& study, std::size_t index) {
   toml::table root = parse_study_root(study);
   toml::table model = base_model_table(study, root);
   if (toml::array* blocks = root["scenario"].as_array()) {
     toml::table& block = *blocks->get(index)->as_table();
-    if (toml::table* set = block["set"].as_table()) merge_moving(model, *set);
+    if (toml::table* set = block["set"].as_table()) {
+      toml::array paths;
+      collect_paths(*set, "", paths);
+      merge_moving(model, *set);
+      // Written with no source position, so a file cannot pass it off (see build_model).
+      if (!paths.empty()) model.insert_or_assign(kScenarioSetPaths, std::move(paths));
+    }
   }
   return model;
 }
@@ -191,26 +208,55 @@ std::unique_ptr<Model> build_model(const StudySpec& study, const toml::table& mo
   auto origin = std::make_shared<config::Origin>(config::Origin{study.file, study.folder});
   // `posterior = "calibration.h5"`: taken out before the factory sees the table; the keys it
   // names are answered by config::uncertain (sim/config/uncertain.cpp).
-  if (const toml::node* node = model.get("posterior")) {
-    const config::Table outer(model, "model", origin, note);
+  // A scenario's [scenario.set] wins over the posterior (a counterfactual such as an event of
+  // size 0 must not be drawn over); merged_model_table lists what it set.
+  std::vector<std::string> scenario_set;
+  const toml::node* set_paths = model.get(kScenarioSetPaths);
+  const bool set_paths_internal =
+      set_paths != nullptr && set_paths->is_array() && set_paths->source().begin.line == 0;
+  if (set_paths_internal) {
+    for (const toml::node& path : *set_paths->as_array()) {
+      scenario_set.push_back(*path.value<std::string>());
+    }
+  }
+  // `posterior = false` in a study that extends one with a posterior: its own distributions (a
+  // calibration must start from the priors; Sobol indices need independent inputs).
+  const toml::node* node = model.get("posterior");
+  const bool priors_only = node != nullptr && node->is_boolean() && !*node->value<bool>();
+  if (node != nullptr && !priors_only) {
+    config::Table outer(model, "model", origin, note);
     if (!node->is_string()) {
       outer.fail("posterior", "wrong type", config::describe_node(*node),
-                 "the path of a natosim calibration file");
+                 "the path of a natosim calibration file, or false for the priors as written");
     }
-    const std::filesystem::path file = study.folder / *node->value<std::string>();
+    // Relative to the file the value was written in, as data paths are (a base study's
+    // posterior serves every study extending it).
+    std::filesystem::path folder = study.folder;
+    if (node->source().path && *node->source().path != study.file) {
+      folder = std::filesystem::path(*node->source().path).parent_path();
+      if (folder.empty()) folder = ".";
+    }
+    const std::filesystem::path file = folder / *node->value<std::string>();
+    if (!std::filesystem::is_regular_file(file)) {
+      outer.fail("posterior", "no such calibration file", config::describe_node(*node),
+                 "a file written by `natosim calibrate` (relative paths start at the config's "
+                 "folder " +
+                     folder.string() + ")");
+    }
     auto sample = std::make_shared<WeightedSample>(io::read_posterior(file));
     if (sample->model != study.model) {
       throw ConfigError(fmt::format("{}: posterior calibrated for model '{}', not '{}'",
                                     file.string(), sample->model, study.model));
     }
-    origin->posterior = std::make_shared<config::PosteriorBinding>(
-        config::PosteriorBinding{sample, std::vector<char>(sample->keys.size(), 0)});
+    origin->posterior = std::make_shared<config::PosteriorBinding>(config::PosteriorBinding{
+        sample, std::vector<char>(sample->keys.size(), 0), std::move(scenario_set)});
   }
   config::Table table(model, "model", origin, note);
   // Marked as read here, so the factory never sees it and finish() does not refuse it. (The
   // table is not copied without the key: a copy would lose the values' source files, which
   // resolve the data paths of a base study.)
-  if (origin->posterior) table.node("posterior");
+  if (node != nullptr) table.node("posterior");
+  if (set_paths_internal) table.node(kScenarioSetPaths);
   table.set_log(std::move(log));
   std::unique_ptr<Model> instance = (*factory)(table, study.settings());
   table.finish();

@@ -88,6 +88,10 @@ std::vector<BuiltScenario> build_scenarios(const StudySpec& study, const ModelRe
 /// keeping its source position.
 toml::table merged_model_table(const StudySpec& study, std::size_t index);
 
+/// The key under which merged_model_table lists the dotted paths a scenario's [scenario.set]
+/// wrote (relative to [model]); build_model takes it out. Not a key a file can write.
+inline constexpr const char* kScenarioSetPaths = "(scenario set)";
+
 /// Builds one model from a (merged) `[model]` table and rejects keys the factory did not read.
 /// `note` is appended to error messages, e.g. "(set by scenario 'x')". A `posterior = "FILE"`
 /// key (a natosim calibration file, relative to the study's folder) makes every parameter it

@@ -375,6 +375,10 @@ std::optional<Uncertain> from_posterior(Table& table, std::string_view key, Rang
   if (found == sample.keys.end()) return std::nullopt;
   const auto column = static_cast<std::size_t>(found - sample.keys.begin());
   binding->used[column] = 1;
+  if (std::find(binding->scenario_set.begin(), binding->scenario_set.end(), dotted) !=
+      binding->scenario_set.end()) {
+    return std::nullopt;
+  }
   // A number with no place in any file was set by a sweep's design point or a calibration
   // particle: it wins. Any written value (a prior, a constant) is replaced by the posterior.
   const toml::node* written = table.node(key);
@@ -402,12 +406,14 @@ std::optional<Uncertain> from_posterior(Table& table, std::string_view key, Rang
 }  // namespace
 
 Uncertain uncertain(Table& table, std::string_view key, Range range) {
-  if (auto posterior = from_posterior(table, key, range)) return *posterior;
+  // A written value the posterior replaces is still checked: a bad prior is a mistake either way.
+  const std::optional<Uncertain> posterior = from_posterior(table, key, range);
+  if (posterior && !table.has(key)) return *posterior;
   const toml::node* node = table.node(key);
   if (node == nullptr) table.fail(key, "missing required key", "nothing", range.describe());
   if (!node->is_table()) {
     Uncertain fixed = Uncertain::fixed_at(table.number(key, range));
-    return fixed;
+    return posterior ? *posterior : fixed;
   }
   Table dist = table.table(key);
   Uncertain result;
@@ -475,14 +481,15 @@ Uncertain uncertain(Table& table, std::string_view key, Range range) {
     require_within(dist, "upper", result.upper, range, "support outside the parameter's range");
   }
   dist.finish();
+  if (posterior) return *posterior;
   if (table.log() != nullptr)
     table.log()->add_uncertain(table.dotted(key), result, range.describe());
   return result;
 }
 
 Uncertain uncertain_or(Table& table, std::string_view key, double fallback, Range range) {
-  if (auto posterior = from_posterior(table, key, range)) return *posterior;
   if (!table.has(key)) {
+    if (auto posterior = from_posterior(table, key, range)) return *posterior;
     table.node(key);
     return Uncertain::fixed_at(fallback);
   }

@@ -91,6 +91,8 @@ struct PosteriorBinding {
   std::shared_ptr<const WeightedSample> sample = nullptr;
   /// Set by uncertain(): which of sample->keys the model read (one flag per key).
   std::vector<char> used;
+  /// Dotted keys (relative to [model]) a scenario's [scenario.set] wrote: their values win.
+  std::vector<std::string> scenario_set = {};
 };
 }  // namespace config
 

@@ -72,11 +72,13 @@ inline std::unique_ptr<AllianceModel> make_model(const std::string& model_text, 
 
 /// The `[model]` table of configs/baseline.toml with `overrides` (TOML text relative to
 /// [model], e.g. "policy.conditional_article5 = true") deep-merged into it, as a scenario's
-/// [scenario.set] would be, and the model built from it.
+/// [scenario.set] would be, and the model built from it (without the posterior: the priors).
 inline std::unique_ptr<AllianceModel> make_baseline_model(const std::string& overrides = "",
                                                           int years = 20, int start_year = 2025) {
   toml::table root = sim::config::parse_file(configs_dir() / "baseline.toml");
   toml::table& model = *root["model"].as_table();
+  // Mechanism tests run on the priors' central values, not on the calibration's posterior.
+  model.erase("posterior");
   sim::config::merge_into(model, sim::config::parse_text(overrides, "overrides.toml"));
   sim::config::Table table(model, "model",
                            std::make_shared<const sim::config::Origin>(

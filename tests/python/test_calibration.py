@@ -374,7 +374,12 @@ def test_posterior_from_another_model_or_with_other_keys_is_refused(tmp_path,
          "./rw_drift.toml: not a natosim calibration file (expected the output of natosim "
          "calibrate)"),
         (POSTERIOR_STUDY.replace('"cal.h5"', '"missing.h5"'),
-         "./missing.h5: no such posterior file"),
+         'study.toml:9:13: model.posterior: no such calibration file, got "missing.h5" '
+         "(expected a file written by `natosim calibrate` (relative paths start at the "
+         "config's folder .))"),
+        (POSTERIOR_STUDY.replace('"cal.h5"', 'true'),
+         "study.toml:9:13: model.posterior: wrong type, got true (expected the path of a natosim "
+         "calibration file, or false for the priors as written)"),
     ]
     for text, message in cases:
         study = tmp_path / "study.toml"
@@ -515,6 +520,40 @@ values = [0.5, 2.0]
     assert np.all(trend[0, :, 0, 0] == 0.5)
     assert np.all(trend[1, :, 0, 0] == 2.0)
     assert np.std(x[0, :, 0]) > 0.1
+
+
+def test_a_scenario_value_beats_the_posterior_and_false_restores_the_priors(posterior_folder):
+    """A counterfactual that sets a posterior key (e.g. an event's size to 0) gets exactly its
+    value while the other keys are still drawn; `posterior = false` gives the written values."""
+    study = posterior_folder / "posterior_scenarios.toml"
+    study.write_text(POSTERIOR_STUDY.replace("replicates = 4000", "replicates = 50") + """
+[[scenario]]
+name = "drawn"
+
+[[scenario]]
+name = "slope_set"
+[scenario.set]
+slope = 0.25
+
+[[scenario]]
+name = "priors"
+[scenario.set]
+posterior = false
+""")
+    out = posterior_folder / "posterior_scenarios.h5"
+    result = toy("run", study, "-o", out, "--trajectories", "--force", "-q")
+    assert result.returncode == 0, result.stderr
+    with h5py.File(out, "r") as f:
+        trend = f["trend"][()]  # (scenario, replicate, year, member)
+        x = f["x"][()]
+    assert np.std(trend[0, :, 0, 0]) > 0.01
+    assert np.all(trend[1, :, 0, 0] == 0.25)
+    # `mean` is still drawn, from the same particle per replicate (common random numbers).
+    assert np.array_equal(x[1, :, 0], x[0, :, 0])
+    assert np.std(x[1, :, 0]) > 0.1
+    # The written values: mean and slope default to 0, sd 1e-9.
+    assert np.all(trend[2, :, 0, 0] == 0.0)
+    assert np.all(np.abs(x[2, :, 0]) < 1e-6)
 
 
 def test_target_file_in_the_shipped_data_format(tmp_path):

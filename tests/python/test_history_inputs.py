@@ -69,7 +69,8 @@ def test_bad_historical_input_is_one_line_exit_2_nothing_written(natosim_bin, so
 
 def test_the_backtest_and_its_counterfactuals_run_as_shipped(natosim_bin, source_dir, tmp_path):
     """configs/backtest_2014.toml runs with `natosim run` as it is; the counterfactuals change
-    what they should: no Wales pledge, nobody bunched at 2.00-2.09 in 2025."""
+    what they should: without the Wales pledge, at most a third as many allies bunched at
+    2.00-2.09 in 2025 (the U.S. pressure's 2% notch alone bunches a few); on the priors too."""
     import h5py
     import numpy as np
     out = tmp_path / "bt.h5"
@@ -87,8 +88,8 @@ def test_the_backtest_and_its_counterfactuals_run_as_shipped(natosim_bin, source
     allies = [i for i, m in enumerate(members) if m not in ("US", "IS")]
     band = {s: int(np.sum((median[k, allies] >= 2.0) & (median[k, allies] < 2.1)))
             for k, s in enumerate(scenarios)}
-    assert band["history"] >= 5
-    assert band["no_wales_pledge"] == 0
+    assert band["history"] >= 5 and band["history_priors"] >= 5
+    assert band["no_wales_pledge"] <= band["history"] // 3, band
 
 
 def test_params_describes_named_tables_from_their_documented_template(natosim_bin, source_dir):
