@@ -7,6 +7,9 @@ namespace sim {
 
 RunRecorder::RunRecorder(const ModelSchema& schema, int years) {
   const std::size_t members = schema.members.size();
+  members_ = members;
+  years_ = years;
+  for (const VariableSpec& variable : schema.variables) level_.push_back(variable.level);
   std::size_t offset = 0;
   offset_.resize(schema.variables.size());
   for (std::size_t v = 0; v < schema.variables.size(); ++v) {

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -55,15 +56,21 @@ class RunRecorder {
  public:
   RunRecorder(const ModelSchema& schema, int years);
 
-  /// Pointer to the `members` values of a member-level variable in one year.
+  /// Pointer to the `members` values of a member-level variable in one year. Checked (a model
+  /// of another schema than the buffer's must not write past it): std::out_of_range.
   double* member_row(std::size_t variable, int year_index) {
+    check(variable, year_index, Level::member);
     return values_.data() + static_cast<std::size_t>(year_index) * stride_ + offset_[variable];
   }
   void set(std::size_t variable, int year_index, std::size_t member, double value) {
+    if (member >= members_) [[unlikely]] {
+      throw std::out_of_range("RunRecorder: member index out of range");
+    }
     member_row(variable, year_index)[member] = value;
   }
   /// Sets a global variable for one year.
   void set_global(std::size_t variable, int year_index, double value) {
+    check(variable, year_index, Level::global);
     values_[static_cast<std::size_t>(year_index) * stride_ + offset_[variable]] = value;
   }
   /// Appends an event row: `year_index` and one value per model event column (categorical
@@ -81,8 +88,20 @@ class RunRecorder {
   std::span<const double> event_values() const { return event_values_; }
 
  private:
+  void check(std::size_t variable, int year_index, Level level) const {
+    if (variable >= offset_.size() || level_[variable] != level || year_index < 0 ||
+        year_index >= years_) [[unlikely]] {
+      throw std::out_of_range(
+          "RunRecorder: write to a variable or year outside the schema (variable index " +
+          std::to_string(variable) + ", year index " + std::to_string(year_index) + ")");
+    }
+  }
+
   std::vector<double> values_;
   std::vector<std::size_t> offset_;
+  std::vector<Level> level_;
+  std::size_t members_ = 0;
+  int years_ = 0;
   std::size_t stride_ = 0;
   std::size_t event_width_ = 0;
   std::vector<int> event_years_;

@@ -109,9 +109,13 @@ class StudyRunner {
 void StudyRunner::report_unset(const Chunk& chunk, std::size_t cell) const {
   const std::size_t year = cell / stride_;
   const std::size_t slot = cell % stride_;
+  // Member-level variables come first in the year's slots whatever their schema order, so the
+  // variable is the one whose own slots hold `slot`, not the last offset below it.
+  const std::size_t members = schema_.members.size();
   std::size_t variable = 0;
   for (std::size_t v = 0; v < schema_.variables.size(); ++v) {
-    if (probe_.offset(v) <= slot) variable = v;
+    const std::size_t width = schema_.variables[v].level == Level::member ? members : 1;
+    if (probe_.offset(v) <= slot && slot < probe_.offset(v) + width) variable = v;
   }
   std::int64_t replicate = chunk.first;
   for (std::size_t i = 0; i < static_cast<std::size_t>(chunk.count); ++i) {
@@ -474,11 +478,23 @@ Results run_study(const std::vector<ScenarioRun>& scenarios, const RunOptions& o
   if (options.reference >= static_cast<int>(scenarios.size())) {
     throw std::invalid_argument("run_study: reference scenario out of range");
   }
+  // One buffer layout serves every scenario: the whole schema must match, not just its sizes
+  // (a variable of another level would put values in another variable's slots).
   const ModelSchema& first = scenarios.front().model->schema();
+  const auto same_variable = [](const VariableSpec& a, const VariableSpec& b) {
+    return a.name == b.name && a.level == b.level && a.binary == b.binary &&
+           a.may_be_missing == b.may_be_missing;
+  };
+  const auto same_column = [](const EventColumnSpec& a, const EventColumnSpec& b) {
+    return a.name == b.name && a.categories == b.categories;
+  };
   for (const ScenarioRun& scenario : scenarios) {
     const ModelSchema& schema = scenario.model->schema();
-    if (schema.members != first.members || schema.variables.size() != first.variables.size() ||
-        schema.event_columns.size() != first.event_columns.size()) {
+    if (schema.members != first.members ||
+        !std::equal(schema.variables.begin(), schema.variables.end(), first.variables.begin(),
+                    first.variables.end(), same_variable) ||
+        !std::equal(schema.event_columns.begin(), schema.event_columns.end(),
+                    first.event_columns.begin(), first.event_columns.end(), same_column)) {
       throw std::logic_error("scenario '" + scenario.name +
                              "' records a different schema from scenario '" +
                              scenarios.front().name + "'");

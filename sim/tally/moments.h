@@ -25,12 +25,15 @@ struct Moments {
     max = x > max ? x : max;
   }
   void merge(const Moments& other);
-  /// Sample variance (n - 1 denominator); 0 for fewer than two values.
-  double variance() const { return n > 1 ? m2 / static_cast<double>(n - 1) : 0.0; }
+  /// Sample variance (n - 1 denominator); NaN for fewer than two values: one value says nothing
+  /// about the spread (0 would claim a certainty the sample does not have).
+  double variance() const {
+    return n > 1 ? m2 / static_cast<double>(n - 1) : std::numeric_limits<double>::quiet_NaN();
+  }
   double sd() const { return std::sqrt(variance()); }
-  /// Monte Carlo standard error of the mean: sd / sqrt(n); NaN when n == 0.
+  /// Monte Carlo standard error of the mean: sd / sqrt(n); NaN for fewer than two values.
   double mcse() const {
-    return n > 0 ? sd() / std::sqrt(static_cast<double>(n))
+    return n > 1 ? sd() / std::sqrt(static_cast<double>(n))
                  : std::numeric_limits<double>::quiet_NaN();
   }
 };

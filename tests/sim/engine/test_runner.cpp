@@ -286,3 +286,104 @@ TEST_CASE("A model that throws stops the run with its exception and leaks nothin
   Study study(text);
   CHECK_THROWS_WITH(sim::run_study(study.runs, study.options(2)), "toy model failed on purpose");
 }
+
+namespace {
+/// Records a global variable between two member-level ones; leaves `unset_variable` NaN.
+class InterleavedModel : public sim::Model {
+ public:
+  InterleavedModel(std::size_t unset_variable, sim::Level middle_level)
+      : unset_variable_(unset_variable) {
+    schema_.members = {"AA", "BB", "CC"};
+    schema_.member_names = {"A", "B", "C"};
+    schema_.variables = {{"first", "1", "first", sim::Level::member},
+                         {"middle", "1", "middle", middle_level},
+                         {"last", "1", "last", sim::Level::member}};
+  }
+  const sim::ModelSchema& schema() const override { return schema_; }
+  void run(const sim::RunContext& context, sim::RunRecorder& recorder) const override {
+    for (int y = 0; y < context.years; ++y) {
+      for (std::size_t v = 0; v < schema_.variables.size(); ++v) {
+        if (v == unset_variable_) continue;
+        if (schema_.variables[v].level == sim::Level::global) {
+          recorder.set_global(v, y, 1.0);
+        } else {
+          for (std::size_t m = 0; m < schema_.members.size(); ++m) recorder.set(v, y, m, 1.0);
+        }
+      }
+    }
+  }
+
+ private:
+  std::size_t unset_variable_;
+  sim::ModelSchema schema_;
+};
+
+sim::RunOptions small_run() {
+  sim::RunOptions options;
+  options.seed = 1;
+  options.replicates = 4;
+  options.years = 2;
+  options.threads = 1;
+  return options;
+}
+}  // namespace
+
+TEST_CASE("An unset variable is named right when member and global variables interleave",
+          "[unit][engine]") {
+  // The last member-level variable sits before the global one in a year's slots.
+  const InterleavedModel model(2, sim::Level::global);
+  const std::vector<sim::ScenarioRun> runs = {{"only", "", &model}};
+  CHECK_THROWS_WITH(sim::run_study(runs, small_run()),
+                    Catch::StartsWith("model left variable 'last' unset or not finite"));
+  const InterleavedModel global_unset(1, sim::Level::global);
+  const std::vector<sim::ScenarioRun> global_runs = {{"only", "", &global_unset}};
+  CHECK_THROWS_WITH(sim::run_study(global_runs, small_run()),
+                    Catch::StartsWith("model left variable 'middle' unset or not finite"));
+}
+
+TEST_CASE("Scenarios whose schemas differ in more than their sizes are refused", "[unit][engine]") {
+  const InterleavedModel global_middle(99, sim::Level::global);
+  const InterleavedModel member_middle(99, sim::Level::member);
+  const std::vector<sim::ScenarioRun> runs = {{"a", "", &global_middle}, {"b", "", &member_middle}};
+  CHECK_THROWS_WITH(sim::run_study(runs, small_run()),
+                    "scenario 'b' records a different schema from scenario 'a'");
+}
+
+TEST_CASE("A recorder refuses writes outside its schema", "[unit][engine]") {
+  const InterleavedModel model(99, sim::Level::global);
+  sim::RunRecorder recorder(model.schema(), 2);
+  CHECK_NOTHROW(recorder.set(0, 1, 2, 1.0));
+  CHECK_THROWS_AS(recorder.set(0, 2, 0, 1.0), std::out_of_range);      // year past the run
+  CHECK_THROWS_AS(recorder.set(0, -1, 0, 1.0), std::out_of_range);     // negative year
+  CHECK_THROWS_AS(recorder.set(0, 0, 3, 1.0), std::out_of_range);      // member past the axis
+  CHECK_THROWS_AS(recorder.set(1, 0, 0, 1.0), std::out_of_range);      // a global as a member row
+  CHECK_THROWS_AS(recorder.set_global(0, 0, 1.0), std::out_of_range);  // a member as a global
+  CHECK_THROWS_AS(recorder.set_global(3, 0, 1.0), std::out_of_range);  // no such variable
+  CHECK_THROWS_AS(recorder.member_row(5, 0), std::out_of_range);
+}
+
+TEST_CASE("One replicate gives no spread estimate (sd and MCSE and the paired interval are NaN)",
+          "[unit][engine]") {
+  Study study(kStudy);
+  sim::RunOptions options = study.options(1);
+  options.replicates = 1;
+  const sim::Results results = sim::run_study(study.runs, options);
+  for (std::size_t v = 0; v < results.summaries.size(); ++v) {
+    INFO("variable " << results.variables[v].name);
+    for (std::size_t i = 0; i < results.summaries[v].mean.size(); ++i) {
+      CHECK(std::isfinite(results.summaries[v].mean[i]));
+      CHECK(std::isnan(results.summaries[v].sd[i]));
+      CHECK(std::isnan(results.summaries[v].mcse[i]));
+    }
+    // Scenario 0 is the reference: its difference with itself is exactly 0, interval [0, 0].
+    const std::size_t per_scenario = results.differences[v].mean.size() / study.runs.size();
+    for (std::size_t i = 0; i < per_scenario; ++i) {
+      CHECK(results.differences[v].mcse[i] == 0.0);
+    }
+    for (std::size_t i = per_scenario; i < results.differences[v].mean.size(); ++i) {
+      CHECK(std::isnan(results.differences[v].mcse[i]));
+      CHECK(std::isnan(results.differences[v].ci_low[i]));
+      CHECK(std::isnan(results.differences[v].ci_high[i]));
+    }
+  }
+}

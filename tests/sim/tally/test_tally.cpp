@@ -215,3 +215,16 @@ TEST_CASE("Sparse sketches fold their far tails too", "[unit][tally]") {
     CHECK(std::abs(sketch.quantile(q) - exact) <= exact / 256.0);
   }
 }
+
+TEST_CASE("Moments of fewer than two values have no spread estimate", "[unit][tally]") {
+  sim::tally::Moments m;
+  CHECK(std::isnan(m.mcse()));
+  m.add(3.0);
+  CHECK(m.mean == 3.0);
+  CHECK(std::isnan(m.variance()));
+  CHECK(std::isnan(m.sd()));
+  CHECK(std::isnan(m.mcse()));
+  m.add(5.0);
+  CHECK(m.variance() == 2.0);
+  CHECK(m.mcse() == 1.0);
+}
