@@ -225,7 +225,7 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
   }
 
   if (args.output.empty()) std::filesystem::create_directories(output.parent_path());
-  io::check_output_path(output, args.force);
+  const io::OutputLock output_lock = io::lock_output(output, args.force, io::kFileType);
 
   RunOptions options;
   options.seed = study.seed;
@@ -236,7 +236,6 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
   options.trajectories = args.trajectories;
   options.events = !args.no_events;
   options.reference = std::max(reference, -1);
-  StopOnSignal stop_on_signal;
   options.stop = &g_stop;
   ProgressBar progress(stderr, !args.quiet);
   options.progress = [&progress](std::int64_t done, std::int64_t total) {
@@ -246,6 +245,7 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
   const auto start = std::chrono::steady_clock::now();
   Results results = run_study(runs, options);
   progress.finish();
+  if (g_stop.load()) throw Interrupted();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
@@ -253,7 +253,7 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
   results.attributes.merge(study_provenance(study));
   results.attributes["threads"] = std::to_string(threads);
   annotate(results);
-  io::write_results(results, output, args.force);
+  io::write_results(results, output, args.force, &g_stop);
   if (!args.quiet) {
     std::cerr << fmt::format("done: {} runs in {:.1f} s\n", plan.runs, seconds);
   }
@@ -476,8 +476,16 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
   }
 
   try {
-    if (run->parsed()) return command_run(run_args, registry);
-    if (sweep->parsed()) return command_sweep(sweep_args, registry);
+    // From the start of the command, so a signal while the study is read still ends in the
+    // documented exit 130 (the run stops before its first block).
+    if (run->parsed()) {
+      StopOnSignal stop_on_signal;
+      return command_run(run_args, registry);
+    }
+    if (sweep->parsed()) {
+      StopOnSignal stop_on_signal;
+      return command_sweep(sweep_args, registry);
+    }
     if (validate->parsed()) return command_validate(validate_config, registry);
     if (params->parsed()) return app::command_params(params_args, registry);
     if (sensitivity->parsed()) {

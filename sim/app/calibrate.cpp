@@ -193,7 +193,8 @@ int command_calibrate(const CalibrateArguments& arguments, const ModelRegistry& 
                               ? fs::path("results") / (study.name + "_calibration.h5")
                               : fs::path(arguments.output);
   if (arguments.output.empty()) fs::create_directories(output.parent_path());
-  io::check_output_path(output, arguments.force);
+  const io::OutputLock output_lock =
+      io::lock_output(output, arguments.force, io::kCalibrationFileType);
   const fs::path checkpoint = fs::path(output.string() + ".checkpoint");
 
   io::CalibrationData data = describe_run(study, spec, arguments, threads);
@@ -277,7 +278,7 @@ int command_calibrate(const CalibrateArguments& arguments, const ModelRegistry& 
     throw;
   }
   data.stop_reason = analysis::stop_name(stop);
-  io::write_calibration(data, output, arguments.force);
+  io::write_calibration(data, output, arguments.force, &g_calibration_stop);
   fs::remove(checkpoint, error);
   if (!arguments.quiet) {
     const double seconds =

@@ -215,7 +215,7 @@ int command_sensitivity(const SensitivityArguments& args, const ModelRegistry& r
   }
   if (args.dry_run) return 0;
   if (args.output.empty()) std::filesystem::create_directories(output.parent_path());
-  io::check_output_path(output, args.force);
+  const io::OutputLock output_lock = io::lock_output(output, args.force, io::kSensitivityFileType);
 
   PointStatistics statistics;
   statistics.mean.assign(points * outputs, NAN);
@@ -388,7 +388,7 @@ int command_sensitivity(const SensitivityArguments& args, const ModelRegistry& r
     results.attributes["levels"] = std::to_string(spec.levels);
     results.attributes["candidates"] = std::to_string(spec.candidates);
   }
-  io::write_sensitivity(results, output, args.force);
+  io::write_sensitivity(results, output, args.force, stop);
   if (!args.quiet) {
     std::cerr << fmt::format("done: {} runs in {:.1f} s wall, {:.1f} s CPU\n", runs, seconds,
                              cpu_seconds);

@@ -183,15 +183,16 @@ void sync_folder(const fs::path& file) {
 
 }  // namespace
 
-void write_calibration(const CalibrationData& data, const fs::path& out, bool force) {
-  check_output_path(out, force);
+void write_calibration(const CalibrationData& data, const fs::path& out, bool force,
+                       const std::atomic<bool>* stop) {
+  check_output_path(out, force, kCalibrationFileType);
   const fs::path partial = partial_path(out);
   try {
     remove_quietly(partial);
     write_file(data, partial);
-    if (!force && fs::exists(out)) {
-      throw OutputError(out.string() + " exists; pass --force to overwrite it");
-    }
+    if (stop != nullptr && stop->load()) throw Interrupted();
+    // Whatever appeared under the name meanwhile gets the same policy as at the start.
+    check_output_path(out, force, kCalibrationFileType);
     std::error_code error;
     fs::rename(partial, out, error);
     if (error) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -36,9 +37,11 @@ struct CalibrationData {
 };
 
 /// Writes `data` as a self-describing, xarray-openable HDF5 file (dimensions generation,
-/// particle, parameter, target) to `out` + ".partial", then renames it onto `out`. Throws
-/// OutputError; on failure `out` is untouched and the partial file removed.
-void write_calibration(const CalibrationData& data, const std::filesystem::path& out, bool force);
+/// particle, parameter, target) to partial_path(out), then renames it onto `out` (the policy of
+/// check_output_path, sim/io/output_path.h). Throws OutputError, or Interrupted when `stop` is
+/// set before the rename; on failure `out` is untouched and the partial file removed.
+void write_calibration(const CalibrationData& data, const std::filesystem::path& out, bool force,
+                       const std::atomic<bool>* stop = nullptr);
 
 /// Writes a checkpoint (same layout, no stop_reason) durably: a temporary file beside `path`,
 /// synced and renamed onto it, so a crash leaves either the old or the new checkpoint.

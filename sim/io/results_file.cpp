@@ -157,8 +157,6 @@ void expect_dataset_name(const std::string& name, const std::string& what) {
 
 }  // namespace
 
-fs::path partial_path(const fs::path& out) { return fs::path(out.string() + ".partial"); }
-
 void validate_results(const Results& r) {
   const std::size_t scenarios = r.scenarios.size();
   const std::size_t members = r.members.size();
@@ -314,25 +312,6 @@ void validate_results(const Results& r) {
       invalid(fmt::format("two datasets would be named '{}'; rename the variable or event column",
                           name));
     }
-  }
-}
-
-void check_output_path(const fs::path& out, bool force) {
-  std::error_code error;
-  const fs::file_status status = fs::status(out, error);
-  if (fs::exists(status)) {
-    if (!force) throw OutputError(out.string() + " exists; pass --force to overwrite it");
-    if (fs::is_directory(status)) {
-      throw OutputError(out.string() + " is a folder; give a file name for the results");
-    }
-  }
-  const fs::path parent = out.parent_path().empty() ? fs::path(".") : out.parent_path();
-  if (!fs::is_directory(parent, error)) {
-    throw OutputError(out.string() + ": folder " + parent.string() +
-                      " does not exist; create it first");
-  }
-  if (::access(parent.c_str(), W_OK) != 0) {
-    throw OutputError(out.string() + ": folder " + parent.string() + " is not writable");
   }
 }
 
@@ -552,7 +531,11 @@ void write_events(H5File& file, const Results& r, const Axes& axes) {
   }
 }
 
-void write_contents(H5File& file, const Results& r) {
+void throw_if_stopped(const std::atomic<bool>* stop) {
+  if (stop != nullptr && stop->load()) throw Interrupted();
+}
+
+void write_contents(H5File& file, const Results& r, const std::atomic<bool>* stop) {
   file.write_string_attribute("file_type", kFileType);
   file.write_string_attribute("schema_version", kSchemaVersion);
   for (const auto& [key, value] : r.attributes) file.write_string_attribute(key, value);
@@ -590,7 +573,10 @@ void write_contents(H5File& file, const Results& r) {
 
   Axes axes;
   write_coordinates(file, r, axes);
-  for (std::size_t v = 0; v < r.variables.size(); ++v) write_variable_group(file, r, axes, v);
+  for (std::size_t v = 0; v < r.variables.size(); ++v) {
+    throw_if_stopped(stop);
+    write_variable_group(file, r, axes, v);
+  }
   if (!r.event_columns.empty()) write_events(file, r, axes);
   for (std::optional<H5Dataset>* scale :
        {&axes.scenario, &axes.year, &axes.member, &axes.quantile, &axes.replicate, &axes.event}) {
@@ -620,21 +606,17 @@ void remove_quietly(const fs::path& path) {
 
 }  // namespace
 
-void write_via_partial(const fs::path& out, bool force,
-                       const std::function<void(const fs::path&)>& fill) {
+void write_via_partial(const fs::path& out, bool force, std::string_view file_type,
+                       const std::function<void(const fs::path&)>& fill,
+                       const std::atomic<bool>* stop) {
   const fs::path partial = partial_path(out);
   try {
-    // A partial file left by a crash is stale; replace it.
-    std::error_code error;
-    fs::remove(partial, error);
-    if (error) {
-      throw OutputError(partial.string() +
-                        ": cannot remove the stale partial file: " + error.message());
-    }
+    throw_if_stopped(stop);
     fill(partial);
-    if (!force && fs::exists(out)) {
-      throw OutputError(out.string() + " exists; pass --force to overwrite it");
-    }
+    throw_if_stopped(stop);
+    // Whatever appeared under the name meanwhile gets the same policy as at the start.
+    check_output_path(out, force, file_type);
+    std::error_code error;
     fs::rename(partial, out, error);
     if (error) {
       throw OutputError(out.string() + ": cannot rename " + partial.string() +
@@ -646,14 +628,19 @@ void write_via_partial(const fs::path& out, bool force,
   }
 }
 
-void write_results(const Results& results, const fs::path& out, bool force) {
-  check_output_path(out, force);
+void write_results(const Results& results, const fs::path& out, bool force,
+                   const std::atomic<bool>* stop) {
+  check_output_path(out, force, kFileType);
   validate_results(results);
-  write_via_partial(out, force, [&](const fs::path& partial) {
-    H5File file = H5File::create(partial, estimated_bytes(results));
-    write_contents(file, results);
-    file.close();
-  });
+  write_via_partial(
+      out, force, kFileType,
+      [&](const fs::path& partial) {
+        H5File file = H5File::create(partial, estimated_bytes(results));
+        write_contents(file, results, stop);
+        throw_if_stopped(stop);
+        file.close();
+      },
+      stop);
 }
 
 namespace {

@@ -1,10 +1,12 @@
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <string>
 
 #include "sim/engine/results.h"
+#include "sim/io/output_path.h"
 
 namespace sim::io {
 
@@ -13,20 +15,14 @@ inline constexpr const char* kSchemaVersion = "1.0";
 /// Value of the root attribute `file_type` that marks a natosim results file.
 inline constexpr const char* kFileType = "natosim_results";
 
-/// The temporary file write_results fills before renaming it onto `out`: `out` + ".partial".
-std::filesystem::path partial_path(const std::filesystem::path& out);
-
-/// Checks, before any work, that `out` may be written. Throws OutputError when `out` exists and
-/// `force` is false ("<out> exists; pass --force to overwrite it"), when `out` is a folder, or
-/// when its parent folder is missing or not writable.
-void check_output_path(const std::filesystem::path& out, bool force);
-
-/// Writes `out` safely: `fill(partial)` writes the file partial_path(out) (a stale one is removed
-/// first), which is then renamed onto `out` (refused if `out` appeared meanwhile without
-/// `force`). On any failure the partial file is removed, `out` is untouched, and the exception
-/// propagates (OutputError for the file system).
-void write_via_partial(const std::filesystem::path& out, bool force,
-                       const std::function<void(const std::filesystem::path&)>& fill);
+/// Writes `out` safely: `fill(partial)` writes the file partial_path(out), which is then renamed
+/// onto `out` after check_output_path(out, force, file_type) holds again. On any failure the
+/// partial file is removed, `out` is untouched, and the exception propagates (OutputError for the
+/// file system). When `stop` becomes true (SIGINT/SIGTERM) before the rename, throws Interrupted
+/// and leaves nothing under `out`'s name.
+void write_via_partial(const std::filesystem::path& out, bool force, std::string_view file_type,
+                       const std::function<void(const std::filesystem::path&)>& fill,
+                       const std::atomic<bool>* stop = nullptr);
 
 /// Throws std::invalid_argument naming the first inconsistency of `results` (vector sizes that
 /// do not match the axes, duplicate or invalid names, non-integer values in integer event
@@ -34,10 +30,13 @@ void write_via_partial(const std::filesystem::path& out, bool force,
 void validate_results(const Results& results);
 
 /// Writes `results` as a self-describing HDF5 file: first to partial_path(out), renamed onto
-/// `out` once complete and closed. Checks the path (check_output_path) and the results
+/// `out` once complete and closed. Checks the path (check_output_path, file type
+/// natosim_results) and the results
 /// (validate_results) before touching the disk. On failure the partial file is removed and `out`
 /// is untouched. Throws OutputError (disk/HDF5) or std::invalid_argument (inconsistent results).
-void write_results(const Results& results, const std::filesystem::path& out, bool force);
+/// `stop`: as for write_via_partial, also checked between variables while the file is built.
+void write_results(const Results& results, const std::filesystem::path& out, bool force,
+                   const std::atomic<bool>* stop = nullptr);
 
 /// Version of the HDF5 library the writer uses, "MAJOR.MINOR.RELEASE" (for provenance).
 std::string hdf5_library_version();

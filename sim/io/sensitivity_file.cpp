@@ -104,13 +104,17 @@ void write_contents(H5File& file, const SensitivityResults& r) {
 
 }  // namespace
 
-void write_sensitivity(const SensitivityResults& results, const fs::path& out, bool force) {
-  check_output_path(out, force);
-  write_via_partial(out, force, [&](const fs::path& partial) {
-    H5File file = H5File::create(partial);
-    write_contents(file, results);
-    file.close();
-  });
+void write_sensitivity(const SensitivityResults& results, const fs::path& out, bool force,
+                       const std::atomic<bool>* stop) {
+  check_output_path(out, force, kSensitivityFileType);
+  write_via_partial(
+      out, force, kSensitivityFileType,
+      [&](const fs::path& partial) {
+        H5File file = H5File::create(partial);
+        write_contents(file, results);
+        file.close();
+      },
+      stop);
 }
 
 }  // namespace sim::io

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -54,8 +55,9 @@ struct SensitivityResults {
 
 /// Writes a sensitivity file (xarray-openable: every dim has a dimension scale) to
 /// partial_path(out), then renames it onto `out`. Checks the path first (check_output_path).
-/// Throws OutputError; on failure nothing is left at `out` or its partial path.
+/// Throws OutputError, or Interrupted when `stop` is set before the rename; on failure nothing is
+/// left at `out` or its partial path.
 void write_sensitivity(const SensitivityResults& results, const std::filesystem::path& out,
-                       bool force);
+                       bool force, const std::atomic<bool>* stop = nullptr);
 
 }  // namespace sim::io

@@ -82,14 +82,21 @@ def test_validate_checks_without_running(study, tmp_path):
 
 def test_existing_output_is_kept_without_force_and_replaced_with_it(study, tmp_path):
     out = tmp_path / "out.h5"
-    out.write_bytes(b"precious")
-    result = toy("run", study, "-o", out, "--quiet")
+    assert toy("run", study, "-o", out, "--quiet").returncode == 0
+    before = out.read_bytes()
+    result = toy("run", study, "-o", out, "--quiet", "--seed", "5")
     assert result.returncode == 3
-    assert "exists" in result.stderr and "--force" in result.stderr
-    assert out.read_bytes() == b"precious"
-    result = toy("run", study, "-o", out, "--quiet", "--force")
+    assert result.stderr == f"error: {out} exists; pass --force to overwrite it\n"
+    assert out.read_bytes() == before
+    result = toy("run", study, "-o", out, "--quiet", "--force", "--seed", "5")
     assert result.returncode == 0, result.stderr
-    assert out.read_bytes()[:8] == b"\x89HDF\r\n\x1a\n"
+    assert out.read_bytes()[:8] == b"\x89HDF\r\n\x1a\n" and out.read_bytes() != before
+    # Not natosim's own file: kept, --force or not.
+    precious = tmp_path / "precious.h5"
+    precious.write_bytes(b"precious")
+    result = toy("run", study, "-o", precious, "--quiet", "--force")
+    assert result.returncode == 3
+    assert precious.read_bytes() == b"precious"
 
 
 def test_same_seed_gives_identical_files_for_any_thread_count(study, tmp_path):

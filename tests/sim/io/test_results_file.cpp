@@ -1,8 +1,10 @@
 #include <catch2/catch.hpp>
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cmath>
 #include <csignal>
 #include <filesystem>
@@ -228,27 +230,29 @@ TEST_CASE("An existing output is kept byte for byte unless forced", "[unit][io]"
 }
 
 TEST_CASE("The output path is checked before any work", "[unit][io]") {
+  using sim::io::kFileType;
   TempDir dir;
   const fs::path out = dir.path() / "study.h5";
-  CHECK_NOTHROW(sim::io::check_output_path(out, false));
-  std::ofstream(out) << "old\n";
-  CHECK_THROWS_MATCHES(sim::io::check_output_path(out, false), OutputError,
+  CHECK_NOTHROW(sim::io::check_output_path(out, false, kFileType));
+  write_results(make_sample_results(), out, false);
+  CHECK_THROWS_MATCHES(sim::io::check_output_path(out, false, kFileType), OutputError,
                        Catch::Message(out.string() + " exists; pass --force to overwrite it"));
-  CHECK_NOTHROW(sim::io::check_output_path(out, true));
+  CHECK_NOTHROW(sim::io::check_output_path(out, true, kFileType));
   const fs::path nowhere = dir.path() / "missing" / "study.h5";
   CHECK_THROWS_MATCHES(
-      sim::io::check_output_path(nowhere, true), OutputError,
+      sim::io::check_output_path(nowhere, true, kFileType), OutputError,
       Catch::Message(nowhere.string() + ": folder " + (dir.path() / "missing").string() +
                      " does not exist; create it first"));
   CHECK_THROWS_MATCHES(
-      sim::io::check_output_path(dir.path(), true), OutputError,
+      sim::io::check_output_path(dir.path(), true, kFileType), OutputError,
       Catch::Message(dir.path().string() + " is a folder; give a file name for the results"));
   // root may write anywhere, so the permission check is only observable for other users.
   if (::geteuid() != 0) {
     const fs::path locked = dir.path() / "locked";
     fs::create_directories(locked);
     fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec);
-    CHECK_THROWS_MATCHES(sim::io::check_output_path(locked / "study.h5", false), OutputError,
+    CHECK_THROWS_MATCHES(sim::io::check_output_path(locked / "study.h5", false, kFileType),
+                         OutputError,
                          Catch::Message((locked / "study.h5").string() + ": folder " +
                                         locked.string() + " is not writable"));
     fs::permissions(locked, fs::perms::owner_all);
@@ -297,6 +301,90 @@ TEST_CASE("A partial file left by a crash is replaced", "[unit][io]") {
   write_results(make_sample_results(), out, false);
   CHECK_FALSE(fs::exists(sim::io::partial_path(out)));
   CHECK(read_results(out).scenarios == std::vector<std::string>{"baseline", "surge"});
+}
+
+TEST_CASE("With --force only a natosim file of the same kind is replaced, never a non-regular file",
+          "[unit][io]") {
+  using sim::io::kFileType;
+  TempDir dir;
+  const fs::path config = dir.path() / "study.toml";
+  std::ofstream(config) << "[study]\n";
+  CHECK_THROWS_MATCHES(
+      sim::io::check_output_path(config, true, kFileType), OutputError,
+      Catch::Message(config.string() + " is not a natosim file; --force replaces only a natosim "
+                                       "results file (remove it yourself if you mean to replace "
+                                       "it)"));
+  const fs::path results = dir.path() / "r.h5";
+  write_results(make_sample_results(), results, false);
+  CHECK_THROWS_MATCHES(
+      sim::io::check_output_path(results, true, "natosim_calibration"), OutputError,
+      Catch::Message(results.string() + " is a natosim results file; --force replaces only a "
+                                        "natosim calibration file (remove it yourself if you mean "
+                                        "to replace it)"));
+  // A device, a FIFO and a symbolic link are refused with or without --force.
+  const fs::path null_device = "/dev/null";
+  for (const bool force : {false, true}) {
+    CHECK_THROWS_MATCHES(sim::io::check_output_path(null_device, force, kFileType), OutputError,
+                         Catch::Message("/dev/null is not a regular file (a device, FIFO or "
+                                        "socket); natosim never replaces one, --force or not"));
+  }
+  const fs::path fifo = dir.path() / "fifo.h5";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_THROWS_MATCHES(sim::io::check_output_path(fifo, true, kFileType), OutputError,
+                       Catch::Message(fifo.string() + " is not a regular file (a device, FIFO or "
+                                                      "socket); natosim never replaces one, "
+                                                      "--force or not"));
+  const fs::path link = dir.path() / "link.h5";
+  fs::create_symlink(results, link);
+  CHECK_THROWS_MATCHES(sim::io::check_output_path(link, true, kFileType), OutputError,
+                       Catch::Message(link.string() + " is a symbolic link; natosim writes only a "
+                                                      "new path or a regular file it wrote (give "
+                                                      "the link's target, or another name)"));
+  // The write itself applies the policy again before its rename.
+  CHECK_THROWS_AS(write_results(make_sample_results(), config, true), OutputError);
+  CHECK(file_bytes(config) == "[study]\n");
+  CHECK_FALSE(fs::exists(sim::io::partial_path(config)));
+}
+
+TEST_CASE("One run at a time holds an output path; the lock goes with its holder", "[unit][io]") {
+  TempDir dir;
+  const fs::path out = dir.path() / "study.h5";
+  {
+    const sim::io::OutputLock held = sim::io::lock_output(out, false, sim::io::kFileType);
+    CHECK(fs::exists(out.string() + ".lock"));
+    CHECK_THROWS_MATCHES(
+        sim::io::lock_output(out, false, sim::io::kFileType), OutputError,
+        Catch::Message(out.string() + ": another natosim run (pid " + std::to_string(::getpid()) +
+                       ") is writing this file; wait for it to finish or choose another output"));
+  }
+  CHECK_FALSE(fs::exists(out.string() + ".lock"));
+  CHECK_NOTHROW(sim::io::lock_output(out, false, sim::io::kFileType));
+}
+
+TEST_CASE("Partial files of dead processes are removed; a live process's are kept", "[unit][io]") {
+  TempDir dir;
+  const fs::path out = dir.path() / "study.h5";
+  // pid 2^22 + 1 is above Linux's pid_max limit (4194304), so no process has it.
+  const fs::path dead = out.string() + ".4194305.partial";
+  const fs::path old_style = out.string() + ".partial";
+  const fs::path live = out.string() + ".1.partial";  // init is always alive
+  const fs::path unrelated = out.string() + ".notes.partial";
+  for (const fs::path& file : {dead, old_style, live, unrelated}) std::ofstream(file) << "x\n";
+  { const sim::io::OutputLock held = sim::io::lock_output(out, false, sim::io::kFileType); }
+  CHECK_FALSE(fs::exists(dead));
+  CHECK_FALSE(fs::exists(old_style));
+  CHECK(fs::exists(live));
+  CHECK(fs::exists(unrelated));
+}
+
+TEST_CASE("A stop request while writing leaves nothing under the name and throws Interrupted",
+          "[unit][io]") {
+  TempDir dir;
+  const fs::path out = dir.path() / "study.h5";
+  const std::atomic<bool> stop{true};
+  CHECK_THROWS_AS(write_results(make_sample_results(), out, false, &stop), sim::Interrupted);
+  CHECK_FALSE(fs::exists(out));
+  CHECK_FALSE(fs::exists(sim::io::partial_path(out)));
 }
 
 TEST_CASE("A failure in the middle of writing leaves neither the output nor the partial file",
