@@ -133,7 +133,7 @@ struct Plan {
 };
 
 Plan estimate(const ModelSchema& schema, std::size_t scenarios, std::int64_t replicates, int years,
-              bool trajectories, int threads) {
+              bool trajectories, bool paired, int threads) {
   std::size_t values_per_year = 0;
   std::size_t summary_datasets = 0;
   for (const VariableSpec& variable : schema.variables) {
@@ -145,18 +145,21 @@ Plan estimate(const ModelSchema& schema, std::size_t scenarios, std::int64_t rep
   plan.runs = replicates * static_cast<std::int64_t>(scenarios);
   const double cells = static_cast<double>(scenarios) * years;
   plan.file_bytes = cells * static_cast<double>(summary_datasets) * 8.0 + 64.0 * 1024;
-  // Totals per cell: moments, paired differences and a sketch window (about 128 buckets of
-  // 4 bytes for smooth variables); per pipeline token one chunk of 64 replicates of a scenario
-  // (raw values, bucket indices). See sim/engine/runner.cpp.
+  // Fitted to peak RSS measured on the shipped studies (scripts/bench.sh checks it, within 25%):
+  // per recorded cell, its moments, quantile sketch, summaries and their HDF5 image (950 bytes)
+  // plus the paired differences when there is a reference (270); per pipeline token a chunk of
+  // 64 replicates' raw values, bucket indices and transposes (20 bytes a value); the libraries.
+  const double cell_values = cells * static_cast<double>(values_per_year);
   const double year_values = static_cast<double>(values_per_year) * years;
-  plan.memory_bytes = cells * static_cast<double>(values_per_year) * (40.0 + 40.0 + 64.0 + 512.0) +
-                      2.0 * threads * 64.0 * year_values * 12.0 + 64.0 * year_values * 8.0 +
-                      32.0 * 1024 * 1024;
+  const double tokens = threads + 1.0;
+  plan.memory_bytes = 12.0 * 1024 * 1024 + cell_values * (950.0 + (paired ? 270.0 : 0.0)) +
+                      tokens * 64.0 * year_values * 20.0;
   if (trajectories) {
     const double trajectory_bytes =
         static_cast<double>(plan.runs) * years * static_cast<double>(values_per_year) * 8.0;
     plan.file_bytes += trajectory_bytes * 0.5;  // gzip + shuffle typically halves doubles
-    plan.memory_bytes += trajectory_bytes;
+    // The runner's copy, the in-memory HDF5 image (compressed) and the writer's chunk buffers.
+    plan.memory_bytes += 2.3 * trajectory_bytes;
   }
   return plan;
 }
@@ -205,7 +208,7 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
                                            : std::filesystem::path(args.output);
   const int threads = args.threads > 0 ? args.threads : tbb::info::default_concurrency();
   const Plan plan = estimate(runs.front().model->schema(), runs.size(), study.replicates,
-                             study.years, args.trajectories, threads);
+                             study.years, args.trajectories, reference >= 0, threads);
   if (!args.quiet || args.dry_run) {
     std::cerr << fmt::format(
         "study '{}': {} {}{} x {} replicates = {} runs of {} years on {} thread{}\n"
