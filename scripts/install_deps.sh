@@ -11,7 +11,7 @@ packages=(
   python3-pytest
   chromium chromium-driver python3-selenium
   jupyter-nbconvert python3-ipykernel python3-nbformat
-  clang-format
+  clang-format clang clang-tidy libclang-rt-14-dev
 )
 
 missing=()

@@ -370,6 +370,7 @@ int command_sweep(const RunArguments& args, const ModelRegistry& registry) {
   const SweepSpec sweep = read_sweep(study);
   std::vector<BuiltScenario> built = build_design_points(study, sweep, registry);
   std::vector<ScenarioRun> runs;
+  runs.reserve(built.size());
   for (const BuiltScenario& point : built) {
     runs.push_back(ScenarioRun{point.spec.name, point.spec.description, point.model.get()});
   }

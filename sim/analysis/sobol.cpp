@@ -89,6 +89,7 @@ SobolIndices sobol_indices(const design::SaltelliDesign& design, const Eigen::Ve
   const double nan = std::numeric_limits<double>::quiet_NaN();
   auto interval = [&](auto pick) {
     std::vector<double> values;
+    values.reserve(resampled.size());
     for (const Estimates& e : resampled) values.push_back(pick(e));
     return percentile_interval(std::move(values), confidence);
   };

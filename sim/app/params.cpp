@@ -123,7 +123,7 @@ std::map<std::string, std::string> parameter_descriptions(const std::string& mar
       description += fmt::format("{}{}: {}", description.empty() ? "" : "; ", header[c], row[c]);
     }
     for (const std::string& name : backticked(first)) {
-      result.emplace(section + "." + name, description);
+      result.emplace(fmt::format("{}.{}", section, name), description);
     }
   }
   return result;

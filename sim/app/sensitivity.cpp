@@ -251,6 +251,7 @@ int command_sensitivity(const SensitivityArguments& args, const ModelRegistry& r
       if (error) std::rethrow_exception(error);
     }
     std::vector<const Model*> pointers;
+    pointers.reserve(models.size());
     for (const auto& model : models) pointers.push_back(model.get());
     analysis::EvaluateOptions options;
     options.seed = study.seed;

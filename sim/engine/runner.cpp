@@ -423,7 +423,7 @@ Results StudyRunner::run() {
   bool stopped = false;
   // One chunk buffer per pipeline token, owned here so that none leaks when a model throws and
   // the pipeline drops the items in flight; free ones wait in the pool.
-  const auto tokens = static_cast<std::size_t>(threads + 1);
+  const std::size_t tokens = static_cast<std::size_t>(threads) + 1;
   std::vector<std::unique_ptr<Chunk>> chunks;
   tbb::concurrent_queue<Chunk*> pool;
   for (std::size_t t = 0; t < tokens; ++t) {

@@ -86,6 +86,7 @@ void write_contents(H5File& file, const CalibrationData& data) {
                             const auto& values, const std::string& units,
                             const std::string& long_name) {
     std::vector<std::uint64_t> dims;
+    dims.reserve(axes.size());
     for (const Axis& axis : axes) dims.push_back(axis.length);
     using T = typename std::decay_t<decltype(values)>::value_type;
     H5Dataset dataset = [&] {

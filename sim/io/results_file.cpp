@@ -331,6 +331,7 @@ template <class T>
 H5Dataset write_variable(H5File& file, const std::string& name, const std::vector<Axis>& axes,
                          const std::vector<T>& data, const DatasetLayout& layout = {}) {
   std::vector<std::uint64_t> dims;
+  dims.reserve(axes.size());
   for (const Axis& axis : axes) dims.push_back(axis.length);
   H5Dataset dataset = file.create_dataset<T>(name, dims, data, layout);
   for (std::size_t i = 0; i < axes.size(); ++i) {

@@ -35,6 +35,7 @@ H5Dataset index_scale(H5File& file, const std::string& name, std::size_t size,
 void write_array(H5File& file, const std::string& name, const std::string& long_name,
                  const std::vector<const H5Dataset*>& axes, const std::vector<double>& values) {
   std::vector<std::uint64_t> dims;
+  dims.reserve(axes.size());
   for (const H5Dataset* axis : axes) dims.push_back(axis->size());
   H5Dataset dataset = file.create_dataset<double>(name, dims, values);
   for (std::size_t i = 0; i < axes.size(); ++i) {
