@@ -657,7 +657,7 @@ def file_type(path) -> str:
     try:
         with h5py.File(path, "r") as f:
             value = f.attrs.get("file_type", "")
-    except OSError:
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError):  # h5py's errors
         return ""
     return value.decode() if isinstance(value, bytes) else str(value)
 
