@@ -26,7 +26,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from natosim_plot import backtest, cli  # noqa: E402
-from natosim_plot.results import NotApplicable, ResultsError, UsageError  # noqa: E402
 
 
 def build_parser():
@@ -50,13 +49,12 @@ def build_parser():
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        data = backtest.compute(args.observed, args.results, args.scenario)
-        files = backtest.plot(data, cli.output_dir(args), cli.formats(args))
-    except (NotApplicable, ResultsError, UsageError) as e:
-        return cli.error(str(e))
-    except OSError as e:
-        return cli.error(f"{e.filename or args.results}: {e.strerror or e}")
+    return cli.run(lambda: backtest_and_print(args), args.results)
+
+
+def backtest_and_print(args) -> int:
+    data = backtest.compute(args.observed, args.results, args.scenario)
+    files = backtest.plot(data, cli.output_dir(args), cli.formats(args))
     if args.json:
         out = backtest.json_ready(data)
         out["figures"] = [str(f) for f in files]

@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 
 from natosim_plot import cli, style  # noqa: E402
 from natosim_plot.prim import prim  # noqa: E402
-from natosim_plot.results import decode  # noqa: E402
+from natosim_plot.results import Results, UsageError, decode  # noqa: E402
 
 OUTCOME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[\s*([A-Za-z0-9_-]+)\s*\])?\s*"
                      r"(==|!=|>=|<=|>|<)\s*([-+]?[0-9.]+(?:[eE][-+]?[0-9]+)?)\s*$")
@@ -38,26 +38,22 @@ OPERATORS = {"==": np.equal, "!=": np.not_equal, ">=": np.greater_equal,
              "<=": np.less_equal, ">": np.greater, "<": np.less}
 
 
-class DiscoverError(Exception):
+class DiscoverError(UsageError):
     """A problem the user can fix: one line, exit status 2."""
 
 
 def load(path, outcome: str, scenario: str | None = None, year: int | None = None):
     """Reads the draws and the outcome: (parameter keys, x (replicates, parameters), y (0/1),
     description). Raises DiscoverError with a one-line message."""
+    Results(path).close()  # refuses a bad file (exit status 3) as every script does
     path = Path(path)
-    if not path.is_file():
-        raise DiscoverError(f"{path}: no such file")
     match = OUTCOME.match(outcome)
     if not match:
         raise DiscoverError(f"--outcome \"{outcome}\": not an outcome (expected VARIABLE or "
                             "VARIABLE[MEMBER], an operator ==, !=, >=, <=, > or <, and a number, "
                             "e.g. any_attack_on_ally==1)")
     name, member, op, value = match.groups()
-    try:
-        f = h5py.File(path, "r")
-    except OSError:
-        raise DiscoverError(f"{path}: not a natosim results file (not an HDF5 file)") from None
+    f = h5py.File(path, "r")
     with f:
         if decode(f.attrs.get("file_type", "")) != "natosim_results":
             raise DiscoverError(f"{path}: not a natosim results file (no root attribute "
@@ -190,16 +186,17 @@ def build_parser():
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    return cli.run(lambda: discover(args), args.results)
+
+
+def discover(args) -> int:
+    keys, x, y, description = load(args.results, args.outcome, args.scenario, args.year)
+    if not 0 < args.alpha < 0.5:
+        raise DiscoverError(f"--alpha {args.alpha}: out of range (expected 0 < alpha < 0.5)")
     try:
-        keys, x, y, description = load(args.results, args.outcome, args.scenario, args.year)
-        if not 0 < args.alpha < 0.5:
-            raise DiscoverError(f"--alpha {args.alpha}: out of range (expected 0 < alpha < 0.5)")
-        try:
-            result = prim(x, y, alpha=args.alpha, min_support=args.min_support, choose=args.box)
-        except ValueError as e:
-            raise DiscoverError(f"{args.results}: {description}: {e}") from None
-    except DiscoverError as e:
-        return cli.error(str(e))
+        result = prim(x, y, alpha=args.alpha, min_support=args.min_support, choose=args.box)
+    except ValueError as e:
+        raise DiscoverError(f"{args.results}: {description}: {e}") from None
     outdir = args.output if args.output else Path(args.results).parent / "figures"
     formats = tuple(dict.fromkeys(args.formats)) if args.formats else ("png",)
     files = plot_tradeoff(result, description, outdir, formats).files

@@ -19,7 +19,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from natosim_plot import cli  # noqa: E402
 from natosim_plot.calibration import plot_all  # noqa: E402
-from natosim_plot.results import UsageError  # noqa: E402
 
 
 def build_parser():
@@ -38,15 +37,14 @@ def build_parser():
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     outdir = args.output or Path(args.calibration).parent / "figures"
-    try:
+
+    def body():
         plotted = plot_all(args.calibration, outdir, cli.formats(args))
-    except UsageError as error:
-        return cli.error(str(error))
-    except OSError as error:
-        return cli.error(f"{error.filename or args.calibration}: {error.strerror or error}")
-    for path in plotted.files:
-        print(path)
-    return 0
+        for path in plotted.files:
+            print(path)
+        return 0
+
+    return cli.run(body, args.calibration)
 
 
 if __name__ == "__main__":

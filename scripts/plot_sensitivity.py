@@ -16,7 +16,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from natosim_plot import cli  # noqa: E402
-from natosim_plot.results import ResultsError  # noqa: E402
 from natosim_plot.sensitivity import plot  # noqa: E402
 
 
@@ -37,13 +36,14 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     outdir = args.output if args.output else Path(args.sensitivity).parent / "figures"
     formats = tuple(dict.fromkeys(args.formats)) if args.formats else ("png",)
-    try:
+
+    def body():
         plotted = plot(args.sensitivity, outdir, formats)
-    except ResultsError as e:
-        return cli.error(str(e))
-    for path in plotted.files:
-        print(path)
-    return 0
+        for path in plotted.files:
+            print(path)
+        return 0
+
+    return cli.run(body, args.sensitivity)
 
 
 if __name__ == "__main__":

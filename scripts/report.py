@@ -44,7 +44,7 @@ import plot_sweep  # noqa: E402
 from natosim_plot import backtest, calibration, cli, outcomes, sensitivity  # noqa: E402
 from natosim_plot.scenarios import Scenarios  # noqa: E402
 from natosim_plot.results import (MissingVariable, NotApplicable, Results,  # noqa: E402
-                                  ResultsError, UsageError, difference_units, unit_text)
+                                  UsageError, difference_units, unit_text)
 
 FIGURE_FOLDER = "figures"
 # Processes drawing figures: the machines this runs on have two cores.
@@ -657,7 +657,7 @@ def file_type(path) -> str:
     try:
         with h5py.File(path, "r") as f:
             value = f.attrs.get("file_type", "")
-    except OSError:
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError):  # h5py's errors
         return ""
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -694,27 +694,26 @@ def build_parser():
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     outdir = args.output if args.output is not None else Path(args.results).parent / "report"
-    try:
-        kind = file_type(args.results)
-        if kind == calibration.FILE_TYPE:
-            index = standalone(Path(args.results), Path(outdir), "calibration",
-                               calibration.calibration_section(args.results, Path(outdir)))
-            print(f"report: {index.resolve()}")
-            return 0
-        if kind == sensitivity.FILE_TYPE:
-            index = standalone(Path(args.results), Path(outdir), "sensitivity",
-                               sensitivity.sensitivity_section(args.results, Path(outdir)))
-            print(f"report: {index.resolve()}")
-            return 0
+    return cli.run(lambda: report(args, Path(outdir)), args.results)
+
+
+def report(args, outdir: Path) -> int:
+    kind = file_type(args.results)
+    if kind == calibration.FILE_TYPE:
+        section = calibration.calibration_section(args.results, outdir)
+        index = standalone(Path(args.results), outdir, "calibration", section)
+        print(f"report: {index.resolve()}")
+        return 0
+    if kind == sensitivity.FILE_TYPE:
+        section = sensitivity.sensitivity_section(args.results, outdir)
+        index = standalone(Path(args.results), outdir, "sensitivity", section)
+        print(f"report: {index.resolve()}")
+        return 0
+    with Results(args.results) as results:  # refuses a bad file before anything is written
         extra = []
         if args.observed is not None:
-            extra.append(backtest.backtest_section(args.observed, args.results, Path(outdir)))
-        with Results(args.results) as results:
-            index, failed = build(results, Path(outdir), args, extra)
-    except (NotApplicable, ResultsError, UsageError) as error:
-        return cli.error(str(error))
-    except OSError as error:
-        return cli.error(f"{error.filename or args.results}: {error.strerror or error}")
+            extra.append(backtest.backtest_section(args.observed, args.results, outdir))
+        index, failed = build(results, outdir, args, extra)
     print(f"report: {index.resolve()}")
     if failed:
         for section, reason in failed:

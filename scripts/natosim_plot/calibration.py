@@ -8,13 +8,14 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from . import style
-from .results import UsageError
+from .errors import FileRefused, UsageError
+from .h5check import Checked
 
 FILE_TYPE = "natosim_calibration"
+SCHEMA_MAJOR = "1"
 BINS = 30
 
 
@@ -23,35 +24,73 @@ def _text(value):
 
 
 class Calibration:
-    """The datasets and attributes of a calibration file, read once."""
+    """The datasets and attributes of a calibration file, read once and checked as natosim's
+    read_calibration (sim/io/calibration_file.cpp) checks them, with its messages; a file it
+    refuses raises FileRefused (exit status 3)."""
 
     def __init__(self, path):
         self.path = Path(path)
         self.display = str(path)
+        c = Checked(path, "calibration")
         try:
-            with h5py.File(self.path, "r") as f:
-                if _text(f.attrs.get("file_type", "")) != FILE_TYPE:
-                    raise UsageError(f"{self.display}: not a natosim calibration file (file_type "
-                                     f"is not {FILE_TYPE}; write one with natosim calibrate)")
-                self.attrs = {k: (_text(v) if isinstance(v, (bytes, str)) else v)
-                              for k, v in f.attrs.items()}
-                self.parameters = [_text(p) for p in f["parameter"][()]]
-                self.priors = [_text(p) for p in f["prior"][()]]
-                self.targets = [_text(t) for t in f["target"][()]]
-                self.observed = f["observed"][()]
-                self.scale = f["target_scale"][()]
-                self.particles = f["particles"][()]
-                self.weights = f["weights"][()]
-                self.distances = f["distances"][()]
-                self.simulated = f["simulated"][()]
-                self.tolerance = f["tolerance"][()]
-                self.acceptance_rate = f["acceptance_rate"][()]
-                self.ess = f["ess"][()]
-                self.simulations = f["simulations"][()]
-        except OSError as error:
-            raise UsageError(f"{self.display}: cannot read it as HDF5 ({error})") from error
+            self._read(c)
+        finally:
+            c.close()
         if self.particles.shape[0] == 0:
             raise UsageError(f"{self.display}: holds no generation")
+
+    def _read(self, c: Checked):
+        display = self.display
+        typed = (c.has_attribute("file_type") and c.attribute_type("file_type") == "string"
+                 and c.string_attribute("file_type") == FILE_TYPE)
+        if not typed:
+            raise FileRefused(f"{display}: not a natosim calibration file (no root attribute "
+                              f"file_type = \"{FILE_TYPE}\")")
+        version = c.string_attribute("schema_version")
+        if version.split(".", 1)[0] != SCHEMA_MAJOR:
+            raise FileRefused(f"{display}: calibration schema version {version} is not supported "
+                              f"(this natosim reads {SCHEMA_MAJOR}.x)")
+        c.string_attribute("model")
+        c.string_attribute("stop_reason")
+        c.number_attribute("seed")
+        n = int(c.number_attribute("population"))
+        self.attrs = {k: (_text(v) if isinstance(v, (bytes, str)) else v)
+                      for k, v in c.file.attrs.items()}
+        self.parameters = c.strings("parameter")
+        self.priors = c.strings("prior")
+        self.targets = c.strings("target")
+        self.observed = c.numbers("observed")
+        self.scale = c.numbers("target_scale")
+        c.numbers("target_weight")
+        g = int(np.prod(c.dims("generation")))
+        d, m = len(self.parameters), len(self.targets)
+        sizes = {name: int(np.prod(c.dims(name))) for name in (
+            "particles", "weights", "distances", "simulated", "tolerance")}
+        for name in ("particles", "weights", "distances", "simulated", "tolerance",
+                     "acceptance_rate", "ess"):
+            c.expect_numeric(name)
+        for name in ("proposals", "simulations"):
+            c.expect_numeric(name, "int64")
+        if (sizes["particles"] != g * n * d or sizes["weights"] != g * n
+                or sizes["distances"] != g * n or sizes["simulated"] != g * n * m
+                or sizes["tolerance"] != g or len(self.priors) != d or len(self.observed) != m):
+            raise FileRefused(f"{display}: malformed calibration file (dataset shapes disagree)")
+        # natosim reads the arrays flat; the figures index them by axis, and natosim also reads
+        # acceptance_rate, ess, proposals and simulations per generation.
+        for name, shape in (("particles", (g, n, d)), ("weights", (g, n)),
+                            ("distances", (g, n)), ("simulated", (g, n, m)),
+                            ("tolerance", (g,)), ("acceptance_rate", (g,)), ("ess", (g,)),
+                            ("proposals", (g,)), ("simulations", (g,)),
+                            ("target_scale", (m,))):
+            c.expect_shape(name, shape)
+        self.particles = c.file["particles"][()]
+        self.weights = c.file["weights"][()]
+        self.distances = c.file["distances"][()]
+        self.simulated = c.file["simulated"][()]
+        self.tolerance = c.file["tolerance"][()]
+        self.acceptance_rate = c.file["acceptance_rate"][()]
+        self.ess = c.file["ess"][()]
+        self.simulations = c.file["simulations"][()]
 
     @property
     def generations(self) -> int:

@@ -2,20 +2,31 @@
 
     scripts/plot_<name>.py RESULTS.h5 [-o DIR] [--scenario NAME ...] [--format png|pdf ...]
 
-Errors a user can fix (a missing variable, an unknown scenario, a file that is not a results
-file) print one line `error: ...` on stderr and exit with status 2, without a traceback.
+Every script runs its work through `run`, the one place that turns errors into one line
+`error: ...` on stderr, without a traceback:
+
+    exit 3  the input file is refused: missing, not HDF5, not a natosim file of the right kind,
+            or a dataset of the wrong shape or type (FileRefused; where `natosim info` refuses
+            the file, the message is natosim's), or reading or writing a file failed (OSError,
+            and h5py's KeyError / ValueError while reading);
+    exit 2  a valid file lacks what a figure needs (NotApplicable), or the command line asks for
+            something it does not hold (UsageError), as natosim's exit status for bad input.
+
+Figures written during a run that fails are removed (style.save stages them under temporary
+names and renames them into place only when the whole run succeeds).
 """
 
 from __future__ import annotations
 
 import argparse
-import textwrap
 import sys
+import textwrap
+import traceback
 from pathlib import Path
 
-from .results import NotApplicable, Results, ResultsError, UsageError
-
-EXIT_USAGE = 2
+from . import style
+from .errors import EXIT_FILE, EXIT_USAGE, NotApplicable, ResultsError, UsageError
+from .results import Results
 
 
 def parser(doc: str, member: bool = False) -> argparse.ArgumentParser:
@@ -49,26 +60,52 @@ def formats(args) -> tuple:
     return tuple(dict.fromkeys(args.formats)) if args.formats else ("png",)
 
 
-def error(message: str) -> int:
+def error(message: str, status: int = EXIT_USAGE) -> int:
     print(f"error: {message}", file=sys.stderr)
-    return EXIT_USAGE
+    return status
+
+
+def run(body, path) -> int:
+    """Calls body() (which returns the exit status) with the figures it saves staged, and turns
+    the errors a user can fix into one line on stderr and an exit status (see above). `path` is
+    the input file, named in messages about reading it that do not name a file themselves."""
+    try:
+        with style.staged():
+            return body()
+    except ResultsError as e:
+        return error(str(e), EXIT_FILE)
+    except (NotApplicable, UsageError) as e:
+        return error(str(e), EXIT_USAGE)
+    except OSError as e:
+        where = e.filename if e.filename else path
+        return error(f"{where}: {e.strerror or e}", EXIT_FILE)
+    except (KeyError, ValueError, TypeError, RuntimeError) as e:
+        # h5py's errors reading a damaged file after the checks (data read later); the same
+        # errors raised elsewhere are bugs, and keep their traceback.
+        if not _raised_in_h5py(e):
+            raise
+        return error(f"{path}: cannot read it ({str(e).strip(chr(39)) or type(e).__name__})",
+                     EXIT_FILE)
+
+
+def _raised_in_h5py(e: BaseException) -> bool:
+    frames = traceback.extract_tb(e.__traceback__)
+    return bool(frames) and "h5py" in frames[-1].filename
 
 
 def main(build_parser, plot, argv=None) -> int:
     """Parses the command line, opens the file, calls plot(results, args) and prints the paths
     of the files written. Returns the exit status."""
     args = build_parser().parse_args(argv)
-    try:
+
+    def body():
         with Results(args.results) as results:
             plotted = plot(results, args)
-    except (NotApplicable, ResultsError, UsageError) as e:
-        return error(str(e))
-    except OSError as e:
-        where = e.filename if e.filename else args.results
-        return error(f"{where}: {e.strerror or e}")
-    for path in plotted.files:
-        print(path)
-    return 0
+        for path in plotted.files:
+            print(path)
+        return 0
+
+    return run(body, args.results)
 
 
 def main_for(doc: str, plot, argv=None) -> int:

@@ -18,6 +18,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from .errors import NotApplicable, ResultsError, UsageError  # noqa: F401 (re-exported)
+from .h5check import Checked
+
 FILE_TYPE = "natosim_results"
 SUPPORTED_SCHEMA_MAJOR = "1"
 
@@ -89,13 +92,6 @@ def difference_units(units: str) -> str:
     return text
 
 
-class NotApplicable(Exception):
-    """The figure cannot be drawn from this file (a variable or a reference is missing).
-
-    str(error) is the one-line explanation, without the leading "error: ".
-    """
-
-
 class MissingVariable(NotApplicable):
     """A dataset the figure needs is not in the file."""
 
@@ -104,14 +100,6 @@ class MissingVariable(NotApplicable):
         self.dataset = dataset
         self.hint = hint if hint is not None else hint_for(dataset)
         super().__init__(f"{file} has no variable '{dataset}' ({self.hint})")
-
-
-class ResultsError(Exception):
-    """The file is not a readable natosim results file, or a dataset has an unexpected shape."""
-
-
-class UsageError(Exception):
-    """The command line asks for something the file does not hold (an unknown scenario...)."""
 
 
 def variable_of(dataset: str) -> str:
@@ -158,16 +146,10 @@ class Results:
     def __init__(self, path):
         self.path = Path(path)
         self.display = str(path)  # how messages name the file: as the user gave it
-        if not self.path.exists():
-            raise ResultsError(f"{self.display}: no such file")
-        if self.path.is_dir():
-            raise ResultsError(f"{self.display} is a folder, not a results file")
+        checked = Checked(path, "results")
+        self._file = checked.file
         try:
-            self._file = h5py.File(self.path, "r")
-        except OSError as error:
-            raise ResultsError(f"{self.display}: not a natosim results file (not an HDF5 file: "
-                               f"{error})") from None
-        try:
+            validate(checked)
             self._load_metadata()
         except Exception:
             self._file.close()
@@ -178,13 +160,6 @@ class Results:
     def _load_metadata(self):
         f = self._file
         self.attrs = {key: decode(f.attrs[key]) for key in f.attrs.keys()}
-        if self.attrs.get("file_type") != FILE_TYPE:
-            raise ResultsError(f"{self.display}: not a natosim results file (no root attribute "
-                               f"file_type = \"{FILE_TYPE}\")")
-        version = str(self.attrs.get("schema_version", ""))
-        if _major(version) != SUPPORTED_SCHEMA_MAJOR:
-            raise ResultsError(f"{self.display}: schema version {version or '(none)'} is not "
-                               f"supported (these scripts read {SUPPORTED_SCHEMA_MAJOR}.x)")
         # A sweep's file has a design_point axis where a study's has scenarios (docs/OUTPUT.md):
         # it then counts as one scenario, the swept one.
         scenario_axis = str(self.attrs.get("scenario_dimension", "scenario") or "scenario")
@@ -443,3 +418,162 @@ class Results:
             except ResultsError:
                 continue
         return sorted(names)
+
+
+# --- validation at load time ---------------------------------------------------------------
+
+_MOMENTS = ("_mean", "_sd", "_mcse", "_min", "_max")
+_DIFFERENCES = ("_diff_mean", "_diff_mcse", "_diff_ci_low", "_diff_ci_high")
+
+
+def _scale_names(ds) -> list:
+    """The names of the dimension scales attached to a dataset's axes (None where none is)."""
+    names = []
+    for dim in ds.dims:
+        try:
+            names.append(dim[0].name.rsplit("/", 1)[-1] if len(dim) > 0 else None)
+        except (RuntimeError, KeyError, ValueError, OSError):
+            names.append(None)
+    return names
+
+
+def _expect_axes(c: Checked, name: str, axes: list, lengths: dict) -> None:
+    """The dataset's shape is the axes' lengths, in this order (natosim's read_dataset), or in
+    another order that its attached dimension scales name."""
+    expected = [lengths[a] for a in axes]
+    dims = c.dims(name)
+    if list(dims) == expected:
+        return
+    names = _scale_names(c.dataset(name))
+    if (len(names) == len(axes) and sorted(n or "" for n in names) == sorted(axes)
+            and all(lengths[n] == d for n, d in zip(names, dims))):
+        return
+    c.expect_shape(name, expected)  # raises with natosim's message
+
+
+def validate(c: Checked) -> None:
+    """Refuses a results file natosim would refuse, with natosim's message (the order of the
+    checks is read_contents' in sim/io/results_file.cpp), then checks every summary dataset's
+    shape and type as natosim's full reader does, and that the coordinates are finite."""
+    display = c.display
+    typed = (c.has_attribute("file_type") and c.attribute_type("file_type") == "string"
+             and c.string_attribute("file_type") == FILE_TYPE)
+    if not typed:
+        raise ResultsError(f"{display}: not a natosim results file (no root attribute "
+                           f"file_type = \"{FILE_TYPE}\")")
+    version = c.string_attribute("schema_version")
+    if _major(version) != SUPPORTED_SCHEMA_MAJOR:
+        raise ResultsError(f"{display}: schema version {version} is not supported (this natosim "
+                           f"reads {SUPPORTED_SCHEMA_MAJOR}.x); use a natosim release that writes "
+                           f"schema {version}")
+    c.number_attribute("seed")
+    replicates = c.number_attribute("replicates")
+    dimension = (c.string_attribute("scenario_dimension")
+                 if c.has_attribute("scenario_dimension") else "scenario")
+    scenarios = c.strings(dimension)
+    n = len(scenarios)
+    c.strings(dimension + "_description", (n,))
+    if c.has_dataset(dimension + "_label") and c.has_dataset(dimension + "_group"):
+        c.strings(dimension + "_label", (n,))
+        c.strings(dimension + "_group", (n,))
+    if c.has_attribute("swept_parameters"):
+        # natosim's sweeps have design points for scenarios; docs/OUTPUT.md's layout (and
+        # synthetic.py's) has a design_point axis beside the scenarios.
+        points = (int(np.prod(c.dims("design_point")))
+                  if dimension != "design_point" and c.has_dataset("design_point") else n)
+        for key in c.string_array_attribute("swept_parameters"):
+            c.finite_coordinate(key, c.numbers(key, "float64", (points,)))
+    years = c.numbers("year", "int32")
+    members = c.strings("member")
+    c.strings("member_name", (len(members),))
+    quantiles = c.numbers("quantile", "float64")
+    reference = c.string_attribute("reference_scenario")
+    if reference and reference not in scenarios:
+        raise ResultsError(f"{display}: reference_scenario '{reference}' is not one of the "
+                           f"scenarios")
+    variables = (c.string_array_attribute("variables") if c.has_attribute("variables") else [])
+    trajectories = c.has_dataset("replicate") and (not variables or c.has_dataset(variables[0]))
+    drawn = (c.string_array_attribute("drawn_parameters")
+             if c.has_attribute("drawn_parameters") else [])
+    for key in drawn:
+        name = "draw_" + key.replace(".", "_")
+        c.dataset(name)
+        c.string_attribute("distribution", name)
+        c.expect_numeric(name)
+    levels = {}
+    for name in variables:
+        mean = name + "_mean"
+        c.dataset(mean)
+        c.string_attribute("units", mean)
+        c.string_attribute("variable_long_name", mean)
+        level = c.string_attribute("level", mean)
+        if level not in ("member", "global"):
+            raise ResultsError(f"{c.where(mean)}: attribute 'level' is '{level}', expected "
+                               f"member or global")
+        flags = {}
+        for flag in ("binary", "may_be_missing"):
+            value = c.number_attribute(flag, mean)
+            if value not in (0, 1):
+                raise ResultsError(f"{c.where(mean)}: attribute '{flag}' is {value}, expected 0 "
+                                   f"or 1")
+            flags[flag] = value == 1
+        levels[name] = (level, flags)
+    columns = (c.string_array_attribute("event_columns")
+               if c.has_attribute("event_columns") else [])
+    events = int(np.prod(c.dims("event"))) if columns else 0
+    for name in columns:
+        c.dataset("event_" + name)
+        c.string_attribute("units", "event_" + name)
+        c.string_attribute("long_name", "event_" + name)
+        if c.has_attribute("categories", "event_" + name):
+            c.string_attribute("categories", "event_" + name)
+    # What `natosim info` checks ends here; natosim's full reader (read_results) and these
+    # scripts also read the data, so its shapes and types must be right.
+    c.finite_coordinate("year", years, integral=True)
+    c.finite_coordinate("quantile", quantiles)
+    lengths = {dimension: n, "scenario": n, "year": len(years), "member": len(members),
+               "quantile": len(quantiles), "replicate": int(replicates)}
+    base = [dimension]
+    if dimension != "design_point" and c.has_dataset("design_point"):
+        # A sweep laid out as docs/OUTPUT.md's (scenario, design_point, year, ...).
+        lengths["design_point"] = int(np.prod(c.dims("design_point")))
+        base.append("design_point")
+    differences = bool(reference) and bool(variables) and c.has_dataset(variables[0] +
+                                                                         "_diff_mean")
+    for name, (level, flags) in levels.items():
+        cells = base + ["year"] + (["member"] if level == "member" else [])
+        datasets = [name + s for s in _MOMENTS]
+        if flags["binary"]:
+            datasets += [name + "_wilson_low", name + "_wilson_high"]
+        if differences:
+            datasets += [name + s for s in _DIFFERENCES]
+        for dataset in datasets:
+            _expect_axes(c, dataset, cells, lengths)
+            c.expect_numeric(dataset, "float64")
+        _expect_axes(c, name + "_quantiles", cells + ["quantile"], lengths)
+        c.expect_numeric(name + "_quantiles", "float64")
+        if flags["may_be_missing"]:
+            _expect_axes(c, name + "_count", cells, lengths)
+            c.expect_numeric(name + "_count", "int64")
+        if trajectories:
+            run_cells = [base[0], "replicate"] + base[1:] + cells[len(base):]
+            _expect_axes(c, name, run_cells, lengths)
+            c.expect_numeric(name, "float64")
+    for name in columns:
+        c.expect_shape("event_" + name, (events,))
+        c.expect_numeric("event_" + name, "float64")
+    # Summaries of variables the 'variables' attribute does not list (files written by other
+    # tools): global or member-level, numeric.
+    suffixes = _MOMENTS + _DIFFERENCES + ("_quantiles", "_count", "_wilson_low",
+                                          "_wilson_high")
+    for name in sorted(c.file.keys()):
+        suffix = next((x for x in suffixes if name.endswith(x)), None)
+        if suffix is None or name[: -len(suffix)] in levels or not c.has_dataset(name):
+            continue
+        extra = ["quantile"] if suffix == "_quantiles" else []
+        member = base + ["year", "member"] + extra
+        try:
+            _expect_axes(c, name, base + ["year"] + extra, lengths)
+        except ResultsError:
+            _expect_axes(c, name, member, lengths)
+        c.expect_numeric(name, "float64")

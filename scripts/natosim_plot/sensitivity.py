@@ -12,13 +12,15 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from . import style
-from .results import ResultsError, decode
+from .errors import ResultsError
+from .h5check import Checked
+from .results import decode
 
 FILE_TYPE = "natosim_sensitivity"
+SCHEMA_MAJOR = "1"
 
 
 class Sensitivity:
@@ -27,27 +29,38 @@ class Sensitivity:
     def __init__(self, path):
         self.path = Path(path)
         self.display = str(path)
-        if not self.path.is_file():
-            raise ResultsError(f"{self.display}: no such file")
+        c = Checked(path, "sensitivity")
         try:
-            f = h5py.File(self.path, "r")
-        except OSError as error:
-            raise ResultsError(f"{self.display}: not a natosim sensitivity file (not an HDF5 "
-                               f"file: {error})") from None
-        with f:
-            if decode(f.attrs.get("file_type", "")) != FILE_TYPE:
-                raise ResultsError(f"{self.display}: not a natosim sensitivity file (no root "
-                                   f"attribute file_type = \"{FILE_TYPE}\")")
-            self.attrs = {k: decode(v) for k, v in f.attrs.items()}
-            self.method = self.attrs["method"]
-            self.parameters = decode(f["parameter"][()])
-            self.outputs = decode(f["output"][()])
-            self.output_labels = decode(f["output_label"][()])
-            self.noise_share = f["noise_share"][()]
-            names = (["S1", "S1_ci_low", "S1_ci_high", "ST", "ST_ci_low", "ST_ci_high"]
-                     if self.method == "sobol" else
-                     ["mu", "mu_star", "mu_star_ci_low", "mu_star_ci_high", "sigma"])
-            self.index = {name: f[name][()] for name in names}
+            self._read(c)
+        finally:
+            c.close()
+
+    def _read(self, c: Checked):
+        """Checks in the manner of natosim's readers (natosim itself reads no sensitivity file:
+        `natosim info` calls one "not a natosim results file")."""
+        typed = (c.has_attribute("file_type") and c.attribute_type("file_type") == "string"
+                 and c.string_attribute("file_type") == FILE_TYPE)
+        if not typed:
+            raise ResultsError(f"{self.display}: not a natosim sensitivity file (no root "
+                               f"attribute file_type = \"{FILE_TYPE}\")")
+        version = c.string_attribute("schema_version")
+        if version.split(".", 1)[0] != SCHEMA_MAJOR:
+            raise ResultsError(f"{self.display}: sensitivity schema version {version} is not "
+                               f"supported (these scripts read {SCHEMA_MAJOR}.x)")
+        self.method = c.string_attribute("method")
+        if self.method not in ("sobol", "morris"):
+            raise ResultsError(f"{self.display}: attribute 'method' is '{self.method}', "
+                               f"expected sobol or morris")
+        self.attrs = {k: decode(v) for k, v in c.file.attrs.items()}
+        self.parameters = c.strings("parameter")
+        self.outputs = c.strings("output")
+        p, o = len(self.parameters), len(self.outputs)
+        self.output_labels = c.strings("output_label", (o,))
+        self.noise_share = c.numbers("noise_share", expected=(o,))
+        names = (["S1", "S1_ci_low", "S1_ci_high", "ST", "ST_ci_low", "ST_ci_high"]
+                 if self.method == "sobol" else
+                 ["mu", "mu_star", "mu_star_ci_low", "mu_star_ci_high", "sigma"])
+        self.index = {name: c.numbers(name, expected=(p, o)).reshape(p, o) for name in names}
 
     def ranking(self, output: int) -> np.ndarray:
         """Parameter indices sorted by the headline index (ST or mu*), largest first."""

@@ -3,6 +3,7 @@ that leaves room for it, and writing PNG/PDF files."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import textwrap
 from pathlib import Path
@@ -117,23 +118,67 @@ def integer_years(ax):
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
 
 
+# Figures saved while a script's run is staged: (partial, final path), renamed into place when
+# the run succeeds, removed when it fails (cli.run). Only the process that staged stages: a
+# report's worker processes rename their figures at once.
+_staged = None
+_staged_pid = None
+
+
+@contextlib.contextmanager
+def staged():
+    """Stages the figures saved inside the block: they are renamed into place at its end, or
+    removed when it raises."""
+    global _staged, _staged_pid
+    outer = (_staged, _staged_pid)
+    _staged, _staged_pid = [], os.getpid()
+    mine = _staged
+    try:
+        yield
+    except BaseException:
+        for partial, _ in mine:
+            _remove_quietly(partial)
+        raise
+    else:
+        try:
+            for partial, path in mine:
+                os.replace(partial, path)
+        finally:
+            for partial, _ in mine:
+                _remove_quietly(partial)
+    finally:
+        _staged, _staged_pid = outer
+
+
+def _remove_quietly(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 def save(fig, outdir, stem: str, formats=("png",)) -> list:
     """Writes the figure as outdir/stem.<format> for each format (atomically: a temporary file
-    renamed into place), closes it and returns the paths."""
+    renamed into place, at the end of a staged run), closes it and returns the paths."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     paths = []
+    staging = _staged is not None and _staged_pid == os.getpid()
     try:
         for fmt in formats:
             if fmt not in FORMATS:
                 raise ValueError(f"unknown figure format '{fmt}' (use png or pdf)")
             path = outdir / f"{stem}.{fmt}"
-            partial = outdir / f".{stem}.{fmt}.partial"
+            partial = outdir / f".{stem}.{fmt}.{os.getpid()}.partial"
             try:
                 fig.savefig(partial, format=fmt, dpi=DPI)
-                os.replace(partial, path)
+                if staging:
+                    _staged.append((partial, path))
+                    partial = None
+                else:
+                    os.replace(partial, path)
             finally:
-                if partial.exists():
+                if partial is not None and partial.exists():
                     partial.unlink()
             paths.append(path)
     finally:

@@ -93,6 +93,7 @@ def write_results(path, config_text='[model.data]\nexempt = ["IS"]\n', threshold
         f.attrs["file_type"] = "natosim_results"
         f.attrs["schema_version"] = "1.0"
         f.attrs["replicates"] = np.int64(100)
+        f.attrs["seed"] = np.uint64(1)
         f.attrs["reference_scenario"] = reference
         f.attrs["study_name"] = "tiny_backtest"
         if config_text is not None:
@@ -104,6 +105,10 @@ def write_results(path, config_text='[model.data]\nexempt = ["IS"]\n', threshold
         names = f.create_dataset("member_name", data=np.array(NAMES, dtype=object),
                                  dtype=h5py.string_dtype("utf-8"))
         names.dims[0].attach_scale(scales["member"])
+        descriptions = f.create_dataset("scenario_description",
+                                        data=np.array([""] * len(scenarios), dtype=object),
+                                        dtype=h5py.string_dtype("utf-8"))
+        descriptions.dims[0].attach_scale(scales["scenario"])
         S, Y, M = len(scenarios), len(YEARS), len(MEMBERS)
         median = np.array([MEDIAN[m] for m in MEMBERS]).T  # (year, member)
         offsets = np.array([-0.3, -0.1, 0.0, 0.1, 0.3])
@@ -348,11 +353,13 @@ def test_no_common_year_or_no_start_year_figure_is_a_usage_error(tmp_path, capsy
 
 def test_a_missing_or_non_results_file_gives_one_line(tmp_path, files, capsys):
     observed, results = map(str, files)
-    assert backtest_script.main([observed, str(tmp_path / "none.h5")]) == 2
+    # A results file natosim would refuse: exit status 3, as natosim's; a bad observed file is
+    # bad input: 2.
+    assert backtest_script.main([observed, str(tmp_path / "none.h5")]) == 3
     assert capsys.readouterr().err == f"error: {tmp_path / 'none.h5'}: no such file\n"
     assert backtest_script.main([str(tmp_path / "none.csv"), results]) == 2
     assert capsys.readouterr().err == f"error: {tmp_path / 'none.csv'}: no such file\n"
-    assert backtest_script.main([observed, observed]) == 2
+    assert backtest_script.main([observed, observed]) == 3
     assert "not a natosim results file" in capsys.readouterr().err
 
 

@@ -77,6 +77,32 @@ def write_results(path, per_member=False):
         f["draw_group_a"] = x[:, 0]
         f["draw_b"] = np.vstack([x[:, 1], x[:, 1]])  # per scenario
         f["draw_c"] = x[:, 2]
+        complete_the_schema(f, len(y), per_member)
+
+
+def complete_the_schema(f, replicates, per_member):
+    """What else natosim writes (and every script now checks, as natosim info does): the
+    provenance attributes, the coordinates and the summaries of the variable 'hit'."""
+    f.attrs["schema_version"] = "1.0"
+    f.attrs["seed"] = np.uint64(1)
+    f.attrs["replicates"] = np.int64(replicates)
+    f.attrs["reference_scenario"] = ""
+    f["scenario_description"] = np.array(["", ""], dtype=h5py.string_dtype())
+    f["member_name"] = np.array(["A"], dtype=h5py.string_dtype())
+    f["quantile"] = np.array([0.5])
+    f["replicate"] = np.arange(replicates, dtype=np.int64)
+    for draw in ("draw_group_a", "draw_b", "draw_c"):
+        f[draw].attrs["distribution"] = "uniform"
+    cells = (2, 2) + ((1,) if per_member else ())
+    for statistic in ("mean", "sd", "mcse", "min", "max", "wilson_low", "wilson_high"):
+        f["hit_" + statistic] = np.zeros(cells)
+    f["hit_quantiles"] = np.zeros(cells + (1,))
+    mean = f["hit_mean"]
+    mean.attrs["units"] = "1"
+    mean.attrs["variable_long_name"] = "hit"
+    mean.attrs["level"] = "member" if per_member else "global"
+    mean.attrs["binary"] = np.int32(1)
+    mean.attrs["may_be_missing"] = np.int32(0)
 
 
 def test_script_finds_the_box_in_a_results_file(tmp_path):

@@ -1,7 +1,7 @@
 """The plotting scripts (scripts/plot_*.py): each runs on a results file, writes a valid PNG, and
 plots the numbers the file holds (each plot function returns what it plotted; the tests compare
 it with the file read directly through h5py). Files that lack a figure's variables give a
-one-line message and exit status 2, never a traceback.
+one-line message and exit status 2 (3 for a file natosim would refuse), never a traceback.
 
 The alliance figures run on a file natosim itself writes (configs/baseline.toml, 40 replicates).
 Figures whose variables natosim does not write yet (the attack model's deterrence outcomes,
@@ -112,8 +112,10 @@ def quantile_index(path, level):
     return int(np.nonzero(np.isclose(levels, level))[0][0])
 
 
-def assert_one_line_error(done, expected=None):
-    assert done.returncode == 2, done.stderr
+def assert_one_line_error(done, expected=None, status=2):
+    """Exit status 2 for a valid file that lacks what the figure needs (or a bad option), 3 for
+    a file natosim would refuse (tests/python/test_scripts_bad_files.py)."""
+    assert done.returncode == status, done.stderr
     assert "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
@@ -474,14 +476,14 @@ def test_differences_need_a_reference_scenario(tmp_path):
 def test_not_a_results_file(tmp_path):
     text = tmp_path / "notes.h5"
     text.write_text("not HDF5\n")
-    assert_one_line_error(run_script("plot_fan.py", text, "-o", tmp_path))
+    assert_one_line_error(run_script("plot_fan.py", text, "-o", tmp_path), status=3)
     assert_one_line_error(run_script("plot_fan.py", tmp_path / "absent.h5", "-o", tmp_path),
-                          f"error: {tmp_path / 'absent.h5'}: no such file")
+                          f"error: {tmp_path / 'absent.h5'}: no such file", status=3)
     other = tmp_path / "other.h5"
     with h5py.File(other, "w") as f:
         f["x"] = [1, 2, 3]
     done = run_script("plot_spending.py", other, "-o", tmp_path)
-    assert_one_line_error(done)
+    assert_one_line_error(done, status=3)
     assert "not a natosim results file" in done.stderr
 
 

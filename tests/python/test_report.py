@@ -263,7 +263,7 @@ def test_report_on_an_unreadable_file(tmp_path):
     bad = tmp_path / "bad.h5"
     bad.write_text("not a results file")
     done = run_report(bad, "-o", tmp_path / "out")
-    assert done.returncode == 2
+    assert done.returncode == 3
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines() == [done.stderr.strip()]
     assert done.stderr.startswith("error: ")

@@ -70,6 +70,6 @@ def test_script_writes_the_figure_and_rejects_a_results_file(sensitivity_file, t
         f.attrs["file_type"] = "natosim_results"
     done = subprocess.run([PYTHON, script, str(other)], capture_output=True, text=True,
                           check=False)
-    assert done.returncode == 2
+    assert done.returncode == 3
     assert done.stderr.strip() == (f"error: {other}: not a natosim sensitivity file (no root "
                                    "attribute file_type = \"natosim_sensitivity\")")
