@@ -65,7 +65,8 @@ class Calibration:
         g = int(np.prod(c.dims("generation")))
         d, m = len(self.parameters), len(self.targets)
         sizes = {name: int(np.prod(c.dims(name))) for name in (
-            "particles", "weights", "distances", "simulated", "tolerance")}
+            "particles", "weights", "distances", "simulated", "tolerance", "acceptance_rate",
+            "ess", "proposals", "simulations", "target_scale", "target_weight")}
         for name in ("particles", "weights", "distances", "simulated", "tolerance",
                      "acceptance_rate", "ess"):
             c.expect_numeric(name)
@@ -73,7 +74,10 @@ class Calibration:
             c.expect_numeric(name, "int64")
         if (sizes["particles"] != g * n * d or sizes["weights"] != g * n
                 or sizes["distances"] != g * n or sizes["simulated"] != g * n * m
-                or sizes["tolerance"] != g or len(self.priors) != d or len(self.observed) != m):
+                or any(sizes[name] != g for name in ("tolerance", "acceptance_rate", "ess",
+                                                     "proposals", "simulations"))
+                or len(self.priors) != d or len(self.observed) != m
+                or sizes["target_scale"] != m or sizes["target_weight"] != m):
             raise FileRefused(f"{display}: malformed calibration file (dataset shapes disagree)")
         # natosim reads the arrays flat; the figures index them by axis, and natosim also reads
         # acceptance_rate, ess, proposals and simulations per generation.

@@ -280,8 +280,10 @@ CalibrationData read_calibration(const fs::path& file) {
   const auto proposals = h5.open_dataset("proposals").read<std::int64_t>();
   const auto simulations = h5.open_dataset("simulations").read<std::int64_t>();
   if (particles.size() != g * n * d || weights.size() != g * n || distances.size() != g * n ||
-      simulated.size() != g * n * m || tolerance.size() != g || data.priors.size() != d ||
-      data.observed.size() != m) {
+      simulated.size() != g * n * m || tolerance.size() != g || acceptance.size() != g ||
+      ess.size() != g || proposals.size() != g || simulations.size() != g ||
+      data.priors.size() != d || data.observed.size() != m || data.scales.size() != m ||
+      data.weights.size() != m) {
     throw OutputError(file.string() + ": malformed calibration file (dataset shapes disagree)");
   }
   const auto slice = [](const std::vector<double>& all, std::size_t at, std::size_t width) {

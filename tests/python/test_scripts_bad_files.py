@@ -247,7 +247,7 @@ CASES = [
      ": calibration schema version 7.1 is not supported (this natosim reads 1.x)",
      INFO_REFUSES),
     ("calibration-short-ess", "plot_calibration.py", "calibration", resize("ess", 1),
-     ":/ess: shape (1) does not match the axes (2)", INFO_ACCEPTS),
+     ": malformed calibration file (dataset shapes disagree)", INFO_REFUSES),
     ("sensitivity-shape", "plot_sensitivity.py", "sensitivity", resize("ST", 3),
      ":/ST: shape (3) does not match the axes (", INFO_OTHER),
     ("sensitivity-strings", "report.py", "sensitivity", strings_for("noise_share"),
