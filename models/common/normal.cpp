@@ -73,9 +73,8 @@ double slow_path(sim::RngStream& rng, std::uint32_t layer, double magnitude, dou
   }
 }
 
-}  // namespace
-
-double standard_normal(sim::RngStream& rng) {
+/// The draw itself, inlined into both entry points: a fill does not pay a call per normal.
+inline double ziggurat_normal(sim::RngStream& rng) {
   const Ziggurat& z = kZiggurat;
   // One word: bits 0-6 pick the layer, bit 7 the sign, bits 8-31 the magnitude (disjoint bits,
   // so layer and magnitude are independent).
@@ -87,8 +86,12 @@ double standard_normal(sim::RngStream& rng) {
   return slow_path(rng, layer, magnitude, sign);
 }
 
+}  // namespace
+
+double standard_normal(sim::RngStream& rng) { return ziggurat_normal(rng); }
+
 void fill_standard_normal(sim::RngStream& rng, Eigen::ArrayXd& out) {
-  for (Eigen::Index i = 0; i < out.size(); ++i) out(i) = standard_normal(rng);
+  for (Eigen::Index i = 0; i < out.size(); ++i) out(i) = ziggurat_normal(rng);
 }
 
 }  // namespace models
