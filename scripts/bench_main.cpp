@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 
 #include <fmt/format.h>
@@ -19,6 +20,13 @@ namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+/// CPU seconds used by the calling thread so far: on a shared machine, steadier than wall time.
+double thread_cpu_seconds() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
 }
 
 struct Loaded {
@@ -58,11 +66,17 @@ double time_engine(const Loaded& loaded, std::int64_t replicates, int threads, b
   return elapsed;
 }
 
-/// Seconds for the models alone (no statistics), one thread, same runs.
-double time_models_alone(const Loaded& loaded, std::int64_t replicates) {
+struct Timing {
+  double wall_seconds = 0.0;
+  double cpu_seconds = 0.0;
+};
+
+/// Wall and CPU seconds for the models alone (no statistics), one thread, same runs.
+Timing time_models_alone(const Loaded& loaded, std::int64_t replicates) {
   const sim::ModelSchema& schema = loaded.runs.front().model->schema();
   sim::RunRecorder recorder(schema, loaded.study.years);
   const auto start = std::chrono::steady_clock::now();
+  const double cpu_start = thread_cpu_seconds();
   double checksum = 0.0;
   for (const auto& run : loaded.runs) {
     for (std::int64_t r = 0; r < replicates; ++r) {
@@ -73,9 +87,9 @@ double time_models_alone(const Loaded& loaded, std::int64_t replicates) {
       checksum += recorder.values()[0];
     }
   }
-  const double elapsed = seconds_since(start);
+  const Timing timing{seconds_since(start), thread_cpu_seconds() - cpu_start};
   if (checksum == 42.4242) std::puts("");  // keep the loop observable
-  return elapsed;
+  return timing;
 }
 
 /// Peak resident memory (MiB) of a child process that runs `replicates` of every scenario,
@@ -133,6 +147,7 @@ int main(int argc, char** argv) {
   std::string config = "configs/baseline.toml";
   std::int64_t replicates = 2000;
   bool memory = true;
+  bool model_alone_only = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if ((arg == "--memory-probe" || arg == "--memory-probe-no-events") && i + 2 < argc) {
@@ -145,12 +160,15 @@ int main(int argc, char** argv) {
       replicates = std::atoll(argv[++i]);
     } else if (arg == "--no-memory") {
       memory = false;
+    } else if (arg == "--model-alone") {
+      model_alone_only = true;
     } else if (arg == "-h" || arg == "--help") {
       std::puts(
-          "usage: natosim_bench [CONFIG] [--replicates N] [--no-memory]\n"
+          "usage: natosim_bench [CONFIG] [--replicates N] [--no-memory] [--model-alone]\n"
           "Times the study's scenarios on 1 and 2 threads (summaries only), the models alone,\n"
           "and the peak memory of 1,000 vs 100,000 replicates (summaries only, then with the\n"
-          "event table). Default CONFIG: configs/baseline.toml, N = 2000.");
+          "event table). --model-alone times the models alone and nothing else (for a profiler).\n"
+          "Default CONFIG: configs/baseline.toml, N = 2000.");
       return 0;
     } else {
       config = arg;
@@ -163,16 +181,29 @@ int main(int argc, char** argv) {
     const double members = static_cast<double>(schema.members.size());
     const double run_years = static_cast<double>(replicates) *
                              static_cast<double>(loaded.runs.size()) * loaded.study.years;
+    const auto print_alone = [&](const Timing& alone) {
+      const double runs = run_years / loaded.study.years;
+      fmt::print(
+          "model alone, 1 thread      : {:10.0f} run-years/s  {:8.2f} us per replicate  "
+          "({:.2f} us CPU, {:.1f} ns CPU per member-year)\n",
+          run_years / alone.wall_seconds, 1e6 * alone.wall_seconds / runs,
+          1e6 * alone.cpu_seconds / runs, 1e9 * alone.cpu_seconds / (run_years * members));
+    };
+    if (model_alone_only) {
+      time_models_alone(loaded, std::min<std::int64_t>(replicates, 200));  // warm-up
+      print_alone(time_models_alone(loaded, replicates));
+      return 0;
+    }
     time_engine(loaded, std::min<std::int64_t>(replicates, 200), 2);  // warm-up
 
-    const double alone = time_models_alone(loaded, replicates);
+    const Timing timing = time_models_alone(loaded, replicates);
+    const double alone = timing.wall_seconds;
     const double one = time_engine(loaded, replicates, 1);
     const double two = time_engine(loaded, replicates, 2);
     fmt::print("study {} ({} scenarios, {} members, {} years), {} replicates per scenario\n",
                loaded.study.name, loaded.runs.size(), schema.members.size(), loaded.study.years,
                replicates);
-    fmt::print("model alone, 1 thread      : {:10.0f} run-years/s  {:8.2f} us per replicate\n",
-               run_years / alone, 1e6 * alone / (run_years / loaded.study.years));
+    print_alone(timing);
     fmt::print(
         "engine + model, 1 thread   : {:10.0f} run-years/s  {:8.2f} us per replicate  "
         "{:.2f} M member-years/s per core\n",

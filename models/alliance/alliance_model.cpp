@@ -566,13 +566,16 @@ void AllianceModel::initialise_attack(AllianceState& s, const ReplicateDraws& d)
   if (!p.enabled) return;
   // Who answers Article 5 for whom (a compliant target): allies with armed forces other than the
   // patron, never the target itself; neighbours more likely.
+  // Two values only (neighbour or not), so each is computed once, not once per pair.
+  const double neighbour_response =
+      ally_response_probability(d.attack.ally_response, true, true, p);
+  const double other_response = ally_response_probability(d.attack.ally_response, false, true, p);
   a.response.resize(n, n);
   for (Eigen::Index j = 0; j < n; ++j) {
     for (Eigen::Index i = 0; i < n; ++i) {
-      a.response(i, j) = i != j && contributors_(j) != 0.0
-                             ? ally_response_probability(d.attack.ally_response,
-                                                         spatial_.contiguity(i, j) != 0.0, true, p)
-                             : 0.0;
+      const double response =
+          spatial_.contiguity(i, j) != 0.0 ? neighbour_response : other_response;
+      a.response(i, j) = i != j && contributors_(j) != 0.0 ? response : 0.0;
     }
   }
   a.reinforcement = a.response.cwiseProduct(spatial_.proximity);
@@ -934,7 +937,9 @@ void AllianceModel::run(const sim::RunContext& context, sim::RunRecorder& record
                     years_, start_year_, context.years, context.start_year));
   }
   const ReplicateDraws draws = draw(context.seed, context.replicate);
-  AllianceState state;
+  // One state per thread, reused by every run on it: initialise sets every field, and the arrays
+  // keep their memory, so a run does not allocate once the thread has done one.
+  thread_local AllianceState state;
   initialise(state, draws, context);
   record(state, recorder);
   Streams rng = streams(context);

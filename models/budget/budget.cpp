@@ -5,55 +5,6 @@
 
 namespace models {
 
-BudgetTarget choose_target(double desired_pct, std::span<const Notch> notches) {
-  BudgetTarget best{desired_pct, false, 1.0, 0.0};
-  double best_payoff = 0.0;
-  for (const Notch& n : notches) best_payoff += desired_pct >= n.threshold_pct ? n.worth_pp2 : 0.0;
-  for (const Notch& candidate : notches) {
-    if (candidate.threshold_pct <= desired_pct) continue;
-    const double gap = candidate.threshold_pct - desired_pct;
-    double payoff = -gap * gap;
-    for (const Notch& n : notches) {
-      payoff += candidate.threshold_pct >= n.threshold_pct ? n.worth_pp2 : 0.0;
-    }
-    const bool better =
-        payoff > best_payoff || (payoff == best_payoff && candidate.threshold_pct > best.share_pct);
-    if (better) {
-      best_payoff = payoff;
-      best = BudgetTarget{candidate.threshold_pct, true, candidate.years_left, 0.0};
-    }
-  }
-  for (const Notch& n : notches) {
-    if (n.worth_pp2 > 0.0 && n.threshold_pct <= best.share_pct) {
-      best.floor_pct = std::max(best.floor_pct, n.threshold_pct);
-    }
-  }
-  // The deadline that binds is the earliest among the notches the target meets from below.
-  if (best.at_notch) {
-    for (const Notch& n : notches) {
-      if (n.threshold_pct > desired_pct && n.threshold_pct <= best.share_pct) {
-        best.years_left = std::min(best.years_left, n.years_left);
-      }
-    }
-  }
-  return best;
-}
-
-double adjust_share(double current_pct, const BudgetTarget& target, const AdjustmentLimits& limits,
-                    double noise_pct) {
-  // Aiming at a notch from below, a member follows the even path to it by the deadline (a
-  // pledge's "credible, incremental path"); otherwise it closes part of the gap to its target.
-  const double gap = target.share_pct - current_pct;
-  const bool on_path = target.at_notch && gap > 0.0;
-  const double planned = on_path ? gap / std::max(1.0, target.years_left) : limits.speed * gap;
-  const double step = std::clamp(planned + noise_pct, -limits.max_cut_pct, limits.max_rise_pct);
-  double next = current_pct + step;
-  if (on_path) next = std::max(next, current_pct + std::min(limits.max_rise_pct, planned));
-  if (current_pct >= target.floor_pct) next = std::max(next, target.floor_pct);
-  if (limits.no_cut) next = std::max(next, current_pct);
-  return std::clamp(next, limits.min_share_pct, limits.max_share_pct);
-}
-
 double pledge_pressure(int year, int announced, int deadline, double shape) {
   if (year < announced) return 0.0;
   if (year >= deadline) return 1.0;

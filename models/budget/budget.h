@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -40,7 +41,8 @@ struct BudgetTarget {
 /// The best share among the desired share and every notch threshold above it, for the payoff
 /// `U(s) = -(s - desired)^2 + sum of worth over notches with s >= threshold`. Ties go to the
 /// higher share. Monotone: a higher desired share never gives a lower target.
-BudgetTarget choose_target(double desired_pct, std::span<const Notch> notches);
+/// Defined below, inline, so that a year step's member loop does not pay for a call.
+inline BudgetTarget choose_target(double desired_pct, std::span<const Notch> notches);
 
 /// Bounds on the yearly move. Shares in % of GDP, changes in percentage points per year.
 struct AdjustmentLimits {
@@ -59,8 +61,8 @@ struct AdjustmentLimits {
 /// `min(max_rise, (target - s) / years_left)` (noise may add, never subtract);
 /// with `no_cut` it never falls below `s`; once at or above `floor` it stays there.
 /// Clamped to [min_share, max_share].
-double adjust_share(double current_pct, const BudgetTarget& target, const AdjustmentLimits& limits,
-                    double noise_pct);
+inline double adjust_share(double current_pct, const BudgetTarget& target,
+                           const AdjustmentLimits& limits, double noise_pct);
 
 /// Pressure of a pledge announced in `announced` with deadline `deadline` in `year`:
 /// 0 before the announcement, `((year - announced) / (deadline - announced))^shape` until the
@@ -144,5 +146,54 @@ BudgetDrawn draw_budget(const BudgetParams& params, std::uint64_t seed, std::uin
 /// halt_decline, enabled), in file order; disabled pledges are left out.
 /// Throws sim::ConfigError.
 std::vector<Pledge> parse_pledges(sim::config::Table& model);
+
+inline BudgetTarget choose_target(double desired_pct, std::span<const Notch> notches) {
+  BudgetTarget best{desired_pct, false, 1.0, 0.0};
+  double best_payoff = 0.0;
+  for (const Notch& n : notches) best_payoff += desired_pct >= n.threshold_pct ? n.worth_pp2 : 0.0;
+  for (const Notch& candidate : notches) {
+    if (candidate.threshold_pct <= desired_pct) continue;
+    const double gap = candidate.threshold_pct - desired_pct;
+    double payoff = -gap * gap;
+    for (const Notch& n : notches) {
+      payoff += candidate.threshold_pct >= n.threshold_pct ? n.worth_pp2 : 0.0;
+    }
+    const bool better =
+        payoff > best_payoff || (payoff == best_payoff && candidate.threshold_pct > best.share_pct);
+    if (better) {
+      best_payoff = payoff;
+      best = BudgetTarget{candidate.threshold_pct, true, candidate.years_left, 0.0};
+    }
+  }
+  for (const Notch& n : notches) {
+    if (n.worth_pp2 > 0.0 && n.threshold_pct <= best.share_pct) {
+      best.floor_pct = std::max(best.floor_pct, n.threshold_pct);
+    }
+  }
+  // The deadline that binds is the earliest among the notches the target meets from below.
+  if (best.at_notch) {
+    for (const Notch& n : notches) {
+      if (n.threshold_pct > desired_pct && n.threshold_pct <= best.share_pct) {
+        best.years_left = std::min(best.years_left, n.years_left);
+      }
+    }
+  }
+  return best;
+}
+
+inline double adjust_share(double current_pct, const BudgetTarget& target,
+                           const AdjustmentLimits& limits, double noise_pct) {
+  // Aiming at a notch from below, a member follows the even path to it by the deadline (a
+  // pledge's "credible, incremental path"); otherwise it closes part of the gap to its target.
+  const double gap = target.share_pct - current_pct;
+  const bool on_path = target.at_notch && gap > 0.0;
+  const double planned = on_path ? gap / std::max(1.0, target.years_left) : limits.speed * gap;
+  const double step = std::clamp(planned + noise_pct, -limits.max_cut_pct, limits.max_rise_pct);
+  double next = current_pct + step;
+  if (on_path) next = std::max(next, current_pct + std::min(limits.max_rise_pct, planned));
+  if (current_pct >= target.floor_pct) next = std::max(next, target.floor_pct);
+  if (limits.no_cut) next = std::max(next, current_pct);
+  return std::clamp(next, limits.min_share_pct, limits.max_share_pct);
+}
 
 }  // namespace models
