@@ -458,3 +458,23 @@ def test_a_u_shaped_beta_prior_runs(folder, run_natosim, tmp_path):
                          "study.years=3", "-o", out, "--quiet")
     assert result.returncode == 0, result.stderr
     assert out.exists()
+
+
+# ---- calibration target files (the same CSV reader) ---------------------------------------------
+
+def test_a_data_and_target_file_with_a_bom_is_read_by_both_readers(folder, run_natosim):
+    path = folder / "data" / "defence_share.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    result = run_natosim("validate", folder / "calibration_2014.toml")
+    assert result.returncode == 0, result.stderr
+    assert "calibration:" in result.stdout
+
+
+def test_a_short_row_in_a_data_and_target_file_is_refused(folder, refuse):
+    path = folder / "data" / "defence_share.csv"
+    lines = path.read_text().splitlines()
+    lines[4] = ",".join(lines[4].split(",")[:3])
+    path.write_text("\n".join(lines) + "\n")
+    refuse(folder / "calibration_2014.toml", command="validate",
+           message="{tmp}/in/data/defence_share.csv:5: row: wrong number of fields, got 3 "
+                   "(expected 7 fields as in the header)")
