@@ -410,25 +410,23 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
         ->check(CLI::ExistingFile);
     command->add_option("-o,--output", arguments.output,
                         "Results file to write (default: results/<study name>.h5)");
-    command
-        ->add_option("--replicates", arguments.replicates,
-                     "Monte Carlo replicates per scenario (default: the study's)")
-        ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}));
-    command->add_option("--threads", arguments.threads, "Worker threads (default: all cores)")
-        ->check(CLI::Range(1, 1024));
-    command->add_option("--seed", arguments.seed, "Study seed (default: the study's)")
-        ->check(CLI::Range(std::int64_t{0}, INT64_MAX));
+    app::add_integer_option(command, "--replicates", arguments.replicates, 1, 100'000'000,
+                            "Monte Carlo replicates per scenario (default: the study's)");
+    app::add_integer_option(command, "--threads", arguments.threads, 1, 1024,
+                            "Worker threads (default: all cores)");
+    // A seed is a TOML integer in a study file and --set: the same range here, [0, 2^63 - 1],
+    // which the results file's unsigned 64-bit `seed` attribute records exactly.
+    app::add_integer_option(command, "--seed", arguments.seed, 0, INT64_MAX,
+                            "Study seed, 0 to 9223372036854775807 (default: the study's)");
     command->add_flag("--trajectories", arguments.trajectories,
                       "Also store every replicate's values (file and memory grow with replicates)");
     command->add_flag("--no-events", arguments.no_events,
                       "Do not keep the event table (it grows with replicates and attack rates)");
     command->add_flag("--force", arguments.force,
                       "Overwrite the results file if it exists; run even above --max-output-mib");
-    command
-        ->add_option("--max-output-mib", arguments.max_output_mib,
-                     "Refuse (without --force) a run whose results file would exceed this "
-                     "size in MiB (default 4096)")
-        ->check(CLI::Range(std::int64_t{1}, INT64_MAX));
+    app::add_integer_option(command, "--max-output-mib", arguments.max_output_mib, 1, INT64_MAX,
+                            "Refuse (without --force) a run whose results file would exceed this "
+                            "size in MiB (default 4096)");
     command->add_flag("-q,--quiet", arguments.quiet,
                       "No progress bar or messages, only the result path");
     command->add_flag("--dry-run", arguments.dry_run,
@@ -476,6 +474,10 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
     return app.exit(success);
   } catch (const CLI::ParseError& error) {
     app.exit(error);
+    return kExitBadInput;
+  } catch (const ConfigError& error) {
+    // A number option refused by app::parse_integer_argument (sim/app/options.h).
+    std::cerr << error.what() << "\n";
     return kExitBadInput;
   }
 

@@ -124,8 +124,8 @@ void read_defence_share(const DataFiles& files, AllianceData& data, std::vector<
     rows_of[index].push_back(std::move(share));
   }
   if (data.members.empty()) {
-    throw sim::ConfigError(sim::SourcePosition{csv.file(), 1, 1}, "iso2", "no members",
-                           "no data rows", "one or more rows per member");
+    throw sim::ConfigError(sim::SourcePosition{csv.file(), csv.header_line(), 0}, "iso2",
+                           "no members", "no data rows", "one or more rows per member");
   }
 
   for (std::size_t i = 0; i < data.members.size(); ++i) {
@@ -184,7 +184,8 @@ void read_gdp(const DataFiles& files, AllianceData& data, const std::vector<int>
                  fmt::format("one row per member and year (first on line {})", other.line));
       }
     }
-    const double usd = csv.non_negative(row, c_value);
+    // A GDP of 0 would divide every share of GDP by zero.
+    const double usd = csv.positive(row, c_value);
     rows_of[index].push_back(GdpRow{row.line, year, usd});
     first_year = std::min(first_year, year);
     last_year = std::max(last_year, year);
@@ -197,7 +198,7 @@ void read_gdp(const DataFiles& files, AllianceData& data, const std::vector<int>
     auto& rows = rows_of[i];
     if (rows.empty()) {
       throw sim::ConfigError(
-          sim::SourcePosition{members_file, first_line[i], 1}, "iso2",
+          sim::SourcePosition{members_file, first_line[i], 0}, "iso2",
           "member without GDP in " + csv.file(), in_quotes(member.iso2),
           fmt::format("rows for every year {}-{} of every member", first_year, last_year));
     }
@@ -264,7 +265,7 @@ void read_geography(const DataFiles& files, AllianceData& data, const std::vecto
   }
   for (std::size_t i = 0; i < data.size(); ++i) {
     if (seen[i] == 0) {
-      throw sim::ConfigError(sim::SourcePosition{members_file, first_line[i], 1}, "iso2",
+      throw sim::ConfigError(sim::SourcePosition{members_file, first_line[i], 0}, "iso2",
                              "member without geography in " + csv.file(),
                              in_quotes(data.members[i].iso2), "one row for every member");
     }
@@ -310,7 +311,7 @@ AllianceData load_alliance_data(const DataFiles& files) {
   }
   data.patron = *patron;
   if (data.members[data.patron].exempt) {
-    throw sim::ConfigError(sim::SourcePosition{members_file, first_line[data.patron], 1}, "iso2",
+    throw sim::ConfigError(sim::SourcePosition{members_file, first_line[data.patron], 0}, "iso2",
                            "the patron cannot be exempt", in_quotes(files.patron),
                            "a member with armed forces");
   }

@@ -160,10 +160,10 @@ CLI::App* add_sensitivity_command(CLI::App& app, SensitivityArguments& arguments
       ->check(CLI::ExistingFile);
   command->add_option("-o,--output", arguments.output,
                       "Sensitivity file to write (default: results/<study name>_sensitivity.h5)");
-  command->add_option("--threads", arguments.threads, "Worker threads (default: all cores)")
-      ->check(CLI::Range(1, 1024));
-  command->add_option("--seed", arguments.seed, "Study seed for the runs (default: the study's)")
-      ->check(CLI::Range(std::int64_t{0}, INT64_MAX));
+  add_integer_option(command, "--threads", arguments.threads, 1, 1024,
+                     "Worker threads (default: all cores)");
+  add_integer_option(command, "--seed", arguments.seed, 0, INT64_MAX,
+                     "Study seed for the runs, 0 to 9223372036854775807 (default: the study's)");
   add_set_option(command, arguments.overrides);
   command->add_flag("--dry-run", arguments.dry_run,
                     "Check the study, print the plan (runs, memory), then stop");

@@ -2,35 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
+
+#include "sim/config/csv.h"
 
 namespace sim {
 
 namespace {
-
-/// Splits a CSV line at commas outside double quotes (quotes are kept; trim drops them).
-std::vector<std::string> split_csv(const std::string& line) {
-  std::vector<std::string> cells(1);
-  bool quoted = false;
-  for (const char c : line) {
-    if (c == '"') quoted = !quoted;
-    if (c == ',' && !quoted) {
-      cells.emplace_back();
-    } else {
-      cells.back() += c;
-    }
-  }
-  return cells;
-}
-
-std::string trim(const std::string& text) {
-  const auto begin = text.find_first_not_of(" \t\r\"");
-  if (begin == std::string::npos) return "";
-  return text.substr(begin, text.find_last_not_of(" \t\r\"") - begin + 1);
-}
 
 std::string bound_text(double value) {
   return std::abs(value) > 1e299 ? (value < 0 ? "-inf" : "inf") : fmt::format("{}", value);
@@ -56,17 +35,6 @@ std::string prior_text(const Uncertain& prior) {
       break;
   }
   return prior.kind_name();
-}
-
-/// Where each column sits in a line: 1-based column of cell i.
-std::vector<int> cell_columns(const std::vector<std::string>& cells) {
-  std::vector<int> columns;
-  int column = 1;
-  for (const std::string& cell : cells) {
-    columns.push_back(column);
-    column += static_cast<int>(cell.size()) + 1;
-  }
-  return columns;
 }
 
 /// Reads the rows of an observed-values file as targets of `variable`.
@@ -97,44 +65,28 @@ void read_target_file(config::Table& block, const ModelSchema& schema,
   if (block.has("exclude")) exclude = block.strings("exclude");
   block.node("exclude");
 
-  std::ifstream stream(path);
-  std::string line;
-  int line_number = 0;
+  // The shared CSV reader ('#' comments, fields trimmed): quotes, row lengths, a BOM and the
+  // size limit are handled as for every other CSV.
+  const config::CsvFile csv(path, name, config::CsvOptions{.comments = true, .trim = true});
   int member_column = -1;
   int year_column = -1;
   int value_column = -1;
-  bool header = false;
+  for (std::size_t i = 0; i < csv.header().size(); ++i) {
+    const std::string& cell = csv.header()[i];
+    if (cell == "iso2" || cell == "member") member_column = static_cast<int>(i);
+    if (cell == "year") year_column = static_cast<int>(i);
+    if (cell == value_name) value_column = static_cast<int>(i);
+  }
+  if (member_column < 0 || year_column < 0 || value_column < 0) {
+    std::string header;
+    for (const std::string& cell : csv.header()) header += (header.empty() ? "" : ",") + cell;
+    throw ConfigError(SourcePosition{name, csv.header_line(), 0}, "header", "missing columns",
+                      "\"" + header + "\"", "columns iso2 (or member), year and " + value_name);
+  }
   std::size_t rows = 0;
-  while (std::getline(stream, line)) {
-    ++line_number;
-    if (trim(line).empty() || trim(line)[0] == '#') continue;
-    const std::vector<std::string> cells = split_csv(line);
-    const std::vector<int> columns = cell_columns(cells);
-    if (!header) {
-      header = true;
-      for (std::size_t i = 0; i < cells.size(); ++i) {
-        const std::string cell = trim(cells[i]);
-        if (cell == "iso2" || cell == "member") member_column = static_cast<int>(i);
-        if (cell == "year") year_column = static_cast<int>(i);
-        if (cell == value_name) value_column = static_cast<int>(i);
-      }
-      if (member_column < 0 || year_column < 0 || value_column < 0) {
-        throw ConfigError(SourcePosition{name, line_number, 1}, "header", "missing columns",
-                          "\"" + trim(line) + "\"",
-                          "columns iso2 (or member), year and " + value_name);
-      }
-      continue;
-    }
-    const auto needed =
-        static_cast<std::size_t>(std::max({member_column, year_column, value_column}));
-    if (cells.size() <= needed) {
-      throw ConfigError(SourcePosition{name, line_number, 1}, "row", "too few values",
-                        std::to_string(cells.size()), "at least " + std::to_string(needed + 1));
-    }
-    const auto cell_at = [&](int index) { return trim(cells[static_cast<std::size_t>(index)]); };
-    const auto where = [&](int index) {
-      return SourcePosition{name, line_number, columns[static_cast<std::size_t>(index)]};
-    };
+  for (const config::CsvRow& row : csv.rows()) {
+    const auto cell_at = [&](int index) { return row.fields[static_cast<std::size_t>(index)]; };
+    const auto where = [&](int /*index*/) { return SourcePosition{name, row.line, 0}; };
     const auto number_at = [&](int index, const std::string& key) {
       const std::string text = cell_at(index);
       std::size_t used = 0;

@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <fstream>
 #include <set>
-#include <sstream>
+#include <system_error>
 
 #include <fmt/format.h>
 
+#include "sim/config/input_file.h"
 #include "sim/config/overrides.h"
 #include "sim/config/parameter_log.h"
 #include "sim/config/toml_reader.h"
@@ -41,14 +41,67 @@ void merge_moving(toml::table& base, toml::table& overrides) {
 }
 
 std::string read_text(const std::filesystem::path& file) {
-  std::ifstream stream(file, std::ios::binary);
-  if (!stream) {
-    throw ConfigError(SourcePosition{file.string(), 0, 0}, "", "cannot open config file",
-                      "\"" + file.string() + "\"", "a readable TOML file");
+  return config::read_input_file(file, file.string(), "config file");
+}
+
+/// The identity of a file for cycle detection (its absolute, normalised path).
+std::filesystem::path identity(const std::filesystem::path& file) {
+  std::error_code error;
+  std::filesystem::path path = std::filesystem::weakly_canonical(file, error);
+  if (error) path = std::filesystem::absolute(file, error).lexically_normal();
+  return path;
+}
+
+/// Follows `extends` from the study's [study] table to the end of the chain, reading every
+/// file once. Errors are reported at the `extends` key that names the offending file.
+void read_extends_chain(config::Table& study, const std::string& file, StudySpec& spec) {
+  std::vector<std::filesystem::path> seen = {identity(file)};
+  std::string chain = file;
+  // The tables of the bases read so far, kept alive for the Table views over them.
+  std::vector<std::unique_ptr<toml::table>> roots;
+  std::vector<std::unique_ptr<config::Table>> tables;
+  config::Table* holder = &study;
+  std::filesystem::path next = study.existing_file("extends");
+  for (;;) {
+    const std::string shown = next.lexically_normal().string();
+    chain += " -> " + shown;
+    const auto id = identity(next);
+    if (id == seen.back()) {
+      holder->fail("extends", "a study cannot extend itself", "\"" + shown + "\"",
+                   "another study file");
+    }
+    if (std::find(seen.begin(), seen.end(), id) != seen.end()) {
+      holder->fail("extends", "extends cycle", chain, "a chain of files that ends");
+    }
+    if (spec.bases.size() == kMaxExtendsDepth) {
+      holder->fail("extends", "too many levels of extends",
+                   fmt::format("more than {} files", kMaxExtendsDepth),
+                   fmt::format("at most {} files in a chain", kMaxExtendsDepth));
+    }
+    seen.push_back(id);
+    BaseConfig base{next.string(), read_text(next), ""};
+    base.sha256 = sha256_hex(base.text);
+    auto root = std::make_unique<toml::table>(config::parse_text(base.text, base.file));
+    const toml::node* extends = (*root)["study"]["extends"].node();
+    if (!(*root)["model"].is_table() && extends == nullptr) {
+      holder->fail("extends", "the file has no [model] table", "\"" + base.file + "\"",
+                   "a study file with a [model] table");
+    }
+    spec.bases.push_back(std::move(base));
+    if (extends == nullptr) break;
+    std::filesystem::path folder = next.parent_path();
+    if (folder.empty()) folder = ".";
+    auto origin =
+        std::make_shared<const config::Origin>(config::Origin{spec.bases.back().file, folder});
+    config::Table top(*root, "", origin);
+    tables.push_back(std::make_unique<config::Table>(top.table("study")));
+    roots.push_back(std::move(root));
+    holder = tables.back().get();
+    next = holder->existing_file("extends");
   }
-  std::ostringstream text;
-  text << stream.rdbuf();
-  return text.str();
+  spec.base_file = spec.bases.front().file;
+  spec.base_text = spec.bases.front().text;
+  spec.base_sha256 = spec.bases.front().sha256;
 }
 
 }  // namespace
@@ -85,15 +138,7 @@ StudySpec read_study_text(const std::string& text, const std::string& file,
   spec.years = static_cast<int>(study.integer_or("years", 20, 1, 500));
   spec.reference = study.string_or("reference", "");
   if (study.has("extends")) {
-    const std::filesystem::path base = study.existing_file("extends");
-    spec.base_file = base.string();
-    spec.base_text = read_text(base);
-    spec.base_sha256 = sha256_hex(spec.base_text);
-    toml::table base_root = config::parse_text(spec.base_text, spec.base_file);
-    if (!base_root["model"].is_table()) {
-      study.fail("extends", "the file has no [model] table", "\"" + spec.base_file + "\"",
-                 "a study file with a [model] table");
-    }
+    read_extends_chain(study, file, spec);
   } else {
     study.node("extends");
   }
@@ -161,9 +206,10 @@ namespace {
 /// `[model]` of the study file, on top of the extended file's `[model]` when there is one.
 toml::table base_model_table(const StudySpec& study, toml::table& root) {
   toml::table model;
-  if (!study.base_file.empty()) {
-    toml::table base_root = config::parse_text(study.base_text, study.base_file);
-    model = std::move(*base_root["model"].as_table());
+  // The deepest base first; each file's [model] goes on top of the one it extends.
+  for (auto base = study.bases.rbegin(); base != study.bases.rend(); ++base) {
+    toml::table base_root = config::parse_text(base->text, base->file);
+    if (toml::table* own = base_root["model"].as_table()) merge_moving(model, *own);
   }
   if (toml::table* own = root["model"].as_table()) merge_moving(model, *own);
   return model;
@@ -317,6 +363,11 @@ std::map<std::string, std::string> study_provenance(const StudySpec& study) {
     attributes["base_config_file"] = study.base_file;
     attributes["base_config_text"] = study.base_text;
     attributes["base_config_sha256"] = study.base_sha256;
+  }
+  for (std::size_t i = 1; i < study.bases.size(); ++i) {
+    attributes[fmt::format("base_config_file_{}", i + 1)] = study.bases[i].file;
+    attributes[fmt::format("base_config_text_{}", i + 1)] = study.bases[i].text;
+    attributes[fmt::format("base_config_sha256_{}", i + 1)] = study.bases[i].sha256;
   }
   std::string overrides;
   for (const std::string& text : study.overrides) {

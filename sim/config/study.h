@@ -25,6 +25,16 @@ struct ScenarioSpec {
   std::string group;
 };
 
+/// The most files an `extends` chain may hold (the study's base, the base's base, ...).
+inline constexpr std::size_t kMaxExtendsDepth = 8;
+
+/// One file of a study's `extends` chain, as read.
+struct BaseConfig {
+  std::string file;
+  std::string text;
+  std::string sha256;
+};
+
 /// A validated study file: `[study]` settings, the base `[model]` table and the scenarios.
 struct StudySpec {
   std::string file;
@@ -37,6 +47,9 @@ struct StudySpec {
   std::string base_file;
   std::string base_text;
   std::string base_sha256;
+  /// The whole `extends` chain, the direct base first: each file's `[model]` is the base of the
+  /// one before it. Cycles and chains longer than kMaxExtendsDepth are refused.
+  std::vector<BaseConfig> bases;
 
   std::string name;
   std::string description;
@@ -103,7 +116,8 @@ std::unique_ptr<Model> build_model(const StudySpec& study, const toml::table& mo
                                    std::shared_ptr<config::ParameterLog> log = nullptr);
 
 /// The provenance every natosim file records about its study: config_file, config_text,
-/// config_sha256, base_config_file/text/sha256 (when it extends another file), study_name,
+/// config_sha256, base_config_file/text/sha256 (when it extends another file; the files further
+/// down the chain as base_config_file_2/..., base_config_text_2/..., ...), study_name,
 /// study_description, model; plus `overrides` (the --set values, one per line) when given.
 std::map<std::string, std::string> study_provenance(const StudySpec& study);
 

@@ -2,12 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <numeric>
-#include <sstream>
 
 #include <fmt/format.h>
 
+#include "sim/config/csv.h"
 #include "sim/config/design_point.h"
 #include "sim/core/rng.h"
 
@@ -15,70 +14,20 @@ namespace sim {
 
 namespace {
 
-std::vector<std::string> split(const std::string& text, char separator) {
-  std::vector<std::string> parts;
-  std::string part;
-  std::istringstream stream(text);
-  while (std::getline(stream, part, separator)) parts.push_back(part);
-  if (!text.empty() && text.back() == separator) parts.emplace_back();
-  return parts;
-}
-
-std::string trim(const std::string& text) {
-  const auto begin = text.find_first_not_of(" \t\r");
-  if (begin == std::string::npos) return "";
-  return text.substr(begin, text.find_last_not_of(" \t\r") - begin + 1);
-}
-
-/// Reads design points from a CSV whose header names the swept keys.
+/// Reads design points from a CSV whose header names the swept keys ('#' lines are comments).
 void read_points_file(const std::filesystem::path& file, SweepSpec& sweep) {
-  std::ifstream stream(file);
-  std::string line;
-  int line_number = 0;
-  const std::string name = file.string();
-  while (std::getline(stream, line)) {
-    ++line_number;
-    if (trim(line).empty() || trim(line)[0] == '#') continue;
-    const std::vector<std::string> cells = split(line, ',');
-    if (sweep.parameters.empty()) {
-      for (const std::string& cell : cells) {
-        if (trim(cell).empty()) {
-          throw ConfigError(SourcePosition{name, line_number, 1}, "header", "empty column name",
-                            "\"" + line + "\"", "dotted model keys separated by commas");
-        }
-        sweep.parameters.push_back(
-            SweepParameter{trim(cell), {}, 0.0, 0.0, SourcePosition{name, line_number, 1}});
-      }
-      continue;
-    }
-    if (cells.size() != sweep.parameters.size()) {
-      throw ConfigError(SourcePosition{name, line_number, 1}, "row", "wrong number of values",
-                        std::to_string(cells.size()),
-                        std::to_string(sweep.parameters.size()) + " values as in the header");
-    }
-    std::vector<double> point;
-    int column = 1;
-    for (std::size_t i = 0; i < cells.size(); ++i) {
-      const std::string cell = trim(cells[i]);
-      std::size_t used = 0;
-      double value = 0.0;
-      try {
-        value = std::stod(cell, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != cell.size() || cell.empty() || !std::isfinite(value)) {
-        throw ConfigError(SourcePosition{name, line_number, column}, sweep.parameters[i].key,
-                          "not a number", "\"" + cell + "\"", "a finite number");
-      }
-      point.push_back(value);
-      column += static_cast<int>(cells[i].size()) + 1;
-    }
-    sweep.points.push_back(std::move(point));
+  const config::CsvFile csv(
+      file, file.string(),
+      config::CsvOptions{
+          .comments = true, .trim = true, .max_rows = static_cast<std::size_t>(kMaxDesignPoints)});
+  for (const std::string& key : csv.header()) {
+    sweep.parameters.push_back(
+        SweepParameter{key, {}, 0.0, 0.0, SourcePosition{csv.file(), csv.header_line(), 0}});
   }
-  if (sweep.parameters.empty() || sweep.points.empty()) {
-    throw ConfigError(SourcePosition{name, line_number, 1}, "", "no design points", "",
-                      "a header of dotted model keys and at least one row of numbers");
+  for (const config::CsvRow& row : csv.rows()) {
+    std::vector<double> point;
+    for (std::size_t i = 0; i < row.fields.size(); ++i) point.push_back(csv.number(row, i));
+    sweep.points.push_back(std::move(point));
   }
 }
 
@@ -143,7 +92,7 @@ SweepSpec read_sweep(const StudySpec& study) {
     const bool grid = design == "grid";
     sweep.design = grid ? SweepSpec::Design::grid : SweepSpec::Design::latin_hypercube;
     if (!grid) {
-      sweep.size = table.integer("points", 2, 100000);
+      sweep.size = table.integer("points", 2, kMaxDesignPoints);
       sweep.seed = static_cast<std::uint64_t>(table.integer_or("seed", 1, 0, INT64_MAX));
     }
     for (config::Table& block : table.tables("parameter")) {
@@ -170,6 +119,21 @@ SweepSpec read_sweep(const StudySpec& study) {
     }
     if (sweep.parameters.empty()) {
       table.fail("parameter", "no parameters", "none", "at least one [[sweep.parameter]]");
+    }
+    if (grid) {
+      // The product is formed in floating point: it can exceed any integer type.
+      double count = 1.0;
+      std::string factors;
+      for (const SweepParameter& parameter : sweep.parameters) {
+        count *= static_cast<double>(parameter.values.size());
+        factors += fmt::format("{}{}", factors.empty() ? "" : " x ", parameter.values.size());
+      }
+      if (count > static_cast<double>(kMaxDesignPoints)) {
+        table.fail(
+            "parameter", "grid too large",
+            fmt::format("{:.0f} design points ({} values)", count, factors),
+            fmt::format("at most {} design points, the design size limit", kMaxDesignPoints));
+      }
     }
     sweep.points = grid ? grid_design(sweep.parameters)
                         : latin_hypercube(sweep.parameters, sweep.size, sweep.seed);

@@ -8,6 +8,10 @@
 
 namespace sim {
 
+/// The most design points a sweep may have (grid, Latin hypercube or points file); checked
+/// before the points are built.
+inline constexpr std::int64_t kMaxDesignPoints = 100'000;
+
 /// One varied parameter of a sweep: a dotted key inside `[model]` and its values or range.
 struct SweepParameter {
   std::string key;

@@ -2,10 +2,11 @@
 
 #include <cmath>
 #include <fstream>
-#include <sstream>
+#include <system_error>
 
 #include <fmt/format.h>
 
+#include "sim/config/input_file.h"
 #include "sim/config/parameter_log.h"
 
 namespace sim::config {
@@ -278,6 +279,11 @@ std::filesystem::path Table::existing_file(std::string_view key) {
   }
   std::filesystem::path path = relative;
   if (path.is_relative()) path = folder / path;
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    fail(key, "not a file", "\"" + relative + "\" (a folder)",
+         "a readable file (relative paths start at the config's folder " + folder.string() + ")");
+  }
   std::ifstream probe(path);
   if (!probe) {
     fail(key, "cannot open file", "\"" + relative + "\"",
@@ -335,20 +341,13 @@ toml::table parse_text(std::string_view text, const std::string& file) {
   } catch (const toml::parse_error& error) {
     const auto& where = error.source().begin;
     throw ConfigError(
-        SourcePosition{file, static_cast<int>(where.line), static_cast<int>(where.column)}, "",
-        "TOML syntax error: " + std::string(error.description()), "", "valid TOML");
+        SourcePosition{file, static_cast<int>(where.line), static_cast<int>(where.column)},
+        "TOML syntax", std::string(error.description()), "", "");
   }
 }
 
 toml::table parse_file(const std::filesystem::path& file) {
-  std::ifstream stream(file, std::ios::binary);
-  if (!stream) {
-    throw ConfigError(SourcePosition{file.string(), 0, 0}, "", "cannot open config file", "",
-                      "a readable TOML file");
-  }
-  std::ostringstream text;
-  text << stream.rdbuf();
-  return parse_text(text.str(), file.string());
+  return parse_text(read_input_file(file, file.string(), "config file"), file.string());
 }
 
 void merge_into(toml::table& base, const toml::table& overrides) {

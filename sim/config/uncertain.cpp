@@ -73,6 +73,43 @@ double gamma_draw(RngStream& rng, double shape) {
   }
 }
 
+/// A gamma(shape, 1) draw kept also as its logarithm: for a small shape the draw itself can
+/// underflow to 0 (U^(1/shape)), its logarithm cannot. `value` is bit for bit gamma_draw's.
+struct GammaDraw {
+  double value = 0.0;
+  double log = 0.0;
+};
+
+GammaDraw gamma_draw_logged(RngStream& rng, double shape) {
+  if (shape < 1.0) {
+    const double u = rng.uniform_open();
+    const double boost = std::pow(u, 1.0 / shape);
+    const GammaDraw base = gamma_draw_logged(rng, shape + 1.0);
+    return {base.value * boost, base.log + std::log(u) / shape};
+  }
+  const double value = gamma_draw(rng, shape);
+  return {value, std::log(value)};
+}
+
+/// `value` moved just inside the open interval (lower, upper) when rounding put it on an end.
+double inside_open(double value, double lower, double upper) {
+  if (value <= lower) return std::nextafter(lower, upper);
+  if (value >= upper) return std::nextafter(upper, lower);
+  return value;
+}
+
+/// A beta(a, b) draw on (lower, upper): X / (X + Y) of two gamma draws; when one of them
+/// underflowed (shapes well below 1, a U-shaped prior) the ratio comes from their logarithms.
+double beta_draw(RngStream& rng, double a, double b, double lower, double upper) {
+  const GammaDraw x = gamma_draw_logged(rng, a);
+  const GammaDraw y = gamma_draw_logged(rng, b);
+  const double share = x.value > 0.0 && y.value > 0.0 && std::isfinite(x.value + y.value)
+                           ? x.value / (x.value + y.value)
+                           : 1.0 / (1.0 + std::exp(y.log - x.log));
+  // The beta's support is open: a draw rounded onto an end is moved just inside.
+  return inside_open(lower + (upper - lower) * share, lower, upper);
+}
+
 /// Inverse-CDF draw from a normal truncated to [lower, upper]: one uniform per draw.
 double truncated_normal(RngStream& rng, double mean, double sd, double lower, double upper) {
   const double p_low = lower > -1e299 ? normal_cdf((lower - mean) / sd) : 0.0;
@@ -104,11 +141,8 @@ double Uncertain::sample_from(RngStream& rng) const {
       return u < split ? a + std::sqrt(u * (c - a) * (b - a))
                        : c - std::sqrt((1 - u) * (c - a) * (c - b));
     }
-    case Kind::beta: {
-      const double x = gamma_draw(rng, a);
-      const double y = gamma_draw(rng, b);
-      return lower + (upper - lower) * (x / (x + y));
-    }
+    case Kind::beta:
+      return beta_draw(rng, a, b, lower, upper);
     case Kind::lognormal: {
       const double log_low = lower > 0 ? std::log(lower) : -1e300;
       const double log_high = upper < 1e299 ? std::log(upper) : 1e300;
@@ -187,7 +221,7 @@ double Uncertain::quantile(double p) const {
         const double mid = 0.5 * (low + high);
         (beta_cdf(a, b, mid) < p ? low : high) = mid;
       }
-      return lower + (upper - lower) * 0.5 * (low + high);
+      return inside_open(lower + (upper - lower) * 0.5 * (low + high), lower, upper);
     }
     case Kind::lognormal: {
       const double log_low = lower > 0 ? std::log(lower) : -1e300;
@@ -419,43 +453,69 @@ Uncertain uncertain(Table& table, std::string_view key, Range range) {
   Uncertain result;
   result.stream = purpose("param:" + table.dotted(key));
   const std::string name = dist.choice("dist", kDistributions);
-  const Range bounded = Range::between(std::max(range.low, -1e299), std::min(range.high, 1e299));
+  // The values a uniform or triangular may take: the parameter's range, open ends kept (a draw
+  // can land exactly on low or high).
+  Range bounded = range;
+  bounded.low = std::max(range.low, -1e299);
+  bounded.high = std::min(range.high, 1e299);
+  const auto text = [](double value) { return fmt::format("{}", value); };
   if (name == "normal" || name == "lognormal") {
-    result.kind = name == "normal" ? Uncertain::Kind::normal : Uncertain::Kind::lognormal;
-    result.a = dist.number(name == "normal" ? "mean" : "mu");
-    result.b = dist.number(name == "normal" ? "sd" : "sigma", Range::positive());
-    result.lower = dist.number_or("lower", name == "normal" ? -1e300 : 0.0, Range::any());
+    const bool normal = name == "normal";
+    result.kind = normal ? Uncertain::Kind::normal : Uncertain::Kind::lognormal;
+    result.a = dist.number(normal ? "mean" : "mu");
+    result.b = dist.number(normal ? "sd" : "sigma", Range::positive());
+    result.lower = dist.number_or("lower", normal ? -1e300 : 0.0, Range::any());
     result.upper = dist.number_or("upper", 1e300, Range::any());
     if (result.lower >= result.upper) {
-      dist.fail("upper", "truncation bounds are empty", fmt::format("{}", result.upper),
+      dist.fail("upper", "truncation bounds are empty", text(result.upper),
                 fmt::format("a number > lower = {}", result.lower));
     }
-    // An unbounded tail would produce values outside the parameter's range.
-    if (range.low > -1e299 && result.lower < range.low) {
+    // A draw can land on a truncation bound (draws are clamped onto it), except a lognormal's
+    // lower bound 0, which exp() never reaches. An open end of the range excludes its bound.
+    const bool lower_reachable = normal || result.lower > 0.0;
+    if (range.low > -1e299 && (result.lower < range.low ||
+                               (range.open_low && lower_reachable && result.lower == range.low))) {
       dist.fail("lower", "distribution can fall below the parameter's range",
-                result.lower < -1e299 ? "no lower bound" : fmt::format("{}", result.lower),
-                fmt::format("lower >= {} (add a truncation bound)", range.low));
+                result.lower < -1e299 ? "no lower bound" : text(result.lower),
+                fmt::format("lower {} {} (add a truncation bound)",
+                            range.open_low && lower_reachable ? ">" : ">=", range.low));
     }
-    if (range.high < 1e299 && result.upper > range.high) {
+    if (range.high < 1e299 &&
+        (result.upper > range.high || (range.open_high && result.upper == range.high))) {
       dist.fail("upper", "distribution can rise above the parameter's range",
-                result.upper > 1e299 ? "no upper bound" : fmt::format("{}", result.upper),
-                fmt::format("upper <= {} (add a truncation bound)", range.high));
+                result.upper > 1e299 ? "no upper bound" : text(result.upper),
+                fmt::format("upper {} {} (add a truncation bound)",
+                            range.open_high ? "<" : "<=", range.high));
     }
-    const double centre = name == "normal" ? result.a : std::exp(result.a);
-    if (name == "normal"
-            ? (result.lower > result.a + 8 * result.b || result.upper < result.a - 8 * result.b)
-            : false) {
-      dist.fail("lower", "truncation interval lies more than 8 sd from the mean",
+    // In log space for a lognormal: its truncation is on log(x).
+    const double centre = result.a;
+    const double low =
+        normal ? result.lower : (result.lower > 0.0 ? std::log(result.lower) : -INFINITY);
+    const double high =
+        normal ? result.upper : (result.upper < 1e299 ? std::log(result.upper) : INFINITY);
+    if (low > centre + 8 * result.b || high < centre - 8 * result.b) {
+      dist.fail("lower",
+                normal ? "truncation interval lies more than 8 sd from the mean"
+                       : "truncation interval lies more than 8 sigma from mu (in log space)",
                 fmt::format("[{}, {}]", result.lower, result.upper),
-                fmt::format("an interval near {}", centre));
+                normal ? fmt::format("an interval near {}", centre)
+                       : fmt::format("an interval near exp(mu) = {}", std::exp(centre)));
+    }
+    // exp() of the log-space draws must stay a positive finite number.
+    if (!normal && (std::max(low, centre - 9 * result.b) < -700.0 ||
+                    std::min(high, centre + 9 * result.b) > 700.0)) {
+      dist.fail("sigma", "numerically degenerate: draws would underflow to 0 or overflow",
+                fmt::format("mu = {}, sigma = {}", result.a, result.b),
+                "mu +- 9 sigma within [-700, 700], or truncation bounds that keep it there");
     }
   } else if (name == "uniform") {
     result.kind = Uncertain::Kind::uniform;
     result.a = dist.number("low", bounded);
     result.b = dist.number("high", bounded);
-    if (result.b < result.a) {
-      dist.fail("high", "empty interval", fmt::format("{}", result.b),
-                fmt::format("a number >= low = {}", result.a));
+    if (!(result.b > result.a)) {
+      dist.fail(
+          "high", "empty interval", text(result.b),
+          fmt::format("a number > low = {} (a fixed value is written as a number)", result.a));
     }
   } else if (name == "triangular") {
     result.kind = Uncertain::Kind::triangular;
@@ -469,16 +529,34 @@ Uncertain uncertain(Table& table, std::string_view key, Range range) {
     }
   } else {
     result.kind = Uncertain::Kind::beta;
-    result.a = dist.number("alpha", Range::positive());
-    result.b = dist.number("beta", Range::positive());
-    result.lower = dist.number_or("lower", 0.0, bounded);
-    result.upper = dist.number_or("upper", 1.0, bounded);
+    for (const char* shape : {"alpha", "beta"}) {
+      const double value = dist.number(shape, Range::positive());
+      // Below 1e-3 nearly every draw rounds onto an end of the support (the mass within 1e-16
+      // of an end is about 1 - 1e-16^shape): a two-point distribution in disguise. Above 1e9
+      // the gamma sampler's acceptance test loses its precision.
+      if (value < 1e-3) {
+        dist.fail(shape,
+                  "numerically degenerate: nearly every draw would round onto an end of the "
+                  "support",
+                  text(value), "a shape >= 0.001");
+      }
+      if (value > 1e9) {
+        dist.fail(shape, "numerically degenerate: too narrow for the sampler", text(value),
+                  "a shape <= 1e9 (a fixed value is written as a number)");
+      }
+      (shape[0] == 'a' ? result.a : result.b) = value;
+    }
+    // The beta's support (lower, upper) is open (draws never land on an end), so its ends may
+    // be the range's open ends.
+    const Range closed = Range::between(bounded.low, bounded.high);
+    result.lower = dist.number_or("lower", 0.0, closed);
+    result.upper = dist.number_or("upper", 1.0, closed);
     if (result.upper <= result.lower) {
-      dist.fail("upper", "empty support", fmt::format("{}", result.upper),
+      dist.fail("upper", "empty support", text(result.upper),
                 fmt::format("a number > lower = {}", result.lower));
     }
-    require_within(dist, "lower", result.lower, range, "support outside the parameter's range");
-    require_within(dist, "upper", result.upper, range, "support outside the parameter's range");
+    require_within(dist, "lower", result.lower, closed, "support outside the parameter's range");
+    require_within(dist, "upper", result.upper, closed, "support outside the parameter's range");
   }
   dist.finish();
   if (posterior) return *posterior;

@@ -12,14 +12,16 @@ struct SourcePosition {
   int column = 0;
 };
 
-/// Bad user input (config or data file). The message is one line:
-/// `FILE:LINE:COL: dotted.key: problem, got X (expected Y)`. main() maps it to exit status 2.
+/// Bad user input (config, data or design file, command-line value). The message is one line:
+/// `FILE:LINE:COL: dotted.key: problem, got X (expected Y)` for a config value, `FILE:LINE:
+/// column: problem, got X (expected Y)` for a CSV field (column 0 leaves out the column);
+/// control characters in it are escaped (`\n`). main() maps it to exit status 2 (docs/ERRORS.md).
 class ConfigError : public std::runtime_error {
  public:
   ConfigError(const SourcePosition& where, const std::string& key, const std::string& problem,
               const std::string& got, const std::string& expected);
-  /// A message already in the one-line shape.
-  explicit ConfigError(const std::string& message) : std::runtime_error(message) {}
+  /// A message already in the one-line shape (control characters are escaped).
+  explicit ConfigError(const std::string& message);
 };
 
 /// A problem with an output or results file (exists, unreadable, wrong schema). Exit status 3.
@@ -34,7 +36,10 @@ class Interrupted : public std::runtime_error {
   Interrupted() : std::runtime_error("interrupted: no results were written") {}
 };
 
-/// Formats the one-line config error message without throwing.
+/// `text` with newlines, tabs and other control characters written as `\n`, `\t`, `\xNN`.
+std::string escape_control(const std::string& text);
+
+/// Formats the one-line config error message (`:COL` left out when column is 0).
 std::string format_config_error(const SourcePosition& where, const std::string& key,
                                 const std::string& problem, const std::string& got,
                                 const std::string& expected);

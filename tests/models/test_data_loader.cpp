@@ -101,7 +101,7 @@ TEST_CASE("An unknown ISO code in the GDP file is an error naming file, line and
       write_temp("unknown_iso.csv", replace_line(gdp, "SI,2012,", "XX,2012,1," + kGdpSource));
   CHECK_THROWS_WITH(load_alliance_data(files),
                     display(files.gdp) + ":" + std::to_string(line) +
-                        ":1: iso2: unknown ISO code, got \"XX\" (expected the ISO 3166 alpha-2 "
+                        ": iso2: unknown ISO code, got \"XX\" (expected the ISO 3166 alpha-2 "
                         "code of a member listed in " +
                         display(files.defence_share) + ")");
 }
@@ -115,7 +115,7 @@ TEST_CASE("A duplicate member-year in the defence share file is an error", "[dat
       write_temp("duplicate.csv", share + "PL,Poland,1999,2025,4.5,estimate,\"a second copy\"\n");
   CHECK_THROWS_WITH(load_alliance_data(files),
                     display(files.defence_share) + ":" + std::to_string(total + 1) +
-                        ":4: year: duplicate row for PL, got 2025 (expected one row per member "
+                        ": year: duplicate row for PL, got 2025 (expected one row per member "
                         "and year (first on line " +
                         std::to_string(first) + "))");
 }
@@ -127,7 +127,7 @@ TEST_CASE("A missing GDP year is an error at the member's next row", "[data]") {
   files.gdp = write_temp("missing_year.csv", gdp);
   CHECK_THROWS_WITH(load_alliance_data(files),
                     display(files.gdp) + ":" + std::to_string(next) +
-                        ":2: year: missing year 2017 for AL, got no row (expected one row for "
+                        ": year: missing year 2017 for AL, got no row (expected one row for "
                         "every year 2010-2023)");
 }
 
@@ -139,7 +139,7 @@ TEST_CASE("A missing reference year in the defence share file is an error", "[da
   files.defence_share = write_temp("missing_reference.csv", share);
   CHECK_THROWS_WITH(load_alliance_data(files),
                     display(files.defence_share) + ":" + std::to_string(line) +
-                        ":4: year: missing year 2014 for CZ, got no row (expected a row for the "
+                        ": year: missing year 2014 for CZ, got no row (expected a row for the "
                         "reference year 2014)");
 }
 
@@ -149,9 +149,9 @@ TEST_CASE("A negative GDP is an error", "[data]") {
   const int line = line_of(gdp, "AL,2022,");
   files.gdp = write_temp("negative.csv", replace_line(gdp, "AL,2022,", "AL,2022,-5," + kGdpSource));
   CHECK(line == 14);
-  CHECK_THROWS_WITH(load_alliance_data(files),
-                    display(files.gdp) +
-                        ":14:3: gdp_usd_current: negative value, got -5 (expected a number >= 0)");
+  CHECK_THROWS_WITH(
+      load_alliance_data(files),
+      display(files.gdp) + ":14: gdp_usd_current: not positive, got -5 (expected a number > 0)");
 }
 
 TEST_CASE("A non-numeric defence share is an error", "[data]") {
@@ -163,7 +163,7 @@ TEST_CASE("A non-numeric defence share is an error", "[data]") {
       replace_line(share, "PL,Poland,1999,2025,", "PL,Poland,1999,2025,n/a,estimate,\"x\""));
   CHECK_THROWS_WITH(load_alliance_data(files),
                     display(files.defence_share) + ":" + std::to_string(line) +
-                        ":5: pct_gdp: not a number, got \"n/a\" (expected a number >= 0)");
+                        ": pct_gdp: not a number, got \"n/a\" (expected a number >= 0)");
 }
 
 TEST_CASE("A member without GDP is an error at its row in the defence share file", "[data]") {
@@ -176,7 +176,7 @@ TEST_CASE("A member without GDP is an error at its row in the defence share file
   const int line = line_of(read_text(files.defence_share), "LU,Luxembourg,");
   CHECK_THROWS_WITH(load_alliance_data(files),
                     display(files.defence_share) + ":" + std::to_string(line) +
-                        ":1: iso2: member without GDP in " + display(files.gdp) +
+                        ": iso2: member without GDP in " + display(files.gdp) +
                         ", got \"LU\" (expected rows for every year 2010-2023 of every member)");
 }
 
@@ -187,13 +187,13 @@ TEST_CASE("Iceland is exempt explicitly: without the exemption its empty figure 
   const int line = line_of(read_text(files.defence_share), "IS,Iceland,");
   CHECK_THROWS_WITH(load_alliance_data(files),
                     display(files.defence_share) + ":" + std::to_string(line) +
-                        ":5: pct_gdp: missing value for IS, got an empty field (expected a number "
+                        ": pct_gdp: missing value for IS, got an empty field (expected a number "
                         ">= 0 (a member with no armed forces belongs in model.data.exempt))");
   files.exempt = {"IS", "LU"};
   const int lu = line_of(read_text(files.defence_share), "LU,Luxembourg,");
   CHECK_THROWS_WITH(load_alliance_data(files),
                     display(files.defence_share) + ":" + std::to_string(lu) +
-                        ":5: pct_gdp: a member listed as exempt (no armed forces) has a figure, "
+                        ": pct_gdp: a member listed as exempt (no armed forces) has a figure, "
                         "got 0.37 (expected an empty field, or remove LU from model.data.exempt)");
 }
 

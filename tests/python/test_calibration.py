@@ -258,13 +258,14 @@ BAD_CALIBRATIONS = [
      "cal.toml:27:10: calibration.target[0].member: unknown member, got \"ZZ\" (expected one of: "
      "AA, BB)"),
     ("unknown member in the target file", ("trend.csv", "unknown.csv"),
-     "./unknown.csv:3:1: member: unknown member, got \"QQ\" (expected one of: AA, BB)"),
+     "./unknown.csv:3: member: unknown member, got \"QQ\" (expected one of: AA, BB)"),
     ("year outside the study in the target file", ("trend.csv", "late.csv"),
-     "./late.csv:2:4: year: year outside the study, got 2035 (expected a year in 2020-2029)"),
+     "./late.csv:2: year: year outside the study, got 2035 (expected a year in 2020-2029)"),
     ("empty target file", ("trend.csv", "empty.csv"),
-     "./empty.csv: no target rows (expected a header iso2,year,value and at least one row)"),
+     "./empty.csv:1: header: no data rows, got a header line only (expected one or more data "
+     "rows under the header)"),
     ("target file without the columns", ("trend.csv", "columns.csv"),
-     "./columns.csv:1:1: header: missing columns, got \"country,yr,v\" (expected columns iso2 "
+     "./columns.csv:1: header: missing columns, got \"country,yr,v\" (expected columns iso2 "
      "(or member), year and value)"),
     ("unknown distance", ("[calibration]", "[calibration]\ndistance = \"max\""),
      "cal.toml:12:12: calibration.distance: unknown value, got \"max\" (expected one of \"mae\", "

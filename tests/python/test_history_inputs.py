@@ -42,7 +42,7 @@ CASES = [
      "{study}:10:19: model.policy.pressure[0][1]: out of range, got -1 (expected a number in "
      "[0, 10])"),
     ('policy.us_troops_in_europe = "troops.csv"',
-     "{folder}/troops.csv:3:1: year: years must increase, got 2018 (expected a year > 2020)"),
+     "{folder}/troops.csv:3: year: years must increase, got 2018 (expected a year > 2020)"),
     ("attack.forward_brigades.EE = [[2017, 0.3], [2016, 0.1]]",
      "{study}:10:30: model.attack.forward_brigades.EE[1][0]: years not increasing, got 2016 "
      "(expected a year after 2017)"),

@@ -154,7 +154,7 @@ TEST_CASE("Design points can come from a CSV whose header names the keys", "[uni
     FAIL("no error");
   } catch (const sim::ConfigError& error) {
     CHECK(std::string(error.what()) == (folder / "points.csv").string() +
-                                           ":2:5: volatility: not a number, got \"abc\" (expected "
+                                           ":2: volatility: not a number, got \"abc\" (expected "
                                            "a finite number)");
   }
   std::filesystem::remove_all(folder);

@@ -199,3 +199,68 @@ TEST_CASE("A posterior parameter takes the whole particle chosen by weight",
   CHECK(std::abs(counts[1] - 0.3 * n) < 4 * 65);
   CHECK(std::abs(counts[2] - 0.2 * n) < 4 * 57);
 }
+
+namespace {
+std::string refusal(const std::string& value, sim::config::Range range) {
+  try {
+    parse(value, range);
+  } catch (const sim::ConfigError& error) {
+    return error.what();
+  }
+  return "accepted";
+}
+}  // namespace
+
+TEST_CASE("A distribution's support must honour the open ends of the parameter's range",
+          "[unit][uncertain]") {
+  const sim::config::Range open{0.0, 1.0, true, true};
+  CHECK(refusal(R"({dist = "uniform", low = 0, high = 0})", open) ==
+        "t.toml:1:30: p.x.low: out of range, got 0 (expected a number in (0, 1))");
+  CHECK(refusal(R"({dist = "uniform", low = 0.2, high = 0.2})", open) ==
+        "t.toml:1:42: p.x.high: empty interval, got 0.2 (expected a number > low = 0.2 (a fixed "
+        "value is written as a number))");
+  CHECK(refusal(R"({dist = "triangular", low = 0.1, mode = 0.5, high = 1})", open) ==
+        "t.toml:1:57: p.x.high: out of range, got 1 (expected a number in (0, 1))");
+  CHECK(refusal(R"({dist = "normal", mean = 0.5, sd = 0.1, lower = 0, upper = 0.9})", open) ==
+        "t.toml:1:53: p.x.lower: distribution can fall below the parameter's range, got 0 "
+        "(expected lower > 0 (add a truncation bound))");
+  // A closed end still accepts its bound; a beta's open support may reach an open end.
+  CHECK(refusal(R"({dist = "normal", mean = 0.5, sd = 0.1, lower = 0, upper = 1})",
+                sim::config::Range::unit()) == "accepted");
+  CHECK(refusal(R"({dist = "beta", alpha = 2, beta = 2})", open) == "accepted");
+  CHECK(refusal(R"({dist = "lognormal", mu = -2, sigma = 0.5, upper = 0.9})", open) == "accepted");
+}
+
+TEST_CASE("A U-shaped beta prior draws inside its open support; degenerate shapes are refused",
+          "[unit][uncertain]") {
+  const sim::config::Range open{0.0, 1.0, true, true};
+  const sim::Uncertain u = parse(R"({dist = "beta", alpha = 1e-3, beta = 1e-3})", open);
+  int low = 0;
+  for (std::uint64_t r = 0; r < 2000; ++r) {
+    const double x = u.draw(5, r);
+    REQUIRE(std::isfinite(x));
+    REQUIRE(x > 0.0);
+    REQUIRE(x < 1.0);
+    low += x < 0.5 ? 1 : 0;
+  }
+  // Symmetric: half the draws near each end; 2000 draws give sd 22, so 5 sd is 110.
+  CHECK(std::abs(low - 1000) < 110);
+  CHECK(refusal(R"({dist = "beta", alpha = 1e-300, beta = 1e-300})", open) ==
+        "t.toml:1:29: p.x.alpha: numerically degenerate: nearly every draw would round onto an "
+        "end of the support, got 1e-300 (expected a shape >= 0.001)");
+  CHECK(refusal(R"({dist = "beta", alpha = 2, beta = 1e12})", open) ==
+        "t.toml:1:39: p.x.beta: numerically degenerate: too narrow for the sampler, got "
+        "1000000000000 (expected a shape <= 1e9 (a fixed value is written as a number))");
+}
+
+TEST_CASE("A lognormal truncated far from its centre or out of double range is refused",
+          "[unit][uncertain]") {
+  CHECK(refusal(R"({dist = "lognormal", mu = 0, sigma = 0.01, lower = 2.5, upper = 3})",
+                sim::config::Range::positive()) ==
+        "t.toml:1:56: p.x.lower: truncation interval lies more than 8 sigma from mu (in log "
+        "space), got [2.5, 3] (expected an interval near exp(mu) = 1)");
+  CHECK(refusal(R"({dist = "lognormal", mu = 800, sigma = 1})", sim::config::Range::positive()) ==
+        "t.toml:1:44: p.x.sigma: numerically degenerate: draws would underflow to 0 or overflow, "
+        "got mu = 800, sigma = 1 (expected mu +- 9 sigma within [-700, 700], or truncation "
+        "bounds that keep it there)");
+}
