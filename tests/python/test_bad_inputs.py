@@ -19,6 +19,12 @@ def folder(tmp_path, source_dir):
     """A copy of configs/ (studies and data) to spoil."""
     target = tmp_path / "in"
     shutil.copytree(source_dir / "configs", target)
+    # The priors (same line count): the copy has no ../results/calibration_2014.h5 beside it.
+    base = target / "baseline.toml"
+    text = base.read_text()
+    posterior = 'posterior = "../results/calibration_2014.h5"'
+    assert posterior in text
+    base.write_text(text.replace(posterior, "posterior = false"))
     return target
 
 
@@ -128,7 +134,7 @@ def test_a_seed_override_beyond_64_bits_is_refused(folder, refuse):
 def test_a_toml_syntax_error_has_file_line_column_and_kind(folder, refuse):
     edit(folder / "baseline.toml", "[model.economy]\n", "[model.economy\n")
     refuse(folder / "baseline.toml",
-           message="{tmp}/in/baseline.toml:27:15: TOML syntax: Error while parsing table header: "
+           message="{tmp}/in/baseline.toml:35:15: TOML syntax: Error while parsing table header: "
                    "expected ']', saw '\\n'")
 
 
@@ -147,7 +153,7 @@ def test_a_scenario_name_with_a_newline_stays_on_one_line(folder, refuse):
     edit(folder / "baseline.toml", 'name = "status_quo"', 'name = "status\\nquo"')
     edit(folder / "baseline.toml", 'reference = "status_quo"', 'reference = ""')
     message = refuse(folder / "baseline.toml",
-                     message="{tmp}/in/baseline.toml:204:8: scenario[0].name: invalid scenario "
+                     message="{tmp}/in/baseline.toml:212:8: scenario[0].name: invalid scenario "
                              'name, got "status\\nquo" (expected letters, digits, \'_\', \'-\' or '
                              "'.', starting with a letter or digit)")
     assert message.count("\n") == 1
@@ -299,7 +305,7 @@ def test_a_duplicate_column_name_is_refused(folder, refuse):
 def test_a_data_path_that_is_a_folder_is_refused(folder, refuse):
     edit(folder / "baseline.toml", 'gdp = "data/gdp_usd.csv"', 'gdp = "data"')
     refuse(folder / "baseline.toml",
-           message='{tmp}/in/baseline.toml:22:7: model.data.gdp: not a file, got "data" (a '
+           message='{tmp}/in/baseline.toml:30:7: model.data.gdp: not a file, got "data" (a '
                    "folder) (expected a readable file (relative paths start at the config's "
                    "folder {tmp}/in))")
 
@@ -409,37 +415,41 @@ DEPRECIATION = 'depreciation = {dist = "uniform", low = 0.07, high = 0.13}'
 
 @pytest.mark.parametrize("value, message", [
     ('{dist = "uniform", low = 0, high = 0}',
-     "{tmp}/in/baseline.toml:78:41: model.capability.depreciation.low: out of range, got 0 "
-     "(expected a number in (0, 1))"),
+     "{tmp}/in/baseline.toml:86:41: model.capability.depreciation.low: out of range, got 0 "
+     "(expected a number in [0.001, 1))"),
     ('{dist = "uniform", low = 0.1, high = 0.1}',
-     "{tmp}/in/baseline.toml:78:53: model.capability.depreciation.high: empty interval, got 0.1 "
+     "{tmp}/in/baseline.toml:86:53: model.capability.depreciation.high: empty interval, got 0.1 "
      "(expected a number > low = 0.1 (a fixed value is written as a number))"),
     ('{dist = "uniform", low = 0.5, high = 1}',
-     "{tmp}/in/baseline.toml:78:53: model.capability.depreciation.high: out of range, got 1 "
-     "(expected a number in (0, 1))"),
+     "{tmp}/in/baseline.toml:86:53: model.capability.depreciation.high: out of range, got 1 "
+     "(expected a number in [0.001, 1))"),
     ('{dist = "triangular", low = 0, mode = 0.1, high = 0.2}',
-     "{tmp}/in/baseline.toml:78:44: model.capability.depreciation.low: out of range, got 0 "
-     "(expected a number in (0, 1))"),
+     "{tmp}/in/baseline.toml:86:44: model.capability.depreciation.low: out of range, got 0 "
+     "(expected a number in [0.001, 1))"),
     ('{dist = "normal", mean = 0.1, sd = 0.02, lower = 0, upper = 0.5}',
-     "{tmp}/in/baseline.toml:78:65: model.capability.depreciation.lower: distribution can fall "
-     "below the parameter's range, got 0 (expected lower > 0 (add a truncation bound))"),
+     "{tmp}/in/baseline.toml:86:65: model.capability.depreciation.lower: distribution can fall "
+     "below the parameter's range, got 0 (expected lower >= 0.001 (add a truncation bound))"),
     ('{dist = "normal", mean = 0.1, sd = 0.02, lower = 0.01, upper = 1}',
-     "{tmp}/in/baseline.toml:78:79: model.capability.depreciation.upper: distribution can rise "
+     "{tmp}/in/baseline.toml:86:79: model.capability.depreciation.upper: distribution can rise "
      "above the parameter's range, got 1 (expected upper < 1 (add a truncation bound))"),
     ('{dist = "lognormal", mu = -2.3, sigma = 0.01, lower = 0.5, upper = 0.9}',
-     "{tmp}/in/baseline.toml:78:70: model.capability.depreciation.lower: truncation interval lies "
+     "{tmp}/in/baseline.toml:86:70: model.capability.depreciation.lower: truncation interval lies "
      "more than 8 sigma from mu (in log space), got [0.5, 0.9] (expected an interval near "
      "exp(mu) = 0.10025884372280375)"),
+    # (The lognormal's underflow check is tested in tests/sim/config/test_uncertain.cpp: with
+    # depreciation's lower end at 0.001 an untruncated lognormal is refused first.)
     ('{dist = "lognormal", mu = -800, sigma = 1, upper = 0.9}',
-     "{tmp}/in/baseline.toml:78:56: model.capability.depreciation.sigma: numerically degenerate: "
-     "draws would underflow to 0 or overflow, got mu = -800, sigma = 1 (expected mu +- 9 sigma "
-     "within [-700, 700], or truncation bounds that keep it there)"),
+     "{tmp}/in/baseline.toml:86:16: model.capability.depreciation.lower: distribution can fall "
+     "below the parameter's range, got 0 (expected lower >= 0.001 (add a truncation bound))"),
+    ('{dist = "beta", alpha = 1e-3, beta = 1e-3}',
+     "{tmp}/in/baseline.toml:86:16: model.capability.depreciation.lower: support outside the "
+     "parameter's range, got 0 (expected a number in [0.001, 1])"),
     ('{dist = "beta", alpha = 1e-300, beta = 1e-300}',
-     "{tmp}/in/baseline.toml:78:40: model.capability.depreciation.alpha: numerically "
+     "{tmp}/in/baseline.toml:86:40: model.capability.depreciation.alpha: numerically "
      "degenerate: nearly every draw would round onto an end of the support, got 1e-300 "
      "(expected a shape >= 0.001)"),
     ('{dist = "beta", alpha = 2, beta = 1e12}',
-     "{tmp}/in/baseline.toml:78:50: model.capability.depreciation.beta: numerically degenerate: "
+     "{tmp}/in/baseline.toml:86:50: model.capability.depreciation.beta: numerically degenerate: "
      "too narrow for the sampler, got 1000000000000 (expected a shape <= 1e9 (a fixed value is "
      "written as a number))"),
 ])
