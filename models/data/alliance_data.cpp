@@ -204,7 +204,7 @@ void read_gdp(const DataFiles& files, AllianceData& data, const std::vector<int>
     }
     std::sort(rows.begin(), rows.end(),
               [](const GdpRow& a, const GdpRow& b) { return a.year < b.year; });
-    member.gdp_usd_bn.assign(static_cast<std::size_t>(last_year - first_year + 1), kNaN);
+    member.gdp_usd_bn.assign(static_cast<std::size_t>(last_year - first_year) + 1, kNaN);
     for (const GdpRow& r : rows) {
       member.gdp_usd_bn[static_cast<std::size_t>(r.year - first_year)] = r.usd / 1e9;
     }

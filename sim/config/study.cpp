@@ -207,8 +207,9 @@ namespace {
 toml::table base_model_table(const StudySpec& study, toml::table& root) {
   toml::table model;
   // The deepest base first; each file's [model] goes on top of the one it extends.
-  for (auto base = study.bases.rbegin(); base != study.bases.rend(); ++base) {
-    toml::table base_root = config::parse_text(base->text, base->file);
+  for (std::size_t k = study.bases.size(); k-- > 0;) {
+    const auto& base = study.bases[k];
+    toml::table base_root = config::parse_text(base.text, base.file);
     if (toml::table* own = base_root["model"].as_table()) merge_moving(model, *own);
   }
   if (toml::table* own = root["model"].as_table()) merge_moving(model, *own);

@@ -253,7 +253,6 @@ double Uncertain::quantile(double p) const {
 double Uncertain::support_low() const {
   switch (kind) {
     case Kind::fixed:
-      return a;
     case Kind::uniform:
     case Kind::triangular:
       return a;
