@@ -28,25 +28,6 @@ void RngStream::refill() {
   used_ = 0;
 }
 
-std::uint32_t RngStream::next_u32() {
-  if (used_ == 4) refill();
-  return buffer_[static_cast<std::size_t>(used_++)];
-}
-
-double RngStream::uniform() {
-  const std::uint64_t high = next_u32();
-  const std::uint64_t low = next_u32();
-  const std::uint64_t bits = ((high << 32) | low) >> 11;
-  return static_cast<double>(bits) * 0x1.0p-53;
-}
-
-double RngStream::uniform_open() {
-  const std::uint64_t high = next_u32();
-  const std::uint64_t low = next_u32();
-  const std::uint64_t bits = ((high << 32) | low) >> 12;
-  return (static_cast<double>(bits) + 0.5) * 0x1.0p-52;
-}
-
 double RngStream::normal() {
   if (has_spare_) {
     has_spare_ = false;
