@@ -41,11 +41,7 @@ class Calibration:
 
     def _read(self, c: Checked):
         display = self.display
-        typed = (c.has_attribute("file_type") and c.attribute_type("file_type") == "string"
-                 and c.string_attribute("file_type") == FILE_TYPE)
-        if not typed:
-            raise FileRefused(f"{display}: not a natosim calibration file (no root attribute "
-                              f"file_type = \"{FILE_TYPE}\")")
+        c.require_file_type(FILE_TYPE, "calibration")
         version = c.string_attribute("schema_version")
         if version.split(".", 1)[0] != SCHEMA_MAJOR:
             raise FileRefused(f"{display}: calibration schema version {version} is not supported "

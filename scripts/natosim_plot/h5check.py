@@ -89,6 +89,14 @@ class Checked:
     def where(self, name: str | None = None) -> str:
         return self.display if not name else f"{self.display}:/{name}"
 
+    def require_file_type(self, file_type: str, kind: str):
+        """natosim's first check of every reader: the root attribute file_type."""
+        typed = (self.has_attribute("file_type") and self.attribute_type("file_type") == "string"
+                 and self.string_attribute("file_type") == file_type)
+        if not typed:
+            raise FileRefused(f"{self.display}: not a natosim {kind} file (no root attribute "
+                              f"file_type = \"{file_type}\")")
+
     # --- attributes --------------------------------------------------------------------------
 
     def _attribute(self, name: str, dataset: str | None):

@@ -456,11 +456,7 @@ def validate(c: Checked) -> None:
     checks is read_contents' in sim/io/results_file.cpp), then checks every summary dataset's
     shape and type as natosim's full reader does, and that the coordinates are finite."""
     display = c.display
-    typed = (c.has_attribute("file_type") and c.attribute_type("file_type") == "string"
-             and c.string_attribute("file_type") == FILE_TYPE)
-    if not typed:
-        raise ResultsError(f"{display}: not a natosim results file (no root attribute "
-                           f"file_type = \"{FILE_TYPE}\")")
+    c.require_file_type(FILE_TYPE, "results")
     version = c.string_attribute("schema_version")
     if _major(version) != SUPPORTED_SCHEMA_MAJOR:
         raise ResultsError(f"{display}: schema version {version} is not supported (this natosim "

@@ -38,11 +38,7 @@ class Sensitivity:
     def _read(self, c: Checked):
         """Checks in the manner of natosim's readers (natosim itself reads no sensitivity file:
         `natosim info` calls one "not a natosim results file")."""
-        typed = (c.has_attribute("file_type") and c.attribute_type("file_type") == "string"
-                 and c.string_attribute("file_type") == FILE_TYPE)
-        if not typed:
-            raise ResultsError(f"{self.display}: not a natosim sensitivity file (no root "
-                               f"attribute file_type = \"{FILE_TYPE}\")")
+        c.require_file_type(FILE_TYPE, "sensitivity")
         version = c.string_attribute("schema_version")
         if version.split(".", 1)[0] != SCHEMA_MAJOR:
             raise ResultsError(f"{self.display}: sensitivity schema version {version} is not "
