@@ -412,12 +412,8 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
                         "Results file to write (default: results/<study name>.h5)");
     app::add_integer_option(command, "--replicates", arguments.replicates, 1, 100'000'000,
                             "Monte Carlo replicates per scenario (default: the study's)");
-    app::add_integer_option(command, "--threads", arguments.threads, 1, 1024,
-                            "Worker threads (default: all cores)");
-    // A seed is a TOML integer in a study file and --set: the same range here, [0, 2^63 - 1],
-    // which the results file's unsigned 64-bit `seed` attribute records exactly.
-    app::add_integer_option(command, "--seed", arguments.seed, 0, INT64_MAX,
-                            "Study seed, 0 to 9223372036854775807 (default: the study's)");
+    app::add_threads_option(command, arguments.threads);
+    app::add_seed_option(command, arguments.seed);
     command->add_flag("--trajectories", arguments.trajectories,
                       "Also store every replicate's values (file and memory grow with replicates)");
     command->add_flag("--no-events", arguments.no_events,

@@ -168,10 +168,8 @@ CLI::App* add_calibrate_command(CLI::App& app, CalibrateArguments& arguments) {
       ->check(CLI::ExistingFile);
   command->add_option("-o,--output", arguments.output,
                       "Calibration file to write (default: results/<study name>_calibration.h5)");
-  add_integer_option(command, "--threads", arguments.threads, 1, 1024,
-                     "Worker threads (default: all cores)");
-  add_integer_option(command, "--seed", arguments.seed, 0, INT64_MAX,
-                     "Seed, 0 to 9223372036854775807 (default: the study's)");
+  add_threads_option(command, arguments.threads);
+  add_seed_option(command, arguments.seed);
   command->add_flag("--resume", arguments.resume,
                     "Continue an interrupted run from its checkpoint (OUT.checkpoint)");
   command->add_flag("--force", arguments.force,

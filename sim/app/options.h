@@ -59,4 +59,19 @@ CLI::Option* add_integer_option(CLI::App* command, const std::string& name, T& t
       ->type_name("INT");
 }
 
+/// `--threads N`, 1 to 1024 (default: all cores), shared by every command that runs a study.
+template <typename T>
+CLI::Option* add_threads_option(CLI::App* command, T& target) {
+  return add_integer_option(command, "--threads", target, 1, 1024,
+                            "Worker threads (default: all cores)");
+}
+
+/// `--seed S`. A seed is a TOML integer in a study file and --set: the same range here,
+/// [0, 2^63 - 1], which every natosim file's unsigned 64-bit `seed` attribute records exactly.
+template <typename T>
+CLI::Option* add_seed_option(CLI::App* command, T& target) {
+  return add_integer_option(command, "--seed", target, 0, INT64_MAX,
+                            "Study seed, 0 to 9223372036854775807 (default: the study's)");
+}
+
 }  // namespace sim::app

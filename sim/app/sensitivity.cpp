@@ -160,10 +160,8 @@ CLI::App* add_sensitivity_command(CLI::App& app, SensitivityArguments& arguments
       ->check(CLI::ExistingFile);
   command->add_option("-o,--output", arguments.output,
                       "Sensitivity file to write (default: results/<study name>_sensitivity.h5)");
-  add_integer_option(command, "--threads", arguments.threads, 1, 1024,
-                     "Worker threads (default: all cores)");
-  add_integer_option(command, "--seed", arguments.seed, 0, INT64_MAX,
-                     "Study seed for the runs, 0 to 9223372036854775807 (default: the study's)");
+  add_threads_option(command, arguments.threads);
+  add_seed_option(command, arguments.seed);
   add_set_option(command, arguments.overrides);
   command->add_flag("--dry-run", arguments.dry_run,
                     "Check the study, print the plan (runs, memory), then stop");
