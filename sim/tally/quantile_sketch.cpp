@@ -38,6 +38,23 @@ void QuantileSketch::make_sparse() {
   counts_.shrink_to_fit();
 }
 
+void QuantileSketch::add_to_sparse(std::int32_t index, std::uint32_t count) {
+  if (count == 0) return;
+  if (below_ > 0 && index < low_edge_) {
+    below_ += count;
+  } else if (above_ > 0 && index > high_edge_) {
+    above_ += count;
+  } else {
+    const auto at = std::lower_bound(sparse_.begin(), sparse_.end(), index,
+                                     [](const Bin& bin, std::int32_t i) { return bin.index < i; });
+    if (at != sparse_.end() && at->index == index) {
+      at->count += count;
+    } else {
+      sparse_.insert(at, Bin{index, count});
+    }
+  }
+}
+
 void QuantileSketch::fold_tails() {
   // Fold only once the tails' shares are well estimated, so that i.i.d. replicates keep them
   // below the allowance.
@@ -117,7 +134,12 @@ void QuantileSketch::add(std::span<const std::int32_t> buckets, double low, doub
         counts_.swap(grown);
         first_ = new_first;
       }
-      if (below_ == 0 && above_ == 0) {
+      if (below_ == 0 && above_ == 0 && lowest == highest) {
+        // A cell constant over the block (about half of them): one add, not a chain of
+        // increments of the same counter.
+        counts_[static_cast<std::size_t>(lowest - first_)] +=
+            static_cast<std::uint32_t>(buckets.size());
+      } else if (below_ == 0 && above_ == 0) {
         for (std::int32_t index : buckets) ++counts_[static_cast<std::size_t>(index - first_)];
       } else {
         const std::int32_t edge_high = first_ + static_cast<std::int32_t>(counts_.size()) - 1;
@@ -137,8 +159,29 @@ void QuantileSketch::add(std::span<const std::int32_t> buckets, double low, doub
     make_sparse();
   }
 
-  // Sparse mode: sort the incoming buckets and merge them into the sorted bins; values beyond
-  // a folded edge join the folded count.
+  // Sparse mode. Values in at most two buckets (constant cells, 0/1 flags: the common case)
+  // are counted and added bin by bin, without sorting or a new vector.
+  std::uint32_t at_lowest = 0;
+  std::uint32_t at_highest = 0;
+  bool two_buckets = true;
+  for (std::int32_t index : buckets) {
+    if (index == lowest) {
+      ++at_lowest;
+    } else if (index == highest) {
+      ++at_highest;
+    } else {
+      two_buckets = false;
+      break;
+    }
+  }
+  if (two_buckets) {
+    add_to_sparse(lowest, at_lowest);
+    add_to_sparse(highest, at_highest);
+    if (sparse_.size() > static_cast<std::size_t>(kTrimAbove)) fold_tails();
+    return;
+  }
+  // Otherwise sort the incoming buckets and merge them into the sorted bins; values beyond a
+  // folded edge join the folded count.
   scratch.clear();
   for (std::int32_t index : buckets) {
     if (below_ > 0 && index < low_edge_) {

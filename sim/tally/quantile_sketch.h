@@ -62,6 +62,9 @@ class QuantileSketch {
 
  private:
   void make_sparse();
+  /// Adds `count` values of bucket `index` in sparse mode (a folded tail takes them beyond its
+  /// edge).
+  void add_to_sparse(std::int32_t index, std::uint32_t count);
   void fold_tails();
 
   /// Dense mode: counts of buckets first_ .. first_ + counts_.size() - 1.

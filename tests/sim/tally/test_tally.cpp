@@ -216,6 +216,45 @@ TEST_CASE("Sparse sketches fold their far tails too", "[unit][tally]") {
   }
 }
 
+TEST_CASE("Blocks in one or two buckets count as the same values in one block", "[unit][tally]") {
+  // Constant blocks and 0/1-like blocks take a counting shortcut (dense and sparse); without
+  // folding a sketch is a count per bucket, so any grouping of the same values must agree.
+  sim::RngStream rng(8, 0, sim::purpose("shortcut"));
+  for (const double decades : {0.5, 8.0}) {  // dense window, then sparse bins
+    std::vector<double> values;
+    sim::tally::QuantileSketch by_block;
+    for (int block = 0; block < 300; ++block) {
+      std::vector<double> chunk;
+      const double a = std::pow(10.0, decades * rng.uniform());
+      const double b = std::pow(10.0, decades * rng.uniform());
+      for (int i = 0; i < 64; ++i) {
+        switch (block % 3) {
+          case 0:
+            chunk.push_back(a);
+            break;  // constant
+          case 1:
+            chunk.push_back(rng.uniform() < 0.3 ? a : b);
+            break;  // two buckets
+          default:
+            chunk.push_back(std::pow(10.0, decades * rng.uniform()));  // general
+        }
+      }
+      values.insert(values.end(), chunk.begin(), chunk.end());
+      merge(by_block, block_of(chunk));
+    }
+    sim::tally::QuantileSketch at_once;
+    merge(at_once, block_of(values));
+    CHECK(by_block.is_dense() == (decades < 1.0));
+    CHECK(by_block.count() == at_once.count());
+    // Bins held (a dense window's width depends on how it grew).
+    if (!by_block.is_dense()) CHECK(by_block.buckets_held() == at_once.buckets_held());
+    for (int k = 0; k <= 100; ++k) {
+      const double q = k / 100.0;
+      CHECK(by_block.quantile(q) == at_once.quantile(q));
+    }
+  }
+}
+
 TEST_CASE("Moments of fewer than two values have no spread estimate", "[unit][tally]") {
   sim::tally::Moments m;
   CHECK(std::isnan(m.mcse()));
