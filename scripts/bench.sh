@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmark: run-years per second on 1 and 2 threads, parallel efficiency, engine overhead, and
+# Benchmark: run-years per second on 1 and 2 threads, parallel efficiency, engine overhead, CPU
+# time per member-year against the floor kernel (model alone, end to end, 1 vs 16 scenarios), and
 # peak memory for 1,000 vs 100,000 replicates (summaries only) (natosim_bench); then the memory
 # estimate natosim prints before a run against the measured peak on the shipped studies.
 # Numbers, not a test.

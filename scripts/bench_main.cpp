@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "scripts/bench_floor.h"
 #include "sim/config/study.h"
 #include "sim/core/error.h"
 #include "sim/engine/runner.h"
@@ -20,6 +21,13 @@ namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+/// CPU seconds used by the whole process so far (every thread, user + system).
+double process_cpu_seconds() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
 }
 
 /// CPU seconds used by the calling thread so far: on a shared machine, steadier than wall time.
@@ -45,8 +53,17 @@ void load(Loaded& loaded, const std::string& config) {
   }
 }
 
+/// Index of the study's reference scenario among `loaded.runs`, -1 for none.
+int reference_of(const Loaded& loaded) {
+  for (std::size_t i = 0; i < loaded.runs.size(); ++i) {
+    if (loaded.runs[i].name == loaded.study.reference) return static_cast<int>(i);
+  }
+  return -1;
+}
+
 sim::RunOptions options_for(const Loaded& loaded, std::int64_t replicates, int threads) {
   sim::RunOptions options;
+  options.reference = reference_of(loaded);
   options.seed = loaded.study.seed;
   options.replicates = replicates;
   options.start_year = loaded.study.start_year;
@@ -55,21 +72,42 @@ sim::RunOptions options_for(const Loaded& loaded, std::int64_t replicates, int t
   return options;
 }
 
-/// Seconds for the engine to run `replicates` of every scenario.
-double time_engine(const Loaded& loaded, std::int64_t replicates, int threads, bool events = true) {
-  sim::RunOptions options = options_for(loaded, replicates, threads);
-  options.events = events;
-  const auto start = std::chrono::steady_clock::now();
-  sim::Results results = sim::run_study(loaded.runs, options);
-  const double elapsed = seconds_since(start);
-  if (results.summaries.empty()) std::abort();
-  return elapsed;
-}
-
 struct Timing {
   double wall_seconds = 0.0;
   double cpu_seconds = 0.0;
 };
+
+/// Wall and process CPU seconds for the engine to run `replicates` of each of `runs`.
+Timing time_runs(const std::vector<sim::ScenarioRun>& runs, sim::RunOptions options) {
+  const auto start = std::chrono::steady_clock::now();
+  const double cpu_start = process_cpu_seconds();
+  sim::Results results = sim::run_study(runs, options);
+  const Timing timing{seconds_since(start), process_cpu_seconds() - cpu_start};
+  if (results.summaries.empty()) std::abort();
+  return timing;
+}
+
+/// Seconds for the engine to run `replicates` of every scenario.
+Timing time_engine(const Loaded& loaded, std::int64_t replicates, int threads, bool events = true) {
+  sim::RunOptions options = options_for(loaded, replicates, threads);
+  options.events = events;
+  return time_runs(loaded.runs, options);
+}
+
+/// CPU ns per member-year of `copies` identical scenarios (the study's first), the first the
+/// reference: how the engine's cost grows with scenarios, the model's work held fixed.
+double copies_cpu_ns(const Loaded& loaded, std::int64_t replicates, int copies) {
+  std::vector<sim::ScenarioRun> runs;
+  for (int i = 0; i < copies; ++i) {
+    runs.push_back({fmt::format("copy{}", i), "", loaded.runs.front().model});
+  }
+  sim::RunOptions options = options_for(loaded, replicates, 1);
+  options.reference = 0;
+  const Timing timing = time_runs(runs, options);
+  const double member_years = static_cast<double>(replicates) * copies * loaded.study.years *
+                              static_cast<double>(runs.front().model->schema().members.size());
+  return 1e9 * timing.cpu_seconds / member_years;
+}
 
 /// Wall and CPU seconds for the models alone (no statistics), one thread, same runs.
 Timing time_models_alone(const Loaded& loaded, std::int64_t replicates) {
@@ -167,7 +205,11 @@ int main(int argc, char** argv) {
           "usage: natosim_bench [CONFIG] [--replicates N] [--no-memory] [--model-alone]\n"
           "Times the study's scenarios on 1 and 2 threads (summaries only), the models alone,\n"
           "and the peak memory of 1,000 vs 100,000 replicates (summaries only, then with the\n"
-          "event table). --model-alone times the models alone and nothing else (for a profiler).\n"
+          "event table). Then CPU time per member-year against the floor kernel (the arithmetic\n"
+          "a member-year needs, built with the same flags): the models alone, end to end, one\n"
+          "scenario against 16 copies of it (paired differences on), and the 2-thread efficiency\n"
+          "by wall and by CPU time. --model-alone times the models alone and nothing else (for a\n"
+          "profiler).\n"
           "Default CONFIG: configs/baseline.toml, N = 2000.");
       return 0;
     } else {
@@ -198,8 +240,10 @@ int main(int argc, char** argv) {
 
     const Timing timing = time_models_alone(loaded, replicates);
     const double alone = timing.wall_seconds;
-    const double one = time_engine(loaded, replicates, 1);
-    const double two = time_engine(loaded, replicates, 2);
+    const Timing one_timing = time_engine(loaded, replicates, 1);
+    const Timing two_timing = time_engine(loaded, replicates, 2);
+    const double one = one_timing.wall_seconds;
+    const double two = two_timing.wall_seconds;
     fmt::print("study {} ({} scenarios, {} members, {} years), {} replicates per scenario\n",
                loaded.study.name, loaded.runs.size(), schema.members.size(), loaded.study.years,
                replicates);
@@ -219,6 +263,31 @@ int main(int argc, char** argv) {
         1e6 * (one - alone) / run_years,
         1e9 * (one - alone) / run_years /
             static_cast<double>(sim::RunRecorder(schema, 1).values().size()));
+
+    // CPU time per member-year (user + system of the whole process: steady on a shared
+    // machine), against the floor kernel built with the same flags.
+    const double member_years = run_years * members;
+    const double floor_ns = bench::floor_kernel(2000).cpu_ns_per_member_year;
+    const double alone_ns = 1e9 * timing.cpu_seconds / member_years;
+    const double end_to_end_ns = 1e9 * one_timing.cpu_seconds / member_years;
+    const std::int64_t copies_replicates = std::max<std::int64_t>(replicates / 4, 100);
+    const double one_scenario_ns = copies_cpu_ns(loaded, copies_replicates, 1);
+    const double sixteen_ns = copies_cpu_ns(loaded, copies_replicates, 16);
+    fmt::print("\nCPU time per member-year (ns; x = ratio to the floor kernel):\n");
+    fmt::print("  floor kernel (perf-floor.cpp's arithmetic)   : {:7.1f}\n", floor_ns);
+    fmt::print("  model alone                                  : {:7.1f}  x{:.2f}\n", alone_ns,
+               alone_ns / floor_ns);
+    fmt::print("  engine + model, {} scenarios, 1 thread        : {:7.1f}  x{:.2f}\n",
+               loaded.runs.size(), end_to_end_ns, end_to_end_ns / floor_ns);
+    fmt::print("  engine + model, 1 scenario (reference only)  : {:7.1f}  x{:.2f}\n",
+               one_scenario_ns, one_scenario_ns / floor_ns);
+    fmt::print(
+        "  engine + model, 16 copies of it              : {:7.1f}  x{:.2f}  ({:+.1f} % vs 1)\n",
+        sixteen_ns, sixteen_ns / floor_ns, 100.0 * (sixteen_ns / one_scenario_ns - 1.0));
+    fmt::print(
+        "  2 threads: wall efficiency {:.1f} %, CPU efficiency {:.1f} % (CPU 1 thread / CPU 2 "
+        "threads)\n",
+        100.0 * one / (2.0 * two), 100.0 * one_timing.cpu_seconds / two_timing.cpu_seconds);
     if (memory) {
       const std::string self = "/proc/self/exe";
       char path[4096];
