@@ -16,8 +16,10 @@ the patron (the U.S., whose share is an input) and the exempt members (no armed 
   Poisson-binomial 90% interval assuming independence), and the naive predictors';
 - the count in [threshold, threshold + 0.10): observed, allies whose simulated median lies there,
   and the naive predictors'.
-Counts run over the allies that had joined by that year (the observed file's `joined` column when
-it has one), as `allies_compliant` does; the errors run over every ally with a figure.
+Counts run over the allies that had joined by that year, as `allies_compliant` does: per the
+observed file's `joined` column when it has one, else per the results (an ally whose compliance
+the model records that year: it records none before accession); the errors run over every ally
+with a figure.
 """
 
 from __future__ import annotations
@@ -304,9 +306,11 @@ def _compute(observed, results, scenario):
                      + ", ".join(no_start))
 
     def joined_by(m, year):
-        if observed.joined is None:
+        if observed.joined is not None:
+            return observed.joined.get(m.upper(), YEAR_RANGE[0]) <= year
+        if compliant is None:
             return True
-        return observed.joined.get(m.upper(), YEAR_RANGE[0]) <= year
+        return bool(np.isfinite(compliant[years.index(year), index[m.upper()]]))
 
     def persistence(m):
         return observed.figures[m.upper()][start]
@@ -441,7 +445,7 @@ def year_table(data) -> tuple:
     notes = [
         f"allies: compared (observed figure, not the U.S. whose share is an input, not exempt: "
         f"{', '.join(data['exempt']) or 'none'}) / counted (those that had joined by that year"
-        f"{' per the joined column' if data['joined_column'] else ''}).",
+        f"{' per the joined column' if data['joined_column'] else ', per the results: compliance recorded'}).",
         "MAE: mean absolute error in pp of GDP over the compared allies; model = simulated "
         "median (q50).",
         f"persist.: each ally's {start} figure carried forward. line: straight line per ally "
