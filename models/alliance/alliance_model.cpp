@@ -391,6 +391,8 @@ void AllianceModel::initialise(AllianceState& s, const ReplicateDraws& d,
     s.reference_pct(i) = desired - d.budget.threat_response_pp * s.threat(i) +
                          d.budget.spill_in * s.allied_security(i);
   }
+  // The start year's plan assumes the threat the start shares were set on.
+  s.planned_threat = s.threat;
   add_events(s, d, 0);
 
   s.ever_compliant = Eigen::ArrayXd::Zero(n);
@@ -431,7 +433,7 @@ void AllianceModel::allied_share_equivalent(AllianceState& s, const ReplicateDra
 
 double AllianceModel::desired_share(const AllianceState& s, const ReplicateDraws& d,
                                     Eigen::Index i) const {
-  const double desired = s.reference_pct(i) + d.budget.threat_response_pp * s.threat(i) -
+  const double desired = s.reference_pct(i) + d.budget.threat_response_pp * s.planned_threat(i) -
                          d.budget.spill_in * s.allied_security(i);
   return std::max(desired, params_.budget.min_share_pct);
 }
@@ -442,6 +444,9 @@ void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
   const UsPolicy& policy = params_.policy;
   const auto n = static_cast<Eigen::Index>(members_);
   const auto patron = static_cast<Eigen::Index>(patron_);
+  // The plan takes up part of the change in threat (all of it at kappa = 1, bit for bit).
+  const double uptake = d.budget.threat_uptake;
+  s.planned_threat = uptake * s.threat + (1.0 - uptake) * s.planned_threat;
   allied_share_equivalent(s, d);
   fill_standard_normal(noise_rng, s.z);
 
@@ -493,7 +498,8 @@ void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
       const double z = d.budget.troops_gap_pp * multiplier;
       const double worth =
           enforcement *
-          ((policy.conditional_article5 ? h * h * s.beliefs.reliability(m) * s.threat(i) : 0.0) +
+          ((policy.conditional_article5 ? h * h * s.beliefs.reliability(m) * s.planned_threat(i)
+                                        : 0.0) +
            (policy.exercises_to_compliers_only ? x * x : 0.0) +
            (troops.reallocate_to_compliers ? z * z * lost_share : 0.0));
       if (worth > 0.0) notches[count++] = Notch{s.threshold_pct, worth, 1.0};

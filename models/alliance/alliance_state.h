@@ -65,6 +65,9 @@ struct AllianceState {
   /// Threat index (geography x adversary + events) and its event part.
   Eigen::ArrayXd threat;
   Eigen::ArrayXd event_threat;
+  /// The threat the defence plan assumes: it closes `threat_uptake` of its gap to the perceived
+  /// threat each year, and budgets respond to it (the planning cycle's lag).
+  Eigen::ArrayXd planned_threat;
   /// U.S. troops stationed, thousands.
   Eigen::ArrayXd us_troops_thousands;
   /// 1 if the member meets this year's threshold, else 0; exempt members count as 1 here (they

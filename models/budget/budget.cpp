@@ -40,6 +40,8 @@ BudgetParams parse_budget(sim::config::Table& table) {
                                     Range{0.0, 1.0, true, false});
   p.acute_speed_gain = uncertain_or(table, "acute_speed_gain", p.acute_speed_gain.central(),
                                     Range::between(0.0, 100.0));
+  p.threat_uptake =
+      uncertain_or(table, "threat_uptake", p.threat_uptake.central(), Range{0.0, 1.0, true, false});
   p.max_cut_pct = table.number_or("max_cut_pct", p.max_cut_pct, Range::between(0.0, 10.0));
   p.max_rise_pct = table.number_or("max_rise_pct", p.max_rise_pct, Range::between(0.0, 10.0));
   p.noise_sd_pct =
@@ -64,6 +66,7 @@ BudgetDrawn draw_budget(const BudgetParams& p, std::uint64_t seed, std::uint64_t
   d.exercise_readiness_bonus = p.exercise_readiness_bonus.draw(seed, replicate);
   d.adjustment_speed = p.adjustment_speed.draw(seed, replicate);
   d.acute_speed_gain = p.acute_speed_gain.draw(seed, replicate);
+  d.threat_uptake = p.threat_uptake.draw(seed, replicate);
   d.noise_sd_pct = p.noise_sd_pct.draw(seed, replicate);
   return d;
 }

@@ -111,6 +111,9 @@ struct BudgetParams {
   sim::Uncertain adjustment_speed = sim::Uncertain::fixed_at(0.3);
   /// Acute threat speeds adjustment: `lambda = 1 - (1 - lambda_0) exp(-gain * event threat)`.
   sim::Uncertain acute_speed_gain = sim::Uncertain::fixed_at(1.0);
+  /// kappa: share of the gap between the perceived threat and the threat the defence plan
+  /// assumes that one year's planning closes, in (0, 1]; 1 = budgets plan on last year's threat.
+  sim::Uncertain threat_uptake = sim::Uncertain::fixed_at(1.0);
   double max_cut_pct = 0.15;
   double max_rise_pct = 1.0;
   /// Standard deviation of the yearly budget shock, pp of GDP.
@@ -135,6 +138,7 @@ struct BudgetDrawn {
   double exercise_readiness_bonus = 0.1;
   double adjustment_speed = 0.3;
   double acute_speed_gain = 1.0;
+  double threat_uptake = 1.0;
   double noise_sd_pct = 0.05;
 };
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include <Eigen/Dense>
@@ -79,6 +80,40 @@ TEST_CASE("A sharp threat shock near an ally raises its share by 1 pp within thr
   INFO("Lithuania 2030, shock minus none: " << d.mean << " pp (SE " << d.se << ")");
   CHECK(d.mean >= 1.0);
   CHECK(d.mean > 5.0 * d.se);
+}
+
+TEST_CASE("A slower defence plan spreads the response to a threat shock over more years",
+          "[statistical]") {
+  // The same shock near Lithuania in 2027 with the plan taking up all of a change in threat in
+  // a year (kappa = 1) or a third of it: the slow plan responds less at first, then catches up.
+  const char* shock =
+      "threat.events.shock = {year = 2027, size = 2.0, reach_km = 300.0, members = [\"LT\"]}\n";
+  const auto fast_calm = make_baseline_model("budget.threat_uptake = 1.0");
+  const auto fast = make_baseline_model(std::string(shock) + "budget.threat_uptake = 1.0");
+  const auto slow_calm = make_baseline_model("budget.threat_uptake = 0.33");
+  const auto slow = make_baseline_model(std::string(shock) + "budget.threat_uptake = 0.33");
+  const std::size_t lt = *shipped_data().find("LT");
+  const auto response = [&](const AllianceModel& shocked, const AllianceModel& calm, int t) {
+    const auto share = [&](const testing::Recorded& rec) {
+      return rec.member(R::defence_share, t, lt);
+    };
+    return difference(per_replicate(shocked, 20, 2025, share),
+                      per_replicate(calm, 20, 2025, share));
+  };
+  // 2028: the first budget after the shock. 2037: ten years on.
+  const Summary early =
+      summarise(difference(response(*slow, *slow_calm, 3), response(*fast, *fast_calm, 3)));
+  const Summary fast_late = summarise(response(*fast, *fast_calm, 12));
+  const Summary slow_late = summarise(response(*slow, *slow_calm, 12));
+  INFO("2028 response, slow minus fast: " << early.mean << " pp (SE " << early.se
+                                          << "); 2037 responses: fast " << fast_late.mean
+                                          << ", slow " << slow_late.mean);
+  CHECK(early.mean < -0.1);
+  CHECK(early.mean < -5.0 * early.se);
+  // Ten years on the slow plan has taken up nearly all of the (decaying) shock: its response is
+  // at least half the fast plan's, both clearly positive.
+  CHECK(slow_late.mean > 5.0 * slow_late.se);
+  CHECK(slow_late.mean > 0.5 * fast_late.mean);
 }
 
 TEST_CASE("An adversary without forces lowers perceived threat and spending, not only attacks",

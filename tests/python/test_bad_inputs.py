@@ -153,7 +153,7 @@ def test_a_scenario_name_with_a_newline_stays_on_one_line(folder, refuse):
     edit(folder / "baseline.toml", 'name = "status_quo"', 'name = "status\\nquo"')
     edit(folder / "baseline.toml", 'reference = "status_quo"', 'reference = ""')
     message = refuse(folder / "baseline.toml",
-                     message="{tmp}/in/baseline.toml:212:8: scenario[0].name: invalid scenario "
+                     message="{tmp}/in/baseline.toml:213:8: scenario[0].name: invalid scenario "
                              'name, got "status\\nquo" (expected letters, digits, \'_\', \'-\' or '
                              "'.', starting with a letter or digit)")
     assert message.count("\n") == 1
@@ -456,6 +456,22 @@ DEPRECIATION = 'depreciation = {dist = "uniform", low = 0.07, high = 0.13}'
 def test_a_distribution_outside_its_parameters_range_or_degenerate_is_refused(folder, refuse,
                                                                                value, message):
     edit(folder / "baseline.toml", DEPRECIATION, "depreciation = " + value)
+    refuse(folder / "baseline.toml", message=message)
+
+
+@pytest.mark.parametrize("value, message", [
+    ("0", "{tmp}/in/baseline.toml:110:17: model.budget.threat_uptake: out of range, got 0 "
+          "(expected a number in (0, 1])"),
+    ('{dist = "uniform", low = 0.4, high = 1.2}',
+     "{tmp}/in/baseline.toml:110:54: model.budget.threat_uptake.high: out of range, got 1.2 "
+     "(expected a number in (0, 1])"),
+])
+def test_a_threat_uptake_outside_0_1_is_refused(folder, refuse, value, message):
+    # A plan that takes up none of a change in threat would never respond to it; more than all
+    # of it would overshoot.
+    edit(folder / "baseline.toml",
+         'threat_uptake = {dist = "uniform", low = 0.4, high = 0.8}',
+         "threat_uptake = " + value)
     refuse(folder / "baseline.toml", message=message)
 
 
