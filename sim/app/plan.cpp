@@ -1,0 +1,49 @@
+#include "sim/app/plan.h"
+
+#include <fmt/format.h>
+
+namespace sim::app {
+
+std::string human_bytes(double bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int unit = 0;
+  while (bytes >= 1024.0 && unit < 4) {
+    bytes /= 1024.0;
+    ++unit;
+  }
+  return fmt::format("{:.1f} {}", bytes, units[unit]);
+}
+
+Plan estimate(const ModelSchema& schema, std::size_t scenarios, std::int64_t replicates, int years,
+              bool trajectories, bool paired, int threads) {
+  std::size_t values_per_year = 0;
+  std::size_t summary_datasets = 0;
+  for (const VariableSpec& variable : schema.variables) {
+    const std::size_t width = variable.level == Level::member ? schema.members.size() : 1;
+    values_per_year += width;
+    summary_datasets += width * (5 + 5 + 4 + (variable.binary ? 2 : 0));
+  }
+  Plan plan;
+  plan.runs = replicates * static_cast<std::int64_t>(scenarios);
+  const double cells = static_cast<double>(scenarios) * years;
+  plan.file_bytes = cells * static_cast<double>(summary_datasets) * 8.0 + 64.0 * 1024;
+  // Fitted to peak RSS measured on the shipped studies (scripts/bench.sh checks it, within 25%):
+  // per recorded cell, its moments, quantile sketch, summaries and their HDF5 image (950 bytes)
+  // plus the paired differences when there is a reference (270); per pipeline token a chunk of
+  // 64 replicates' raw values, bucket indices and transposes (20 bytes a value); the libraries.
+  const double cell_values = cells * static_cast<double>(values_per_year);
+  const double year_values = static_cast<double>(values_per_year) * years;
+  const double tokens = threads + 1.0;
+  plan.memory_bytes = 12.0 * 1024 * 1024 + cell_values * (950.0 + (paired ? 270.0 : 0.0)) +
+                      tokens * 64.0 * year_values * 20.0;
+  if (trajectories) {
+    const double trajectory_bytes =
+        static_cast<double>(plan.runs) * years * static_cast<double>(values_per_year) * 8.0;
+    plan.file_bytes += trajectory_bytes * 0.5;  // gzip + shuffle typically halves doubles
+    // The runner's copy, the in-memory HDF5 image (compressed) and the writer's chunk buffers.
+    plan.memory_bytes += 2.3 * trajectory_bytes;
+  }
+  return plan;
+}
+
+}  // namespace sim::app
