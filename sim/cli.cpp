@@ -76,6 +76,7 @@ struct RunArguments {
   bool quiet = false;
   bool dry_run = false;
   std::int64_t max_output_mib = 4096;
+  int compression = io::kDefaultCompression;
   std::string command_line;
   std::vector<std::string> overrides;
   bool store_draws = false;
@@ -124,8 +125,9 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
                                            ? std::filesystem::path("results") / (study.name + ".h5")
                                            : std::filesystem::path(args.output);
   const int threads = args.threads > 0 ? args.threads : tbb::info::default_concurrency();
-  const app::Plan plan = app::estimate(runs.front().model->schema(), runs.size(), study.replicates,
-                                       study.years, args.trajectories, reference >= 0, threads);
+  const app::Plan plan =
+      app::estimate(runs.front().model->schema(), runs.size(), study.replicates, study.years,
+                    args.trajectories, reference >= 0, threads, args.compression);
   if (!args.quiet || args.dry_run) {
     std::cerr << fmt::format(
         "study '{}': {} {}{} x {} replicates = {} runs of {} years on {} thread{}\n"
@@ -162,18 +164,26 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
     progress.update(done, total);
   };
 
+  // The file is written as the run goes (docs/OUTPUT.md, "Writing"); what the runner does not
+  // know (provenance, labels, draws, swept parameters) goes into its header first.
+  io::WriterOptions writing;
+  writing.compression = args.compression;
+  writing.stop = &g_stop;
+  writing.annotate = [&](Results& layout) {
+    layout.attributes.merge(app::tool_provenance(args.command_line));
+    layout.attributes.merge(study_provenance(study));
+    layout.attributes["threads"] = std::to_string(threads);
+    annotate(layout);
+  };
+  io::ResultsFileWriter writer(output, args.force, std::move(writing));
+
   const auto start = std::chrono::steady_clock::now();
-  Results results = run_study(runs, options);
+  run_study(runs, options, writer);
   progress.finish();
   if (g_stop.load()) throw Interrupted();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-
-  results.attributes.merge(app::tool_provenance(args.command_line));
-  results.attributes.merge(study_provenance(study));
-  results.attributes["threads"] = std::to_string(threads);
-  annotate(results);
-  io::write_results(results, output, args.force, &g_stop);
+  writer.commit();
   if (!args.quiet) {
     std::cerr << fmt::format("done: {} runs in {:.1f} s\n", plan.runs, seconds);
   }
@@ -344,6 +354,8 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
                       "No progress bar or messages, only the result path");
     command->add_flag("--dry-run", arguments.dry_run,
                       "Print the number of runs and the expected file size and memory, then stop");
+    app::add_integer_option(command, "--compression", arguments.compression, 0, 9,
+                            "gzip level of trajectories and events, 0 (none) to 9 (default 1)");
     app::add_set_option(command, arguments.overrides);
   };
   CLI::App* run = app.add_subcommand("run", "Run a study's scenarios and write a results file");

@@ -15,7 +15,7 @@ std::string human_bytes(double bytes) {
 }
 
 Plan estimate(const ModelSchema& schema, std::size_t scenarios, std::int64_t replicates, int years,
-              bool trajectories, bool paired, int threads) {
+              bool trajectories, bool paired, int threads, int compression) {
   std::size_t values_per_year = 0;
   std::size_t summary_datasets = 0;
   for (const VariableSpec& variable : schema.variables) {
@@ -39,7 +39,8 @@ Plan estimate(const ModelSchema& schema, std::size_t scenarios, std::int64_t rep
   if (trajectories) {
     const double trajectory_bytes =
         static_cast<double>(plan.runs) * years * static_cast<double>(values_per_year) * 8.0;
-    plan.file_bytes += trajectory_bytes * 0.5;  // gzip + shuffle typically halves doubles
+    // gzip + shuffle typically halves doubles.
+    plan.file_bytes += trajectory_bytes * (compression > 0 ? 0.5 : 1.0);
     // The runner's copy, the in-memory HDF5 image (compressed) and the writer's chunk buffers.
     plan.memory_bytes += 2.3 * trajectory_bytes;
   }

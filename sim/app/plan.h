@@ -18,9 +18,10 @@ struct Plan {
 };
 
 /// Estimates a run of `scenarios` x `replicates` of a model with `schema` over `years` years on
-/// `threads` threads; `paired` when there is a reference scenario (paired differences).
+/// `threads` threads; `paired` when there is a reference scenario (paired differences);
+/// `compression` is the gzip level of the trajectories (0..9).
 Plan estimate(const ModelSchema& schema, std::size_t scenarios, std::int64_t replicates, int years,
-              bool trajectories, bool paired, int threads);
+              bool trajectories, bool paired, int threads, int compression);
 
 /// "12.3 MiB": bytes in binary units with one decimal.
 std::string human_bytes(double bytes);

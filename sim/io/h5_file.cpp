@@ -235,6 +235,43 @@ std::vector<std::string> H5Dataset::read_strings() const {
       where());
 }
 
+void H5Dataset::write_numeric(ElementType type, const void* data, std::size_t count) {
+  const std::uint64_t expected = size();
+  if (count != expected) {
+    throw std::invalid_argument(where() + ": " + std::to_string(count) + " values for a shape of " +
+                                std::to_string(expected));
+  }
+  if (count == 0) return;
+  check_status(H5Dwrite(id(), native_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, data), where(),
+               "cannot write");
+}
+
+void H5Dataset::append_numeric(ElementType type, const void* data, std::size_t count) {
+  if (count == 0) return;
+  const std::vector<std::uint64_t> extent = dims();
+  if (extent.size() != 1) throw std::invalid_argument(where() + ": append needs a 1-D dataset");
+  const hsize_t start[1] = {extent[0]};
+  const hsize_t added[1] = {count};
+  const hsize_t grown[1] = {extent[0] + count};
+  check_status(H5Dset_extent(id(), grown), where(), "cannot extend");
+  H5Handle file_space(check_id(H5Dget_space(id()), where(), "cannot read the extent"));
+  check_status(
+      H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, added, nullptr),
+      where(), "cannot select the appended rows");
+  H5Handle memory_space(
+      check_id(H5Screate_simple(1, added, nullptr), where(), "cannot create dataspace"));
+  check_status(
+      H5Dwrite(id(), native_type(type), memory_space.get(), file_space.get(), H5P_DEFAULT, data),
+      where(), "cannot append");
+}
+
+void H5Dataset::write_chunk(std::span<const std::uint64_t> offset,
+                            std::span<const unsigned char> bytes) {
+  const std::vector<hsize_t> start(offset.begin(), offset.end());
+  check_status(H5Dwrite_chunk(id(), H5P_DEFAULT, 0, start.data(), bytes.size(), bytes.data()),
+               where(), "cannot write a chunk");
+}
+
 void H5Dataset::make_dimension_scale(const std::string& dimension) {
   check_status(H5DSset_scale(id(), dimension.c_str()), where(),
                "cannot make it the dimension scale '" + dimension + "'");
@@ -290,10 +327,12 @@ H5Handle dataset_creation_list(std::span<const std::uint64_t> dims, const Datase
   return dcpl;
 }
 
-H5Handle dataspace(std::span<const std::uint64_t> dims, const std::string& what) {
+H5Handle dataspace(std::span<const std::uint64_t> dims, const std::string& what,
+                   bool extendible = false) {
   if (dims.empty()) throw std::invalid_argument(what + ": datasets need at least one axis");
   std::vector<hsize_t> extent(dims.begin(), dims.end());
   std::vector<hsize_t> max_extent(extent);
+  if (extendible) max_extent.front() = H5S_UNLIMITED;
   // Empty axes may grow: HDF5 needs unlimited maximum extents for chunked empty datasets, and
   // netCDF then reports an unlimited dimension.
   for (hsize_t& m : max_extent) {
@@ -360,6 +399,33 @@ H5File H5File::create(const std::filesystem::path& path, std::uint64_t size_hint
   return H5File(path, std::move(file), true);
 }
 
+H5File H5File::create_on_disk(const std::filesystem::path& path) {
+  silence_hdf5_errors();
+  const std::string what = path.string();
+  H5Handle fcpl(check_id(H5Pcreate(H5P_FILE_CREATE), what, "cannot create property list"));
+  check_status(H5Pset_link_creation_order(fcpl.get(), kCreationOrder), what,
+               "cannot set link creation order");
+  check_status(H5Pset_attr_creation_order(fcpl.get(), kCreationOrder), what,
+               "cannot set attribute creation order");
+  check_status(H5Pset_obj_track_times(fcpl.get(), false), what, "cannot turn off time tracking");
+  auto disk = std::make_shared<DiskStatus>();
+  H5Handle fapl = disk_access_list(disk, what);
+  check_status(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_SEMI), what,
+               "cannot set the close degree");
+  H5Handle file(check_id(H5Fcreate(what.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), what,
+                         "cannot create the file"));
+  H5File created(path, std::move(file), std::move(disk));
+  created.check_disk();
+  return created;
+}
+
+void H5File::check_disk() const {
+  if (disk_ && disk_->error != 0) {
+    throw OutputError(file_.string() + ": cannot " + disk_->operation +
+                      " the file: " + std::strerror(disk_->error));
+  }
+}
+
 std::string H5File::library_version() {
   unsigned major_number = 0, minor_number = 0, release_number = 0;
   if (H5get_libversion(&major_number, &minor_number, &release_number) < 0) return H5_VERS_INFO;
@@ -389,17 +455,20 @@ H5Dataset H5File::create_dataset_raw(const std::string& name, std::span<const st
                                      ElementType type, const void* data, std::size_t count,
                                      const DatasetLayout& layout) {
   const std::string what = file_.string() + ":/" + name;
-  if (product(dims) != count) {
+  if (data != nullptr && product(dims) != count) {
     throw std::invalid_argument(what + ": " + std::to_string(count) + " values for a shape of " +
                                 std::to_string(product(dims)));
   }
-  H5Handle space = dataspace(dims, what);
+  if (layout.extendible && layout.chunk.empty()) {
+    throw std::invalid_argument(what + ": an extendible dataset needs a chunk shape");
+  }
+  H5Handle space = dataspace(dims, what, layout.extendible);
   H5Handle dcpl = dataset_creation_list(dims, layout, what);
   const hid_t memory_type = native_type(type);
   H5Handle dataset(check_id(H5Dcreate2(id(), name.c_str(), memory_type, space.get(), H5P_DEFAULT,
                                        dcpl.get(), H5P_DEFAULT),
                             what, "cannot create dataset"));
-  if (count > 0) {
+  if (data != nullptr && count > 0) {
     check_status(H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), what,
                  "cannot write");
   }
@@ -445,7 +514,10 @@ H5Dataset H5File::open_dataset(const std::string& name) const {
 
 void H5File::close() {
   if (!handle_.valid() || !in_memory_) {
+    if (handle_.valid()) check_disk();
     handle_.close(where());
+    // Closing flushes, truncates and syncs: failures show only now.
+    check_disk();
     return;
   }
   const ssize_t open_objects = H5Fget_obj_count(id(), H5F_OBJ_ALL);

@@ -99,7 +99,25 @@ void expect_dataset_name(const std::string& name, const std::string& what) {
 
 }  // namespace
 
-void validate_results(const Results& r) {
+void check_event_value(const EventColumnSpec& column, double value) {
+  if (!is_integer_column(column)) return;
+  const double limit = column.categories.empty()
+                           ? static_cast<double>(std::numeric_limits<std::int32_t>::max())
+                           : static_cast<double>(column.categories.size()) - 1.0;
+  const double lowest = column.categories.empty()
+                            ? static_cast<double>(std::numeric_limits<std::int32_t>::min())
+                            : 0.0;
+  if (!(value >= lowest && value <= limit) || std::floor(value) != value) {
+    invalid(fmt::format("event column '{}' holds {}, expected an integer in [{}, {}]", column.name,
+                        value, lowest, limit));
+  }
+}
+
+namespace {
+
+// `values`: also check the sizes of the summaries, differences, trajectories and event values
+// (false: the layout only, as a streaming writer sees it before the run).
+void validate(const Results& r, bool values) {
   const std::size_t scenarios = r.scenarios.size();
   const std::size_t members = r.members.size();
   const std::size_t quantiles = r.quantile_levels.size();
@@ -153,15 +171,21 @@ void validate_results(const Results& r) {
     datasets.push_back(name);
   }
 
-  expect_size(r.summaries.size(), r.variables.size(), "summaries", "one per variable");
+  if (values) {
+    expect_size(r.summaries.size(), r.variables.size(), "summaries", "one per variable");
+  }
   if (r.reference_scenario < 0 && !r.differences.empty()) {
     invalid("differences given without a reference scenario");
   }
-  if (has_differences(r)) {
+  // The layout alone cannot tell whether differences will come: a reference means they will.
+  const bool differences = values ? has_differences(r) : r.reference_scenario >= 0;
+  if (values && differences) {
     expect_size(r.differences.size(), r.variables.size(), "differences", "one per variable");
   }
   if (r.has_trajectories) {
-    expect_size(r.trajectories.size(), r.variables.size(), "trajectories", "one per variable");
+    if (values) {
+      expect_size(r.trajectories.size(), r.variables.size(), "trajectories", "one per variable");
+    }
   } else if (!r.trajectories.empty()) {
     invalid("trajectories given but has_trajectories is false");
   }
@@ -174,33 +198,39 @@ void validate_results(const Results& r) {
     const bool member_level = variable.level == Level::member;
     const std::size_t cells = r.cells(variable);
     const std::string shape = member_level ? "scenarios x years x members" : "scenarios x years";
+    for (const Statistic& statistic : kMoments) datasets.push_back(name + statistic.suffix);
+    datasets.push_back(name + "_quantiles");
+    if (variable.may_be_missing) datasets.push_back(name + "_count");
+    if (variable.binary) {
+      datasets.push_back(name + "_wilson_low");
+      datasets.push_back(name + "_wilson_high");
+    }
+    if (differences) {
+      for (const DifferenceStatistic& statistic : kDifferences) {
+        datasets.push_back(name + statistic.suffix);
+      }
+    }
+    if (r.has_trajectories) datasets.push_back(name);
+    if (!values) continue;
     const VariableSummary& summary = r.summaries[v];
     for (const Statistic& statistic : kMoments) {
       expect_size((summary.*statistic.values).size(), cells, name + statistic.suffix, shape);
-      datasets.push_back(name + statistic.suffix);
     }
     expect_size(summary.quantiles.size(), cells * quantiles, name + "_quantiles",
                 shape + " x quantile levels");
-    datasets.push_back(name + "_quantiles");
-    if (variable.may_be_missing) {
-      expect_size(summary.count.size(), cells, name + "_count", shape);
-      datasets.push_back(name + "_count");
-    } else if (!summary.count.empty()) {
+    if (variable.may_be_missing || !summary.count.empty()) {
       expect_size(summary.count.size(), cells, name + "_count", shape);
     }
     if (variable.binary) {
       expect_size(summary.wilson_low.size(), cells, name + "_wilson_low", shape);
       expect_size(summary.wilson_high.size(), cells, name + "_wilson_high", shape);
-      datasets.push_back(name + "_wilson_low");
-      datasets.push_back(name + "_wilson_high");
     } else if (!summary.wilson_low.empty() || !summary.wilson_high.empty()) {
       invalid(fmt::format("variable '{}' is not binary but has a Wilson interval", name));
     }
-    if (has_differences(r)) {
+    if (differences) {
       for (const DifferenceStatistic& statistic : kDifferences) {
         expect_size((r.differences[v].*statistic.values).size(), cells, name + statistic.suffix,
                     shape);
-        datasets.push_back(name + statistic.suffix);
       }
     }
     if (r.has_trajectories) {
@@ -210,12 +240,13 @@ void validate_results(const Results& r) {
                   "trajectory of " + name,
                   member_level ? "scenarios x replicates x years x members"
                                : "scenarios x replicates x years");
-      datasets.push_back(name);
     }
   }
   expect_unique(variable_names, "variable");
 
-  expect_size(r.event_values.size(), r.event_columns.size(), "event_values", "one per column");
+  if (values) {
+    expect_size(r.event_values.size(), r.event_columns.size(), "event_values", "one per column");
+  }
   std::vector<std::string> column_names;
   const std::size_t events = r.event_values.empty() ? 0 : r.event_values.front().size();
   for (std::size_t c = 0; c < r.event_columns.size(); ++c) {
@@ -223,8 +254,6 @@ void validate_results(const Results& r) {
     expect_dataset_name(column.name, "event column");
     column_names.push_back(column.name);
     datasets.push_back("event_" + column.name);
-    expect_size(r.event_values[c].size(), events, "event column '" + column.name + "'",
-                "one per event, like the first column");
     for (const std::string& label : column.categories) {
       if (label.empty() || label.find_first_of(" \t\n\r,") != std::string::npos) {
         invalid(
@@ -233,19 +262,10 @@ void validate_results(const Results& r) {
                         column.name, label));
       }
     }
-    if (!is_integer_column(column)) continue;
-    const double limit = column.categories.empty()
-                             ? static_cast<double>(std::numeric_limits<std::int32_t>::max())
-                             : static_cast<double>(column.categories.size()) - 1.0;
-    const double lowest = column.categories.empty()
-                              ? static_cast<double>(std::numeric_limits<std::int32_t>::min())
-                              : 0.0;
-    for (const double value : r.event_values[c]) {
-      if (!(value >= lowest && value <= limit) || std::floor(value) != value) {
-        invalid(fmt::format("event column '{}' holds {}, expected an integer in [{}, {}]",
-                            column.name, value, lowest, limit));
-      }
-    }
+    if (!values) continue;
+    expect_size(r.event_values[c].size(), events, "event column '" + column.name + "'",
+                "one per event, like the first column");
+    for (const double value : r.event_values[c]) check_event_value(column, value);
   }
   expect_unique(column_names, "event column");
   std::set<std::string> seen;
@@ -256,5 +276,11 @@ void validate_results(const Results& r) {
     }
   }
 }
+
+}  // namespace
+
+void validate_results(const Results& results) { validate(results, true); }
+
+void validate_layout(const Results& layout) { validate(layout, false); }
 
 }  // namespace sim::io

@@ -22,11 +22,6 @@ inline constexpr std::array<std::string_view, 11> kReservedAttributes = {
     "event_columns", "scenario_dimension", "swept_parameters",
     "coordinates",   "drawn_parameters"};
 
-/// Bytes of one trajectory chunk the writer aims at (whole replicates of one scenario).
-inline constexpr std::size_t kTrajectoryChunkBytes = std::size_t{1} << 20;
-/// gzip level of the trajectory datasets (with byte shuffle).
-inline constexpr int kTrajectoryGzipLevel = 4;
-
 /// True for the root attribute names in kReservedAttributes.
 bool is_reserved_attribute(std::string_view key);
 
@@ -100,5 +95,13 @@ bool has_differences(const Results& results);
 /// do not match the axes, duplicate or invalid names, non-integer values in integer event
 /// columns, attribute keys that collide with the reserved root attributes).
 void validate_results(const Results& results);
+
+/// validate_results without the values: the names, axes and attributes a streaming writer knows
+/// before the run (summaries, differences, trajectories and event values may be empty).
+void validate_layout(const Results& layout);
+
+/// Throws std::invalid_argument unless `value` fits `column`: integer columns (is_integer_column)
+/// hold integers in int32's range, categorical ones a category index.
+void check_event_value(const EventColumnSpec& column, double value);
 
 }  // namespace sim::io

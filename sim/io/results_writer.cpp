@@ -3,11 +3,16 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <stdexcept>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
 #include "sim/core/error.h"
+#include "sim/io/chunk_codec.h"
+#include "sim/io/event_spool.h"
 #include "sim/io/h5_file.h"
 #include "sim/io/output_path.h"
 #include "sim/io/results_schema.h"
@@ -16,6 +21,11 @@ namespace sim::io {
 namespace {
 
 namespace fs = std::filesystem;
+
+/// Rows per chunk of the event table's columns (they grow as the events come).
+constexpr std::uint64_t kEventChunkRows = 16384;
+/// Event values handed to HDF5 at a time at the end of a run.
+constexpr std::size_t kEventPiece = std::size_t{1} << 20;
 
 // The open dimension scales, kept open while data variables are attached to them.
 struct Axes {
@@ -27,13 +37,25 @@ struct Axis {
   std::uint64_t length;
 };
 
+DatasetLayout event_layout(int compression) {
+  DatasetLayout layout;
+  layout.chunk = {kEventChunkRows};
+  layout.gzip_level = compression;
+  layout.shuffle = compression > 0;
+  layout.extendible = true;
+  return layout;
+}
+
+// Creates a dataset over `axes` (dimension scales attached) holding `data`, or left to be
+// written later when `data` is null.
 template <class T>
-H5Dataset write_variable(H5File& file, const std::string& name, const std::vector<Axis>& axes,
-                         const std::vector<T>& data, const DatasetLayout& layout = {}) {
+H5Dataset create_variable(H5File& file, const std::string& name, const std::vector<Axis>& axes,
+                          const std::vector<T>* data, const DatasetLayout& layout = {}) {
   std::vector<std::uint64_t> dims;
   dims.reserve(axes.size());
   for (const Axis& axis : axes) dims.push_back(axis.length);
-  H5Dataset dataset = file.create_dataset<T>(name, dims, data, layout);
+  H5Dataset dataset = data != nullptr ? file.create_dataset<T>(name, dims, *data, layout)
+                                      : file.create_empty_dataset<T>(name, dims, layout);
   for (std::size_t i = 0; i < axes.size(); ++i) {
     dataset.attach_dimension_scale(*axes[i].scale, static_cast<unsigned>(i));
   }
@@ -45,7 +67,7 @@ void describe_dataset(H5Dataset& dataset, const std::string& units, const std::s
   dataset.write_string_attribute("long_name", long_name);
 }
 
-void write_coordinates(H5File& file, const Results& r, Axes& axes) {
+void write_coordinates(H5File& file, const Results& r, Axes& axes, int compression) {
   const std::string& dimension = r.scenario_dimension;
   axes.scenario = file.create_string_dataset(dimension, r.scenarios);
   axes.scenario->make_dimension_scale(dimension);
@@ -77,10 +99,9 @@ void write_coordinates(H5File& file, const Results& r, Axes& axes) {
     axes.replicate->write_string_attribute("long_name", "replicate index");
   }
   if (!r.event_columns.empty()) {
-    std::vector<std::int64_t> events(r.event_values.front().size());
-    for (std::size_t i = 0; i < events.size(); ++i) events[i] = static_cast<std::int64_t>(i);
-    const std::uint64_t dims[1] = {events.size()};
-    axes.event = file.create_dataset<std::int64_t>("event", dims, events);
+    // Grows at finish(), when the events are known.
+    const std::uint64_t dims[1] = {0};
+    axes.event = file.create_empty_dataset<std::int64_t>("event", dims, event_layout(compression));
     axes.event->make_dimension_scale("event");
     axes.event->write_string_attribute("long_name", "event index");
   }
@@ -113,7 +134,7 @@ void write_coordinates(H5File& file, const Results& r, Axes& axes) {
     if (draws.per_scenario)
       axes_of_draw.insert(axes_of_draw.begin(), {&*axes.scenario, r.scenarios.size()});
     H5Dataset values =
-        write_variable(file, draw_dataset_name(draws.key), axes_of_draw, draws.values);
+        create_variable(file, draw_dataset_name(draws.key), axes_of_draw, &draws.values);
     values.write_string_attribute("long_name", "drawn value of model parameter " + draws.key);
     values.write_string_attribute("key", draws.key);
     values.write_string_attribute("distribution", draws.distribution);
@@ -125,16 +146,18 @@ void write_coordinates(H5File& file, const Results& r, Axes& axes) {
   names.close();
 }
 
-void write_variable_group(H5File& file, const Results& r, const Axes& axes, std::size_t v) {
+// Creates a variable's datasets, empty but for their attributes; finish() fills the summaries and
+// add_block() the trajectory's chunks. `trajectory` is the trajectory's layout (unused without).
+void create_variable_group(H5File& file, const Results& r, const Axes& axes, std::size_t v,
+                           bool differences, const DatasetLayout& trajectory) {
   const VariableSpec& variable = r.variables[v];
-  const VariableSummary& summary = r.summaries[v];
   const std::string& name = variable.name;
   std::vector<Axis> cells = {{&*axes.scenario, r.scenarios.size()}, {&*axes.year, r.years.size()}};
   if (variable.level == Level::member) cells.push_back({&*axes.member, r.members.size()});
+  const std::vector<double>* later = nullptr;
 
   for (const Statistic& statistic : kMoments) {
-    H5Dataset dataset =
-        write_variable(file, name + statistic.suffix, cells, summary.*statistic.values);
+    H5Dataset dataset = create_variable(file, name + statistic.suffix, cells, later);
     describe_dataset(dataset, variable.units, statistic_long_name(variable, statistic.description));
     if (statistic.values == &VariableSummary::mean) {
       // What the reader needs to rebuild the VariableSpec.
@@ -148,29 +171,28 @@ void write_variable_group(H5File& file, const Results& r, const Axes& axes, std:
 
   std::vector<Axis> quantile_cells = cells;
   quantile_cells.push_back({&*axes.quantile, r.quantile_levels.size()});
-  H5Dataset quantiles =
-      write_variable(file, name + "_quantiles", quantile_cells, summary.quantiles);
+  H5Dataset quantiles = create_variable(file, name + "_quantiles", quantile_cells, later);
   describe_dataset(quantiles, variable.units, statistic_long_name(variable, kQuantilesDescription));
   quantiles.close();
 
   if (variable.may_be_missing) {
-    H5Dataset count = write_variable(file, name + "_count", cells, summary.count);
+    const std::vector<std::int64_t>* counts = nullptr;
+    H5Dataset count = create_variable(file, name + "_count", cells, counts);
     describe_dataset(count, "1", statistic_long_name(variable, kCountDescription));
     count.close();
   }
   if (variable.binary) {
-    H5Dataset low = write_variable(file, name + "_wilson_low", cells, summary.wilson_low);
+    H5Dataset low = create_variable(file, name + "_wilson_low", cells, later);
     describe_dataset(low, variable.units, statistic_long_name(variable, kWilsonLowDescription));
     low.close();
-    H5Dataset high = write_variable(file, name + "_wilson_high", cells, summary.wilson_high);
+    H5Dataset high = create_variable(file, name + "_wilson_high", cells, later);
     describe_dataset(high, variable.units, statistic_long_name(variable, kWilsonHighDescription));
     high.close();
   }
-  if (has_differences(r)) {
+  if (differences) {
     const std::string& reference = r.scenarios[static_cast<std::size_t>(r.reference_scenario)];
     for (const DifferenceStatistic& statistic : kDifferences) {
-      H5Dataset dataset =
-          write_variable(file, name + statistic.suffix, cells, r.differences[v].*statistic.values);
+      H5Dataset dataset = create_variable(file, name + statistic.suffix, cells, later);
       describe_dataset(dataset, variable.units,
                        statistic_long_name(variable, statistic.description));
       dataset.write_string_attribute("reference_scenario", reference);
@@ -182,43 +204,26 @@ void write_variable_group(H5File& file, const Results& r, const Axes& axes, std:
                                      {&*axes.replicate, static_cast<std::uint64_t>(r.replicates)},
                                      {&*axes.year, r.years.size()}};
     if (variable.level == Level::member) axes_of_run.push_back({&*axes.member, r.members.size()});
-    // A chunk holds one scenario and a block of whole replicates of about 1 MiB, so reading one
-    // scenario or a few replicates touches few chunks.
-    std::size_t replicate_bytes = sizeof(double);
-    for (std::size_t i = 2; i < axes_of_run.size(); ++i) {
-      replicate_bytes *= std::max<std::size_t>(axes_of_run[i].length, 1);
-    }
-    DatasetLayout layout;
-    layout.chunk = {1,
-                    std::clamp<std::uint64_t>(kTrajectoryChunkBytes / replicate_bytes, 1,
-                                              std::max<std::uint64_t>(axes_of_run[1].length, 1))};
-    for (std::size_t i = 2; i < axes_of_run.size(); ++i) {
-      layout.chunk.push_back(std::max<std::uint64_t>(axes_of_run[i].length, 1));
-    }
-    layout.gzip_level = kTrajectoryGzipLevel;
-    layout.shuffle = true;
-    H5Dataset dataset = write_variable(file, name, axes_of_run, r.trajectories[v], layout);
+    DatasetLayout layout = trajectory;
+    if (variable.level != Level::member) layout.chunk.pop_back();
+    H5Dataset dataset = create_variable(file, name, axes_of_run, later, layout);
     describe_dataset(dataset, variable.units,
                      variable.long_name.empty() ? variable.name : variable.long_name);
     dataset.close();
   }
 }
 
-void write_events(H5File& file, const Results& r, const Axes& axes) {
-  const std::uint64_t events = r.event_values.front().size();
-  const std::vector<Axis> event_axis = {{&*axes.event, events}};
-  for (std::size_t c = 0; c < r.event_columns.size(); ++c) {
-    const EventColumnSpec& column = r.event_columns[c];
+void create_event_columns(H5File& file, const Results& r, const Axes& axes, int compression) {
+  const std::vector<Axis> event_axis = {{&*axes.event, 0}};
+  for (const EventColumnSpec& column : r.event_columns) {
     const std::string name = "event_" + column.name;
     std::optional<H5Dataset> dataset;
     if (is_integer_column(column)) {
-      std::vector<std::int32_t> values(r.event_values[c].size());
-      for (std::size_t i = 0; i < values.size(); ++i) {
-        values[i] = static_cast<std::int32_t>(r.event_values[c][i]);
-      }
-      dataset = write_variable(file, name, event_axis, values);
+      const std::vector<std::int32_t>* later = nullptr;
+      dataset = create_variable(file, name, event_axis, later, event_layout(compression));
     } else {
-      dataset = write_variable(file, name, event_axis, r.event_values[c]);
+      const std::vector<double>* later = nullptr;
+      dataset = create_variable(file, name, event_axis, later, event_layout(compression));
     }
     describe_dataset(*dataset, column.units, column.long_name);
     if (!column.categories.empty()) {
@@ -232,11 +237,7 @@ void write_events(H5File& file, const Results& r, const Axes& axes) {
   }
 }
 
-void throw_if_stopped(const std::atomic<bool>* stop) {
-  if (stop != nullptr && stop->load()) throw Interrupted();
-}
-
-void write_contents(H5File& file, const Results& r, const std::atomic<bool>* stop) {
+void write_root_attributes(H5File& file, const Results& r) {
   file.write_string_attribute("file_type", kFileType);
   file.write_string_attribute("schema_version", kSchemaVersion);
   for (const auto& [key, value] : r.attributes) file.write_string_attribute(key, value);
@@ -271,50 +272,303 @@ void write_contents(H5File& file, const Results& r, const std::atomic<bool>* sto
     // xarray turns the variables named in a global `coordinates` attribute into coordinates.
     file.write_string_attribute("coordinates", join(keys, " "));
   }
+}
 
-  Axes axes;
-  write_coordinates(file, r, axes);
-  for (std::size_t v = 0; v < r.variables.size(); ++v) {
-    throw_if_stopped(stop);
-    write_variable_group(file, r, axes, v);
+template <class T>
+void fill(H5File& file, const std::string& name, const std::vector<T>& values) {
+  file.open_dataset(name).write<T>(values);
+}
+
+void fill_variable_group(H5File& file, const Results& r, std::size_t v, bool differences) {
+  const VariableSpec& variable = r.variables[v];
+  const std::string& name = variable.name;
+  if (v >= r.summaries.size()) {
+    throw std::invalid_argument("results: no summaries for variable '" + name + "'");
   }
-  if (!r.event_columns.empty()) write_events(file, r, axes);
+  const VariableSummary& summary = r.summaries[v];
+  for (const Statistic& statistic : kMoments) {
+    fill(file, name + statistic.suffix, summary.*statistic.values);
+  }
+  fill(file, name + "_quantiles", summary.quantiles);
+  if (variable.may_be_missing) fill(file, name + "_count", summary.count);
+  if (variable.binary) {
+    fill(file, name + "_wilson_low", summary.wilson_low);
+    fill(file, name + "_wilson_high", summary.wilson_high);
+  }
+  if (differences) {
+    if (v >= r.differences.size()) {
+      throw std::invalid_argument("results: no paired differences for variable '" + name + "'");
+    }
+    for (const DifferenceStatistic& statistic : kDifferences) {
+      fill(file, name + statistic.suffix, r.differences[v].*statistic.values);
+    }
+  }
+}
+
+void throw_if_stopped(const std::atomic<bool>* stop) {
+  if (stop != nullptr && stop->load()) throw Interrupted();
+}
+
+void remove_quietly(const fs::path& path) {
+  std::error_code ignored;
+  fs::remove(path, ignored);
+}
+
+}  // namespace
+
+struct ResultsFileWriter::State {
+  explicit State(H5File created) : file(std::move(created)) {}
+  H5File file;
+  /// The annotated layout (no values).
+  Results layout;
+  bool differences = false;
+  /// Replicates per trajectory chunk (the block size, at most the replicates).
+  std::uint64_t chunk_replicates = 1;
+  /// Values of one replicate, per variable (years, times members for member-level ones).
+  std::vector<std::size_t> per_replicate;
+  /// The trajectory datasets, open during the run.
+  std::vector<H5Dataset> trajectories;
+  std::optional<EventSpool> events;
+};
+
+ResultsFileWriter::ResultsFileWriter(fs::path out, bool force, WriterOptions options)
+    : out_(std::move(out)), force_(force), options_(std::move(options)) {
+  if (options_.compression < 0 || options_.compression > 9) {
+    throw std::invalid_argument("compression level " + std::to_string(options_.compression) +
+                                " is not in 0..9");
+  }
+  check_output_path(out_, force_, kFileType);
+}
+
+ResultsFileWriter::~ResultsFileWriter() {
+  if (committed_) return;
+  // Close HDF5's handles first (quietly), then the partial file goes.
+  state_.reset();
+  remove_quietly(partial_path(out_));
+}
+
+void ResultsFileWriter::begin(const Results& layout, std::int64_t block_size) {
+  throw_if_stopped(options_.stop);
+  if (state_) throw std::logic_error("ResultsFileWriter: begin called twice");
+  Results annotated = layout;
+  if (options_.annotate) options_.annotate(annotated);
+  validate_layout(annotated);
+  const fs::path partial = partial_path(out_);
+  state_ = std::make_unique<State>(H5File::create_on_disk(partial));
+  State& state = *state_;
+  state.layout = std::move(annotated);
+  const Results& r = state.layout;
+  state.differences = r.reference_scenario >= 0 && options_.differences;
+  state.chunk_replicates = static_cast<std::uint64_t>(
+      std::clamp<std::int64_t>(block_size, 1, std::max<std::int64_t>(r.replicates, 1)));
+  for (const VariableSpec& variable : r.variables) {
+    state.per_replicate.push_back(r.years.size() *
+                                  (variable.level == Level::member ? r.members.size() : 1));
+  }
+
+  H5File& file = state.file;
+  write_root_attributes(file, r);
+  Axes axes;
+  write_coordinates(file, r, axes, options_.compression);
+  // A trajectory chunk is one scenario x one block of replicates x all years (x all members): a
+  // block fills whole chunks, so each is compressed once, on a worker thread, and written once;
+  // reading one variable over all replicates reads whole chunks of that variable only.
+  DatasetLayout trajectory;
+  trajectory.chunk = {1, state.chunk_replicates, std::max<std::uint64_t>(r.years.size(), 1),
+                      std::max<std::uint64_t>(r.members.size(), 1)};
+  trajectory.gzip_level = options_.compression;
+  trajectory.shuffle = options_.compression > 0;
+  for (std::size_t v = 0; v < r.variables.size(); ++v) {
+    throw_if_stopped(options_.stop);
+    create_variable_group(file, r, axes, v, state.differences, trajectory);
+  }
+  if (!r.event_columns.empty()) {
+    create_event_columns(file, r, axes, options_.compression);
+    state.events.emplace(out_.parent_path(), r.event_columns.size());
+  }
   for (std::optional<H5Dataset>* scale :
        {&axes.scenario, &axes.year, &axes.member, &axes.quantile, &axes.replicate, &axes.event}) {
     if (scale->has_value()) (*scale)->close();
   }
+  if (r.has_trajectories) {
+    for (const VariableSpec& variable : r.variables) {
+      state.trajectories.push_back(file.open_dataset(variable.name));
+    }
+  }
+  file.check_disk();
 }
 
-// Roughly the uncompressed size of the data: lets the in-memory file grow in one step.
-std::uint64_t estimated_bytes(const Results& r) {
-  std::uint64_t values = 0;
-  for (const VariableSummary& summary : r.summaries) {
-    values += summary.mean.size() * 5 + summary.quantiles.size() + summary.count.size() +
-              summary.wilson_low.size() * 2;
+void ResultsFileWriter::encode(ResultsBlock& block) const {
+  if (!state_ || block.trajectories.empty()) return;
+  const State& state = *state_;
+  block.encoded.resize(block.trajectories.size());
+  for (std::size_t v = 0; v < block.trajectories.size(); ++v) {
+    encode_chunk(block.trajectories[v], state.chunk_replicates * state.per_replicate[v],
+                 options_.compression, block.encoded[v]);
   }
-  for (const VariableDifference& difference : r.differences) values += difference.mean.size() * 4;
-  for (const std::vector<double>& trajectory : r.trajectories) values += trajectory.size();
-  for (const std::vector<double>& column : r.event_values) values += column.size();
-  std::uint64_t text = 0;
-  for (const auto& [key, value] : r.attributes) text += key.size() + value.size();
-  return values * sizeof(double) + text + (std::uint64_t{1} << 20);
+}
+
+void ResultsFileWriter::add_block(const ResultsBlock& block) {
+  if (!state_ || finished_) throw std::logic_error("ResultsFileWriter: add_block outside a run");
+  State& state = *state_;
+  const Results& r = state.layout;
+  if (r.has_trajectories && block.replicates > 0) {
+    if (block.trajectories.size() != r.variables.size() ||
+        block.encoded.size() != r.variables.size()) {
+      throw std::invalid_argument("results: a block without every variable's trajectory");
+    }
+    const auto first = static_cast<std::uint64_t>(block.first_replicate);
+    if (first % state.chunk_replicates != 0) {
+      throw std::invalid_argument("results: a block that does not start a trajectory chunk");
+    }
+    for (std::size_t v = 0; v < r.variables.size(); ++v) {
+      if (state.per_replicate[v] == 0) continue;
+      const std::uint64_t offset[4] = {block.scenario, first, 0, 0};
+      const std::size_t rank = r.variables[v].level == Level::member ? 4 : 3;
+      state.trajectories[v].write_chunk(std::span<const std::uint64_t>(offset, rank),
+                                        block.encoded[v]);
+    }
+  }
+  if (state.events && !block.events.empty()) state.events->add(block.scenario, block.events);
+  state.file.check_disk();
+}
+
+void ResultsFileWriter::finish(const Results& summaries) {
+  if (!state_ || finished_) throw std::logic_error("ResultsFileWriter: finish outside a run");
+  State& state = *state_;
+  const Results& r = state.layout;
+  H5File& file = state.file;
+  for (H5Dataset& dataset : state.trajectories) dataset.close();
+  state.trajectories.clear();
+  for (std::size_t v = 0; v < r.variables.size(); ++v) {
+    throw_if_stopped(options_.stop);
+    fill_variable_group(file, summaries, v, state.differences);
+  }
+  if (state.events) {
+    throw_if_stopped(options_.stop);
+    const EventSpool& events = *state.events;
+    H5Dataset scale = file.open_dataset("event");
+    std::vector<std::int64_t> indices;
+    for (std::uint64_t start = 0; start < events.rows(); start += kEventPiece) {
+      indices.resize(std::min<std::uint64_t>(kEventPiece, events.rows() - start));
+      for (std::size_t i = 0; i < indices.size(); ++i) {
+        indices[i] = static_cast<std::int64_t>(start + i);
+      }
+      scale.append<std::int64_t>(indices);
+    }
+    scale.close();
+    std::vector<std::int32_t> integers;
+    for (std::size_t c = 0; c < r.event_columns.size(); ++c) {
+      const EventColumnSpec& column = r.event_columns[c];
+      H5Dataset dataset = file.open_dataset("event_" + column.name);
+      const bool integer = is_integer_column(column);
+      events.replay(c, kEventPiece, [&](std::span<const double> values) {
+        if (!integer) {
+          dataset.append<double>(values);
+          return;
+        }
+        integers.resize(values.size());
+        for (std::size_t i = 0; i < values.size(); ++i) {
+          check_event_value(column, values[i]);
+          integers[i] = static_cast<std::int32_t>(values[i]);
+        }
+        dataset.append<std::int32_t>(integers);
+      });
+      dataset.close();
+    }
+    state.events.reset();
+  }
+  throw_if_stopped(options_.stop);
+  file.close();
+  finished_ = true;
+}
+
+void ResultsFileWriter::commit() {
+  if (!finished_) throw std::logic_error("ResultsFileWriter: commit before finish");
+  throw_if_stopped(options_.stop);
+  // Whatever appeared under the name meanwhile gets the same policy as at the start.
+  check_output_path(out_, force_, kFileType);
+  const fs::path partial = partial_path(out_);
+  std::error_code error;
+  fs::rename(partial, out_, error);
+  if (error) {
+    throw OutputError(out_.string() + ": cannot rename " + partial.string() +
+                      " onto it: " + error.message());
+  }
+  committed_ = true;
+}
+
+namespace {
+
+// Everything of `results` but the values (summaries, differences, trajectories, events).
+Results layout_of(const Results& results) {
+  Results layout;
+  layout.scenarios = results.scenarios;
+  layout.scenario_descriptions = results.scenario_descriptions;
+  layout.scenario_labels = results.scenario_labels;
+  layout.scenario_groups = results.scenario_groups;
+  layout.scenario_dimension = results.scenario_dimension;
+  layout.design_parameters = results.design_parameters;
+  layout.years = results.years;
+  layout.members = results.members;
+  layout.member_names = results.member_names;
+  layout.quantile_levels = results.quantile_levels;
+  layout.replicates = results.replicates;
+  layout.seed = results.seed;
+  layout.variables = results.variables;
+  layout.reference_scenario = results.reference_scenario;
+  layout.has_trajectories = results.has_trajectories;
+  layout.draws = results.draws;
+  layout.event_columns = results.event_columns;
+  layout.attributes = results.attributes;
+  return layout;
 }
 
 }  // namespace
 
 void write_results(const Results& results, const fs::path& out, bool force,
-                   const std::atomic<bool>* stop) {
+                   const std::atomic<bool>* stop, int compression) {
   check_output_path(out, force, kFileType);
   validate_results(results);
-  write_via_partial(
-      out, force, kFileType,
-      [&](const fs::path& partial) {
-        H5File file = H5File::create(partial, estimated_bytes(results));
-        write_contents(file, results, stop);
-        throw_if_stopped(stop);
-        file.close();
-      },
-      stop);
+  WriterOptions options;
+  options.compression = compression;
+  options.stop = stop;
+  options.differences = has_differences(results);
+  ResultsFileWriter writer(out, force, options);
+  constexpr std::int64_t kBlock = 64;
+  writer.begin(layout_of(results), kBlock);
+  if (results.has_trajectories) {
+    const auto replicates = static_cast<std::size_t>(results.replicates);
+    for (std::size_t s = 0; s < results.scenarios.size(); ++s) {
+      for (std::int64_t first = 0; first < results.replicates; first += kBlock) {
+        ResultsBlock block;
+        block.scenario = s;
+        block.first_replicate = first;
+        block.replicates = std::min(kBlock, results.replicates - first);
+        for (std::size_t v = 0; v < results.variables.size(); ++v) {
+          const std::size_t per_replicate =
+              results.cells(results.variables[v]) / results.scenarios.size();
+          const auto begin =
+              results.trajectories[v].begin() +
+              static_cast<std::ptrdiff_t>((s * replicates + static_cast<std::size_t>(first)) *
+                                          per_replicate);
+          block.trajectories.emplace_back(
+              begin, begin + static_cast<std::ptrdiff_t>(
+                                 static_cast<std::size_t>(block.replicates) * per_replicate));
+        }
+        writer.encode(block);
+        writer.add_block(block);
+      }
+    }
+  }
+  if (!results.event_columns.empty()) {
+    // The events as given, in their order.
+    ResultsBlock events;
+    events.events = results.event_values;
+    writer.add_block(events);
+  }
+  writer.finish(results);
+  writer.commit();
 }
 
 std::string hdf5_library_version() { return H5File::library_version(); }
