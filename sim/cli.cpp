@@ -341,10 +341,11 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
                             "Monte Carlo replicates per scenario (default: the study's)");
     app::add_threads_option(command, arguments.threads);
     app::add_seed_option(command, arguments.seed);
-    command->add_flag("--trajectories", arguments.trajectories,
-                      "Also store every replicate's values (file and memory grow with replicates)");
+    command->add_flag(
+        "--trajectories", arguments.trajectories,
+        "Also store every replicate's values (the file grows with replicates, memory does not)");
     command->add_flag("--no-events", arguments.no_events,
-                      "Do not keep the event table (it grows with replicates and attack rates)");
+                      "Do not write the event table (it grows with replicates and attack rates)");
     command->add_flag("--force", arguments.force,
                       "Overwrite the results file if it exists; run even above --max-output-mib");
     app::add_integer_option(command, "--max-output-mib", arguments.max_output_mib, 1, INT64_MAX,

@@ -78,32 +78,34 @@ void EventSpool::replay(std::size_t column, std::size_t piece,
     if (!buffer.empty()) take(buffer);
     buffer.clear();
   };
-  std::size_t scenarios = 0;
-  for (const Segment& segment : segments_) scenarios = std::max(scenarios, segment.scenario + 1);
-  for (std::size_t scenario = 0; scenario < scenarios; ++scenario) {
-    for (const Segment& segment : segments_) {
-      if (segment.scenario != scenario) continue;
-      std::uint64_t done = 0;
-      while (done < segment.rows) {
-        if (buffer.size() == piece) flush();
-        const std::uint64_t count =
-            std::min<std::uint64_t>(segment.rows - done, piece - buffer.size());
-        const std::size_t start = buffer.size();
-        buffer.resize(start + count);
-        auto* bytes = reinterpret_cast<char*>(buffer.data() + start);
-        std::size_t left = count * sizeof(double);
-        auto offset =
-            static_cast<off_t>(segment.offset + (column * segment.rows + done) * sizeof(double));
-        while (left > 0) {
-          const ssize_t n = ::pread(descriptor_, bytes, left, offset);
-          if (n < 0 && errno == EINTR) continue;
-          if (n <= 0) fail(folder_, "cannot read the events' temporary file", n < 0 ? errno : EIO);
-          bytes += n;
-          left -= static_cast<std::size_t>(n);
-          offset += n;
-        }
-        done += count;
+  // Scenario by scenario; within one, in the order the blocks came (replicate order).
+  std::vector<std::size_t> order(segments_.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [this](std::size_t a, std::size_t b) {
+    return segments_[a].scenario < segments_[b].scenario;
+  });
+  for (const std::size_t index : order) {
+    const Segment& segment = segments_[index];
+    std::uint64_t done = 0;
+    while (done < segment.rows) {
+      if (buffer.size() == piece) flush();
+      const std::uint64_t count =
+          std::min<std::uint64_t>(segment.rows - done, piece - buffer.size());
+      const std::size_t start = buffer.size();
+      buffer.resize(start + count);
+      auto* bytes = reinterpret_cast<char*>(buffer.data() + start);
+      std::size_t left = count * sizeof(double);
+      auto offset =
+          static_cast<off_t>(segment.offset + (column * segment.rows + done) * sizeof(double));
+      while (left > 0) {
+        const ssize_t n = ::pread(descriptor_, bytes, left, offset);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) fail(folder_, "cannot read the events' temporary file", n < 0 ? errno : EIO);
+        bytes += n;
+        left -= static_cast<std::size_t>(n);
+        offset += n;
       }
+      done += count;
     }
   }
   flush();
