@@ -14,25 +14,26 @@
 
 #include <fmt/format.h>
 #include <tbb/info.h>
-#include <tbb/version.h>
-#include <toml++/toml.h>
 #include <CLI/CLI.hpp>
-#include <Eigen/Core>
 
 #include "sim/app/calibrate.h"
 #include "sim/app/options.h"
 #include "sim/app/params.h"
+#include "sim/app/plan.h"
+#include "sim/app/provenance.h"
 #include "sim/app/sensitivity.h"
 #include "sim/config/calibration.h"
 #include "sim/config/parameter_log.h"
 #include "sim/config/study.h"
 #include "sim/config/sweep.h"
-#include "sim/core/build_info.h"
 #include "sim/core/error.h"
 #include "sim/engine/progress.h"
 #include "sim/engine/runner.h"
 #include "sim/io/calibration_file.h"
-#include "sim/io/results_file.h"
+#include "sim/io/output_path.h"
+#include "sim/io/results_info.h"
+#include "sim/io/results_schema.h"
+#include "sim/io/results_writer.h"
 
 namespace sim {
 
@@ -62,51 +63,6 @@ class StopOnSignal {
   void (*previous_term_)(int) = SIG_DFL;
 };
 
-std::string utc_now() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  std::tm parts{};
-  gmtime_r(&seconds, &parts);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
-  return text;
-}
-
-std::string library_versions() {
-  return fmt::format("Eigen {}.{}.{}; oneTBB {}; toml++ {}.{}.{}; fmt {}.{}.{}; CLI11 {}; HDF5 {}",
-                     EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION,
-                     TBB_VERSION_STRING, TOML_LIB_MAJOR, TOML_LIB_MINOR, TOML_LIB_PATCH,
-                     FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100, CLI11_VERSION,
-                     io::hdf5_library_version());
-}
-
-std::string version_text() {
-  return fmt::format("natosim {} (commit {}, {} build, {})\n{}", build_info::version,
-                     build_info::git_commit, build_info::build_type, build_info::compiler,
-                     library_versions());
-}
-
-/// What every file natosim writes records about the tool and the invocation.
-std::map<std::string, std::string> tool_provenance(const std::string& command_line) {
-  return {{"natosim_version", build_info::version},
-          {"git_commit", build_info::git_commit},
-          {"build_type", build_info::build_type},
-          {"compiler", build_info::compiler},
-          {"library_versions", library_versions()},
-          {"created_utc", utc_now()},
-          {"command_line", command_line}};
-}
-
-std::string human_bytes(double bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int unit = 0;
-  while (bytes >= 1024.0 && unit < 4) {
-    bytes /= 1024.0;
-    ++unit;
-  }
-  return fmt::format("{:.1f} {}", bytes, units[unit]);
-}
-
 struct RunArguments {
   std::string config;
   std::string output;
@@ -120,49 +76,11 @@ struct RunArguments {
   bool quiet = false;
   bool dry_run = false;
   std::int64_t max_output_mib = 4096;
+  int compression = io::kDefaultCompression;
   std::string command_line;
   std::vector<std::string> overrides;
   bool store_draws = false;
 };
-
-/// Size estimates shown before a run.
-struct Plan {
-  std::int64_t runs = 0;
-  double file_bytes = 0;
-  double memory_bytes = 0;
-};
-
-Plan estimate(const ModelSchema& schema, std::size_t scenarios, std::int64_t replicates, int years,
-              bool trajectories, bool paired, int threads) {
-  std::size_t values_per_year = 0;
-  std::size_t summary_datasets = 0;
-  for (const VariableSpec& variable : schema.variables) {
-    const std::size_t width = variable.level == Level::member ? schema.members.size() : 1;
-    values_per_year += width;
-    summary_datasets += width * (5 + 5 + 4 + (variable.binary ? 2 : 0));
-  }
-  Plan plan;
-  plan.runs = replicates * static_cast<std::int64_t>(scenarios);
-  const double cells = static_cast<double>(scenarios) * years;
-  plan.file_bytes = cells * static_cast<double>(summary_datasets) * 8.0 + 64.0 * 1024;
-  // Fitted to peak RSS measured on the shipped studies (scripts/bench.sh checks it, within 25%):
-  // per recorded cell, its moments, quantile sketch, summaries and their HDF5 image (950 bytes)
-  // plus the paired differences when there is a reference (270); per pipeline token a chunk of
-  // 64 replicates' raw values, bucket indices and transposes (20 bytes a value); the libraries.
-  const double cell_values = cells * static_cast<double>(values_per_year);
-  const double year_values = static_cast<double>(values_per_year) * years;
-  const double tokens = threads + 1.0;
-  plan.memory_bytes = 12.0 * 1024 * 1024 + cell_values * (950.0 + (paired ? 270.0 : 0.0)) +
-                      tokens * 64.0 * year_values * 20.0;
-  if (trajectories) {
-    const double trajectory_bytes =
-        static_cast<double>(plan.runs) * years * static_cast<double>(values_per_year) * 8.0;
-    plan.file_bytes += trajectory_bytes * 0.5;  // gzip + shuffle typically halves doubles
-    // The runner's copy, the in-memory HDF5 image (compressed) and the writer's chunk buffers.
-    plan.memory_bytes += 2.3 * trajectory_bytes;
-  }
-  return plan;
-}
 
 int command_validate(const std::string& config, const ModelRegistry& registry) {
   StudySpec study = read_study(config, registry);
@@ -207,16 +125,17 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
                                            ? std::filesystem::path("results") / (study.name + ".h5")
                                            : std::filesystem::path(args.output);
   const int threads = args.threads > 0 ? args.threads : tbb::info::default_concurrency();
-  const Plan plan = estimate(runs.front().model->schema(), runs.size(), study.replicates,
-                             study.years, args.trajectories, reference >= 0, threads);
+  const app::Plan plan =
+      app::estimate(runs.front().model->schema(), runs.size(), study.replicates, study.years,
+                    args.trajectories, reference >= 0, threads, args.compression);
   if (!args.quiet || args.dry_run) {
     std::cerr << fmt::format(
         "study '{}': {} {}{} x {} replicates = {} runs of {} years on {} thread{}\n"
         "expected results file {} (about {}), peak memory about {}\n",
         study.name, runs.size(), reference == -2 ? "design point" : "scenario",
         runs.size() == 1 ? "" : "s", study.replicates, plan.runs, study.years, threads,
-        threads == 1 ? "" : "s", output.string(), human_bytes(plan.file_bytes),
-        human_bytes(plan.memory_bytes));
+        threads == 1 ? "" : "s", output.string(), app::human_bytes(plan.file_bytes),
+        app::human_bytes(plan.memory_bytes));
   }
   if (args.dry_run) return kExitOk;
   const double limit_bytes = static_cast<double>(args.max_output_mib) * 1024.0 * 1024.0;
@@ -224,7 +143,7 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
     throw OutputError(
         fmt::format("the results file would be about {}, above the limit of {} (--max-output-mib); "
                     "pass --force to run anyway, or use fewer replicates or no --trajectories",
-                    human_bytes(plan.file_bytes), human_bytes(limit_bytes)));
+                    app::human_bytes(plan.file_bytes), app::human_bytes(limit_bytes)));
   }
 
   if (args.output.empty()) std::filesystem::create_directories(output.parent_path());
@@ -245,18 +164,26 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
     progress.update(done, total);
   };
 
+  // The file is written as the run goes (docs/OUTPUT.md, "Writing"); what the runner does not
+  // know (provenance, labels, draws, swept parameters) goes into its header first.
+  io::WriterOptions writing;
+  writing.compression = args.compression;
+  writing.stop = &g_stop;
+  writing.annotate = [&](Results& layout) {
+    layout.attributes.merge(app::tool_provenance(args.command_line));
+    layout.attributes.merge(study_provenance(study));
+    layout.attributes["threads"] = std::to_string(threads);
+    annotate(layout);
+  };
+  io::ResultsFileWriter writer(output, args.force, std::move(writing));
+
   const auto start = std::chrono::steady_clock::now();
-  Results results = run_study(runs, options);
+  run_study(runs, options, writer);
   progress.finish();
   if (g_stop.load()) throw Interrupted();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-
-  results.attributes.merge(tool_provenance(args.command_line));
-  results.attributes.merge(study_provenance(study));
-  results.attributes["threads"] = std::to_string(threads);
-  annotate(results);
-  io::write_results(results, output, args.force, &g_stop);
+  writer.commit();
   if (!args.quiet) {
     std::cerr << fmt::format("done: {} runs in {:.1f} s\n", plan.runs, seconds);
   }
@@ -397,7 +324,7 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
       "natosim: agent-based Monte Carlo simulation of alliance burden-sharing and "
       "deterrence under U.S. conditionality.\nSee README.md and docs/ for the model "
       "and the results schema."};
-  app.set_version_flag("--version", version_text());
+  app.set_version_flag("--version", app::version_text());
   app.require_subcommand(1);
 
   RunArguments run_args;
@@ -414,10 +341,11 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
                             "Monte Carlo replicates per scenario (default: the study's)");
     app::add_threads_option(command, arguments.threads);
     app::add_seed_option(command, arguments.seed);
-    command->add_flag("--trajectories", arguments.trajectories,
-                      "Also store every replicate's values (file and memory grow with replicates)");
+    command->add_flag(
+        "--trajectories", arguments.trajectories,
+        "Also store every replicate's values (the file grows with replicates, memory does not)");
     command->add_flag("--no-events", arguments.no_events,
-                      "Do not keep the event table (it grows with replicates and attack rates)");
+                      "Do not write the event table (it grows with replicates and attack rates)");
     command->add_flag("--force", arguments.force,
                       "Overwrite the results file if it exists; run even above --max-output-mib");
     app::add_integer_option(command, "--max-output-mib", arguments.max_output_mib, 1, INT64_MAX,
@@ -427,6 +355,8 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
                       "No progress bar or messages, only the result path");
     command->add_flag("--dry-run", arguments.dry_run,
                       "Print the number of runs and the expected file size and memory, then stop");
+    app::add_integer_option(command, "--compression", arguments.compression, 0, 9,
+                            "gzip level of trajectories and events, 0 (none) to 9 (default 1)");
     app::add_set_option(command, arguments.overrides);
   };
   CLI::App* run = app.add_subcommand("run", "Run a study's scenarios and write a results file");
@@ -493,7 +423,7 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
     if (sensitivity->parsed()) {
       StopOnSignal stop_on_signal;
       return app::command_sensitivity(sensitivity_args, registry,
-                                      tool_provenance(run_args.command_line), &g_stop);
+                                      app::tool_provenance(run_args.command_line), &g_stop);
     }
     if (calibrate->parsed()) return app::command_calibrate(calibrate_args, registry);
     if (info->parsed()) {

@@ -18,7 +18,7 @@
 #include "sim/config/calibration.h"
 #include "sim/core/build_info.h"
 #include "sim/io/calibration_file.h"
-#include "sim/io/results_file.h"
+#include "sim/io/output_path.h"
 
 namespace sim::app {
 

@@ -23,7 +23,7 @@
 #include "sim/design/morris.h"
 #include "sim/design/saltelli.h"
 #include "sim/engine/progress.h"
-#include "sim/io/results_file.h"
+#include "sim/io/output_path.h"
 #include "sim/io/sensitivity_file.h"
 
 namespace sim::app {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -95,6 +96,44 @@ struct Results {
     const std::size_t base = scenarios.size() * years.size();
     return variable.level == Level::member ? base * members.size() : base;
   }
+};
+
+/// One merged block of one scenario: what the runner hands a ResultsSink at a block boundary.
+struct ResultsBlock {
+  std::size_t scenario = 0;
+  /// Replicates first_replicate .. first_replicate + replicates - 1.
+  std::int64_t first_replicate = 0;
+  std::int64_t replicates = 0;
+  /// Per variable, when trajectories are kept (else empty): the block's values, row-major
+  /// [replicate in block][year] or [replicate in block][year][member].
+  std::vector<std::vector<double>> trajectories;
+  /// Per event column (Results::event_columns: scenario, replicate, year, then the model's), the
+  /// block's events in (replicate, year) order; empty when no event table is kept.
+  std::vector<std::vector<double>> events;
+  /// What ResultsSink::encode made of the trajectories (e.g. compressed chunks), per variable.
+  /// Opaque to the engine.
+  std::vector<std::vector<unsigned char>> encoded;
+};
+
+/// Where the runner puts a study's results as it produces them (sim/io writes them to a file;
+/// run_study without a sink collects them in memory). Calls come in this order: begin, then
+/// add_block for every (block, scenario) in the fixed merge order, then finish.
+class ResultsSink {
+ public:
+  virtual ~ResultsSink() = default;
+  /// Once, before any block. `layout` holds the axes, variables, seed, reference and event
+  /// columns; no summaries, differences, trajectories or event values. Every block but the last
+  /// of a scenario holds `block_size` replicates, and blocks start at multiples of it.
+  virtual void begin(const Results& layout, std::int64_t block_size) = 0;
+  /// From worker threads, concurrently for different blocks, before the block is merged: may
+  /// fill `block.encoded` from the trajectories. Must not change the sink. Default: nothing.
+  virtual void encode(ResultsBlock& /*block*/) const {}
+  /// Each block, from one thread at a time, in the fixed merge order: (block, scenario) with the
+  /// reference scenario first within a block.
+  virtual void add_block(const ResultsBlock& block) = 0;
+  /// Once after the last block: the layout plus the summaries and paired differences (no
+  /// trajectories or event values; those came with the blocks).
+  virtual void finish(const Results& summaries) = 0;
 };
 
 }  // namespace sim

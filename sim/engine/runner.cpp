@@ -35,6 +35,8 @@ struct Chunk {
   std::vector<std::uint32_t> bucket_offsets;
   /// Events: (replicate, year, model columns...) per row.
   std::vector<double> events;
+  /// What the sink receives: trajectories and event columns of the block.
+  ResultsBlock out;
   /// Working space.
   std::vector<double> tile;
   std::vector<double> column;
@@ -45,7 +47,6 @@ struct Totals {
   std::vector<std::vector<tally::Moments>> moments;
   std::vector<std::vector<tally::QuantileSketch>> sketches;
   std::vector<std::vector<tally::Moments>> differences;
-  std::vector<std::vector<double>> events;
   /// The reference scenario's raw values of the block being merged (paired differences).
   std::vector<double> reference_raw;
   /// Per-cell working sums for the differences.
@@ -83,13 +84,17 @@ class StudyRunner {
     }
   }
 
-  Results run();
+  void run(ResultsSink& sink);
 
  private:
-  void run_chunk(Chunk& chunk) const;
+  /// The axes, variables and event columns of the study (no values).
+  Results layout() const;
+  void run_chunk(Chunk& chunk, const ResultsSink& sink) const;
+  /// Fills chunk.out (trajectories per variable, event columns) from the chunk's raw values.
+  void fill_block(Chunk& chunk) const;
   /// Computes a chunk's moments and bucket indices from its raw values.
   void summarise_chunk(Chunk& chunk) const;
-  void merge_chunk(Chunk& chunk, Totals& totals, Results& results) const;
+  void merge_chunk(Chunk& chunk, Totals& totals) const;
   void merge_differences(const Chunk& chunk, Totals& totals) const;
   void summarise(const Totals& totals, Results& results) const;
   [[noreturn]] void report_unset(const Chunk& chunk, std::size_t cell) const;
@@ -130,7 +135,7 @@ void StudyRunner::report_unset(const Chunk& chunk, std::size_t cell) const {
                          std::to_string(replicate) + ")");
 }
 
-void StudyRunner::run_chunk(Chunk& chunk) const {
+void StudyRunner::run_chunk(Chunk& chunk, const ResultsSink& sink) const {
   const auto count = static_cast<std::size_t>(chunk.count);
   // Buffers are reused from chunk to chunk (resize keeps capacity): fresh multi-megabyte
   // allocations per chunk cost more in page faults than the statistics themselves.
@@ -157,6 +162,46 @@ void StudyRunner::run_chunk(Chunk& chunk) const {
     }
   }
   summarise_chunk(chunk);
+  fill_block(chunk);
+  sink.encode(chunk.out);
+}
+
+void StudyRunner::fill_block(Chunk& chunk) const {
+  ResultsBlock& out = chunk.out;
+  out.scenario = chunk.scenario;
+  out.first_replicate = chunk.first;
+  out.replicates = chunk.count;
+  const auto count = static_cast<std::size_t>(chunk.count);
+  const auto years = static_cast<std::size_t>(options_.years);
+  if (options_.trajectories) {
+    out.trajectories.resize(schema_.variables.size());
+    for (std::size_t v = 0; v < schema_.variables.size(); ++v) {
+      const std::size_t width =
+          schema_.variables[v].level == Level::member ? schema_.members.size() : 1;
+      std::vector<double>& values = out.trajectories[v];
+      values.resize(count * years * width);
+      for (std::size_t i = 0; i < count; ++i) {
+        for (std::size_t y = 0; y < years; ++y) {
+          const double* source = chunk.raw.data() + i * cells_ + y * stride_ + probe_.offset(v);
+          std::copy(source, source + width,
+                    values.begin() + static_cast<std::ptrdiff_t>((i * years + y) * width));
+        }
+      }
+    }
+  }
+  if (event_width_ == 0) return;
+  // Engine columns first (scenario, replicate, calendar year), then the model's.
+  out.events.resize(event_width_ + 3);
+  for (std::vector<double>& column : out.events) column.clear();
+  const std::size_t row_width = event_width_ + 2;
+  for (std::size_t start = 0; start < chunk.events.size(); start += row_width) {
+    out.events[0].push_back(static_cast<double>(chunk.scenario));
+    out.events[1].push_back(chunk.events[start]);
+    out.events[2].push_back(chunk.events[start + 1] + options_.start_year);
+    for (std::size_t c = 0; c < event_width_; ++c) {
+      out.events[3 + c].push_back(chunk.events[start + 2 + c]);
+    }
+  }
 }
 
 void StudyRunner::summarise_chunk(Chunk& chunk) const {
@@ -246,7 +291,7 @@ void StudyRunner::merge_differences(const Chunk& chunk, Totals& totals) const {
   }
 }
 
-void StudyRunner::merge_chunk(Chunk& chunk, Totals& totals, Results& results) const {
+void StudyRunner::merge_chunk(Chunk& chunk, Totals& totals) const {
   const std::size_t s = chunk.scenario;
   for (std::size_t cell = 0; cell < cells_; ++cell) {
     totals.moments[s][cell].merge(chunk.moments[cell]);
@@ -256,31 +301,11 @@ void StudyRunner::merge_chunk(Chunk& chunk, Totals& totals, Results& results) co
         std::span<const std::int32_t>(chunk.buckets.data() + begin, end - begin),
         chunk.moments[cell].min, chunk.moments[cell].max, totals.scratch);
   }
-  totals.events[s].insert(totals.events[s].end(), chunk.events.begin(), chunk.events.end());
   if (options_.reference >= 0) {
     if (static_cast<int>(s) == options_.reference) {
       totals.reference_raw.swap(chunk.raw);
     } else {
       merge_differences(chunk, totals);
-    }
-  }
-  if (!options_.trajectories) return;
-  const std::size_t members = schema_.members.size();
-  const auto years = static_cast<std::size_t>(options_.years);
-  const auto replicates = static_cast<std::size_t>(options_.replicates);
-  const std::vector<double>& raw =
-      static_cast<int>(s) == options_.reference ? totals.reference_raw : chunk.raw;
-  for (std::size_t i = 0; i < static_cast<std::size_t>(chunk.count); ++i) {
-    const std::size_t replicate = static_cast<std::size_t>(chunk.first) + i;
-    for (std::size_t v = 0; v < schema_.variables.size(); ++v) {
-      const std::size_t width = schema_.variables[v].level == Level::member ? members : 1;
-      std::vector<double>& out = results.trajectories[v];
-      for (std::size_t y = 0; y < years; ++y) {
-        const double* source = raw.data() + i * cells_ + y * stride_ + probe_.offset(v);
-        std::copy(source, source + width,
-                  out.begin() + static_cast<std::ptrdiff_t>(
-                                    ((s * replicates + replicate) * years + y) * width));
-      }
     }
   }
 }
@@ -346,35 +371,9 @@ void StudyRunner::summarise(const Totals& totals, Results& results) const {
       }
     }
   }
-
-  // Event table: engine columns first, then the model's, in (scenario, replicate, year) order.
-  results.event_columns.clear();
-  results.event_values.clear();
-  if (event_width_ == 0) return;
-  std::vector<std::string> scenario_names;
-  for (const ScenarioRun& scenario : scenarios_) scenario_names.push_back(scenario.name);
-  results.event_columns.push_back(
-      EventColumnSpec{"scenario", "1", "scenario of the event", scenario_names});
-  results.event_columns.push_back(EventColumnSpec{"replicate", "1", "replicate index", {}});
-  results.event_columns.push_back(EventColumnSpec{"year", "year", "calendar year", {}});
-  for (const EventColumnSpec& column : schema_.event_columns)
-    results.event_columns.push_back(column);
-  results.event_values.assign(results.event_columns.size(), {});
-  const std::size_t row_width = event_width_ + 2;
-  for (std::size_t s = 0; s < scenarios_.size(); ++s) {
-    const std::vector<double>& rows = totals.events[s];
-    for (std::size_t start = 0; start < rows.size(); start += row_width) {
-      results.event_values[0].push_back(static_cast<double>(s));
-      results.event_values[1].push_back(rows[start]);
-      results.event_values[2].push_back(rows[start + 1] + options_.start_year);
-      for (std::size_t c = 0; c < event_width_; ++c) {
-        results.event_values[3 + c].push_back(rows[start + 2 + c]);
-      }
-    }
-  }
 }
 
-Results StudyRunner::run() {
+Results StudyRunner::layout() const {
   Results results;
   for (const ScenarioRun& scenario : scenarios_) {
     results.scenarios.push_back(scenario.name);
@@ -387,17 +386,28 @@ Results StudyRunner::run() {
   results.replicates = options_.replicates;
   results.seed = options_.seed;
   results.variables = schema_.variables;
-  results.summaries.resize(schema_.variables.size());
   results.reference_scenario = options_.reference;
-  if (options_.reference >= 0) results.differences.resize(schema_.variables.size());
   results.has_trajectories = options_.trajectories;
-  if (options_.trajectories) {
-    results.trajectories.resize(schema_.variables.size());
-    for (std::size_t v = 0; v < schema_.variables.size(); ++v) {
-      results.trajectories[v].resize(results.cells(schema_.variables[v]) *
-                                     static_cast<std::size_t>(options_.replicates));
+  if (event_width_ > 0) {
+    // The event table: engine columns first, then the model's.
+    std::vector<std::string> scenario_names;
+    for (const ScenarioRun& scenario : scenarios_) scenario_names.push_back(scenario.name);
+    results.event_columns.push_back(
+        EventColumnSpec{"scenario", "1", "scenario of the event", scenario_names});
+    results.event_columns.push_back(EventColumnSpec{"replicate", "1", "replicate index", {}});
+    results.event_columns.push_back(EventColumnSpec{"year", "year", "calendar year", {}});
+    for (const EventColumnSpec& column : schema_.event_columns) {
+      results.event_columns.push_back(column);
     }
   }
+  return results;
+}
+
+void StudyRunner::run(ResultsSink& sink) {
+  Results results = layout();
+  sink.begin(results, options_.block_size);
+  results.summaries.resize(schema_.variables.size());
+  if (options_.reference >= 0) results.differences.resize(schema_.variables.size());
 
   const std::size_t scenario_count = scenarios_.size();
   Totals totals;
@@ -410,7 +420,6 @@ Results StudyRunner::run() {
   if (options_.reference >= 0) {
     totals.differences.assign(scenario_count, std::vector<tally::Moments>(cells_));
   }
-  totals.events.resize(scenario_count);
 
   const int threads = options_.threads > 0 ? options_.threads : tbb::info::default_concurrency();
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
@@ -454,23 +463,87 @@ Results StudyRunner::run() {
                     item % static_cast<std::int64_t>(scenario_count))];
                 chunk->first = chunk->block * options_.block_size;
                 chunk->count = std::min(options_.block_size, options_.replicates - chunk->first);
-                run_chunk(*chunk);
+                run_chunk(*chunk, sink);
                 return chunk;
               }) &
           tbb::make_filter<Chunk*, void>(tbb::filter_mode::serial_in_order, [&](Chunk* chunk) {
-            merge_chunk(*chunk, totals, results);
+            merge_chunk(*chunk, totals);
+            sink.add_block(chunk->out);
             runs_done += chunk->count;
             if (options_.progress) options_.progress(runs_done, total_runs);
             pool.push(chunk);
           }));
   if (stopped) throw Interrupted();
   summarise(totals, results);
-  return results;
+  sink.finish(results);
 }
+
+/// The sink behind run_study's returned Results: keeps every block in memory.
+class ResultsCollector final : public ResultsSink {
+ public:
+  void begin(const Results& layout, std::int64_t /*block_size*/) override {
+    results_ = layout;
+    const auto replicates = static_cast<std::size_t>(layout.replicates);
+    if (layout.has_trajectories) {
+      results_.trajectories.resize(layout.variables.size());
+      for (std::size_t v = 0; v < layout.variables.size(); ++v) {
+        results_.trajectories[v].resize(results_.cells(layout.variables[v]) * replicates);
+      }
+    }
+    events_.assign(layout.scenarios.size(),
+                   std::vector<std::vector<double>>(layout.event_columns.size()));
+  }
+
+  void add_block(const ResultsBlock& block) override {
+    const std::size_t scenario = block.scenario;
+    for (std::size_t v = 0; v < block.trajectories.size(); ++v) {
+      // A scenario's replicates are contiguous: [scenario][replicate][year][member].
+      const std::size_t per_replicate =
+          results_.cells(results_.variables[v]) / results_.scenarios.size();
+      const std::size_t start = (scenario * static_cast<std::size_t>(results_.replicates) +
+                                 static_cast<std::size_t>(block.first_replicate)) *
+                                per_replicate;
+      std::copy(block.trajectories[v].begin(), block.trajectories[v].end(),
+                results_.trajectories[v].begin() + static_cast<std::ptrdiff_t>(start));
+    }
+    for (std::size_t c = 0; c < block.events.size(); ++c) {
+      std::vector<double>& column = events_[scenario][c];
+      column.insert(column.end(), block.events[c].begin(), block.events[c].end());
+    }
+  }
+
+  void finish(const Results& summaries) override {
+    results_.summaries = summaries.summaries;
+    results_.differences = summaries.differences;
+    // The event table in (scenario, replicate, year) order.
+    results_.event_values.assign(results_.event_columns.size(), {});
+    for (const std::vector<std::vector<double>>& scenario : events_) {
+      for (std::size_t c = 0; c < scenario.size(); ++c) {
+        results_.event_values[c].insert(results_.event_values[c].end(), scenario[c].begin(),
+                                        scenario[c].end());
+      }
+    }
+    events_.clear();
+  }
+
+  Results take() { return std::move(results_); }
+
+ private:
+  Results results_;
+  /// [scenario][column] until finish.
+  std::vector<std::vector<std::vector<double>>> events_;
+};
 
 }  // namespace
 
 Results run_study(const std::vector<ScenarioRun>& scenarios, const RunOptions& options) {
+  ResultsCollector collector;
+  run_study(scenarios, options, collector);
+  return collector.take();
+}
+
+void run_study(const std::vector<ScenarioRun>& scenarios, const RunOptions& options,
+               ResultsSink& sink) {
   if (scenarios.empty()) throw std::invalid_argument("run_study: no scenarios");
   if (options.replicates < 1) throw std::invalid_argument("run_study: replicates must be >= 1");
   if (options.years < 1) throw std::invalid_argument("run_study: years must be >= 1");
@@ -501,7 +574,7 @@ Results run_study(const std::vector<ScenarioRun>& scenarios, const RunOptions& o
     }
   }
   StudyRunner runner(scenarios, options);
-  return runner.run();
+  runner.run(sink);
 }
 
 }  // namespace sim

@@ -50,4 +50,10 @@ struct RunOptions {
 /// a model leaves a non-missing variable unset or scenarios disagree on the schema.
 Results run_study(const std::vector<ScenarioRun>& scenarios, const RunOptions& options);
 
+/// Runs a study like the overload above but hands the results to `sink` block by block instead
+/// of assembling them: memory does not grow with replicates. Throws what run_study throws, and
+/// whatever the sink throws (the run stops at once).
+void run_study(const std::vector<ScenarioRun>& scenarios, const RunOptions& options,
+               ResultsSink& sink);
+
 }  // namespace sim

@@ -11,7 +11,7 @@
 
 #include "sim/core/error.h"
 #include "sim/io/h5_file.h"
-#include "sim/io/results_file.h"
+#include "sim/io/output_path.h"
 
 namespace sim::io {
 

@@ -14,207 +14,20 @@
 #include <type_traits>
 
 #include "sim/core/error.h"
+#include "sim/io/h5_detail.h"
 
 namespace sim::io {
 
-static_assert(std::is_same_v<H5Id, hid_t>, "H5Id must be hid_t");
-static_assert(sizeof(std::uint64_t) == sizeof(hsize_t), "hsize_t must be 64 bits");
-
-namespace {
-
-// HDF5 keeps its error settings per thread in thread-safe builds (Debian's is), so every entry
-// point silences the calling thread.
-void silence_hdf5_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
-
-herr_t innermost_error(unsigned n, const H5E_error2_t* error, void* client) {
-  if (n == 0 && error != nullptr && error->desc != nullptr) {
-    *static_cast<std::string*>(client) = error->desc;
-  }
-  return 0;
-}
-
-// The most specific message on HDF5's error stack (then cleared), or "" when the stack is empty.
-std::string hdf5_detail() {
-  std::string detail;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_error, &detail);
-  H5Eclear2(H5E_DEFAULT);
-  return detail;
-}
-
-[[noreturn]] void throw_output_error(const std::string& where, const std::string& problem) {
-  const std::string detail = hdf5_detail();
-  throw OutputError(where + ": " + problem + (detail.empty() ? "" : " (HDF5: " + detail + ")"));
-}
-
-hid_t check_id(hid_t id, const std::string& where, const std::string& problem) {
-  if (id < 0) throw_output_error(where, problem);
-  return id;
-}
-
-void check_status(herr_t status, const std::string& where, const std::string& problem) {
-  if (status < 0) throw_output_error(where, problem);
-}
-
-hid_t native_type(ElementType type) {
-  switch (type) {
-    case ElementType::float64:
-      return H5T_NATIVE_DOUBLE;
-    case ElementType::float32:
-      return H5T_NATIVE_FLOAT;
-    case ElementType::int32:
-      return H5T_NATIVE_INT32;
-    case ElementType::int64:
-      return H5T_NATIVE_INT64;
-    case ElementType::uint64:
-      return H5T_NATIVE_UINT64;
-    case ElementType::string:
-      break;
-  }
-  throw std::logic_error("native_type: strings have no native numeric type");
-}
-
-H5Handle make_string_type(const std::string& where) {
-  H5Handle type(check_id(H5Tcopy(H5T_C_S1), where, "cannot create a string type"));
-  check_status(H5Tset_size(type.get(), H5T_VARIABLE), where, "cannot create a string type");
-  check_status(H5Tset_cset(type.get(), H5T_CSET_UTF8), where, "cannot create a string type");
-  return type;
-}
-
-ElementType classify(hid_t type, const std::string& where) {
-  const H5T_class_t type_class = H5Tget_class(type);
-  const std::size_t size = H5Tget_size(type);
-  if (type_class == H5T_STRING) return ElementType::string;
-  if (type_class == H5T_FLOAT && size == 8) return ElementType::float64;
-  if (type_class == H5T_FLOAT && size == 4) return ElementType::float32;
-  if (type_class == H5T_INTEGER) {
-    const H5T_sign_t sign = H5Tget_sign(type);
-    if (sign == H5T_SGN_2 && size == 4) return ElementType::int32;
-    if (sign == H5T_SGN_2 && size == 8) return ElementType::int64;
-    if (sign == H5T_SGN_NONE && size == 8) return ElementType::uint64;
-  }
-  throw_output_error(where,
-                     "unsupported element type (expected float64, float32, int32, int64, "
-                     "uint64 or string)");
-}
-
-std::uint64_t product(std::span<const std::uint64_t> dims) {
-  std::uint64_t total = 1;
-  for (const std::uint64_t d : dims) total *= d;
-  return total;
-}
-
-// Reads `count` strings of file type `file_type` through `read` (an H5Aread or H5Dread bound to
-// its object); handles variable-length and fixed-length strings.
-std::vector<std::string> read_string_values(hid_t file_type, hid_t space, std::size_t count,
-                                            const std::function<herr_t(hid_t, void*)>& read,
-                                            const std::string& where) {
-  std::vector<std::string> values;
-  if (count == 0) return values;
-  const htri_t variable = H5Tis_variable_str(file_type);
-  check_status(variable, where, "cannot inspect the string type");
-  if (variable > 0) {
-    H5Handle memory_type = make_string_type(where);
-    check_status(H5Tset_cset(memory_type.get(), H5Tget_cset(file_type)), where,
-                 "cannot create a string type");
-    std::vector<char*> pointers(count, nullptr);
-    check_status(read(memory_type.get(), pointers.data()), where, "cannot read strings");
-    values.reserve(count);
-    for (const char* p : pointers) values.emplace_back(p == nullptr ? "" : p);
-    H5Dvlen_reclaim(memory_type.get(), space, H5P_DEFAULT, pointers.data());
-    return values;
-  }
-  const std::size_t width = H5Tget_size(file_type);
-  H5Handle memory_type(check_id(H5Tcopy(file_type), where, "cannot copy the string type"));
-  std::vector<char> buffer(width * count);
-  check_status(read(memory_type.get(), buffer.data()), where, "cannot read strings");
-  const bool space_padded = H5Tget_strpad(file_type) == H5T_STR_SPACEPAD;
-  for (std::size_t i = 0; i < count; ++i) {
-    std::string value(buffer.data() + i * width, width);
-    const std::size_t end =
-        space_padded ? value.find_last_not_of(' ') + 1 : std::min(value.find('\0'), width);
-    value.resize(end);
-    values.push_back(std::move(value));
-  }
-  return values;
-}
-
-std::size_t space_size(hid_t space, const std::string& where) {
-  const hssize_t points = H5Sget_simple_extent_npoints(space);
-  if (points < 0) throw_output_error(where, "cannot read the extent");
-  return static_cast<std::size_t>(points);
-}
-
-}  // namespace
-
-const char* element_type_name(ElementType type) {
-  switch (type) {
-    case ElementType::float64:
-      return "float64";
-    case ElementType::float32:
-      return "float32";
-    case ElementType::int32:
-      return "int32";
-    case ElementType::int64:
-      return "int64";
-    case ElementType::uint64:
-      return "uint64";
-    case ElementType::string:
-      return "string";
-  }
-  return "unknown";
-}
-
-namespace {
-
-herr_t close_id(hid_t id) {
-  switch (H5Iget_type(id)) {
-    case H5I_FILE:
-      return H5Fclose(id);
-    case H5I_GROUP:
-      return H5Gclose(id);
-    case H5I_DATATYPE:
-      return H5Tclose(id);
-    case H5I_DATASPACE:
-      return H5Sclose(id);
-    case H5I_DATASET:
-      return H5Dclose(id);
-    case H5I_ATTR:
-      return H5Aclose(id);
-    case H5I_GENPROP_LST:
-      return H5Pclose(id);
-    case H5I_BADID:
-      return 0;  // already released by HDF5 (e.g. after a failed file close)
-    default:
-      return H5Idec_ref(id) < 0 ? -1 : 0;
-  }
-}
-
-}  // namespace
-
-H5Handle::H5Handle(H5Handle&& other) noexcept : id_(other.id_) { other.id_ = -1; }
-
-H5Handle& H5Handle::operator=(H5Handle&& other) noexcept {
-  if (this != &other) {
-    if (valid()) close_id(id_);
-    id_ = other.id_;
-    other.id_ = -1;
-  }
-  return *this;
-}
-
-H5Handle::~H5Handle() {
-  if (valid()) {
-    close_id(id_);
-    H5Eclear2(H5E_DEFAULT);
-  }
-}
-
-void H5Handle::close(const std::string& what) {
-  if (!valid()) return;
-  // On failure the id stays, so the destructor tries once more (silently).
-  check_status(close_id(id_), what, "cannot close");
-  id_ = -1;
-}
+using detail::check_id;
+using detail::check_status;
+using detail::classify;
+using detail::make_string_type;
+using detail::native_type;
+using detail::product;
+using detail::read_string_values;
+using detail::silence_hdf5_errors;
+using detail::space_size;
+using detail::throw_output_error;
 
 H5Object::H5Object(std::filesystem::path file, std::string name, H5Handle handle)
     : file_(std::move(file)), name_(std::move(name)), handle_(std::move(handle)) {}
@@ -422,6 +235,43 @@ std::vector<std::string> H5Dataset::read_strings() const {
       where());
 }
 
+void H5Dataset::write_numeric(ElementType type, const void* data, std::size_t count) {
+  const std::uint64_t expected = size();
+  if (count != expected) {
+    throw std::invalid_argument(where() + ": " + std::to_string(count) + " values for a shape of " +
+                                std::to_string(expected));
+  }
+  if (count == 0) return;
+  check_status(H5Dwrite(id(), native_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, data), where(),
+               "cannot write");
+}
+
+void H5Dataset::append_numeric(ElementType type, const void* data, std::size_t count) {
+  if (count == 0) return;
+  const std::vector<std::uint64_t> extent = dims();
+  if (extent.size() != 1) throw std::invalid_argument(where() + ": append needs a 1-D dataset");
+  const hsize_t start[1] = {extent[0]};
+  const hsize_t added[1] = {count};
+  const hsize_t grown[1] = {extent[0] + count};
+  check_status(H5Dset_extent(id(), grown), where(), "cannot extend");
+  H5Handle file_space(check_id(H5Dget_space(id()), where(), "cannot read the extent"));
+  check_status(
+      H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, added, nullptr),
+      where(), "cannot select the appended rows");
+  H5Handle memory_space(
+      check_id(H5Screate_simple(1, added, nullptr), where(), "cannot create dataspace"));
+  check_status(
+      H5Dwrite(id(), native_type(type), memory_space.get(), file_space.get(), H5P_DEFAULT, data),
+      where(), "cannot append");
+}
+
+void H5Dataset::write_chunk(std::span<const std::uint64_t> offset,
+                            std::span<const unsigned char> bytes) {
+  const std::vector<hsize_t> start(offset.begin(), offset.end());
+  check_status(H5Dwrite_chunk(id(), H5P_DEFAULT, 0, start.data(), bytes.size(), bytes.data()),
+               where(), "cannot write a chunk");
+}
+
 void H5Dataset::make_dimension_scale(const std::string& dimension) {
   check_status(H5DSset_scale(id(), dimension.c_str()), where(),
                "cannot make it the dimension scale '" + dimension + "'");
@@ -477,10 +327,12 @@ H5Handle dataset_creation_list(std::span<const std::uint64_t> dims, const Datase
   return dcpl;
 }
 
-H5Handle dataspace(std::span<const std::uint64_t> dims, const std::string& what) {
+H5Handle dataspace(std::span<const std::uint64_t> dims, const std::string& what,
+                   bool extendible = false) {
   if (dims.empty()) throw std::invalid_argument(what + ": datasets need at least one axis");
   std::vector<hsize_t> extent(dims.begin(), dims.end());
   std::vector<hsize_t> max_extent(extent);
+  if (extendible) max_extent.front() = H5S_UNLIMITED;
   // Empty axes may grow: HDF5 needs unlimited maximum extents for chunked empty datasets, and
   // netCDF then reports an unlimited dimension.
   for (hsize_t& m : max_extent) {
@@ -547,6 +399,33 @@ H5File H5File::create(const std::filesystem::path& path, std::uint64_t size_hint
   return H5File(path, std::move(file), true);
 }
 
+H5File H5File::create_on_disk(const std::filesystem::path& path) {
+  silence_hdf5_errors();
+  const std::string what = path.string();
+  H5Handle fcpl(check_id(H5Pcreate(H5P_FILE_CREATE), what, "cannot create property list"));
+  check_status(H5Pset_link_creation_order(fcpl.get(), kCreationOrder), what,
+               "cannot set link creation order");
+  check_status(H5Pset_attr_creation_order(fcpl.get(), kCreationOrder), what,
+               "cannot set attribute creation order");
+  check_status(H5Pset_obj_track_times(fcpl.get(), false), what, "cannot turn off time tracking");
+  auto disk = std::make_shared<DiskStatus>();
+  H5Handle fapl = disk_access_list(disk, what);
+  check_status(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_SEMI), what,
+               "cannot set the close degree");
+  H5Handle file(check_id(H5Fcreate(what.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), what,
+                         "cannot create the file"));
+  H5File created(path, std::move(file), std::move(disk));
+  created.check_disk();
+  return created;
+}
+
+void H5File::check_disk() const {
+  if (disk_ && disk_->error != 0) {
+    throw OutputError(file_.string() + ": cannot " + disk_->operation +
+                      " the file: " + std::strerror(disk_->error));
+  }
+}
+
 std::string H5File::library_version() {
   unsigned major_number = 0, minor_number = 0, release_number = 0;
   if (H5get_libversion(&major_number, &minor_number, &release_number) < 0) return H5_VERS_INFO;
@@ -576,17 +455,20 @@ H5Dataset H5File::create_dataset_raw(const std::string& name, std::span<const st
                                      ElementType type, const void* data, std::size_t count,
                                      const DatasetLayout& layout) {
   const std::string what = file_.string() + ":/" + name;
-  if (product(dims) != count) {
+  if (data != nullptr && product(dims) != count) {
     throw std::invalid_argument(what + ": " + std::to_string(count) + " values for a shape of " +
                                 std::to_string(product(dims)));
   }
-  H5Handle space = dataspace(dims, what);
+  if (layout.extendible && layout.chunk.empty()) {
+    throw std::invalid_argument(what + ": an extendible dataset needs a chunk shape");
+  }
+  H5Handle space = dataspace(dims, what, layout.extendible);
   H5Handle dcpl = dataset_creation_list(dims, layout, what);
   const hid_t memory_type = native_type(type);
   H5Handle dataset(check_id(H5Dcreate2(id(), name.c_str(), memory_type, space.get(), H5P_DEFAULT,
                                        dcpl.get(), H5P_DEFAULT),
                             what, "cannot create dataset"));
-  if (count > 0) {
+  if (data != nullptr && count > 0) {
     check_status(H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), what,
                  "cannot write");
   }
@@ -632,7 +514,10 @@ H5Dataset H5File::open_dataset(const std::string& name) const {
 
 void H5File::close() {
   if (!handle_.valid() || !in_memory_) {
+    if (handle_.valid()) check_disk();
     handle_.close(where());
+    // Closing flushes, truncates and syncs: failures show only now.
+    check_disk();
     return;
   }
   const ssize_t open_objects = H5Fget_obj_count(id(), H5F_OBJ_ALL);

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -9,68 +10,10 @@
 #include <utility>
 #include <vector>
 
+#include "sim/io/h5_disk_driver.h"
+#include "sim/io/h5_handle.h"
+
 namespace sim::io {
-
-/// An HDF5 identifier (`hid_t`); the .cpp checks that the types match, so no HDF5 header leaks.
-using H5Id = std::int64_t;
-
-/// Element types the wrapper stores: the C++-to-HDF5 type map.
-enum class ElementType { float64, float32, int32, int64, uint64, string };
-
-/// The element type of a C++ type (double, float, int32, int64, uint64, std::string).
-template <class T>
-struct ElementTypeOf;
-template <>
-struct ElementTypeOf<double> {
-  static constexpr ElementType value = ElementType::float64;
-};
-template <>
-struct ElementTypeOf<float> {
-  static constexpr ElementType value = ElementType::float32;
-};
-template <>
-struct ElementTypeOf<std::int32_t> {
-  static constexpr ElementType value = ElementType::int32;
-};
-template <>
-struct ElementTypeOf<std::int64_t> {
-  static constexpr ElementType value = ElementType::int64;
-};
-template <>
-struct ElementTypeOf<std::uint64_t> {
-  static constexpr ElementType value = ElementType::uint64;
-};
-template <>
-struct ElementTypeOf<std::string> {
-  static constexpr ElementType value = ElementType::string;
-};
-
-/// Name of an element type for messages ("float64", "string", ...).
-const char* element_type_name(ElementType type);
-
-/// Owns one HDF5 identifier of any kind and closes it with the matching H5*close. Move-only.
-class H5Handle {
- public:
-  H5Handle() = default;
-  /// Takes ownership of `id` (a negative id is stored as invalid).
-  explicit H5Handle(H5Id id) : id_(id) {}
-  H5Handle(H5Handle&& other) noexcept;
-  H5Handle& operator=(H5Handle&& other) noexcept;
-  H5Handle(const H5Handle&) = delete;
-  H5Handle& operator=(const H5Handle&) = delete;
-  /// Closes the identifier; never throws (errors are ignored here; call close() to see them).
-  ~H5Handle();
-
-  /// The identifier, still owned by this handle; negative when empty.
-  H5Id get() const { return id_; }
-  /// True while the handle owns an identifier.
-  bool valid() const { return id_ >= 0; }
-  /// Closes now. Throws OutputError (message `what`) when HDF5 reports a failure.
-  void close(const std::string& what);
-
- private:
-  H5Id id_ = -1;
-};
 
 /// How a dataset is stored. An empty `chunk` means contiguous, unless an axis has length 0:
 /// such datasets are always chunked with unlimited maximum size on the empty axes.
@@ -81,6 +24,8 @@ struct DatasetLayout {
   int gzip_level = 0;
   /// Byte shuffle before compression.
   bool shuffle = false;
+  /// The first axis may grow (unlimited maximum extent; see H5Dataset::append). Needs a chunk.
+  bool extendible = false;
 };
 
 class H5Dataset;
@@ -179,6 +124,20 @@ class H5Dataset : public H5Object {
   /// Reads all values of a variable-length string dataset.
   std::vector<std::string> read_strings() const;
 
+  /// Writes all values (row-major, size = product of dims), converted from T by HDF5.
+  template <class T>
+  void write(std::span<const T> values) {
+    write_numeric(ElementTypeOf<T>::value, values.data(), values.size());
+  }
+  /// Appends `values` along the first axis of this 1-D extendible dataset.
+  template <class T>
+  void append(std::span<const T> values) {
+    append_numeric(ElementTypeOf<T>::value, values.data(), values.size());
+  }
+  /// Stores one chunk as it is on disk, already filtered (shuffled and compressed as the dataset's
+  /// filters say): `offset` is the chunk's first element, a multiple of the chunk shape.
+  void write_chunk(std::span<const std::uint64_t> offset, std::span<const unsigned char> bytes);
+
   /// Turns this 1-D dataset into a dimension scale named `dimension`.
   void make_dimension_scale(const std::string& dimension);
   /// Attaches the dimension scale `scale` to axis `axis` of this dataset.
@@ -191,6 +150,8 @@ class H5Dataset : public H5Object {
   H5Dataset(std::filesystem::path file, std::string name, H5Handle handle)
       : H5Object(std::move(file), std::move(name), std::move(handle)) {}
   void read_numeric(ElementType type, void* data) const;
+  void write_numeric(ElementType type, const void* data, std::size_t count);
+  void append_numeric(ElementType type, const void* data, std::size_t count);
 };
 
 /// An HDF5 file. Creating one turns HDF5's automatic error printing off for the calling thread;
@@ -202,6 +163,10 @@ class H5File : public H5Object {
   /// memory (`size_hint` bytes expected, 0 if unknown) and nothing touches the disk until close()
   /// writes `path` in one go, so a full disk surfaces as an OutputError from close().
   static H5File create(const std::filesystem::path& path, std::uint64_t size_hint = 0);
+  /// Creates a file like create() but written to disk as datasets are written (memory does not
+  /// grow with the data). A write that fails (disk full, file size limit) does not throw where it
+  /// happens: check_disk() and close() report it as OutputError.
+  static H5File create_on_disk(const std::filesystem::path& path);
   /// Opens an existing file read-only. Throws OutputError when missing or not HDF5.
   static H5File open_read_only(const std::filesystem::path& path);
   /// True when `path` is a readable HDF5 file.
@@ -223,6 +188,15 @@ class H5File : public H5Object {
     return create_dataset_raw(name, dims, ElementTypeOf<T>::value, data.data(), data.size(),
                               layout);
   }
+  /// Creates a numeric dataset of shape `dims` whose values are written later (H5Dataset::write,
+  /// write_chunk or append).
+  template <class T>
+  H5Dataset create_empty_dataset(const std::string& name, std::span<const std::uint64_t> dims,
+                                 const DatasetLayout& layout = {}) {
+    return create_dataset_raw(name, dims, ElementTypeOf<T>::value, nullptr, 0, layout);
+  }
+  /// Throws OutputError when a write to a file of create_on_disk() has failed so far.
+  void check_disk() const;
   /// Creates a 1-D variable-length UTF-8 string dataset in the root group.
   H5Dataset create_string_dataset(const std::string& name, std::span<const std::string> values);
   /// True when the root group holds a dataset called `name`.
@@ -237,11 +211,15 @@ class H5File : public H5Object {
  private:
   H5File(std::filesystem::path path, H5Handle handle, bool in_memory)
       : H5Object(std::move(path), "/", std::move(handle)), in_memory_(in_memory) {}
+  H5File(std::filesystem::path path, H5Handle handle, std::shared_ptr<DiskStatus> disk)
+      : H5Object(std::move(path), "/", std::move(handle)), disk_(std::move(disk)) {}
   H5Dataset create_dataset_raw(const std::string& name, std::span<const std::uint64_t> dims,
                                ElementType type, const void* data, std::size_t count,
                                const DatasetLayout& layout);
 
   bool in_memory_ = false;
+  /// The disk driver's record of failures (create_on_disk only).
+  std::shared_ptr<DiskStatus> disk_;
 };
 
 }  // namespace sim::io

@@ -4,9 +4,11 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <system_error>
 
@@ -18,6 +20,15 @@ namespace sim::io {
 namespace fs = std::filesystem;
 
 namespace {
+
+void remove_quietly(const fs::path& path) {
+  std::error_code ignored;
+  fs::remove(path, ignored);
+}
+
+void throw_if_stopped(const std::atomic<bool>* stop) {
+  if (stop != nullptr && stop->load()) throw Interrupted();
+}
 
 /// "natosim_results" -> "results": the kind as a message names it.
 std::string kind_of(std::string_view file_type) {
@@ -155,6 +166,28 @@ OutputLock::~OutputLock() {
   std::error_code ignored;
   fs::remove(lock_file_, ignored);
   ::close(descriptor_);
+}
+
+void write_via_partial(const fs::path& out, bool force, std::string_view file_type,
+                       const std::function<void(const fs::path&)>& fill,
+                       const std::atomic<bool>* stop) {
+  const fs::path partial = partial_path(out);
+  try {
+    throw_if_stopped(stop);
+    fill(partial);
+    throw_if_stopped(stop);
+    // Whatever appeared under the name meanwhile gets the same policy as at the start.
+    check_output_path(out, force, file_type);
+    std::error_code error;
+    fs::rename(partial, out, error);
+    if (error) {
+      throw OutputError(out.string() + ": cannot rename " + partial.string() +
+                        " onto it: " + error.message());
+    }
+  } catch (...) {
+    remove_quietly(partial);
+    throw;
+  }
 }
 
 }  // namespace sim::io

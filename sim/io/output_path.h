@@ -1,6 +1,8 @@
 #pragma once
 
+#include <atomic>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -50,5 +52,14 @@ class OutputLock {
 /// process holds it. Also removes partial files of `out` left by processes that no longer exist.
 [[nodiscard]] OutputLock lock_output(const std::filesystem::path& out, bool force,
                                      std::string_view file_type);
+
+/// Writes `out` safely: `fill(partial)` writes the file partial_path(out), which is then renamed
+/// onto `out` after check_output_path(out, force, file_type) holds again. On any failure the
+/// partial file is removed, `out` is untouched, and the exception propagates (OutputError for the
+/// file system). When `stop` becomes true (SIGINT/SIGTERM) before the rename, throws Interrupted
+/// and leaves nothing under `out`'s name.
+void write_via_partial(const std::filesystem::path& out, bool force, std::string_view file_type,
+                       const std::function<void(const std::filesystem::path&)>& fill,
+                       const std::atomic<bool>* stop = nullptr);
 
 }  // namespace sim::io

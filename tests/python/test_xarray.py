@@ -162,7 +162,7 @@ def test_h5py_reads_strings_as_str_and_sees_dimension_scales(sample):
         for scale in ["scenario", "year", "member", "quantile", "replicate", "event"]:
             assert h5py.h5ds.is_scale(f[scale].id), scale
         trajectory = f[MEMBER_VARIABLE]
-        assert trajectory.compression == "gzip" and trajectory.compression_opts == 4
+        assert trajectory.compression == "gzip" and trajectory.compression_opts == 1
         assert trajectory.shuffle
         assert trajectory.chunks[0] == 1 and trajectory.chunks[2:] == (3, 3)
 

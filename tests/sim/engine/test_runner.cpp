@@ -387,3 +387,57 @@ TEST_CASE("One replicate gives no spread estimate (sd and MCSE and the paired in
     }
   }
 }
+
+namespace {
+
+// Records what a sink is handed, in order.
+class RecordingSink final : public sim::ResultsSink {
+ public:
+  void begin(const sim::Results& given, std::int64_t replicates_per_block) override {
+    calls.push_back("begin");
+    layout = given;
+    block_size = replicates_per_block;
+  }
+  void encode(sim::ResultsBlock& block) const override {
+    block.encoded.assign(1, std::vector<unsigned char>{static_cast<unsigned char>(block.scenario)});
+  }
+  void add_block(const sim::ResultsBlock& block) override {
+    calls.push_back("block " + std::to_string(block.first_replicate) + " s" +
+                    std::to_string(block.scenario));
+    encoded_ok = encoded_ok && block.encoded.size() == 1 &&
+                 block.encoded[0][0] == static_cast<unsigned char>(block.scenario);
+  }
+  void finish(const sim::Results& summaries) override {
+    calls.push_back("finish");
+    variables_summarised = summaries.summaries.size();
+  }
+
+  std::vector<std::string> calls;
+  sim::Results layout;
+  std::int64_t block_size = 0;
+  bool encoded_ok = true;
+  std::size_t variables_summarised = 0;
+};
+
+}  // namespace
+
+TEST_CASE("A sink gets the layout then every block in the fixed merge order then the summaries",
+          "[determinism][engine]") {
+  Study study(kStudy);
+  sim::RunOptions options = study.options(7);
+  options.reference = 2;
+  options.replicates = 130;
+  RecordingSink sink;
+  sim::run_study(study.runs, options, sink);
+  // Blocks of 64 replicates; within a block the reference scenario (2) comes first.
+  const std::vector<std::string> expected = {
+      "begin",       "block 0 s2",   "block 0 s0",   "block 0 s1",   "block 64 s2", "block 64 s0",
+      "block 64 s1", "block 128 s2", "block 128 s0", "block 128 s1", "finish"};
+  CHECK(sink.calls == expected);
+  CHECK(sink.block_size == 64);
+  CHECK(sink.encoded_ok);
+  CHECK(sink.layout.summaries.empty());
+  CHECK(sink.layout.trajectories.empty());
+  CHECK(sink.layout.reference_scenario == 2);
+  CHECK(sink.variables_summarised == sink.layout.variables.size());
+}

@@ -3,13 +3,16 @@
 #include <unistd.h>
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "sim/core/error.h"
+#include "sim/io/chunk_codec.h"
 #include "sim/io/h5_file.h"
 
 namespace fs = std::filesystem;
@@ -185,4 +188,68 @@ TEST_CASE("Closing a file while a dataset is open reports an error and cleans up
   dataset.close();
   CHECK_NOTHROW(file.close());
   CHECK(H5File::is_hdf5(path));
+}
+
+TEST_CASE("Chunks compressed off the HDF5 thread read back as the values at every level",
+          "[unit][io]") {
+  TempDir dir;
+  // Two chunks of 4 x 3 values along the first axis; the second is an edge chunk (1 row).
+  std::vector<double> values(5 * 3);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = 1.0 / (1.0 + double(i)) - 0.25;
+  const std::vector<std::uint64_t> dims = {5, 3};
+  for (const int level : {0, 1, 6, 9}) {
+    INFO("gzip level " << level);
+    const fs::path path = dir.path() / ("chunks" + std::to_string(level) + ".h5");
+    {
+      H5File file = H5File::create_on_disk(path);
+      sim::io::DatasetLayout layout;
+      layout.chunk = {4, 3};
+      layout.gzip_level = level;
+      layout.shuffle = level > 0;
+      H5Dataset dataset = file.create_empty_dataset<double>("x", dims, layout);
+      std::vector<unsigned char> bytes;
+      for (std::uint64_t row = 0; row < 5; row += 4) {
+        const std::size_t rows = std::min<std::uint64_t>(4, 5 - row);
+        sim::io::encode_chunk(std::span<const double>(values.data() + row * 3, rows * 3), 4 * 3,
+                              level, bytes);
+        const std::uint64_t offset[2] = {row, 0};
+        dataset.write_chunk(offset, bytes);
+      }
+      dataset.close();
+      file.close();
+    }
+    const H5File file = H5File::open_read_only(path);
+    CHECK(file.open_dataset("x").read<double>() == values);
+  }
+}
+
+TEST_CASE("A write the disk refuses is reported by check_disk and close and the file still closes",
+          "[unit][io]") {
+  TempDir dir;
+  const fs::path path = dir.path() / "full.h5";
+  ::setenv("NATOSIM_TEST_DISK_BYTES", "4096", 1);
+  {
+    H5File file = H5File::create_on_disk(path);
+    ::unsetenv("NATOSIM_TEST_DISK_BYTES");
+    const std::vector<double> big(100000, 1.0);
+    const std::uint64_t dims[1] = {big.size()};
+    // HDF5 is told the writes went well (it cannot close a file after a failed write); the
+    // failure surfaces here instead.
+    file.create_dataset<double>("big", dims, big).close();
+    CHECK_THROWS_WITH(file.check_disk(),
+                      path.string() + ": cannot write the file: No space left on device");
+    CHECK_THROWS_AS(file.close(), OutputError);
+  }
+  ::unsetenv("NATOSIM_TEST_DISK_BYTES");
+  // The process goes on: another file is written and read normally.
+  const fs::path next = dir.path() / "next.h5";
+  {
+    H5File file = H5File::create_on_disk(next);
+    const std::vector<double> small = {1.0, 2.0};
+    const std::uint64_t dims[1] = {2};
+    file.create_dataset<double>("small", dims, small).close();
+    file.close();
+  }
+  CHECK(H5File::open_read_only(next).open_dataset("small").read<double>() ==
+        std::vector<double>{1.0, 2.0});
 }

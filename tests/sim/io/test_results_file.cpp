@@ -15,7 +15,11 @@
 
 #include "sim/core/error.h"
 #include "sim/io/h5_file.h"
-#include "sim/io/results_file.h"
+#include "sim/io/output_path.h"
+#include "sim/io/results_info.h"
+#include "sim/io/results_reader.h"
+#include "sim/io/results_schema.h"
+#include "sim/io/results_writer.h"
 #include "tests/sim/io/sample_results.h"
 
 namespace fs = std::filesystem;

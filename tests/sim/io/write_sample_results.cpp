@@ -9,7 +9,8 @@
 #include <iostream>
 #include <string>
 
-#include "sim/io/results_file.h"
+#include "sim/io/results_info.h"
+#include "sim/io/results_writer.h"
 #include "tests/sim/io/sample_results.h"
 
 int main(int argc, char** argv) {
