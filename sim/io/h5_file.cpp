@@ -373,17 +373,24 @@ void write_bytes(const std::filesystem::path& path, std::span<const char> bytes)
   }
 }
 
-}  // namespace
-
-H5File H5File::create(const std::filesystem::path& path, std::uint64_t size_hint) {
-  silence_hdf5_errors();
-  const std::string what = path.string();
+/// File creation properties of every file natosim writes: objects and attributes in creation
+/// order, no time stamps (so the same study gives the same bytes).
+H5Handle creation_list(const std::string& what) {
   H5Handle fcpl(check_id(H5Pcreate(H5P_FILE_CREATE), what, "cannot create property list"));
   check_status(H5Pset_link_creation_order(fcpl.get(), kCreationOrder), what,
                "cannot set link creation order");
   check_status(H5Pset_attr_creation_order(fcpl.get(), kCreationOrder), what,
                "cannot set attribute creation order");
   check_status(H5Pset_obj_track_times(fcpl.get(), false), what, "cannot turn off time tracking");
+  return fcpl;
+}
+
+}  // namespace
+
+H5File H5File::create(const std::filesystem::path& path, std::uint64_t size_hint) {
+  silence_hdf5_errors();
+  const std::string what = path.string();
+  H5Handle fcpl = creation_list(what);
   H5Handle fapl(check_id(H5Pcreate(H5P_FILE_ACCESS), what, "cannot create property list"));
   // HDF5 1.10 cannot recover from a write error: a file whose close failed (e.g. disk full)
   // stays registered and crashes the library's exit handler. So the file is assembled in memory
@@ -402,12 +409,7 @@ H5File H5File::create(const std::filesystem::path& path, std::uint64_t size_hint
 H5File H5File::create_on_disk(const std::filesystem::path& path) {
   silence_hdf5_errors();
   const std::string what = path.string();
-  H5Handle fcpl(check_id(H5Pcreate(H5P_FILE_CREATE), what, "cannot create property list"));
-  check_status(H5Pset_link_creation_order(fcpl.get(), kCreationOrder), what,
-               "cannot set link creation order");
-  check_status(H5Pset_attr_creation_order(fcpl.get(), kCreationOrder), what,
-               "cannot set attribute creation order");
-  check_status(H5Pset_obj_track_times(fcpl.get(), false), what, "cannot turn off time tracking");
+  H5Handle fcpl = creation_list(what);
   auto disk = std::make_shared<DiskStatus>();
   H5Handle fapl = disk_access_list(disk, what);
   check_status(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_SEMI), what,
