@@ -127,6 +127,11 @@ sim::ModelSchema make_schema(const AllianceData& data, double common_threshold_p
                    "same threshold in every scenario (outcomes.common_threshold_pct)",
                    common_threshold_pct),
        Level::global, false, false},
+      {"europe_canada_spending_real", "US$ bn (constant 2015)",
+       "core defence expenditure of all allies other than the U.S. in constant 2015 prices: each "
+       "ally's share of its GDP in constant 2015 US$ (World Bank; the real trend with the same "
+       "shocks beyond the data)",
+       Level::global, false, false},
   };
   std::vector<std::string> targets = schema.members;
   targets.emplace_back(kPeacekeeperLabel);
@@ -204,6 +209,8 @@ AllianceModel::AllianceModel(AllianceParams params, const sim::StudySettings& se
   spatial_ = build_spatial(data, params_.spillover);
   trend_ = trend_growth(data, params_.economy);
   start_gdp_ = gdp_in_year(data, trend_, start_year_);
+  real_trend_ = trend_growth(data, params_.economy, Prices::constant);
+  start_gdp_real_ = gdp_in_year(data, real_trend_, start_year_, Prices::constant);
   start_share_.resize(n);
   start_troops_.resize(n);
   exempt_.resize(n);
@@ -307,8 +314,11 @@ void AllianceModel::initialise(AllianceState& s, const ReplicateDraws& d,
   s.year = start_year_;
   s.threshold_pct = threshold_pct_[0];
   s.gdp_usd_bn = start_gdp_;
+  s.gdp_real_usd_bn = start_gdp_real_;
+  s.gdp_surprise = Eigen::ArrayXd::Ones(n);
   s.share_pct = start_share_;
   s.share_pct(patron) = us_share_pct_[0];
+  s.planned_share_pct = s.share_pct;
   // Start-year GDP for the perpetual inventory: data years from the file, later years grown.
   const auto gdp_by_year = [&](std::size_t i, int year) {
     if (year <= data.gdp_last_year) return data.gdp_usd_bn(i, year);
@@ -480,7 +490,7 @@ void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
       const double gap = d.budget.pledge_gap_pp * multiplier;
       notches[count++] = Notch{pledge.target_pct, gap * gap * pressure[p],
                                std::max(1.0, static_cast<double>(pledge.deadline - s.year + 1))};
-      no_cut = no_cut || (pledge.halt_decline && s.share_pct(i) < pledge.target_pct);
+      no_cut = no_cut || (pledge.halt_decline && s.planned_share_pct(i) < pledge.target_pct);
     }
     if (member && us_levers) {
       // What meeting the U.S. threshold keeps, as the squared gap a member would close for it,
@@ -514,7 +524,13 @@ void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
     limits.min_share_pct = b.min_share_pct;
     limits.max_share_pct = b.max_share_pct;
     limits.no_cut = no_cut;
-    s.share_pct(i) = adjust_share(s.share_pct(i), target, limits, d.budget.noise_sd_pct * s.z(i));
+    s.planned_share_pct(i) =
+        adjust_share(s.planned_share_pct(i), target, limits, d.budget.noise_sd_pct * s.z(i));
+    // A member whose plan meets a notch it values tops up when a boom would take the outturn
+    // below it, as it keeps noise from doing so (adjust_share): the bunching just above 2%.
+    const double planned = s.planned_share_pct(i);
+    const double outturn = planned * s.gdp_surprise(i);
+    s.share_pct(i) = planned >= target.floor_pct ? std::max(outturn, target.floor_pct) : outturn;
   }
   s.share_pct(patron) = us_share_pct_[static_cast<std::size_t>(s.year_index)];
 }
@@ -814,9 +830,20 @@ void AllianceModel::step(AllianceState& s, const ReplicateDraws& d, Streams& str
            streams.economy, s.z, s.shock);
   const AllianceData& data = params_.data;
   if (s.year >= data.gdp_first_year && s.year <= data.gdp_last_year) {
+    // The forecast is last year's real GDP grown at the real trend (a data year has no offset:
+    // the offset is uncertainty about the future trend, not about history).
     for (std::size_t m = 0; m < members_; ++m) {
-      s.gdp_usd_bn(static_cast<Eigen::Index>(m)) = data.gdp_usd_bn(m, s.year);
+      const auto i = static_cast<Eigen::Index>(m);
+      s.gdp_usd_bn(i) = data.gdp_usd_bn(m, s.year);
+      const double outturn = data.gdp_real_usd_bn(m, s.year);
+      s.gdp_surprise(i) = s.gdp_real_usd_bn(i) * std::exp(real_trend_(i)) / outturn;
+      s.gdp_real_usd_bn(i) = outturn;
     }
+  } else {
+    // Real GDP takes the same shock as current-price GDP; the forecast knew the trend and the
+    // offset, so the surprise is the shock alone.
+    s.gdp_surprise = (-d.volatility * s.shock).exp();
+    s.gdp_real_usd_bn *= (real_trend_ + d.trend_offset).exp() / s.gdp_surprise;
   }
   // 2. Budgets, set on last year's threat (this year's budget was planned before this year's
   // events: the budget cycle's lag).
@@ -887,6 +914,7 @@ void AllianceModel::record(const AllianceState& s, sim::RunRecorder& recorder) c
   double allies_compliant = 0.0;
   double allies_at_common = 0.0;
   double allies_spending = 0.0;
+  double allies_spending_real = 0.0;
   for (Eigen::Index i = 0; i < n; ++i) {
     const auto m = static_cast<std::size_t>(i);
     share[m] = s.share_pct(i);
@@ -914,6 +942,7 @@ void AllianceModel::record(const AllianceState& s, sim::RunRecorder& recorder) c
         s.beliefs.reliability(m) * (written_off ? 1.0 - s.beliefs.enforcement(m) : 1.0);
     troops[m] = s.us_troops_thousands(i);
     allies_spending += spending[m];
+    allies_spending_real += 0.01 * s.share_pct(i) * s.gdp_real_usd_bn(i);
     allies_compliant += counted ? s.compliant(i) : 0.0;
     allies_at_common +=
         counted && s.share_pct(i) >= params_.common_threshold_pct - kComplianceSlackPct ? 1.0 : 0.0;
@@ -922,6 +951,7 @@ void AllianceModel::record(const AllianceState& s, sim::RunRecorder& recorder) c
   recorder.set_global(idx(Recorded::allies_compliant), y, allies_compliant);
   recorder.set_global(idx(Recorded::allies_at_common_threshold), y, allies_at_common);
   recorder.set_global(idx(Recorded::europe_canada_spending), y, allies_spending);
+  recorder.set_global(idx(Recorded::europe_canada_spending_real), y, allies_spending_real);
   recorder.set_global(idx(Recorded::us_share_of_spending), y,
                       100.0 * us_spending / (us_spending + allies_spending));
   recorder.set_global(idx(Recorded::threshold), y, s.threshold_pct);

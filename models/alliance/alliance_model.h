@@ -91,6 +91,7 @@ enum class Recorded : std::size_t {
   attacks_to_date,
   peacekeepers_attacked_ever,
   allies_at_common_threshold,
+  europe_canada_spending_real,
 };
 
 /// Columns of the event table (after the engine's scenario, replicate, year), in schema order.
@@ -123,6 +124,8 @@ class AllianceModel : public sim::Model {
   const SpatialStructure& spatial() const { return spatial_; }
   /// Member trend growth, log per year.
   const Eigen::ArrayXd& trend() const { return trend_; }
+  /// Real trend growth per member: the planners' forecast of real GDP growth.
+  const Eigen::ArrayXd& real_trend() const { return real_trend_; }
   /// GDP in the start year (US$ bn), from the data grown at trend after the last data year.
   const Eigen::ArrayXd& start_gdp() const { return start_gdp_; }
   /// Members taking budget decisions (armed forces, not the patron): 1/0.
@@ -197,6 +200,9 @@ class AllianceModel : public sim::Model {
   std::size_t patron_ = 0;
   SpatialStructure spatial_;
   Eigen::ArrayXd trend_;
+  /// Real (constant-price) trend growth: the planners' forecast of next year's real GDP.
+  Eigen::ArrayXd real_trend_;
+  Eigen::ArrayXd start_gdp_real_;
   Eigen::ArrayXd start_gdp_;
   Eigen::ArrayXd start_share_;
   Eigen::ArrayXd start_troops_;

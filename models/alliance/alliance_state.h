@@ -58,8 +58,16 @@ struct AllianceState {
   double threshold_pct = 0.0;
 
   Eigen::ArrayXd gdp_usd_bn;
-  /// Core defence spending, % of GDP (exempt members 0).
+  /// GDP in constant 2015 US$ bn: real growth, what budgets are planned against.
+  Eigen::ArrayXd gdp_real_usd_bn;
+  /// Core defence spending, % of GDP (exempt members 0): the planned share as it turned out once
+  /// GDP was known (budgets are voted in money against the GDP forecast a year earlier).
   Eigen::ArrayXd share_pct;
+  /// The share the budget was planned at: the budget rule's own state.
+  Eigen::ArrayXd planned_share_pct;
+  /// This year's forecast real GDP over the outturn: a recession (outturn below forecast) raises
+  /// the share a budget fixed in money turns out to be (2009, 2020), a boom lowers it.
+  Eigen::ArrayXd gdp_surprise;
   /// Capability stock, US$ bn of depreciated spending.
   Eigen::ArrayXd capability_usd_bn;
   /// Threat index (geography x adversary + events) and its event part.

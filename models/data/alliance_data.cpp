@@ -5,6 +5,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -159,12 +160,16 @@ void read_defence_share(const DataFiles& files, AllianceData& data, std::vector<
   }
 }
 
-void read_gdp(const DataFiles& files, AllianceData& data, const std::vector<int>& first_line,
-              const std::string& members_file) {
-  const CsvFile csv(files.gdp, display(files.gdp));
+/// One GDP file (iso2, year, `value_column`, source): a value for every member in every year of
+/// the file's range, in US$ bn, stored in `(member.*series)`. Returns the range.
+std::pair<int, int> read_gdp_file(const std::filesystem::path& path, const char* value_column,
+                                  std::vector<double> MemberData::*series, AllianceData& data,
+                                  const std::vector<int>& first_line,
+                                  const std::string& members_file) {
+  const CsvFile csv(path, display(path));
   const std::size_t c_iso = csv.column("iso2");
   const std::size_t c_year = csv.column("year");
-  const std::size_t c_value = csv.column("gdp_usd_current");
+  const std::size_t c_value = csv.column(value_column);
   (void)csv.column("source");
 
   struct GdpRow {
@@ -190,8 +195,6 @@ void read_gdp(const DataFiles& files, AllianceData& data, const std::vector<int>
     first_year = std::min(first_year, year);
     last_year = std::max(last_year, year);
   }
-  data.gdp_first_year = first_year;
-  data.gdp_last_year = last_year;
 
   for (std::size_t i = 0; i < data.size(); ++i) {
     MemberData& member = data.members[i];
@@ -204,12 +207,12 @@ void read_gdp(const DataFiles& files, AllianceData& data, const std::vector<int>
     }
     std::sort(rows.begin(), rows.end(),
               [](const GdpRow& a, const GdpRow& b) { return a.year < b.year; });
-    member.gdp_usd_bn.assign(static_cast<std::size_t>(last_year - first_year) + 1, kNaN);
-    for (const GdpRow& r : rows) {
-      member.gdp_usd_bn[static_cast<std::size_t>(r.year - first_year)] = r.usd / 1e9;
-    }
+    std::vector<double>& values = member.*series;
+    values.assign(static_cast<std::size_t>(last_year - first_year) + 1, kNaN);
+    for (const GdpRow& r : rows)
+      values[static_cast<std::size_t>(r.year - first_year)] = r.usd / 1e9;
     for (int year = first_year; year <= last_year; ++year) {
-      if (std::isnan(member.gdp_usd_bn[static_cast<std::size_t>(year - first_year)])) {
+      if (std::isnan(values[static_cast<std::size_t>(year - first_year)])) {
         // Point at the member's first row after the gap (or its last row).
         const GdpRow* after = &rows.back();
         for (const GdpRow& r : rows) {
@@ -224,6 +227,24 @@ void read_gdp(const DataFiles& files, AllianceData& data, const std::vector<int>
                  fmt::format("one row for every year {}-{}", first_year, last_year));
       }
     }
+  }
+  return {first_year, last_year};
+}
+
+void read_gdp(const DataFiles& files, AllianceData& data, const std::vector<int>& first_line,
+              const std::string& members_file) {
+  std::tie(data.gdp_first_year, data.gdp_last_year) = read_gdp_file(
+      files.gdp, "gdp_usd_current", &MemberData::gdp_usd_bn, data, first_line, members_file);
+  const auto [first, last] =
+      read_gdp_file(files.gdp_real, "gdp_usd_constant_2015", &MemberData::gdp_real_usd_bn, data,
+                    first_line, members_file);
+  // One range for both series: the trend window and the years history is an input are shared.
+  if (first != data.gdp_first_year || last != data.gdp_last_year) {
+    throw sim::ConfigError(sim::SourcePosition{display(files.gdp_real), 0, 0}, "year",
+                           "years differ from the current-price GDP file",
+                           fmt::format("{}-{}", first, last),
+                           fmt::format("the years of {}: {}-{}", display(files.gdp),
+                                       data.gdp_first_year, data.gdp_last_year));
   }
 }
 
@@ -322,6 +343,7 @@ AllianceData parse_alliance_data(sim::config::Table& table) {
   DataFiles files;
   files.defence_share = table.existing_file("defence_share");
   files.gdp = table.existing_file("gdp");
+  files.gdp_real = table.existing_file("gdp_real");
   files.geography = table.existing_file("geography");
   files.contiguity = table.existing_file("contiguity");
   files.exempt = table.has("exempt") ? table.strings("exempt")

@@ -34,6 +34,8 @@ struct MemberData {
 
   /// GDP in current US$ bn for AllianceData::gdp_first_year .. gdp_last_year.
   std::vector<double> gdp_usd_bn;
+  /// GDP in constant 2015 US$ bn for the same years (real growth: what budgets are planned on).
+  std::vector<double> gdp_real_usd_bn;
 
   double capital_lat_deg = 0.0;
   double capital_lon_deg = 0.0;
@@ -58,6 +60,8 @@ struct MemberData {
 struct DataFiles {
   std::filesystem::path defence_share;
   std::filesystem::path gdp;
+  /// GDP in constant prices (gdp_usd_constant_2015), for the same years as `gdp`.
+  std::filesystem::path gdp_real;
   std::filesystem::path geography;
   std::filesystem::path contiguity;
   /// ISO codes of members with no armed forces (their pct_gdp must be empty).
@@ -84,20 +88,24 @@ struct AllianceData {
   double gdp_usd_bn(std::size_t member, int year) const {
     return members[member].gdp_usd_bn[static_cast<std::size_t>(year - gdp_first_year)];
   }
+  /// GDP (constant 2015 US$ bn) of a member in a data year.
+  double gdp_real_usd_bn(std::size_t member, int year) const {
+    return members[member].gdp_real_usd_bn[static_cast<std::size_t>(year - gdp_first_year)];
+  }
   /// The latest data year of any member's share.
   int latest_share_year() const;
 };
 
-/// Loads and validates the four CSV files. Every problem throws sim::ConfigError positioned at
+/// Loads and validates the five CSV files. Every problem throws sim::ConfigError positioned at
 /// `file:line:column` (column = field number) with the column name as key, e.g.
 /// `gdp_usd.csv:14:3: gdp_usd_current: negative value, got -5 (expected a number >= 0)`:
 /// unknown or duplicate ISO codes, missing years, empty, negative or non-numeric values, a member
 /// without GDP or geography, a non-exempt member without a figure.
 AllianceData load_alliance_data(const DataFiles& files);
 
-/// Reads `[model.data]` (`defence_share`, `gdp`, `geography`, `contiguity` paths relative to the
-/// config file; optional `exempt` (default ["IS"]), `reference_year` (2014), `patron` ("US")) and
-/// loads the files. Throws sim::ConfigError.
+/// Reads `[model.data]` (`defence_share`, `gdp`, `gdp_real`, `geography`, `contiguity` paths
+/// relative to the config file; optional `exempt` (default ["IS"]), `reference_year` (2014),
+/// `patron` ("US")) and loads the files. Throws sim::ConfigError.
 AllianceData parse_alliance_data(sim::config::Table& table);
 
 }  // namespace models

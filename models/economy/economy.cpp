@@ -80,15 +80,24 @@ EconomyParams parse_economy(sim::config::Table& table, const AllianceData& data)
   return p;
 }
 
-Eigen::ArrayXd trend_growth(const AllianceData& data, const EconomyParams& params) {
+namespace {
+
+double gdp_of(const AllianceData& data, std::size_t member, int year, Prices prices) {
+  return prices == Prices::current ? data.gdp_usd_bn(member, year)
+                                   : data.gdp_real_usd_bn(member, year);
+}
+
+}  // namespace
+
+Eigen::ArrayXd trend_growth(const AllianceData& data, const EconomyParams& params, Prices prices) {
   const auto n = static_cast<Eigen::Index>(data.size());
   Eigen::ArrayXd own(n);
   const int last = data.gdp_last_year;
   const int first = last - params.trend_window_years;
   for (Eigen::Index i = 0; i < n; ++i) {
     const auto m = static_cast<std::size_t>(i);
-    const double from = data.gdp_usd_bn(m, first);
-    const double to = data.gdp_usd_bn(m, last);
+    const double from = gdp_of(data, m, first, prices);
+    const double to = gdp_of(data, m, last, prices);
     own(i) = from > 0.0 && to > 0.0
                  ? std::log(to / from) / static_cast<double>(params.trend_window_years)
                  : 0.0;
@@ -98,15 +107,17 @@ Eigen::ArrayXd trend_growth(const AllianceData& data, const EconomyParams& param
   return trend.max(params.trend_min).min(params.trend_max);
 }
 
-Eigen::ArrayXd gdp_in_year(const AllianceData& data, const Eigen::ArrayXd& trend, int year) {
+Eigen::ArrayXd gdp_in_year(const AllianceData& data, const Eigen::ArrayXd& trend, int year,
+                           Prices prices) {
   Eigen::ArrayXd gdp(trend.size());
   for (Eigen::Index i = 0; i < trend.size(); ++i) {
     const auto m = static_cast<std::size_t>(i);
     if (year <= data.gdp_last_year && year >= data.gdp_first_year) {
-      gdp(i) = data.gdp_usd_bn(m, year);
+      gdp(i) = gdp_of(data, m, year, prices);
     } else {
       const int base = year > data.gdp_last_year ? data.gdp_last_year : data.gdp_first_year;
-      gdp(i) = data.gdp_usd_bn(m, base) * std::exp(trend(i) * static_cast<double>(year - base));
+      gdp(i) =
+          gdp_of(data, m, base, prices) * std::exp(trend(i) * static_cast<double>(year - base));
     }
   }
   return gdp;

@@ -53,13 +53,19 @@ Eigen::MatrixXd build_correlation(std::size_t members, double common,
 /// `model.economy.correlation`.
 EconomyParams parse_economy(sim::config::Table& table, const AllianceData& data);
 
+/// Which GDP series: current US$ (what spending in dollars and capability are measured in) or
+/// constant 2015 US$ (real growth, what budgets are planned against).
+enum class Prices { current, constant };
+
 /// Each member's trend growth (log growth per year): its log growth over the last
 /// `trend_window_years` of GDP data, shrunk towards the members' mean and clamped.
-Eigen::ArrayXd trend_growth(const AllianceData& data, const EconomyParams& params);
+Eigen::ArrayXd trend_growth(const AllianceData& data, const EconomyParams& params,
+                            Prices prices = Prices::current);
 
-/// GDP (current US$ bn) in `year`: the data where available, else the last data year grown at
+/// GDP (US$ bn) in `year`: the data where available, else the last data year grown at
 /// the member's trend (no shocks): `Y[year] = Y[last] * exp(trend * (year - last))`.
-Eigen::ArrayXd gdp_in_year(const AllianceData& data, const Eigen::ArrayXd& trend, int year);
+Eigen::ArrayXd gdp_in_year(const AllianceData& data, const Eigen::ArrayXd& trend, int year,
+                           Prices prices = Prices::current);
 
 /// One year of growth: draws `z` (one standard normal per member, in member order, by
 /// standard_normal) from `rng`,

@@ -63,8 +63,8 @@ WHOLE_PERIOD_VARIABLES = [
     ("gave_up", "1", "gave up on the threshold", "member", True, True),
     ("years_compliant", "years", "years at or above the threshold so far", "member", False,
      True),
-    ("europe_canada_spending_real", "US$ bn (constant 2021)",
-     "defence spending of European allies and Canada in constant 2021 prices", "global", False,
+    ("europe_canada_spending_real", "US$ bn (constant 2015)",
+     "defence spending of European allies and Canada in constant 2015 prices", "global", False,
      False),
 ]
 WHOLE_PERIOD_ATTACK_VARIABLES = [

@@ -91,6 +91,7 @@ void load_data(int replaced, const std::filesystem::path& file) {
   models::DataFiles files;
   files.defence_share = replaced == 1 ? file : data / "defence_share.csv";
   files.gdp = replaced == 2 ? file : data / "gdp_usd.csv";
+  files.gdp_real = replaced == 5 ? file : data / "gdp_real.csv";
   files.geography = replaced == 3 ? file : data / "geography.csv";
   files.contiguity = replaced == 4 ? file : data / "contiguity.csv";
   files.exempt = {"IS"};

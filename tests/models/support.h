@@ -28,6 +28,7 @@ inline DataFiles shipped_files() {
   const auto data = configs_dir() / "data";
   files.defence_share = data / "defence_share.csv";
   files.gdp = data / "gdp_usd.csv";
+  files.gdp_real = data / "gdp_real.csv";
   files.geography = data / "geography.csv";
   files.contiguity = data / "contiguity.csv";
   files.exempt = {"IS"};
@@ -44,6 +45,7 @@ inline std::string data_block() {
   return "[model.data]\n"
          "defence_share = \"data/defence_share.csv\"\n"
          "gdp = \"data/gdp_usd.csv\"\n"
+         "gdp_real = \"data/gdp_real.csv\"\n"
          "geography = \"data/geography.csv\"\n"
          "contiguity = \"data/contiguity.csv\"\n";
 }

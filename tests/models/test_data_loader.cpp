@@ -154,6 +154,46 @@ TEST_CASE("A negative GDP is an error", "[data]") {
       display(files.gdp) + ":14: gdp_usd_current: not positive, got -5 (expected a number > 0)");
 }
 
+TEST_CASE("Constant-price GDP is read for the same years as current-price GDP", "[data]") {
+  const AllianceData& data = shipped_data();
+  const std::size_t spain = *data.find("ES");
+  // World Bank NY.GDP.MKTP.KD as stored in configs/data/gdp_real.csv (US$ 1.33352e12 in 2019,
+  // 1.18763e12 in 2020): the 2020 recession, 10.9% in real terms.
+  CHECK(data.gdp_real_usd_bn(spain, 2019) == Approx(1333.52));
+  CHECK(data.gdp_real_usd_bn(spain, 2020) == Approx(1187.63));
+  CHECK(data.members[spain].gdp_real_usd_bn.size() == data.members[spain].gdp_usd_bn.size());
+}
+
+TEST_CASE("Constant-price GDP over other years than current-price GDP is an error", "[data]") {
+  DataFiles files = shipped_files();
+  std::string real = read_text(files.gdp_real);
+  std::string kept;
+  std::size_t begin = 0;
+  while (begin < real.size()) {
+    const std::size_t end = real.find('\n', begin);
+    const std::string line = real.substr(begin, end - begin + 1);
+    if (line.find(",2023,") == std::string::npos) kept += line;
+    begin = end + 1;
+  }
+  files.gdp_real = write_temp("real_short.csv", kept);
+  CHECK_THROWS_WITH(load_alliance_data(files),
+                    display(files.gdp_real) +
+                        ": year: years differ from the current-price GDP file, got 2010-2022 "
+                        "(expected the years of " +
+                        display(files.gdp) + ": 2010-2023)");
+}
+
+TEST_CASE("A zero constant-price GDP is an error naming the column", "[data]") {
+  DataFiles files = shipped_files();
+  const std::string real = read_text(files.gdp_real);
+  const int line = line_of(real, "DE,2020,");
+  files.gdp_real =
+      write_temp("real_zero.csv", replace_line(real, "DE,2020,", "DE,2020,0,\"a source\""));
+  CHECK_THROWS_WITH(load_alliance_data(files),
+                    display(files.gdp_real) + ":" + std::to_string(line) +
+                        ": gdp_usd_constant_2015: not positive, got 0 (expected a number > 0)");
+}
+
 TEST_CASE("A non-numeric defence share is an error", "[data]") {
   DataFiles files = shipped_files();
   const std::string share = read_text(files.defence_share);
@@ -200,7 +240,8 @@ TEST_CASE("Iceland is exempt explicitly: without the exemption its empty figure 
 TEST_CASE("The model.data table resolves paths from the config and checks exempt codes", "[data]") {
   TomlTable ok(
       "[model.data]\ndefence_share = \"data/defence_share.csv\"\ngdp = "
-      "\"data/gdp_usd.csv\"\ngeography = \"data/geography.csv\"\ncontiguity = "
+      "\"data/gdp_usd.csv\"\ngdp_real = \"data/gdp_real.csv\"\ngeography = "
+      "\"data/geography.csv\"\ncontiguity = "
       "\"data/contiguity.csv\"\n",
       "model");
   sim::config::Table data_table = ok.table.table("data");
@@ -211,11 +252,12 @@ TEST_CASE("The model.data table resolves paths from the config and checks exempt
 
   TomlTable bad(
       "[model.data]\ndefence_share = \"data/defence_share.csv\"\ngdp = "
-      "\"data/gdp_usd.csv\"\ngeography = \"data/geography.csv\"\ncontiguity = "
+      "\"data/gdp_usd.csv\"\ngdp_real = \"data/gdp_real.csv\"\ngeography = "
+      "\"data/geography.csv\"\ncontiguity = "
       "\"data/contiguity.csv\"\nexempt = [\"XX\", \"IS\"]\n",
       "model");
   sim::config::Table bad_table = bad.table.table("data");
   CHECK_THROWS_WITH(parse_alliance_data(bad_table),
-                    "test.toml:6:10: model.data.exempt: unknown ISO code, got \"XX\" (expected a "
+                    "test.toml:7:10: model.data.exempt: unknown ISO code, got \"XX\" (expected a "
                     "member listed in defence_share.csv)");
 }

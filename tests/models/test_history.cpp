@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <Eigen/Dense>
 #include <catch2/catch.hpp>
 
@@ -42,6 +43,24 @@ std::vector<std::size_t> allies() {
     if (i != data.patron && !data.members[i].exempt) out.push_back(i);
   }
   return out;
+}
+
+/// Overrides giving every member real GDP on the exponential path between its 2013 and 2023
+/// figures, and a trend that is exactly that growth (no shrinkage): budgets planned on that
+/// trend meet no forecast error in any data year.
+std::string smooth_real_gdp() {
+  const AllianceData& data = shipped_data();
+  std::string text = "iso2,year,gdp_usd_constant_2015,source\n";
+  for (std::size_t m = 0; m < data.size(); ++m) {
+    const double from = data.gdp_real_usd_bn(m, 2013);
+    const double growth = std::log(data.gdp_real_usd_bn(m, 2023) / from) / 10.0;
+    for (int year = data.gdp_first_year; year <= data.gdp_last_year; ++year) {
+      text += fmt::format("{},{},{:.17g},\"smooth test path\"\n", data.members[m].iso2, year,
+                          1e9 * from * std::exp(growth * (year - 2013)));
+    }
+  }
+  const auto path = testing::write_temp("gdp_real_smooth.csv", text);
+  return "economy.trend_shrinkage = 0.0\ndata.gdp_real = \"" + path.generic_string() + "\"\n";
 }
 
 }  // namespace
@@ -147,6 +166,57 @@ TEST_CASE("An adversary without forces lowers perceived threat and spending, not
   CHECK(a.mean == 0.0);
 }
 
+TEST_CASE("A recession raises the share that a budget voted in money turns out to be",
+          "[history]") {
+  // 2020 against the same history with 2020's real GDP on its forecast path (2019 grown at the
+  // real trend): every draw is the same, so the plans for 2020 are identical and the outturns
+  // differ by exactly the forecast error, forecast / outturn (Spain: about +12%).
+  const AllianceData& data = shipped_data();
+  const auto actual = make_baseline_model("", 12, 2014);
+  std::string real = testing::read_text(testing::configs_dir() / "data" / "gdp_real.csv");
+  const Eigen::ArrayXd& trend = actual->real_trend();
+  std::string on_forecast;
+  std::size_t begin = 0;
+  while (begin < real.size()) {
+    const std::size_t end = real.find('\n', begin);
+    std::string line = real.substr(begin, end - begin + 1);
+    if (line.size() > 8 && line.compare(2, 6, ",2020,") == 0) {
+      const std::size_t m = *data.find(line.substr(0, 2));
+      const double forecast =
+          data.gdp_real_usd_bn(m, 2019) * std::exp(trend(static_cast<Eigen::Index>(m))) * 1e9;
+      line = line.substr(0, 8) + fmt::format("{:.17g}", forecast) + line.substr(line.find(',', 8));
+    }
+    on_forecast += line;
+    begin = end + 1;
+  }
+  const auto path = testing::write_temp("gdp_real_no_recession.csv", on_forecast);
+  const auto no_recession =
+      make_baseline_model("data.gdp_real = \"" + path.generic_string() + "\"", 12, 2014);
+  const auto a = testing::run_replicates(*actual, 50, kSeed, 12, 2014);
+  const auto b = testing::run_replicates(*no_recession, 50, kSeed, 12, 2014);
+  sim::RunRecorder recorder(actual->schema(), 12);
+  const int y2019 = 5;
+  const int y2020 = 6;
+  double spain_rise = 0.0;
+  for (std::size_t r = 0; r < a.size(); ++r) {
+    const testing::Recorded ra{recorder, a[r]};
+    const testing::Recorded rb{recorder, b[r]};
+    for (std::size_t i : allies()) {
+      REQUIRE(ra.member(R::defence_share, y2019, i) == rb.member(R::defence_share, y2019, i));
+      const double surprise = data.gdp_real_usd_bn(i, 2019) *
+                              std::exp(trend(static_cast<Eigen::Index>(i))) /
+                              data.gdp_real_usd_bn(i, 2020);
+      INFO(data.members[i].iso2 << " replicate " << r);
+      CHECK(ra.member(R::defence_share, y2020, i) ==
+            Approx(rb.member(R::defence_share, y2020, i) * surprise).epsilon(1e-12));
+    }
+    const std::size_t spain = *data.find("ES");
+    spain_rise +=
+        ra.member(R::defence_share, y2020, spain) / rb.member(R::defence_share, y2020, spain);
+  }
+  CHECK(spain_rise / static_cast<double>(a.size()) > 1.10);
+}
+
 TEST_CASE("Conditional Article 5 at enforcement 0 is the status quo bit for bit", "[determinism]") {
   // Beliefs included: a written-off ally learns about the U.S. from the same draws.
   const auto status_quo = make_baseline_model("policy.enforcement_probability = 0.0");
@@ -183,9 +253,11 @@ TEST_CASE("Conditional Article 5 at enforcement 0 is the status quo bit for bit"
 
 TEST_CASE("A pledge with a deadline makes laggards rise gradually towards it", "[statistical]") {
   // From 2014 with the Wales pledge (2% by 2024) against none; attacks off (history had none).
-  const auto with = make_baseline_model("attack.enabled = false", 12, 2014);
-  const auto without =
-      make_baseline_model("attack.enabled = false\npledges.wales.enabled = false", 12, 2014);
+  // Real GDP on a smooth path, so that no forecast error moves the outturn off the plan (the
+  // 2020 recession would lift every share for a year: A recession raises the share ...).
+  const std::string smooth = "attack.enabled = false\n" + smooth_real_gdp();
+  const auto with = make_baseline_model(smooth, 12, 2014);
+  const auto without = make_baseline_model(smooth + "pledges.wales.enabled = false\n", 12, 2014);
   // Laggards: below 1.5% in 2014 and more than 1,500 km from Moscow (little threat-driven rise).
   const AllianceData& data = shipped_data();
   std::vector<std::size_t> laggards;

@@ -214,15 +214,21 @@ def test_allies_compliant_plots_mean_and_band(natosim_results, tmp_path):
 
 
 def test_spending_plots_both_alliance_series(natosim_results, tmp_path):
+    """Constant prices by default (the model records them), current prices when asked."""
     with Results(natosim_results) as results:
         plotted = plot_spending.plot(results, tmp_path, scenarios=["conditional_article5"])
+        current = plot_spending.plot(results, tmp_path, scenarios=["conditional_article5"],
+                                     current_prices=True)
     s = text_list(natosim_results, "scenario").index("conditional_article5")
-    for variable in ("europe_canada_spending", "us_share_of_spending"):
-        np.testing.assert_array_equal(plotted.data[f"{variable}/mean"],
-                                      read(natosim_results, f"{variable}_mean")[[s]])
-        q = read(natosim_results, f"{variable}_quantiles")
-        np.testing.assert_array_equal(plotted.data[f"{variable}/q95"],
-                                      q[[s], :, quantile_index(natosim_results, 0.95)])
+    for figure, variables in ((plotted, ("europe_canada_spending_real", "us_share_of_spending")),
+                              (current, ("europe_canada_spending", "us_share_of_spending"))):
+        for variable in variables:
+            np.testing.assert_array_equal(figure.data[f"{variable}/mean"],
+                                          read(natosim_results, f"{variable}_mean")[[s]])
+            q = read(natosim_results, f"{variable}_quantiles")
+            np.testing.assert_array_equal(figure.data[f"{variable}/q95"],
+                                          q[[s], :, quantile_index(natosim_results, 0.95)])
+    assert "europe_canada_spending/mean" not in plotted.data
 
 
 def test_differences_plot_the_paired_differences_of_the_final_year(natosim_results, tmp_path):
@@ -240,7 +246,8 @@ def test_differences_plot_the_paired_differences_of_the_final_year(natosim_resul
                         for k in compared]
     assert list(plotted.data["marker"]) == expected_markers
     assert "o" in expected_markers and "s" in expected_markers
-    for variable in ("allies_compliant", "europe_canada_spending", "us_share_of_spending"):
+    # Spending in constant prices: the model records them, and they replace current prices.
+    for variable in ("allies_compliant", "europe_canada_spending_real", "us_share_of_spending"):
         for stat in ("diff_mean", "diff_ci_low", "diff_ci_high"):
             np.testing.assert_array_equal(plotted.data[f"{variable}/{stat}"],
                                           read(natosim_results, f"{variable}_{stat}")[compared,

@@ -142,7 +142,8 @@ def test_report_headline_numbers_are_the_files(natosim_report, natosim_file):
     labels = [v.decode() for v in read(natosim_file, "scenario_label")]
     mean = read(natosim_file, "allies_compliant_mean")[:, -1]
     q = read(natosim_file, "allies_compliant_quantiles")[:, -1]
-    spend = read(natosim_file, "europe_canada_spending_mean").sum(axis=1)
+    # Constant prices, which the model records, before current prices.
+    spend = read(natosim_file, "europe_canada_spending_real_mean").sum(axis=1)
     # The model records attacks on allies to date (the report's source); older files only the
     # yearly indicator, summed. (Both are the same number; reading the same one keeps rounding
     # at x.xx5 identical.)
