@@ -210,6 +210,7 @@ AllianceModel::AllianceModel(AllianceParams params, const sim::StudySettings& se
   trend_ = trend_growth(data, params_.economy);
   start_gdp_ = gdp_in_year(data, trend_, start_year_);
   real_trend_ = trend_growth(data, params_.economy, Prices::constant);
+  real_trend_growth_ = real_trend_.exp();
   start_gdp_real_ = gdp_in_year(data, real_trend_, start_year_, Prices::constant);
   start_share_.resize(n);
   start_troops_.resize(n);
@@ -316,6 +317,8 @@ void AllianceModel::initialise(AllianceState& s, const ReplicateDraws& d,
   s.gdp_usd_bn = start_gdp_;
   s.gdp_real_usd_bn = start_gdp_real_;
   s.gdp_surprise = Eigen::ArrayXd::Ones(n);
+  s.forecast_growth = (trend_ + d.trend_offset).exp();
+  s.real_forecast_growth = (real_trend_ + d.trend_offset).exp();
   s.share_pct = start_share_;
   s.share_pct(patron) = us_share_pct_[0];
   s.planned_share_pct = s.share_pct;
@@ -826,24 +829,27 @@ void AllianceModel::step(AllianceState& s, const ReplicateDraws& d, Streams& str
   s.threshold_pct = threshold_pct_[static_cast<std::size_t>(s.year_index)];
   // 1. Economy: the data's GDP in years it covers (history is an input), else trend + shocks.
   // The shocks are drawn either way so that later years' draws do not depend on the data.
+  const AllianceData& data = params_.data;
+  const bool history = s.year >= data.gdp_first_year && s.year <= data.gdp_last_year;
+  // Beyond the data the forecast knew the trend and the offset, so forecast / outturn is
+  // exp(-volatility * shock), got here from the growth grow_gdp draws (no further exp).
+  if (!history) s.gdp_surprise = s.gdp_usd_bn * s.forecast_growth;
   grow_gdp(s.gdp_usd_bn, trend_, params_.economy.cholesky, d.trend_offset, d.volatility,
            streams.economy, s.z, s.shock);
-  const AllianceData& data = params_.data;
-  if (s.year >= data.gdp_first_year && s.year <= data.gdp_last_year) {
+  if (history) {
     // The forecast is last year's real GDP grown at the real trend (a data year has no offset:
     // the offset is uncertainty about the future trend, not about history).
     for (std::size_t m = 0; m < members_; ++m) {
       const auto i = static_cast<Eigen::Index>(m);
       s.gdp_usd_bn(i) = data.gdp_usd_bn(m, s.year);
       const double outturn = data.gdp_real_usd_bn(m, s.year);
-      s.gdp_surprise(i) = s.gdp_real_usd_bn(i) * std::exp(real_trend_(i)) / outturn;
+      s.gdp_surprise(i) = s.gdp_real_usd_bn(i) * real_trend_growth_(i) / outturn;
       s.gdp_real_usd_bn(i) = outturn;
     }
   } else {
-    // Real GDP takes the same shock as current-price GDP; the forecast knew the trend and the
-    // offset, so the surprise is the shock alone.
-    s.gdp_surprise = (-d.volatility * s.shock).exp();
-    s.gdp_real_usd_bn *= (real_trend_ + d.trend_offset).exp() / s.gdp_surprise;
+    // Real GDP takes the same shock as current-price GDP.
+    s.gdp_surprise /= s.gdp_usd_bn;
+    s.gdp_real_usd_bn *= s.real_forecast_growth / s.gdp_surprise;
   }
   // 2. Budgets, set on last year's threat (this year's budget was planned before this year's
   // events: the budget cycle's lag).

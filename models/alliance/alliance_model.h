@@ -202,6 +202,7 @@ class AllianceModel : public sim::Model {
   Eigen::ArrayXd trend_;
   /// Real (constant-price) trend growth: the planners' forecast of next year's real GDP.
   Eigen::ArrayXd real_trend_;
+  Eigen::ArrayXd real_trend_growth_;
   Eigen::ArrayXd start_gdp_real_;
   Eigen::ArrayXd start_gdp_;
   Eigen::ArrayXd start_share_;

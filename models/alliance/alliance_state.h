@@ -68,6 +68,9 @@ struct AllianceState {
   /// This year's forecast real GDP over the outturn: a recession (outturn below forecast) raises
   /// the share a budget fixed in money turns out to be (2009, 2020), a boom lowers it.
   Eigen::ArrayXd gdp_surprise;
+  /// Forecast yearly growth factors, exp(trend + offset), current and constant prices.
+  Eigen::ArrayXd forecast_growth;
+  Eigen::ArrayXd real_forecast_growth;
   /// Capability stock, US$ bn of depreciated spending.
   Eigen::ArrayXd capability_usd_bn;
   /// Threat index (geography x adversary + events) and its event part.
