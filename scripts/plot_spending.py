@@ -26,6 +26,10 @@ VARIABLES = ("europe_canada_spending", "us_share_of_spending")
 TITLES = {"europe_canada_spending": "Europe and Canada: defence spending",
           REAL: "Europe and Canada: defence spending, constant prices",
           "us_share_of_spending": "U.S. share of alliance defence spending"}
+# Under a group's name in small multiples (the axis label gives the prices: "constant 2015").
+SHORT = {"europe_canada_spending": "Europe and Canada spending",
+         REAL: "Europe and Canada spending",
+         "us_share_of_spending": "U.S. share of spending"}
 
 
 def plot(results, outdir, scenarios=None, formats=("png",), current_prices=False
@@ -49,7 +53,7 @@ def plot(results, outdir, scenarios=None, formats=("png",), current_prices=False
             lines.draw(ax, order, part, members)
             units = unit_text(results.units(variable))
             ax.set_ylabel(results.label(variable) if single else units)
-            ax.set_title(TITLES[variable] if single else f"{title}: {TITLES[variable]}",
+            ax.set_title(TITLES[variable] if single else f"{title}: {SHORT[variable]}",
                          fontsize=9)
             ax.set_xlabel("Year")
             if variable == "us_share_of_spending" and single:
