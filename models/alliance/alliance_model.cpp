@@ -10,8 +10,6 @@
 
 #include <fmt/format.h>
 
-#include "models/common/normal.h"
-
 namespace models {
 
 namespace {
@@ -363,7 +361,7 @@ void AllianceModel::initialise(AllianceState& s, const ReplicateDraws& d,
   s.gap_multiplier.resize(n);
   const double sigma = b.gap_dispersion;
   for (Eigen::Index i = 0; i < n; ++i) {
-    s.gap_multiplier(i) = std::exp(sigma * standard_normal(cost_rng) - 0.5 * sigma * sigma);
+    s.gap_multiplier(i) = std::exp(sigma * cost_rng.normal() - 0.5 * sigma * sigma);
   }
 
   s.z.resize(n);
@@ -461,7 +459,7 @@ void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
   const double uptake = d.budget.threat_uptake;
   s.planned_threat = uptake * s.threat + (1.0 - uptake) * s.planned_threat;
   allied_share_equivalent(s, d);
-  fill_standard_normal(noise_rng, s.z);
+  noise_rng.fill_normal({s.z.data(), static_cast<std::size_t>(s.z.size())});
 
   const TroopRule& troops = policy.troops;
   const bool us_levers = policy.conditional_article5 || policy.exercises_to_compliers_only ||
@@ -639,7 +637,7 @@ void AllianceModel::attack_step(AllianceState& s, const ReplicateDraws& d, Strea
 
   // 1. The adversary's capability and the part of it not tied down elsewhere.
   a.capability_shock = adversary.shock_persistence * a.capability_shock +
-                       adversary.shock_sd * standard_normal(streams.adversary);
+                       adversary.shock_sd * streams.adversary.normal();
   const double capability =
       d.attack.level_brigades * adversary_[t] * d.threat.adversary_scale *
       std::exp(d.attack.growth_per_year * static_cast<double>(s.year_index) + a.capability_shock);

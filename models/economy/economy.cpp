@@ -4,8 +4,6 @@
 
 #include <fmt/format.h>
 
-#include "models/common/normal.h"
-
 namespace models {
 
 Eigen::MatrixXd build_correlation(std::size_t members, double common,
@@ -126,7 +124,7 @@ Eigen::ArrayXd gdp_in_year(const AllianceData& data, const Eigen::ArrayXd& trend
 void grow_gdp(Eigen::ArrayXd& gdp, const Eigen::ArrayXd& trend, const Eigen::MatrixXd& cholesky,
               double offset, double volatility, sim::RngStream& rng, Eigen::ArrayXd& z,
               Eigen::ArrayXd& shock) {
-  fill_standard_normal(rng, z);
+  rng.fill_normal({z.data(), static_cast<std::size_t>(z.size())});
   shock.matrix().noalias() = cholesky.triangularView<Eigen::Lower>() * z.matrix();
   gdp *= (trend + offset + volatility * shock).exp();
 }

@@ -68,8 +68,8 @@ Eigen::ArrayXd gdp_in_year(const AllianceData& data, const Eigen::ArrayXd& trend
                            Prices prices = Prices::current);
 
 /// One year of growth: draws `z` (one standard normal per member, in member order, by
-/// standard_normal) from `rng`,
-/// correlates it with `cholesky`, and multiplies `gdp` by `exp(trend + offset + volatility * L z)`.
+/// RngStream::fill_normal) from `rng`, correlates it with `cholesky`, and multiplies `gdp` by
+/// `exp(trend + offset + volatility * L z)`.
 /// `z` and `shock` are caller-owned scratch of the members' size.
 void grow_gdp(Eigen::ArrayXd& gdp, const Eigen::ArrayXd& trend, const Eigen::MatrixXd& cholesky,
               double offset, double volatility, sim::RngStream& rng, Eigen::ArrayXd& z,

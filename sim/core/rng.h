@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 #include <Random123/philox.h>
@@ -57,8 +58,14 @@ class RngStream {
     const std::uint64_t bits = ((high << 32) | low) >> 12;
     return (static_cast<double>(bits) + 0.5) * 0x1.0p-52;
   }
-  /// Standard normal (Box-Muller, both values used).
+  /// Standard normal by the ziggurat method (Marsaglia & Tsang 2000, 128 layers), using one
+  /// 32-bit word per draw in 98.8% of cases: 7 bits pick the layer, 1 the sign and 24 the
+  /// magnitude (disjoint bits, so layer and magnitude are independent, as Doornik 2005 requires).
+  /// Resolution 2^-24 of a layer's width.
   double normal();
+  /// Fills `out` with independent standard normals in index order: the values of as many calls
+  /// of normal(), without a call per draw.
+  void fill_normal(std::span<double> out);
 
   /// The raw Philox4x32-10 block function, for the known-answer test.
   static r123::Philox4x32::ctr_type block(r123::Philox4x32::ctr_type counter,
@@ -72,8 +79,6 @@ class RngStream {
   r123::Philox4x32::ctr_type buffer_{};
   std::uint64_t counter_ = 0;
   int used_ = 4;
-  double spare_normal_ = 0.0;
-  bool has_spare_ = false;
 };
 
 }  // namespace sim

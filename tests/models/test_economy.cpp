@@ -2,7 +2,6 @@
 
 #include <catch2/catch.hpp>
 
-#include "models/common/normal.h"
 #include "models/economy/economy.h"
 #include "support.h"
 
