@@ -10,6 +10,7 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -34,6 +35,7 @@
 #include "sim/io/results_info.h"
 #include "sim/io/results_schema.h"
 #include "sim/io/results_writer.h"
+#include "sim/io/run_checkpoint.h"
 
 namespace sim {
 
@@ -80,6 +82,10 @@ struct RunArguments {
   std::string command_line;
   std::vector<std::string> overrides;
   bool store_draws = false;
+  bool resume = false;
+  bool checkpoint_every_block = false;
+  bool no_checkpoint = false;
+  double checkpoint_seconds = 60.0;
 };
 
 int command_validate(const std::string& config, const ModelRegistry& registry) {
@@ -124,11 +130,24 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
   const std::filesystem::path output = args.output.empty()
                                            ? std::filesystem::path("results") / (study.name + ".h5")
                                            : std::filesystem::path(args.output);
+  namespace fs = std::filesystem;
+  const fs::path checkpoint_folder = io::checkpoint_path(output);
+  std::error_code error;
+  if (args.resume && !args.dry_run && !fs::exists(checkpoint_folder, error)) {
+    if (fs::exists(output, error)) {
+      throw OutputError(output.string() + " is complete (there is no checkpoint " +
+                        checkpoint_folder.string() + "); nothing to resume");
+    }
+    throw OutputError(checkpoint_folder.string() +
+                      ": no checkpoint to resume from (the run never started, or ran with "
+                      "--no-checkpoint); run the command without --resume");
+  }
+
   const int threads = args.threads > 0 ? args.threads : tbb::info::default_concurrency();
   const app::Plan plan =
       app::estimate(runs.front().model->schema(), runs.size(), study.replicates, study.years,
                     args.trajectories, reference >= 0, threads, args.compression);
-  if (!args.quiet || args.dry_run) {
+  const auto print_plan = [&] {
     std::cerr << fmt::format(
         "study '{}': {} {}{} x {} replicates = {} runs of {} years on {} thread{}\n"
         "expected results file {} (about {}), peak memory about {}\n",
@@ -136,8 +155,11 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
         runs.size() == 1 ? "" : "s", study.replicates, plan.runs, study.years, threads,
         threads == 1 ? "" : "s", output.string(), app::human_bytes(plan.file_bytes),
         app::human_bytes(plan.memory_bytes));
+  };
+  if (args.dry_run) {
+    print_plan();
+    return kExitOk;
   }
-  if (args.dry_run) return kExitOk;
   const double limit_bytes = static_cast<double>(args.max_output_mib) * 1024.0 * 1024.0;
   if (plan.file_bytes > limit_bytes && !args.force) {
     throw OutputError(
@@ -148,6 +170,15 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
 
   if (args.output.empty()) std::filesystem::create_directories(output.parent_path());
   const io::OutputLock output_lock = io::lock_output(output, args.force, io::kFileType);
+  // Checked under the lock: a checkpoint of a run still going is that run's, not an old one.
+  // A checkpoint folder without a state holds no finished block: nothing to keep or resume.
+  const bool checkpoint_saved = fs::exists(checkpoint_folder / "state", error);
+  if (!args.resume && checkpoint_saved && !args.force) {
+    throw OutputError(checkpoint_folder.string() +
+                      " exists (an interrupted run); add --resume to the same command to finish "
+                      "it, or --force to start over");
+  }
+  if (!args.resume) fs::remove_all(checkpoint_folder, error);
 
   RunOptions options;
   options.seed = study.seed;
@@ -173,17 +204,95 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
     layout.attributes.merge(app::tool_provenance(args.command_line));
     layout.attributes.merge(study_provenance(study));
     layout.attributes["threads"] = std::to_string(threads);
+    if (options.resume != nullptr) {
+      layout.attributes["resumed_after_blocks"] = std::to_string(options.resume->blocks);
+    }
     annotate(layout);
   };
   io::ResultsFileWriter writer(output, args.force, std::move(writing));
 
+  // Resuming is refused unless every input that shapes the results is the same.
+  std::string scenario_names;
+  for (const ScenarioRun& run : runs)
+    scenario_names += (scenario_names.empty() ? "" : ",") + run.name;
+  std::string overrides;
+  for (const std::string& text : study.overrides)
+    overrides += (overrides.empty() ? "" : "\n") + text;
+  std::string base_digests = study.base_sha256;
+  for (std::size_t i = 1; i < study.bases.size(); ++i) base_digests += "," + study.bases[i].sha256;
+  const io::RunIdentity identity = {{"command", reference == -2 ? "sweep" : "run"},
+                                    {"config", study.sha256},
+                                    {"base config", base_digests},
+                                    {"--set overrides", overrides},
+                                    {"seed", std::to_string(study.seed)},
+                                    {"replicates", std::to_string(study.replicates)},
+                                    {"scenarios", scenario_names},
+                                    {"--trajectories", args.trajectories ? "yes" : "no"},
+                                    {"--no-events", args.no_events ? "yes" : "no"},
+                                    {"--compression", std::to_string(args.compression)},
+                                    {"--store-draws", args.store_draws ? "yes" : "no"},
+                                    {"block size", std::to_string(options.block_size)},
+                                    {"binary", io::executable_sha256()}};
+  std::optional<io::CheckpointingSink> checkpoint;
+  if (args.resume) {
+    checkpoint.emplace(io::CheckpointingSink::resume(writer, checkpoint_folder, identity));
+    options.resume = checkpoint->saved();
+    if (!args.quiet) {
+      std::cerr << (options.resume != nullptr
+                        ? fmt::format("resuming after {} finished block{} from {}\n",
+                                      options.resume->blocks,
+                                      options.resume->blocks == 1 ? "" : "s",
+                                      checkpoint_folder.string())
+                        : fmt::format("{} holds no finished block yet: starting from the first\n",
+                                      checkpoint_folder.string()));
+    }
+  } else if (!args.no_checkpoint) {
+    checkpoint.emplace(writer, checkpoint_folder, identity);
+  }
+  std::int64_t blocks_saved = options.resume != nullptr ? options.resume->blocks : 0;
+  if (checkpoint) {
+    auto last_save = std::chrono::steady_clock::now();
+    options.checkpoint_due = [&, last_save](std::int64_t) mutable {
+      const auto now = std::chrono::steady_clock::now();
+      if (!args.checkpoint_every_block &&
+          std::chrono::duration<double>(now - last_save).count() < args.checkpoint_seconds) {
+        return false;
+      }
+      last_save = now;
+      return true;
+    };
+    options.checkpoint = [&](const RunCheckpoint& state) {
+      checkpoint->save(state);
+      blocks_saved = state.blocks;
+    };
+  }
+  ResultsSink& sink = checkpoint ? static_cast<ResultsSink&>(*checkpoint) : writer;
+  // After every check that can refuse the run, so that a refusal is one line.
+  if (!args.quiet) print_plan();
+
   const auto start = std::chrono::steady_clock::now();
-  run_study(runs, options, writer);
-  progress.finish();
-  if (g_stop.load()) throw Interrupted();
+  try {
+    run_study(runs, options, sink);
+    progress.finish();
+    if (g_stop.load()) throw Interrupted();
+  } catch (const Interrupted&) {
+    if (checkpoint && blocks_saved == 0) checkpoint->discard();  // nothing worth keeping
+    if (checkpoint && blocks_saved > 0) {
+      std::cerr << fmt::format(
+          "\n{} keeps {} finished block{} of {} replicates: add --resume to the same command "
+          "to finish the run",
+          checkpoint_folder.string(), blocks_saved, blocks_saved == 1 ? "" : "s",
+          options.block_size);
+    }
+    throw;
+  } catch (...) {
+    if (checkpoint && blocks_saved == 0) checkpoint->discard();
+    throw;
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   writer.commit();
+  if (checkpoint) checkpoint->discard();
   if (!args.quiet) {
     std::cerr << fmt::format("done: {} runs in {:.1f} s\n", plan.runs, seconds);
   }
@@ -358,6 +467,24 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
     app::add_integer_option(command, "--compression", arguments.compression, 0, 9,
                             "gzip level of trajectories and events, 0 (none) to 9 (default 1)");
     app::add_set_option(command, arguments.overrides);
+    CLI::Option* resume =
+        command->add_flag("--resume", arguments.resume,
+                          "Finish an interrupted run from its checkpoint (OUT.checkpoint): repeat "
+                          "the command with --resume added");
+    CLI::Option* every_block =
+        command->add_flag("--checkpoint", arguments.checkpoint_every_block,
+                          "Save a checkpoint after every block of replicates (default: every "
+                          "--checkpoint-every seconds)");
+    command
+        ->add_option("--checkpoint-every", arguments.checkpoint_seconds,
+                     "Seconds between checkpoints (default 60: a run shorter than that saves "
+                     "none unless interrupted)")
+        ->check(CLI::Range(0.0, 1e9));
+    command
+        ->add_flag("--no-checkpoint", arguments.no_checkpoint,
+                   "Keep no checkpoint (a killed run cannot be resumed)")
+        ->excludes(resume)
+        ->excludes(every_block);
   };
   CLI::App* run = app.add_subcommand("run", "Run a study's scenarios and write a results file");
   add_run_options(run, run_args, "configs/baseline.toml");

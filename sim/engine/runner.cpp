@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <span>
 #include <stdexcept>
 
 #include <tbb/concurrent_queue.h>
@@ -11,6 +12,7 @@
 #include <tbb/info.h>
 #include <tbb/parallel_pipeline.h>
 
+#include "sim/core/bytes.h"
 #include "sim/core/error.h"
 #include "sim/tally/moments.h"
 #include "sim/tally/quantile_sketch.h"
@@ -97,6 +99,9 @@ class StudyRunner {
   void merge_chunk(Chunk& chunk, Totals& totals) const;
   void merge_differences(const Chunk& chunk, Totals& totals) const;
   void summarise(const Totals& totals, Results& results) const;
+  /// The merged statistics as bytes (a checkpoint), and back.
+  std::vector<unsigned char> save_tally(const Totals& totals) const;
+  void load_tally(const std::vector<unsigned char>& bytes, Totals& totals) const;
   [[noreturn]] void report_unset(const Chunk& chunk, std::size_t cell) const;
 
   const std::vector<ScenarioRun>& scenarios_;
@@ -373,6 +378,52 @@ void StudyRunner::summarise(const Totals& totals, Results& results) const {
   }
 }
 
+std::vector<unsigned char> StudyRunner::save_tally(const Totals& totals) const {
+  ByteWriter out;
+  out.put<std::uint64_t>(totals.moments.size());
+  out.put<std::uint64_t>(cells_);
+  out.put<std::uint64_t>(totals.differences.size());
+  for (const std::vector<tally::Moments>& moments : totals.moments) {
+    out.put_span(std::span<const tally::Moments>(moments));
+  }
+  for (const std::vector<tally::QuantileSketch>& sketches : totals.sketches) {
+    for (const tally::QuantileSketch& sketch : sketches) sketch.save(out);
+  }
+  for (const std::vector<tally::Moments>& moments : totals.differences) {
+    out.put_span(std::span<const tally::Moments>(moments));
+  }
+  return std::move(out.bytes());
+}
+
+void StudyRunner::load_tally(const std::vector<unsigned char>& bytes, Totals& totals) const {
+  try {
+    ByteReader in(bytes);
+    const auto scenarios = in.get<std::uint64_t>();
+    const auto cells = in.get<std::uint64_t>();
+    const auto differences = in.get<std::uint64_t>();
+    if (scenarios != totals.moments.size() || cells != cells_ ||
+        differences != totals.differences.size()) {
+      throw std::runtime_error("saved for another layout of scenarios, years or variables");
+    }
+    for (std::vector<tally::Moments>& moments : totals.moments) {
+      moments = in.get_vector<tally::Moments>();
+      if (moments.size() != cells_) throw std::runtime_error("wrong number of cells");
+    }
+    for (std::vector<tally::QuantileSketch>& sketches : totals.sketches) {
+      for (tally::QuantileSketch& sketch : sketches) sketch = tally::QuantileSketch::load(in);
+    }
+    for (std::vector<tally::Moments>& moments : totals.differences) {
+      moments = in.get_vector<tally::Moments>();
+      if (moments.size() != cells_) throw std::runtime_error("wrong number of cells");
+    }
+    if (!in.at_end()) throw std::runtime_error("bytes left over");
+  } catch (const std::runtime_error& error) {
+    throw std::invalid_argument(std::string("run_study: the checkpoint's statistics do not fit "
+                                            "this study: ") +
+                                error.what());
+  }
+}
+
 Results StudyRunner::layout() const {
   Results results;
   for (const ScenarioRun& scenario : scenarios_) {
@@ -427,8 +478,18 @@ void StudyRunner::run(ResultsSink& sink) {
   const std::int64_t blocks = (options_.replicates + options_.block_size - 1) / options_.block_size;
   const std::int64_t items = blocks * static_cast<std::int64_t>(scenario_count);
   const std::int64_t total_runs = options_.replicates * static_cast<std::int64_t>(scenario_count);
-  std::int64_t next_item = 0;
-  std::int64_t runs_done = 0;
+  std::int64_t first_block = 0;
+  if (options_.resume != nullptr) {
+    first_block = options_.resume->blocks;
+    if (first_block < 0 || first_block > blocks) {
+      throw std::invalid_argument("run_study: the checkpoint is past the study's last block");
+    }
+    load_tally(options_.resume->tally, totals);
+  }
+  std::int64_t next_item = first_block * static_cast<std::int64_t>(scenario_count);
+  std::int64_t runs_done = std::min(first_block * options_.block_size, options_.replicates) *
+                           static_cast<std::int64_t>(scenario_count);
+  if (first_block > 0 && options_.progress) options_.progress(runs_done, total_runs);
   bool stopped = false;
   // One chunk buffer per pipeline token, owned here so that none leaks when a model throws and
   // the pipeline drops the items in flight; free ones wait in the pool.
@@ -471,7 +532,15 @@ void StudyRunner::run(ResultsSink& sink) {
             sink.add_block(chunk->out);
             runs_done += chunk->count;
             if (options_.progress) options_.progress(runs_done, total_runs);
+            const std::int64_t blocks_done = chunk->block + 1;
+            // A whole block is merged once its last scenario in the work order is.
+            const bool block_done = chunk->scenario == order_.back();
             pool.push(chunk);
+            if (block_done && blocks_done < blocks && options_.checkpoint &&
+                ((options_.stop && options_.stop->load()) ||
+                 (options_.checkpoint_due && options_.checkpoint_due(blocks_done)))) {
+              options_.checkpoint(RunCheckpoint{blocks_done, save_tally(totals)});
+            }
           }));
   if (stopped) throw Interrupted();
   summarise(totals, results);

@@ -18,6 +18,15 @@ struct ScenarioRun {
   const Model* model = nullptr;
 };
 
+/// The state of a run after its first `blocks` whole blocks (every scenario of each merged and
+/// handed to the sink): what a checkpoint keeps and a resumed run starts from.
+struct RunCheckpoint {
+  std::int64_t blocks = 0;
+  /// The merged statistics so far, serialised by the runner; opaque to everything else and
+  /// readable only by the same binary.
+  std::vector<unsigned char> tally;
+};
+
 /// How to run a study. The results depend on `seed`, `replicates`, `start_year`, `years`,
 /// `block_size` and the models, never on `threads`.
 struct RunOptions {
@@ -42,6 +51,16 @@ struct RunOptions {
   std::function<void(std::int64_t, std::int64_t)> progress;
   /// When it becomes true, no new block starts and run_study throws Interrupted.
   const std::atomic<bool>* stop = nullptr;
+  /// Start after `resume->blocks` blocks with their merged statistics instead of at block 0. The
+  /// sink must already hold those blocks: replaying them is the caller's job (it kept them).
+  const RunCheckpoint* resume = nullptr;
+  /// Asked after each whole block but the last, from one thread at a time, whether to save a
+  /// checkpoint now (the argument: blocks done). Once `stop` is set, every whole block that
+  /// still finishes is saved without asking, so an interrupted run loses no finished block.
+  std::function<bool(std::int64_t)> checkpoint_due;
+  /// Receives the state to save, after the sink has received the block's last item. Null: no
+  /// checkpoints.
+  std::function<void(const RunCheckpoint&)> checkpoint;
 };
 
 /// Runs every scenario for replicates 0..R-1 in parallel (oneTBB) and reduces the results in a
@@ -52,7 +71,8 @@ Results run_study(const std::vector<ScenarioRun>& scenarios, const RunOptions& o
 
 /// Runs a study like the overload above but hands the results to `sink` block by block instead
 /// of assembling them: memory does not grow with replicates. Throws what run_study throws, and
-/// whatever the sink throws (the run stops at once).
+/// whatever the sink or the checkpoint callback throws (the run stops at once); a `resume`
+/// whose statistics do not fit the study gives std::invalid_argument.
 void run_study(const std::vector<ScenarioRun>& scenarios, const RunOptions& options,
                ResultsSink& sink);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <stdexcept>
 
 namespace sim::tally {
 
@@ -238,6 +239,45 @@ double QuantileSketch::quantile(double q) const {
     }
   }
   return max_;
+}
+
+void QuantileSketch::save(ByteWriter& out) const {
+  out.put(first_);
+  out.put_span(std::span<const std::uint32_t>(counts_));
+  out.put_span(std::span<const Bin>(sparse_));
+  out.put(count_);
+  out.put(below_);
+  out.put(above_);
+  out.put(low_edge_);
+  out.put(high_edge_);
+  out.put(lowest_level_);
+  out.put(highest_level_);
+  out.put(min_);
+  out.put(max_);
+}
+
+QuantileSketch QuantileSketch::load(ByteReader& in) {
+  QuantileSketch sketch;
+  sketch.first_ = in.get<std::int32_t>();
+  sketch.counts_ = in.get_vector<std::uint32_t>();
+  sketch.sparse_ = in.get_vector<Bin>();
+  sketch.count_ = in.get<std::int64_t>();
+  sketch.below_ = in.get<std::int64_t>();
+  sketch.above_ = in.get<std::int64_t>();
+  sketch.low_edge_ = in.get<std::int32_t>();
+  sketch.high_edge_ = in.get<std::int32_t>();
+  sketch.lowest_level_ = in.get<double>();
+  sketch.highest_level_ = in.get<double>();
+  sketch.min_ = in.get<double>();
+  sketch.max_ = in.get<double>();
+  // The counts must add up: a sketch whose bins disagree with its total would answer wrongly.
+  std::int64_t held = sketch.below_ + sketch.above_;
+  for (std::uint32_t count : sketch.counts_) held += count;
+  for (const Bin& bin : sketch.sparse_) held += bin.count;
+  if (held != sketch.count_ || (!sketch.counts_.empty() && !sketch.sparse_.empty())) {
+    throw std::runtime_error("inconsistent quantile sketch");
+  }
+  return sketch;
 }
 
 }  // namespace sim::tally

@@ -5,6 +5,8 @@
 #include <span>
 #include <vector>
 
+#include "sim/core/bytes.h"
+
 namespace sim::tally {
 
 /// One bucket of a sparse QuantileSketch: values whose magnitude shares the exponent and the top
@@ -59,6 +61,12 @@ class QuantileSketch {
   std::int64_t folded_high() const { return above_; }
   /// Buckets held (dense window width or sparse bins).
   std::size_t buckets_held() const { return is_dense() ? counts_.size() : sparse_.size(); }
+
+  /// Writes the whole state (a checkpoint); `load` of it gives a sketch that answers and grows
+  /// exactly as this one would.
+  void save(ByteWriter& out) const;
+  /// Reads what save wrote. Throws std::runtime_error on truncated or inconsistent data.
+  static QuantileSketch load(ByteReader& in);
 
  private:
   void make_sparse();

@@ -441,3 +441,71 @@ TEST_CASE("A sink gets the layout then every block in the fixed merge order then
   CHECK(sink.layout.reference_scenario == 2);
   CHECK(sink.variables_summarised == sink.layout.variables.size());
 }
+
+TEST_CASE("A run resumed from any whole block gives the uninterrupted run's statistics",
+          "[determinism][engine]") {
+  Study study(kStudy);
+  sim::RunOptions options = study.options(3);
+  options.block_size = 16;  // 150 replicates: 10 blocks, the last one short
+  const sim::Results whole = sim::run_study(study.runs, options);
+
+  std::vector<sim::RunCheckpoint> saved;
+  sim::RunOptions saving = options;
+  saving.checkpoint_due = [](std::int64_t) { return true; };
+  saving.checkpoint = [&](const sim::RunCheckpoint& state) { saved.push_back(state); };
+  require_identical(whole, sim::run_study(study.runs, saving));
+  // One state after every whole block but the last (the run finishes right after it).
+  REQUIRE(saved.size() == 9);
+  for (std::size_t k = 0; k < saved.size(); ++k) CHECK(saved[k].blocks == std::int64_t(k + 1));
+
+  for (const std::size_t k : {std::size_t{0}, std::size_t{4}, std::size_t{8}}) {
+    INFO("resumed after " << saved[k].blocks << " blocks");
+    sim::RunOptions resuming = options;
+    resuming.threads = 2;
+    resuming.resume = &saved[k];
+    RecordingSink sink;
+    sim::run_study(study.runs, resuming, sink);
+    // Only the blocks after the checkpoint reach the sink (the caller replays the rest)...
+    CHECK(sink.calls.size() == 2 + 3 * (10 - static_cast<std::size_t>(saved[k].blocks)));
+    CHECK(sink.calls[1] == "block " + std::to_string(16 * saved[k].blocks) + " s0");
+    // ...and the statistics are those of the whole run, bit for bit.
+    sim::Results resumed = sim::run_study(study.runs, resuming);
+    for (std::size_t v = 0; v < whole.summaries.size(); ++v) {
+      INFO("variable " << whole.variables[v].name);
+      CHECK(same_bits(whole.summaries[v].mean, resumed.summaries[v].mean));
+      CHECK(same_bits(whole.summaries[v].sd, resumed.summaries[v].sd));
+      CHECK(same_bits(whole.summaries[v].min, resumed.summaries[v].min));
+      CHECK(same_bits(whole.summaries[v].quantiles, resumed.summaries[v].quantiles));
+      CHECK(whole.summaries[v].count == resumed.summaries[v].count);
+      CHECK(same_bits(whole.differences[v].mean, resumed.differences[v].mean));
+      CHECK(same_bits(whole.differences[v].mcse, resumed.differences[v].mcse));
+    }
+  }
+}
+
+TEST_CASE("A checkpoint of another study is refused", "[unit][engine]") {
+  Study study(kStudy);
+  sim::RunOptions options = study.options(2);
+  options.block_size = 16;
+  std::vector<sim::RunCheckpoint> saved;
+  options.checkpoint_due = [](std::int64_t) { return true; };
+  options.checkpoint = [&](const sim::RunCheckpoint& state) { saved.push_back(state); };
+  sim::run_study(study.runs, options);
+  REQUIRE(!saved.empty());
+
+  sim::RunOptions other = study.options(2);
+  other.block_size = 16;
+  other.years = 3;  // fewer cells than the checkpoint holds
+  other.resume = &saved.front();
+  CHECK_THROWS_WITH(sim::run_study(study.runs, other), Catch::Contains("do not fit"));
+  sim::RunCheckpoint damaged = saved.front();
+  damaged.tally.pop_back();
+  sim::RunOptions same = study.options(2);
+  same.block_size = 16;
+  same.resume = &damaged;
+  CHECK_THROWS_WITH(sim::run_study(study.runs, same), Catch::Contains("do not fit"));
+  sim::RunCheckpoint beyond = saved.front();
+  beyond.blocks = 11;
+  same.resume = &beyond;
+  CHECK_THROWS_WITH(sim::run_study(study.runs, same), Catch::Contains("past the study's last"));
+}

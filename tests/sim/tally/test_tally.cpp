@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <vector>
 
@@ -266,4 +267,57 @@ TEST_CASE("Moments of fewer than two values have no spread estimate", "[unit][ta
   m.add(5.0);
   CHECK(m.variance() == 2.0);
   CHECK(m.mcse() == 1.0);
+}
+
+TEST_CASE("A saved and loaded sketch answers and grows exactly as the original", "[unit][tally]") {
+  sim::RngStream rng(8, 0, sim::purpose("save"));
+  // Dense and folded, then sparse: every part of the state must survive.
+  for (const double spread : {0.3, 4.0}) {
+    INFO("spread " << spread);
+    sim::tally::QuantileSketch original(0.05, 0.95);
+    auto next_block = [&] {
+      std::vector<double> chunk;
+      for (int i = 0; i < 64; ++i) chunk.push_back(100.0 * std::exp(spread * rng.normal()));
+      return block_of(chunk);
+    };
+    for (int block = 0; block < 40; ++block) merge(original, next_block());
+    sim::ByteWriter out;
+    original.save(out);
+    sim::ByteReader in(out.bytes());
+    sim::tally::QuantileSketch copy = sim::tally::QuantileSketch::load(in);
+    CHECK(in.at_end());
+    CHECK(copy.count() == original.count());
+    CHECK(copy.is_dense() == original.is_dense());
+    for (int block = 0; block < 40; ++block) {
+      const Block more = next_block();
+      merge(original, more);
+      merge(copy, more);
+    }
+    CHECK(copy.folded_low() == original.folded_low());
+    CHECK(copy.buckets_held() == original.buckets_held());
+    for (double q : {0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0}) {
+      const double a = original.quantile(q);
+      const double b = copy.quantile(q);
+      CHECK(std::memcmp(&a, &b, sizeof a) == 0);
+    }
+  }
+}
+
+TEST_CASE("A truncated or inconsistent saved sketch is refused", "[unit][tally]") {
+  sim::tally::QuantileSketch sketch;
+  merge(sketch, block_of({1.0, 2.0, 3.0}));
+  sim::ByteWriter out;
+  sketch.save(out);
+  std::vector<unsigned char> bytes = out.bytes();
+  const std::vector<unsigned char> truncated(bytes.begin(), bytes.end() - 1);
+  sim::ByteReader short_reader(truncated);
+  CHECK_THROWS_WITH(sim::tally::QuantileSketch::load(short_reader), Catch::Contains("truncated"));
+  // The total count follows the first int32 and the two vectors: change it by one.
+  sim::ByteReader probe(bytes);
+  probe.get<std::int32_t>();
+  probe.get_vector<std::uint32_t>();
+  probe.get_vector<sim::tally::Bin>();
+  bytes[probe.position()] ^= 1;
+  sim::ByteReader damaged(bytes);
+  CHECK_THROWS_WITH(sim::tally::QuantileSketch::load(damaged), Catch::Contains("inconsistent"));
 }

@@ -1,0 +1,85 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace sim {
+
+/// Appends plain values to a byte buffer in the machine's own representation: for state that
+/// the same binary on the same machine reads back (checkpoints), never for exchange.
+class ByteWriter {
+ public:
+  template <class T>
+  requires std::is_trivially_copyable_v<T>
+  void put(const T& value) {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(&value);
+    buffer_.insert(buffer_.end(), bytes, bytes + sizeof(T));
+  }
+  /// The element count, then the elements.
+  template <class T>
+  requires std::is_trivially_copyable_v<T>
+  void put_span(std::span<const T> values) {
+    put<std::uint64_t>(values.size());
+    const auto* bytes = reinterpret_cast<const unsigned char*>(values.data());
+    buffer_.insert(buffer_.end(), bytes, bytes + values.size_bytes());
+  }
+  void put_string(const std::string& text) {
+    put_span(std::span<const char>(text.data(), text.size()));
+  }
+
+  const std::vector<unsigned char>& bytes() const { return buffer_; }
+  std::vector<unsigned char>& bytes() { return buffer_; }
+
+ private:
+  std::vector<unsigned char> buffer_;
+};
+
+/// Reads what a ByteWriter wrote. Throws std::runtime_error("truncated ...") rather than read
+/// past the end, so a damaged file gives an error, never garbage.
+class ByteReader {
+ public:
+  explicit ByteReader(std::span<const unsigned char> bytes) : bytes_(bytes) {}
+
+  template <class T>
+  requires std::is_trivially_copyable_v<T> T get() {
+    need(sizeof(T));
+    T value;
+    std::memcpy(&value, bytes_.data() + at_, sizeof(T));
+    at_ += sizeof(T);
+    return value;
+  }
+  template <class T>
+  requires std::is_trivially_copyable_v<T> std::vector<T> get_vector() {
+    const auto count = get<std::uint64_t>();
+    if (count > (bytes_.size() - at_) / (sizeof(T) > 0 ? sizeof(T) : 1)) {
+      throw std::runtime_error("truncated data (a count beyond the end)");
+    }
+    std::vector<T> values(static_cast<std::size_t>(count));
+    std::memcpy(values.data(), bytes_.data() + at_, values.size() * sizeof(T));
+    at_ += values.size() * sizeof(T);
+    return values;
+  }
+  std::string get_string() {
+    const std::vector<char> characters = get_vector<char>();
+    return std::string(characters.begin(), characters.end());
+  }
+
+  std::size_t position() const { return at_; }
+  bool at_end() const { return at_ == bytes_.size(); }
+
+ private:
+  void need(std::size_t count) const {
+    if (bytes_.size() - at_ < count) throw std::runtime_error("truncated data");
+  }
+
+  std::span<const unsigned char> bytes_;
+  std::size_t at_ = 0;
+};
+
+}  // namespace sim
