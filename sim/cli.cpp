@@ -12,12 +12,14 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <tbb/info.h>
 #include <CLI/CLI.hpp>
 
 #include "sim/app/calibrate.h"
+#include "sim/app/merge.h"
 #include "sim/app/options.h"
 #include "sim/app/params.h"
 #include "sim/app/plan.h"
@@ -36,6 +38,7 @@
 #include "sim/io/results_schema.h"
 #include "sim/io/results_writer.h"
 #include "sim/io/run_checkpoint.h"
+#include "sim/io/shard_part.h"
 
 namespace sim {
 
@@ -86,7 +89,67 @@ struct RunArguments {
   bool checkpoint_every_block = false;
   bool no_checkpoint = false;
   double checkpoint_seconds = 60.0;
+  /// `--shard I/N`, empty when the run is whole.
+  std::string shard;
 };
+
+/// `--shard I/N` read: shard I (0-based) of N.
+struct ShardChoice {
+  std::int64_t index = 0;
+  std::int64_t count = 1;
+};
+
+ShardChoice parse_shard(const std::string& text) {
+  const auto fail = [&](const std::string& problem) {
+    throw ConfigError(SourcePosition{"command line", 0, 0}, "--shard", problem, "\"" + text + "\"",
+                      "I/N with N >= 1 and 0 <= I < N, e.g. 0/4");
+  };
+  const auto slash = text.find('/');
+  if (slash == std::string::npos) fail("not of the form I/N");
+  ShardChoice choice;
+  const auto number = [&](const std::string& part, std::int64_t& value) {
+    if (part.empty() || part.size() > 12 ||
+        part.find_first_not_of("0123456789") != std::string::npos) {
+      fail("not of the form I/N");
+    }
+    value = std::stoll(part);
+  };
+  number(text.substr(0, slash), choice.index);
+  number(text.substr(slash + 1), choice.count);
+  if (choice.count < 1) fail("N must be at least 1");
+  if (choice.index >= choice.count) fail("I must be below N (shards are numbered from 0)");
+  return choice;
+}
+
+/// What a run's results depend on, besides the thread count: a resume or a merge of shards is
+/// refused unless all of it is the same.
+io::RunIdentity run_identity(const RunArguments& args, const StudySpec& study,
+                             const std::vector<ScenarioRun>& runs, int reference,
+                             const RunOptions& options) {
+  std::string scenario_names;
+  for (const ScenarioRun& run : runs) {
+    scenario_names += (scenario_names.empty() ? "" : ",") + run.name;
+  }
+  std::string overrides;
+  for (const std::string& text : study.overrides) {
+    overrides += (overrides.empty() ? "" : "\n") + text;
+  }
+  std::string base_digests = study.base_sha256;
+  for (std::size_t i = 1; i < study.bases.size(); ++i) base_digests += "," + study.bases[i].sha256;
+  return {{"command", reference == -2 ? "sweep" : "run"},
+          {"config", study.sha256},
+          {"base config", base_digests},
+          {"--set overrides", overrides},
+          {"seed", std::to_string(study.seed)},
+          {"replicates", std::to_string(study.replicates)},
+          {"scenarios", scenario_names},
+          {"--trajectories", args.trajectories ? "yes" : "no"},
+          {"--no-events", args.no_events ? "yes" : "no"},
+          {"--compression", std::to_string(args.compression)},
+          {"--store-draws", args.store_draws ? "yes" : "no"},
+          {"block size", std::to_string(options.block_size)},
+          {"binary", io::executable_sha256()}};
+}
 
 int command_validate(const std::string& config, const ModelRegistry& registry) {
   StudySpec study = read_study(config, registry);
@@ -123,14 +186,69 @@ int command_validate(const std::string& config, const ModelRegistry& registry) {
   return kExitOk;
 }
 
+/// `run --shard I/N`: runs the shard's slice of the blocks and writes its part (docs/OUTPUT.md,
+/// "Shards and merge").
+int run_shard(const RunArguments& args, const ShardChoice& shard, const std::filesystem::path& out,
+              const std::vector<ScenarioRun>& runs, const RunOptions& options,
+              const io::RunIdentity& identity, const std::function<void(Results&)>& annotate) {
+  const std::int64_t blocks = study_blocks(options);
+  if (shard.count > blocks) {
+    throw ConfigError(
+        SourcePosition{"command line", 0, 0}, "--shard", "more shards than blocks of replicates",
+        args.shard,
+        fmt::format("N <= {} (the study's blocks of {} replicates)", blocks, options.block_size));
+  }
+  io::ShardHeader header;
+  header.identity = identity;
+  header.shard = shard.index;
+  header.shards = shard.count;
+  std::tie(header.first_block, header.end_block) =
+      io::shard_blocks(shard.index, shard.count, blocks);
+  header.blocks = blocks;
+  header.block_size = options.block_size;
+  header.compression = args.compression;
+  header.layout = study_layout(runs, options);
+  annotate(header.layout);
+  io::ShardPartWriter part(out, args.force, header);
+  const std::int64_t first = header.first_block * options.block_size;
+  const std::int64_t last = std::min(header.end_block * options.block_size, options.replicates);
+  if (!args.quiet) {
+    std::cerr << fmt::format(
+        "shard {} of {} of study '{}': blocks {}-{} of {} (replicates {}-{} of {}) x {} "
+        "scenario{} on {} thread{}; part {}\n",
+        shard.index, shard.count, header.layout.attributes["study_name"], header.first_block,
+        header.end_block - 1, blocks, first, last - 1, options.replicates, runs.size(),
+        runs.size() == 1 ? "" : "s", options.threads, options.threads == 1 ? "" : "s",
+        out.string());
+  }
+  const auto scenarios = static_cast<std::int64_t>(runs.size());
+  const std::int64_t total = (last - first) * scenarios;
+  std::int64_t done = 0;
+  produce_study_items(runs, options, header.first_block, header.end_block,
+                      [&](std::int64_t item, std::vector<unsigned char>&& bytes) {
+                        part.add_item(item, bytes);
+                        const std::int64_t block = item / scenarios;
+                        done += std::min(options.block_size,
+                                         options.replicates - block * options.block_size);
+                        if (options.progress) options.progress(done, total);
+                      });
+  if (g_stop.load()) throw Interrupted();
+  part.commit();
+  std::cout << "part: " << out.string() << "\n";
+  return kExitOk;
+}
+
 /// Runs built scenarios (a study's or a sweep's design points) and writes the results file.
 /// `reference` is the reference scenario's index, -1 for none, -2 for a sweep.
 int execute(const RunArguments& args, const StudySpec& study, std::vector<ScenarioRun> runs,
             int reference, const std::function<void(Results&)>& annotate) {
-  const std::filesystem::path output = args.output.empty()
-                                           ? std::filesystem::path("results") / (study.name + ".h5")
-                                           : std::filesystem::path(args.output);
   namespace fs = std::filesystem;
+  std::optional<ShardChoice> shard;
+  if (!args.shard.empty()) shard = parse_shard(args.shard);
+  const fs::path output = !args.output.empty() ? fs::path(args.output)
+                          : shard ? fs::path("results") / fmt::format("{}_part{}of{}", study.name,
+                                                                      shard->index, shard->count)
+                                  : fs::path("results") / (study.name + ".h5");
   const fs::path checkpoint_folder = io::checkpoint_path(output);
   std::error_code error;
   if (args.resume && !args.dry_run && !fs::exists(checkpoint_folder, error)) {
@@ -161,7 +279,7 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
     return kExitOk;
   }
   const double limit_bytes = static_cast<double>(args.max_output_mib) * 1024.0 * 1024.0;
-  if (plan.file_bytes > limit_bytes && !args.force) {
+  if (!shard && plan.file_bytes > limit_bytes && !args.force) {
     throw OutputError(
         fmt::format("the results file would be about {}, above the limit of {} (--max-output-mib); "
                     "pass --force to run anyway, or use fewer replicates or no --trajectories",
@@ -169,16 +287,17 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
   }
 
   if (args.output.empty()) std::filesystem::create_directories(output.parent_path());
-  const io::OutputLock output_lock = io::lock_output(output, args.force, io::kFileType);
+  const io::OutputLock output_lock =
+      io::lock_output(output, args.force, shard ? io::kShardPartFileType : io::kFileType);
   // Checked under the lock: a checkpoint of a run still going is that run's, not an old one.
   // A checkpoint folder without a state holds no finished block: nothing to keep or resume.
-  const bool checkpoint_saved = fs::exists(checkpoint_folder / "state", error);
+  const bool checkpoint_saved = !shard && fs::exists(checkpoint_folder / "state", error);
   if (!args.resume && checkpoint_saved && !args.force) {
     throw OutputError(checkpoint_folder.string() +
                       " exists (an interrupted run); add --resume to the same command to finish "
                       "it, or --force to start over");
   }
-  if (!args.resume) fs::remove_all(checkpoint_folder, error);
+  if (!args.resume && !shard) fs::remove_all(checkpoint_folder, error);
 
   RunOptions options;
   options.seed = study.seed;
@@ -209,30 +328,13 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
     }
     annotate(layout);
   };
+  const io::RunIdentity identity = run_identity(args, study, runs, reference, options);
+  if (shard) {
+    return run_shard(args, *shard, output, runs, options, identity, writing.annotate);
+  }
   io::ResultsFileWriter writer(output, args.force, std::move(writing));
 
   // Resuming is refused unless every input that shapes the results is the same.
-  std::string scenario_names;
-  for (const ScenarioRun& run : runs)
-    scenario_names += (scenario_names.empty() ? "" : ",") + run.name;
-  std::string overrides;
-  for (const std::string& text : study.overrides)
-    overrides += (overrides.empty() ? "" : "\n") + text;
-  std::string base_digests = study.base_sha256;
-  for (std::size_t i = 1; i < study.bases.size(); ++i) base_digests += "," + study.bases[i].sha256;
-  const io::RunIdentity identity = {{"command", reference == -2 ? "sweep" : "run"},
-                                    {"config", study.sha256},
-                                    {"base config", base_digests},
-                                    {"--set overrides", overrides},
-                                    {"seed", std::to_string(study.seed)},
-                                    {"replicates", std::to_string(study.replicates)},
-                                    {"scenarios", scenario_names},
-                                    {"--trajectories", args.trajectories ? "yes" : "no"},
-                                    {"--no-events", args.no_events ? "yes" : "no"},
-                                    {"--compression", std::to_string(args.compression)},
-                                    {"--store-draws", args.store_draws ? "yes" : "no"},
-                                    {"block size", std::to_string(options.block_size)},
-                                    {"binary", io::executable_sha256()}};
   std::optional<io::CheckpointingSink> checkpoint;
   if (args.resume) {
     checkpoint.emplace(io::CheckpointingSink::resume(writer, checkpoint_folder, identity));
@@ -480,11 +582,19 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
                      "Seconds between checkpoints (default 60: a run shorter than that saves "
                      "none unless interrupted)")
         ->check(CLI::Range(0.0, 1e9));
+    CLI::Option* no_checkpoint =
+        command
+            ->add_flag("--no-checkpoint", arguments.no_checkpoint,
+                       "Keep no checkpoint (a killed run cannot be resumed)")
+            ->excludes(resume)
+            ->excludes(every_block);
     command
-        ->add_flag("--no-checkpoint", arguments.no_checkpoint,
-                   "Keep no checkpoint (a killed run cannot be resumed)")
+        ->add_option("--shard", arguments.shard,
+                     "Run only shard I of N (0-based) of the replicate blocks and write a part "
+                     "for `natosim merge` (a cluster job array; see README, \"Scaling out\")")
         ->excludes(resume)
-        ->excludes(every_block);
+        ->excludes(every_block)
+        ->excludes(no_checkpoint);
   };
   CLI::App* run = app.add_subcommand("run", "Run a study's scenarios and write a results file");
   add_run_options(run, run_args, "configs/baseline.toml");
@@ -516,6 +626,10 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
       ->required();
   info->add_flag("--json", info_json, "Machine-readable JSON instead of text");
 
+  app::MergeArguments merge_args;
+  merge_args.command_line = run_args.command_line;
+  CLI::App* merge = app::add_merge_command(app, merge_args);
+
   app::SensitivityArguments sensitivity_args;
   CLI::App* sensitivity = app::add_sensitivity_command(app, sensitivity_args);
   app::ParamsArguments params_args;
@@ -545,6 +659,10 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
       StopOnSignal stop_on_signal;
       return command_sweep(sweep_args, registry);
     }
+    if (merge->parsed()) {
+      StopOnSignal stop_on_signal;
+      return app::command_merge(merge_args, &g_stop);
+    }
     if (validate->parsed()) return command_validate(validate_config, registry);
     if (params->parsed()) return app::command_params(params_args, registry);
     if (sensitivity->parsed()) {
@@ -556,7 +674,8 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
     if (info->parsed()) {
       std::cout << (io::is_calibration_file(info_file)
                         ? io::describe_calibration(info_file, info_json)
-                        : io::describe_results(info_file, info_json));
+                    : io::is_shard_part(info_file) ? io::describe_shard_part(info_file)
+                                                   : io::describe_results(info_file, info_json));
       return kExitOk;
     }
   } catch (const ConfigError& error) {

@@ -35,6 +35,9 @@ struct Chunk {
   /// [bucket_offsets[c], bucket_offsets[c + 1]).
   std::vector<std::int32_t> buckets;
   std::vector<std::uint32_t> bucket_offsets;
+  /// The block's paired differences to the reference scenario per cell (empty without a
+  /// reference, or for the reference itself).
+  std::vector<tally::Moments> differences;
   /// Events: (replicate, year, model columns...) per row.
   std::vector<double> events;
   /// What the sink receives: trajectories and event columns of the block.
@@ -51,20 +54,21 @@ struct Totals {
   std::vector<std::vector<tally::Moments>> differences;
   /// The reference scenario's raw values of the block being merged (paired differences).
   std::vector<double> reference_raw;
-  /// Per-cell working sums for the differences.
-  std::vector<double> sums;
-  std::vector<double> lows;
-  std::vector<double> highs;
-  std::vector<std::int64_t> counts;
   std::vector<std::int32_t> scratch;
 };
 
 class StudyRunner {
  public:
-  StudyRunner(const std::vector<ScenarioRun>& scenarios, const RunOptions& options)
+  /// `scenarios` may be empty when the runner only folds items (fold): then `names` and
+  /// `descriptions` label the scenarios and `schema` is the models'.
+  StudyRunner(const std::vector<ScenarioRun>& scenarios, const ModelSchema& schema,
+              std::vector<std::string> names, std::vector<std::string> descriptions,
+              const RunOptions& options)
       : scenarios_(scenarios),
+        names_(std::move(names)),
+        descriptions_(std::move(descriptions)),
         options_(options),
-        schema_(scenarios.front().model->schema()),
+        schema_(schema),
         probe_(schema_, options.years),
         stride_(probe_.stride()),
         cells_(stride_ * static_cast<std::size_t>(options.years)),
@@ -79,7 +83,7 @@ class StudyRunner {
     }
     // Work order within a block: the reference first, so the serial merge has its values at
     // hand for the paired differences of the others.
-    for (std::size_t s = 0; s < scenarios_.size(); ++s) order_.push_back(s);
+    for (std::size_t s = 0; s < names_.size(); ++s) order_.push_back(s);
     if (options_.reference > 0) {
       std::rotate(order_.begin(), order_.begin() + options_.reference,
                   order_.begin() + options_.reference + 1);
@@ -87,17 +91,33 @@ class StudyRunner {
   }
 
   void run(ResultsSink& sink);
-
- private:
+  void produce(std::int64_t first_block, std::int64_t end_block, const ItemConsumer& emit);
+  void fold(const ItemSource& next, ResultsSink& sink);
+  std::int64_t blocks() const {
+    return (options_.replicates + options_.block_size - 1) / options_.block_size;
+  }
   /// The axes, variables and event columns of the study (no values).
   Results layout() const;
-  void run_chunk(Chunk& chunk, const ResultsSink& sink) const;
+
+ private:
+  /// Runs items [first_item, end_item) on the worker threads and hands each finished chunk, in
+  /// item order, to `serial` (one thread at a time). `sink` (may be null) encodes trajectories.
+  void pipeline(std::int64_t first_item, std::int64_t end_item, const ResultsSink* sink,
+                const std::function<void(Chunk&)>& serial);
+  Totals empty_totals() const;
+  /// The chunk's paired differences against the block's reference (kept in totals), computed
+  /// where the block's items are run; the reference's raw values are kept for the others.
+  void complete_chunk(Chunk& chunk, Totals& totals) const;
+  /// Folds a completed chunk into the totals (fixed order).
+  void fold_chunk(const Chunk& chunk, Totals& totals) const;
+  std::vector<unsigned char> save_item(std::int64_t item, const Chunk& chunk) const;
+  void load_item(std::int64_t item, const std::vector<unsigned char>& bytes, Chunk& chunk) const;
+  void run_chunk(Chunk& chunk, const ResultsSink* sink) const;
   /// Fills chunk.out (trajectories per variable, event columns) from the chunk's raw values.
   void fill_block(Chunk& chunk) const;
   /// Computes a chunk's moments and bucket indices from its raw values.
   void summarise_chunk(Chunk& chunk) const;
-  void merge_chunk(Chunk& chunk, Totals& totals) const;
-  void merge_differences(const Chunk& chunk, Totals& totals) const;
+  void merge_differences(Chunk& chunk, const Totals& totals) const;
   void summarise(const Totals& totals, Results& results) const;
   /// The merged statistics as bytes (a checkpoint), and back.
   std::vector<unsigned char> save_tally(const Totals& totals) const;
@@ -105,6 +125,8 @@ class StudyRunner {
   [[noreturn]] void report_unset(const Chunk& chunk, std::size_t cell) const;
 
   const std::vector<ScenarioRun>& scenarios_;
+  std::vector<std::string> names_;
+  std::vector<std::string> descriptions_;
   const RunOptions& options_;
   const ModelSchema& schema_;
   RunRecorder probe_;
@@ -136,11 +158,11 @@ void StudyRunner::report_unset(const Chunk& chunk, std::size_t cell) const {
   }
   throw std::logic_error("model left variable '" + schema_.variables[variable].name +
                          "' unset or not finite (year index " + std::to_string(year) +
-                         ", scenario '" + scenarios_[chunk.scenario].name + "', replicate " +
+                         ", scenario '" + names_[chunk.scenario] + "', replicate " +
                          std::to_string(replicate) + ")");
 }
 
-void StudyRunner::run_chunk(Chunk& chunk, const ResultsSink& sink) const {
+void StudyRunner::run_chunk(Chunk& chunk, const ResultsSink* sink) const {
   const auto count = static_cast<std::size_t>(chunk.count);
   // Buffers are reused from chunk to chunk (resize keeps capacity): fresh multi-megabyte
   // allocations per chunk cost more in page faults than the statistics themselves.
@@ -168,7 +190,7 @@ void StudyRunner::run_chunk(Chunk& chunk, const ResultsSink& sink) const {
   }
   summarise_chunk(chunk);
   fill_block(chunk);
-  sink.encode(chunk.out);
+  if (sink != nullptr) sink->encode(chunk.out);
 }
 
 void StudyRunner::fill_block(Chunk& chunk) const {
@@ -249,32 +271,30 @@ void StudyRunner::summarise_chunk(Chunk& chunk) const {
   }
 }
 
-void StudyRunner::merge_differences(const Chunk& chunk, Totals& totals) const {
+void StudyRunner::merge_differences(Chunk& chunk, const Totals& totals) const {
   // Two passes over the replicate-major values with per-cell accumulators: the same additions
   // in the same order as tally::moments_of on each cell's column, without a transpose.
   const auto count = static_cast<std::size_t>(chunk.count);
   const double* values = chunk.raw.data();
   const double* base = totals.reference_raw.data();
-  totals.sums.assign(cells_, 0.0);
-  totals.counts.assign(cells_, 0);
-  totals.lows.assign(cells_, std::numeric_limits<double>::infinity());
-  totals.highs.assign(cells_, -std::numeric_limits<double>::infinity());
+  std::vector<double> sums(cells_, 0.0);
+  std::vector<std::int64_t> counts(cells_, 0);
+  std::vector<double> lows(cells_, std::numeric_limits<double>::infinity());
+  std::vector<double> highs(cells_, -std::numeric_limits<double>::infinity());
   for (std::size_t i = 0; i < count; ++i) {
     for (std::size_t cell = 0; cell < cells_; ++cell) {
       const double difference = values[i * cells_ + cell] - base[i * cells_ + cell];
       if (std::isnan(difference)) continue;
-      totals.sums[cell] += difference;
-      ++totals.counts[cell];
-      totals.lows[cell] = std::min(totals.lows[cell], difference);
-      totals.highs[cell] = std::max(totals.highs[cell], difference);
+      sums[cell] += difference;
+      ++counts[cell];
+      lows[cell] = std::min(lows[cell], difference);
+      highs[cell] = std::max(highs[cell], difference);
     }
   }
   std::vector<double> means(cells_);
   std::vector<double> m2(cells_, 0.0);
   for (std::size_t cell = 0; cell < cells_; ++cell) {
-    means[cell] = totals.counts[cell] > 0
-                      ? totals.sums[cell] / static_cast<double>(totals.counts[cell])
-                      : 0.0;
+    means[cell] = counts[cell] > 0 ? sums[cell] / static_cast<double>(counts[cell]) : 0.0;
   }
   for (std::size_t i = 0; i < count; ++i) {
     for (std::size_t cell = 0; cell < cells_; ++cell) {
@@ -283,20 +303,29 @@ void StudyRunner::merge_differences(const Chunk& chunk, Totals& totals) const {
       m2[cell] += (difference - means[cell]) * (difference - means[cell]);
     }
   }
-  std::vector<tally::Moments>& out = totals.differences[chunk.scenario];
+  chunk.differences.assign(cells_, tally::Moments{});
   for (std::size_t cell = 0; cell < cells_; ++cell) {
-    if (totals.counts[cell] == 0) continue;
-    tally::Moments block;
-    block.n = totals.counts[cell];
+    if (counts[cell] == 0) continue;
+    tally::Moments& block = chunk.differences[cell];
+    block.n = counts[cell];
     block.mean = means[cell];
     block.m2 = m2[cell];
-    block.min = totals.lows[cell];
-    block.max = totals.highs[cell];
-    out[cell].merge(block);
+    block.min = lows[cell];
+    block.max = highs[cell];
   }
 }
 
-void StudyRunner::merge_chunk(Chunk& chunk, Totals& totals) const {
+void StudyRunner::complete_chunk(Chunk& chunk, Totals& totals) const {
+  chunk.differences.clear();
+  if (options_.reference < 0) return;
+  if (static_cast<int>(chunk.scenario) == options_.reference) {
+    totals.reference_raw.swap(chunk.raw);
+  } else {
+    merge_differences(chunk, totals);
+  }
+}
+
+void StudyRunner::fold_chunk(const Chunk& chunk, Totals& totals) const {
   const std::size_t s = chunk.scenario;
   for (std::size_t cell = 0; cell < cells_; ++cell) {
     totals.moments[s][cell].merge(chunk.moments[cell]);
@@ -306,12 +335,9 @@ void StudyRunner::merge_chunk(Chunk& chunk, Totals& totals) const {
         std::span<const std::int32_t>(chunk.buckets.data() + begin, end - begin),
         chunk.moments[cell].min, chunk.moments[cell].max, totals.scratch);
   }
-  if (options_.reference >= 0) {
-    if (static_cast<int>(s) == options_.reference) {
-      totals.reference_raw.swap(chunk.raw);
-    } else {
-      merge_differences(chunk, totals);
-    }
+  if (!chunk.differences.empty()) {
+    std::vector<tally::Moments>& out = totals.differences[s];
+    for (std::size_t cell = 0; cell < cells_; ++cell) out[cell].merge(chunk.differences[cell]);
   }
 }
 
@@ -339,7 +365,7 @@ void StudyRunner::summarise(const Totals& totals, Results& results) const {
         field->resize(cells);
       }
     }
-    for (std::size_t s = 0; s < scenarios_.size(); ++s) {
+    for (std::size_t s = 0; s < names_.size(); ++s) {
       for (std::size_t y = 0; y < years; ++y) {
         for (std::size_t k = 0; k < width; ++k) {
           const std::size_t source = y * stride_ + probe_.offset(v) + k;
@@ -426,10 +452,8 @@ void StudyRunner::load_tally(const std::vector<unsigned char>& bytes, Totals& to
 
 Results StudyRunner::layout() const {
   Results results;
-  for (const ScenarioRun& scenario : scenarios_) {
-    results.scenarios.push_back(scenario.name);
-    results.scenario_descriptions.push_back(scenario.description);
-  }
+  results.scenarios = names_;
+  results.scenario_descriptions = descriptions_;
   for (int y = 0; y < options_.years; ++y) results.years.push_back(options_.start_year + y);
   results.members = schema_.members;
   results.member_names = schema_.member_names;
@@ -441,10 +465,8 @@ Results StudyRunner::layout() const {
   results.has_trajectories = options_.trajectories;
   if (event_width_ > 0) {
     // The event table: engine columns first, then the model's.
-    std::vector<std::string> scenario_names;
-    for (const ScenarioRun& scenario : scenarios_) scenario_names.push_back(scenario.name);
     results.event_columns.push_back(
-        EventColumnSpec{"scenario", "1", "scenario of the event", scenario_names});
+        EventColumnSpec{"scenario", "1", "scenario of the event", names_});
     results.event_columns.push_back(EventColumnSpec{"replicate", "1", "replicate index", {}});
     results.event_columns.push_back(EventColumnSpec{"year", "year", "calendar year", {}});
     for (const EventColumnSpec& column : schema_.event_columns) {
@@ -454,13 +476,8 @@ Results StudyRunner::layout() const {
   return results;
 }
 
-void StudyRunner::run(ResultsSink& sink) {
-  Results results = layout();
-  sink.begin(results, options_.block_size);
-  results.summaries.resize(schema_.variables.size());
-  if (options_.reference >= 0) results.differences.resize(schema_.variables.size());
-
-  const std::size_t scenario_count = scenarios_.size();
+Totals StudyRunner::empty_totals() const {
+  const std::size_t scenario_count = names_.size();
   Totals totals;
   totals.moments.assign(scenario_count, std::vector<tally::Moments>(cells_));
   const auto [lowest_level, highest_level] =
@@ -471,25 +488,16 @@ void StudyRunner::run(ResultsSink& sink) {
   if (options_.reference >= 0) {
     totals.differences.assign(scenario_count, std::vector<tally::Moments>(cells_));
   }
+  return totals;
+}
 
+void StudyRunner::pipeline(std::int64_t first_item, std::int64_t end_item, const ResultsSink* sink,
+                           const std::function<void(Chunk&)>& serial) {
+  const std::size_t scenario_count = names_.size();
   const int threads = options_.threads > 0 ? options_.threads : tbb::info::default_concurrency();
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
                             static_cast<std::size_t>(threads));
-  const std::int64_t blocks = (options_.replicates + options_.block_size - 1) / options_.block_size;
-  const std::int64_t items = blocks * static_cast<std::int64_t>(scenario_count);
-  const std::int64_t total_runs = options_.replicates * static_cast<std::int64_t>(scenario_count);
-  std::int64_t first_block = 0;
-  if (options_.resume != nullptr) {
-    first_block = options_.resume->blocks;
-    if (first_block < 0 || first_block > blocks) {
-      throw std::invalid_argument("run_study: the checkpoint is past the study's last block");
-    }
-    load_tally(options_.resume->tally, totals);
-  }
-  std::int64_t next_item = first_block * static_cast<std::int64_t>(scenario_count);
-  std::int64_t runs_done = std::min(first_block * options_.block_size, options_.replicates) *
-                           static_cast<std::int64_t>(scenario_count);
-  if (first_block > 0 && options_.progress) options_.progress(runs_done, total_runs);
+  std::int64_t next_item = first_item;
   bool stopped = false;
   // One chunk buffer per pipeline token, owned here so that none leaks when a model throws and
   // the pipeline drops the items in flight; free ones wait in the pool.
@@ -505,9 +513,9 @@ void StudyRunner::run(ResultsSink& sink) {
       tokens,
       tbb::make_filter<void, std::int64_t>(tbb::filter_mode::serial_in_order,
                                            [&](tbb::flow_control& control) -> std::int64_t {
-                                             if (next_item >= items ||
+                                             if (next_item >= end_item ||
                                                  (options_.stop && options_.stop->load())) {
-                                               stopped = next_item < items;
+                                               stopped = next_item < end_item;
                                                control.stop();
                                                return 0;
                                              }
@@ -528,23 +536,192 @@ void StudyRunner::run(ResultsSink& sink) {
                 return chunk;
               }) &
           tbb::make_filter<Chunk*, void>(tbb::filter_mode::serial_in_order, [&](Chunk* chunk) {
-            merge_chunk(*chunk, totals);
-            sink.add_block(chunk->out);
-            runs_done += chunk->count;
-            if (options_.progress) options_.progress(runs_done, total_runs);
-            const std::int64_t blocks_done = chunk->block + 1;
-            // A whole block is merged once its last scenario in the work order is.
-            const bool block_done = chunk->scenario == order_.back();
-            pool.push(chunk);
-            if (block_done && blocks_done < blocks && options_.checkpoint &&
-                ((options_.stop && options_.stop->load()) ||
-                 (options_.checkpoint_due && options_.checkpoint_due(blocks_done)))) {
-              options_.checkpoint(RunCheckpoint{blocks_done, save_tally(totals)});
-            }
+            // Back to the pool whatever `serial` does, so that no chunk is lost.
+            struct Release {
+              tbb::concurrent_queue<Chunk*>& pool;
+              Chunk* chunk;
+              ~Release() { pool.push(chunk); }
+            } release{pool, chunk};
+            serial(*chunk);
           }));
   if (stopped) throw Interrupted();
+}
+
+void StudyRunner::run(ResultsSink& sink) {
+  Results results = layout();
+  sink.begin(results, options_.block_size);
+  results.summaries.resize(schema_.variables.size());
+  if (options_.reference >= 0) results.differences.resize(schema_.variables.size());
+
+  const auto scenario_count = static_cast<std::int64_t>(names_.size());
+  Totals totals = empty_totals();
+  const std::int64_t block_count = blocks();
+  const std::int64_t total_runs = options_.replicates * scenario_count;
+  std::int64_t first_block = 0;
+  if (options_.resume != nullptr) {
+    first_block = options_.resume->blocks;
+    if (first_block < 0 || first_block > block_count) {
+      throw std::invalid_argument("run_study: the checkpoint is past the study's last block");
+    }
+    load_tally(options_.resume->tally, totals);
+  }
+  std::int64_t runs_done =
+      std::min(first_block * options_.block_size, options_.replicates) * scenario_count;
+  if (first_block > 0 && options_.progress) options_.progress(runs_done, total_runs);
+
+  pipeline(first_block * scenario_count, block_count * scenario_count, &sink, [&](Chunk& chunk) {
+    complete_chunk(chunk, totals);
+    fold_chunk(chunk, totals);
+    sink.add_block(chunk.out);
+    runs_done += chunk.count;
+    if (options_.progress) options_.progress(runs_done, total_runs);
+    // A whole block is merged once its last scenario in the work order is.
+    const std::int64_t blocks_done = chunk.block + 1;
+    if (chunk.scenario == order_.back() && blocks_done < block_count && options_.checkpoint &&
+        ((options_.stop && options_.stop->load()) ||
+         (options_.checkpoint_due && options_.checkpoint_due(blocks_done)))) {
+      options_.checkpoint(RunCheckpoint{blocks_done, save_tally(totals)});
+    }
+  });
   summarise(totals, results);
   sink.finish(results);
+}
+
+void StudyRunner::produce(std::int64_t first_block, std::int64_t end_block,
+                          const ItemConsumer& emit) {
+  const auto scenario_count = static_cast<std::int64_t>(names_.size());
+  // Only the reference's raw values are kept between items (paired differences).
+  Totals totals;
+  pipeline(first_block * scenario_count, end_block * scenario_count, nullptr, [&](Chunk& chunk) {
+    complete_chunk(chunk, totals);
+    const std::int64_t item =
+        chunk.block * scenario_count +
+        (std::find(order_.begin(), order_.end(), chunk.scenario) - order_.begin());
+    emit(item, save_item(item, chunk));
+  });
+}
+
+void StudyRunner::fold(const ItemSource& next, ResultsSink& sink) {
+  Results results = layout();
+  sink.begin(results, options_.block_size);
+  results.summaries.resize(schema_.variables.size());
+  if (options_.reference >= 0) results.differences.resize(schema_.variables.size());
+  Totals totals = empty_totals();
+  const auto scenario_count = static_cast<std::int64_t>(names_.size());
+  const std::int64_t items = blocks() * scenario_count;
+  const std::int64_t total_runs = options_.replicates * scenario_count;
+  std::int64_t runs_done = 0;
+  Chunk chunk;
+  for (std::int64_t item = 0; item < items; ++item) {
+    if (options_.stop && options_.stop->load()) throw Interrupted();
+    load_item(item, next(item), chunk);
+    sink.encode(chunk.out);
+    fold_chunk(chunk, totals);
+    sink.add_block(chunk.out);
+    runs_done += chunk.count;
+    if (options_.progress) options_.progress(runs_done, total_runs);
+  }
+  summarise(totals, results);
+  sink.finish(results);
+}
+
+std::vector<unsigned char> StudyRunner::save_item(std::int64_t item, const Chunk& chunk) const {
+  ByteWriter out;
+  out.put<std::int64_t>(item);
+  out.put<std::uint64_t>(cells_);
+  out.put<std::int64_t>(chunk.count);
+  out.put_span(std::span<const tally::Moments>(chunk.moments));
+  // A cell constant over the block has every value in one bucket: its buckets are not stored.
+  std::vector<std::uint32_t> sizes(cells_);
+  std::vector<std::int32_t> buckets;
+  buckets.reserve(chunk.buckets.size());
+  for (std::size_t cell = 0; cell < cells_; ++cell) {
+    const std::uint32_t begin = chunk.bucket_offsets[cell];
+    const std::uint32_t end = chunk.bucket_offsets[cell + 1];
+    sizes[cell] = end - begin;
+    if (end > begin && chunk.moments[cell].min != chunk.moments[cell].max) {
+      buckets.insert(buckets.end(), chunk.buckets.begin() + begin, chunk.buckets.begin() + end);
+    }
+  }
+  out.put_span(std::span<const std::uint32_t>(sizes));
+  out.put_span(std::span<const std::int32_t>(buckets));
+  out.put_span(std::span<const tally::Moments>(chunk.differences));
+  out.put<std::uint64_t>(chunk.out.trajectories.size());
+  for (const std::vector<double>& values : chunk.out.trajectories) {
+    out.put_span(std::span<const double>(values));
+  }
+  out.put<std::uint64_t>(chunk.out.events.size());
+  for (const std::vector<double>& column : chunk.out.events) {
+    out.put_span(std::span<const double>(column));
+  }
+  return std::move(out.bytes());
+}
+
+void StudyRunner::load_item(std::int64_t item, const std::vector<unsigned char>& bytes,
+                            Chunk& chunk) const {
+  const auto scenario_count = static_cast<std::int64_t>(names_.size());
+  try {
+    ByteReader in(bytes);
+    if (in.get<std::int64_t>() != item) throw std::runtime_error("another item than expected");
+    if (in.get<std::uint64_t>() != cells_) throw std::runtime_error("another layout of cells");
+    chunk.block = item / scenario_count;
+    chunk.scenario = order_[static_cast<std::size_t>(item % scenario_count)];
+    chunk.first = chunk.block * options_.block_size;
+    chunk.count = std::min(options_.block_size, options_.replicates - chunk.first);
+    if (in.get<std::int64_t>() != chunk.count) throw std::runtime_error("another block size");
+    chunk.moments = in.get_vector<tally::Moments>();
+    const std::vector<std::uint32_t> sizes = in.get_vector<std::uint32_t>();
+    const std::vector<std::int32_t> stored = in.get_vector<std::int32_t>();
+    if (chunk.moments.size() != cells_ || sizes.size() != cells_) {
+      throw std::runtime_error("wrong number of cells");
+    }
+    chunk.bucket_offsets.assign(cells_ + 1, 0);
+    chunk.buckets.clear();
+    std::size_t taken = 0;
+    for (std::size_t cell = 0; cell < cells_; ++cell) {
+      const tally::Moments& moments = chunk.moments[cell];
+      if (sizes[cell] != static_cast<std::uint64_t>(moments.n) || moments.n > chunk.count) {
+        throw std::runtime_error("bucket counts disagree with the moments");
+      }
+      if (sizes[cell] > 0 && moments.min == moments.max) {
+        chunk.buckets.insert(chunk.buckets.end(), sizes[cell],
+                             tally::QuantileSketch::bucket(moments.min));
+      } else {
+        if (stored.size() - taken < sizes[cell]) throw std::runtime_error("buckets missing");
+        chunk.buckets.insert(chunk.buckets.end(),
+                             stored.begin() + static_cast<std::ptrdiff_t>(taken),
+                             stored.begin() + static_cast<std::ptrdiff_t>(taken + sizes[cell]));
+        taken += sizes[cell];
+      }
+      chunk.bucket_offsets[cell + 1] = static_cast<std::uint32_t>(chunk.buckets.size());
+    }
+    if (taken != stored.size()) throw std::runtime_error("buckets left over");
+    chunk.differences = in.get_vector<tally::Moments>();
+    const bool paired =
+        options_.reference >= 0 && static_cast<int>(chunk.scenario) != options_.reference;
+    if (chunk.differences.size() != (paired ? cells_ : 0)) {
+      throw std::runtime_error("paired differences missing or unexpected");
+    }
+    ResultsBlock& out = chunk.out;
+    out.scenario = chunk.scenario;
+    out.first_replicate = chunk.first;
+    out.replicates = chunk.count;
+    out.encoded.clear();
+    out.trajectories.resize(static_cast<std::size_t>(in.get<std::uint64_t>()));
+    if (out.trajectories.size() != (options_.trajectories ? schema_.variables.size() : 0)) {
+      throw std::runtime_error("trajectories missing or unexpected");
+    }
+    for (std::vector<double>& values : out.trajectories) values = in.get_vector<double>();
+    out.events.resize(static_cast<std::size_t>(in.get<std::uint64_t>()));
+    if (out.events.size() != (event_width_ > 0 ? event_width_ + 3 : 0)) {
+      throw std::runtime_error("event columns missing or unexpected");
+    }
+    for (std::vector<double>& column : out.events) column = in.get_vector<double>();
+    if (!in.at_end()) throw std::runtime_error("bytes left over");
+  } catch (const std::runtime_error& error) {
+    throw std::invalid_argument("item " + std::to_string(item) +
+                                " does not fit this study: " + error.what());
+  }
 }
 
 /// The sink behind run_study's returned Results: keeps every block in memory.
@@ -611,15 +788,20 @@ Results run_study(const std::vector<ScenarioRun>& scenarios, const RunOptions& o
   return collector.take();
 }
 
-void run_study(const std::vector<ScenarioRun>& scenarios, const RunOptions& options,
-               ResultsSink& sink) {
-  if (scenarios.empty()) throw std::invalid_argument("run_study: no scenarios");
+namespace {
+
+void check_options(std::size_t scenarios, const RunOptions& options) {
+  if (scenarios == 0) throw std::invalid_argument("run_study: no scenarios");
   if (options.replicates < 1) throw std::invalid_argument("run_study: replicates must be >= 1");
   if (options.years < 1) throw std::invalid_argument("run_study: years must be >= 1");
   if (options.block_size < 1) throw std::invalid_argument("run_study: block_size must be >= 1");
-  if (options.reference >= static_cast<int>(scenarios.size())) {
+  if (options.reference >= static_cast<int>(scenarios)) {
     throw std::invalid_argument("run_study: reference scenario out of range");
   }
+}
+
+/// The models' common schema; throws std::logic_error when two scenarios record differently.
+const ModelSchema& common_schema(const std::vector<ScenarioRun>& scenarios) {
   // One buffer layout serves every scenario: the whole schema must match, not just its sizes
   // (a variable of another level would put values in another variable's slots).
   const ModelSchema& first = scenarios.front().model->schema();
@@ -642,8 +824,64 @@ void run_study(const std::vector<ScenarioRun>& scenarios, const RunOptions& opti
                              scenarios.front().name + "'");
     }
   }
-  StudyRunner runner(scenarios, options);
+  return first;
+}
+
+std::vector<std::string> names_of(const std::vector<ScenarioRun>& scenarios) {
+  std::vector<std::string> names;
+  for (const ScenarioRun& scenario : scenarios) names.push_back(scenario.name);
+  return names;
+}
+
+std::vector<std::string> descriptions_of(const std::vector<ScenarioRun>& scenarios) {
+  std::vector<std::string> descriptions;
+  for (const ScenarioRun& scenario : scenarios) descriptions.push_back(scenario.description);
+  return descriptions;
+}
+
+}  // namespace
+
+void run_study(const std::vector<ScenarioRun>& scenarios, const RunOptions& options,
+               ResultsSink& sink) {
+  check_options(scenarios.size(), options);
+  StudyRunner runner(scenarios, common_schema(scenarios), names_of(scenarios),
+                     descriptions_of(scenarios), options);
   runner.run(sink);
+}
+
+Results study_layout(const std::vector<ScenarioRun>& scenarios, const RunOptions& options) {
+  check_options(scenarios.size(), options);
+  return StudyRunner(scenarios, common_schema(scenarios), names_of(scenarios),
+                     descriptions_of(scenarios), options)
+      .layout();
+}
+
+std::int64_t study_blocks(const RunOptions& options) {
+  return (options.replicates + options.block_size - 1) / options.block_size;
+}
+
+void produce_study_items(const std::vector<ScenarioRun>& scenarios, const RunOptions& options,
+                         std::int64_t first_block, std::int64_t end_block,
+                         const ItemConsumer& emit) {
+  check_options(scenarios.size(), options);
+  if (first_block < 0 || end_block < first_block || end_block > study_blocks(options)) {
+    throw std::invalid_argument("produce_study_items: blocks out of range");
+  }
+  StudyRunner runner(scenarios, common_schema(scenarios), names_of(scenarios),
+                     descriptions_of(scenarios), options);
+  runner.produce(first_block, end_block, emit);
+}
+
+void fold_study_items(const ModelSchema& schema, const std::vector<std::string>& names,
+                      const std::vector<std::string>& descriptions, const RunOptions& options,
+                      const ItemSource& next, ResultsSink& sink) {
+  check_options(names.size(), options);
+  if (descriptions.size() != names.size()) {
+    throw std::invalid_argument("fold_study_items: one description per scenario");
+  }
+  const std::vector<ScenarioRun> no_models;
+  StudyRunner runner(no_models, schema, names, descriptions, options);
+  runner.fold(next, sink);
 }
 
 }  // namespace sim

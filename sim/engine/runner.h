@@ -76,4 +76,35 @@ Results run_study(const std::vector<ScenarioRun>& scenarios, const RunOptions& o
 void run_study(const std::vector<ScenarioRun>& scenarios, const RunOptions& options,
                ResultsSink& sink);
 
+/// Receives one summarised work item, (block, scenario), as bytes: its index in the fixed merge
+/// order (block * scenarios + position of the scenario in the block's order, the reference first)
+/// and what fold_study_items needs of it. The bytes are the runner's own (this binary's layout).
+using ItemConsumer = std::function<void(std::int64_t item, std::vector<unsigned char>&& bytes)>;
+/// Returns the bytes of item `item`; called for items 0, 1, 2, ... in order (may wait for them).
+using ItemSource = std::function<std::vector<unsigned char>(std::int64_t item)>;
+
+/// What run_study hands its sink's begin(): the study's axes, variables and event columns.
+Results study_layout(const std::vector<ScenarioRun>& scenarios, const RunOptions& options);
+
+/// Blocks of `options.block_size` replicates in the study.
+std::int64_t study_blocks(const RunOptions& options);
+
+/// Runs blocks [first_block, end_block) of every scenario on the worker threads and hands each
+/// item, summarised and with its paired differences, to `emit` in the fixed order, from one
+/// thread at a time; nothing is merged. What a shard or an MPI rank does. Throws what run_study
+/// throws (Interrupted on `options.stop`), and std::invalid_argument for blocks out of range.
+void produce_study_items(const std::vector<ScenarioRun>& scenarios, const RunOptions& options,
+                         std::int64_t first_block, std::int64_t end_block,
+                         const ItemConsumer& emit);
+
+/// Folds every item of a study, produced by produce_study_items (here, in other processes or
+/// in shards), in the fixed order into the statistics and `sink`: the sink receives exactly what
+/// run_study would give it, so the results are bit-identical. `schema` is the models' (members,
+/// variables, model event columns); `names` and `descriptions` label the scenarios. Throws
+/// std::invalid_argument when an item's bytes do not fit the study, Interrupted on
+/// `options.stop`, and whatever `next` or the sink throws.
+void fold_study_items(const ModelSchema& schema, const std::vector<std::string>& names,
+                      const std::vector<std::string>& descriptions, const RunOptions& options,
+                      const ItemSource& next, ResultsSink& sink);
+
 }  // namespace sim

@@ -1,4 +1,5 @@
 #include "sim/io/output_path.h"
+#include "sim/io/shard_part.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -40,6 +41,7 @@ std::string kind_of(std::string_view file_type) {
 /// The root attribute file_type of an existing file, "" when it is not HDF5 or has none.
 std::string file_type_of(const fs::path& file) {
   try {
+    if (is_shard_part(file)) return kShardPartFileType;
     if (!H5File::is_hdf5(file)) return "";
     const H5File h5 = H5File::open_read_only(file);
     if (!h5.has_attribute("file_type") || h5.attribute_type("file_type") != ElementType::string) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
 
 #include "sim/config/study.h"
 #include "sim/core/error.h"
@@ -508,4 +509,90 @@ TEST_CASE("A checkpoint of another study is refused", "[unit][engine]") {
   beyond.blocks = 11;
   same.resume = &beyond;
   CHECK_THROWS_WITH(sim::run_study(study.runs, same), Catch::Contains("past the study's last"));
+}
+
+TEST_CASE("Items produced in slices and folded in order give run_study's results bit for bit",
+          "[determinism][engine]") {
+  Study study(kStudy);
+  sim::RunOptions options = study.options(3);
+  options.block_size = 16;  // 10 blocks
+  options.reference = 1;
+  const sim::Results whole = sim::run_study(study.runs, options);
+  REQUIRE(sim::study_blocks(options) == 10);
+
+  // Three slices, as three shards or ranks would run them, each with its own thread count.
+  std::map<std::int64_t, std::vector<unsigned char>> items;
+  const std::int64_t bounds[] = {0, 3, 7, 10};
+  for (int slice = 0; slice < 3; ++slice) {
+    sim::RunOptions producing = options;
+    producing.threads = slice + 1;
+    std::int64_t previous = -1;
+    sim::produce_study_items(study.runs, producing, bounds[slice], bounds[slice + 1],
+                             [&](std::int64_t item, std::vector<unsigned char>&& bytes) {
+                               CHECK(item > previous);  // handed over in order
+                               previous = item;
+                               items[item] = std::move(bytes);
+                             });
+  }
+  REQUIRE(items.size() == 30);
+  REQUIRE(items.begin()->first == 0);
+  REQUIRE(items.rbegin()->first == 29);
+
+  std::vector<std::string> names;
+  std::vector<std::string> descriptions;
+  for (const auto& run : study.runs) {
+    names.push_back(run.name);
+    descriptions.push_back(run.description);
+  }
+  const sim::ModelSchema& schema = study.runs.front().model->schema();
+  const auto collect = [&](const sim::ItemSource& next) {
+    sim::Results folded;
+    struct Collector final : sim::ResultsSink {
+      sim::Results& out;
+      explicit Collector(sim::Results& target) : out(target) {}
+      void begin(const sim::Results& layout, std::int64_t) override {
+        out = layout;
+        out.trajectories.resize(layout.variables.size());
+        out.event_values.resize(layout.event_columns.size());
+      }
+      void add_block(const sim::ResultsBlock& block) override { blocks.push_back(block); }
+      void finish(const sim::Results& summaries) override {
+        out.summaries = summaries.summaries;
+        out.differences = summaries.differences;
+      }
+      std::vector<sim::ResultsBlock> blocks;
+    } collector(folded);
+    sim::fold_study_items(schema, names, descriptions, options, next, collector);
+    return std::make_pair(folded, collector.blocks);
+  };
+  const auto [folded, blocks] = collect([&](std::int64_t item) { return items.at(item); });
+  for (std::size_t v = 0; v < whole.summaries.size(); ++v) {
+    INFO("variable " << whole.variables[v].name);
+    CHECK(same_bits(whole.summaries[v].mean, folded.summaries[v].mean));
+    CHECK(same_bits(whole.summaries[v].sd, folded.summaries[v].sd));
+    CHECK(same_bits(whole.summaries[v].max, folded.summaries[v].max));
+    CHECK(same_bits(whole.summaries[v].quantiles, folded.summaries[v].quantiles));
+    CHECK(whole.summaries[v].count == folded.summaries[v].count);
+    CHECK(same_bits(whole.differences[v].mean, folded.differences[v].mean));
+    CHECK(same_bits(whole.differences[v].ci_high, folded.differences[v].ci_high));
+  }
+  // The sink sees every block in the merge order with its trajectories and events.
+  REQUIRE(blocks.size() == 30);
+  CHECK(blocks[0].scenario == 1);
+  CHECK(blocks[1].scenario == 0);
+  CHECK(blocks[29].first_replicate == 144);
+  CHECK(blocks[29].replicates == 6);
+  std::size_t events = 0;
+  for (const auto& block : blocks) events += block.events.empty() ? 0 : block.events[0].size();
+  CHECK(events == (whole.event_values.empty() ? 0 : whole.event_values[0].size()));
+
+  // A damaged or misplaced item is refused, naming the item.
+  CHECK_THROWS_WITH(collect([&](std::int64_t item) { return items.at(item == 5 ? 6 : item); }),
+                    Catch::Contains("item 5 does not fit this study"));
+  CHECK_THROWS_WITH(collect([&](std::int64_t item) {
+                      std::vector<unsigned char> bytes = items.at(item);
+                      if (item == 7) bytes.resize(bytes.size() / 2);
+                      return bytes;
+                    }),
+                    Catch::Contains("item 7 does not fit this study"));
 }
