@@ -85,3 +85,26 @@ awk -v b="$traj_mb" -v f="$file_mb" -v dd="$dd_mb_s" -v pw="$plain_wall" -v tw="
   printf "  dd (1 GiB, fdatasync):        %8.1f MB/s\n", dd
   printf "  trajectories: %.0f MB of values (%.0f MB file), %.2f s more wall, %.2f s more CPU\n", b, f, w, c
   printf "  write throughput:             %8.1f MB/s (%.0f%% of dd; target >= 50%%), %.1f MB per CPU-second\n", b / w, 100 * b / w / dd, b / c }'
+
+# MPI (issue 13): the same study on 2 ranks x 1 thread against 1 process x 1 thread. Wall-time
+# efficiency = T1 / (2 T2); CPU efficiency = CPU1 / CPU2 (user + system of every rank, mpirun's
+# own start-up included). The machines are shared: read the CPU figure first.
+echo
+if command -v mpirun >/dev/null 2>&1; then
+  launcher=(mpirun -n 2 --oversubscribe)
+  [ "$(id -u)" -eq 0 ] && launcher+=(--allow-run-as-root)
+  mpi_measured() {  # prints "cpu_seconds wall_seconds"
+    /usr/bin/time -f "MEASURED %U %S %e" "$@" run configs/baseline.toml --replicates 4000 \
+      --threads 1 --no-checkpoint -q -o "$scratch/mpi.h5" --force 2>&1 >/dev/null |
+      awk '/^MEASURED/ { printf "%.2f %.2f\n", $2 + $3, $4 }'
+  }
+  read -r one_cpu one_wall < <(mpi_measured "$natosim")
+  read -r two_cpu two_wall < <(mpi_measured "${launcher[@]}" "$natosim")
+  echo "MPI, run configs/baseline.toml, 4,000 replicates, 1 thread per rank:"
+  awk -v c1="$one_cpu" -v w1="$one_wall" -v c2="$two_cpu" -v w2="$two_wall" 'BEGIN {
+    printf "  1 process:  %6.2f s CPU, %6.2f s wall\n", c1, w1
+    printf "  2 ranks:    %6.2f s CPU, %6.2f s wall\n", c2, w2
+    printf "  2-rank efficiency: %.0f%% by CPU time (CPU1 / CPU2), %.0f%% by wall time (T1 / 2 T2)\n", 100 * c1 / c2, 100 * w1 / (2 * w2) }'
+else
+  echo "MPI: mpirun not found (openmpi-bin); 2-rank efficiency not measured"
+fi

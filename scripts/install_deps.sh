@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake git
   libeigen3-dev libtbb-dev libhdf5-dev hdf5-tools catch2 libtomlplusplus-dev libcli11-dev
-  libfmt-dev librandom123-dev
+  libfmt-dev librandom123-dev libopenmpi-dev openmpi-bin
   python3 python3-h5py python3-numpy python3-matplotlib python3-xarray python3-netcdf4 python3-h5netcdf
   python3-pytest
   chromium chromium-driver python3-selenium

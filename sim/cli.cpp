@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -39,12 +40,16 @@
 #include "sim/io/results_writer.h"
 #include "sim/io/run_checkpoint.h"
 #include "sim/io/shard_part.h"
+#include "sim/mpi/distributed_run.h"
+#include "sim/mpi/world.h"
 
 namespace sim {
 
 namespace {
 
 std::atomic<bool> g_stop{false};
+/// The MPI ranks of this process (rank 0 of 1 without mpirun); set for the command's lifetime.
+mpi::World* g_world = nullptr;
 
 extern "C" void request_stop(int /*signal*/) { g_stop.store(true); }
 
@@ -186,6 +191,54 @@ int command_validate(const std::string& config, const ModelRegistry& registry) {
   return kExitOk;
 }
 
+RunOptions run_options(const RunArguments& args, const StudySpec& study, int threads,
+                       int reference) {
+  RunOptions options;
+  options.seed = study.seed;
+  options.replicates = study.replicates;
+  options.start_year = study.start_year;
+  options.years = study.years;
+  options.threads = threads;
+  options.trajectories = args.trajectories;
+  options.events = !args.no_events;
+  options.reference = std::max(reference, -1);
+  options.stop = &g_stop;
+  return options;
+}
+
+/// Tells the other MPI ranks whether rank 0 starts the run: "go" once every check passed, "stop"
+/// (from the destructor) when it returns or throws before that, so no rank waits for ever.
+class StartSignal {
+ public:
+  explicit StartSignal(mpi::World* world) : world_(world) {}
+  StartSignal(const StartSignal&) = delete;
+  StartSignal& operator=(const StartSignal&) = delete;
+  ~StartSignal() {
+    if (world_ != nullptr && !sent_) world_->broadcast(0);
+  }
+  void go() {
+    if (world_ != nullptr && !sent_) world_->broadcast(1);
+    sent_ = true;
+  }
+
+ private:
+  mpi::World* world_;
+  bool sent_ = false;
+};
+
+/// A rank other than 0 under mpirun: waits for rank 0's checks, then runs its share of the
+/// blocks and sends them to rank 0, which writes the file.
+int execute_worker_rank(const RunArguments& args, const StudySpec& study,
+                        const std::vector<ScenarioRun>& runs, int reference) {
+  const int threads = args.threads > 0 ? args.threads : tbb::info::default_concurrency();
+  const RunOptions options = run_options(args, study, threads, reference);
+  if (g_world->broadcast(0) == 0) return kExitOk;  // rank 0 refused or stopped: it says why
+  g_world->abort_on_failure();
+  mpi::run_study_distributed(*g_world, runs, options, nullptr);
+  g_world->done();
+  return kExitOk;
+}
+
 /// `run --shard I/N`: runs the shard's slice of the blocks and writes its part (docs/OUTPUT.md,
 /// "Shards and merge").
 int run_shard(const RunArguments& args, const ShardChoice& shard, const std::filesystem::path& out,
@@ -224,7 +277,7 @@ int run_shard(const RunArguments& args, const ShardChoice& shard, const std::fil
   const auto scenarios = static_cast<std::int64_t>(runs.size());
   const std::int64_t total = (last - first) * scenarios;
   std::int64_t done = 0;
-  produce_study_items(runs, options, header.first_block, header.end_block,
+  produce_study_items(runs, options, block_range(header.first_block, header.end_block),
                       [&](std::int64_t item, std::vector<unsigned char>&& bytes) {
                         part.add_item(item, bytes);
                         const std::int64_t block = item / scenarios;
@@ -245,6 +298,21 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
   namespace fs = std::filesystem;
   std::optional<ShardChoice> shard;
   if (!args.shard.empty()) shard = parse_shard(args.shard);
+  const bool distributed = g_world != nullptr && g_world->distributed();
+  if (distributed) {
+    // Under mpirun the ranks share one run; a killed MPI job is started again.
+    const char* refused = args.resume                   ? "--resume"
+                          : args.checkpoint_every_block ? "--checkpoint"
+                          : shard                       ? "--shard"
+                                                        : nullptr;
+    if (refused != nullptr) {
+      throw ConfigError(SourcePosition{"command line", 0, 0}, refused, "not available under mpirun",
+                        refused,
+                        "the option without mpirun (MPI ranks share one run, without checkpoints)");
+    }
+    if (g_world->rank() != 0) return execute_worker_rank(args, study, runs, reference);
+  }
+  StartSignal start_signal(distributed ? g_world : nullptr);
   const fs::path output = !args.output.empty() ? fs::path(args.output)
                           : shard ? fs::path("results") / fmt::format("{}_part{}of{}", study.name,
                                                                       shard->index, shard->count)
@@ -267,15 +335,21 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
                     args.trajectories, reference >= 0, threads, args.compression);
   const auto print_plan = [&] {
     std::cerr << fmt::format(
-        "study '{}': {} {}{} x {} replicates = {} runs of {} years on {} thread{}\n"
-        "expected results file {} (about {}), peak memory about {}\n",
+        "study '{}': {} {}{} x {} replicates = {} runs of {} years on {} thread{}{}\n"
+        "expected results file {} (about {}), peak memory about {}{}\n",
         study.name, runs.size(), reference == -2 ? "design point" : "scenario",
         runs.size() == 1 ? "" : "s", study.replicates, plan.runs, study.years, threads,
-        threads == 1 ? "" : "s", output.string(), app::human_bytes(plan.file_bytes),
-        app::human_bytes(plan.memory_bytes));
+        threads == 1 ? "" : "s",
+        distributed ? fmt::format(" x {} MPI ranks", g_world->size()) : std::string(),
+        output.string(), app::human_bytes(plan.file_bytes), app::human_bytes(plan.memory_bytes),
+        distributed ? " per rank" : "");
   };
   if (args.dry_run) {
     print_plan();
+    if (shard) {
+      std::cerr << "(the whole run's file; a part holds about 10 kB per replicate and scenario "
+                   "without --trajectories: docs/OUTPUT.md, \"Shards and merge\")\n";
+    }
     return kExitOk;
   }
   const double limit_bytes = static_cast<double>(args.max_output_mib) * 1024.0 * 1024.0;
@@ -299,16 +373,7 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
   }
   if (!args.resume && !shard) fs::remove_all(checkpoint_folder, error);
 
-  RunOptions options;
-  options.seed = study.seed;
-  options.replicates = study.replicates;
-  options.start_year = study.start_year;
-  options.years = study.years;
-  options.threads = threads;
-  options.trajectories = args.trajectories;
-  options.events = !args.no_events;
-  options.reference = std::max(reference, -1);
-  options.stop = &g_stop;
+  RunOptions options = run_options(args, study, threads, reference);
   ProgressBar progress(stderr, !args.quiet);
   options.progress = [&progress](std::int64_t done, std::int64_t total) {
     progress.update(done, total);
@@ -323,6 +388,7 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
     layout.attributes.merge(app::tool_provenance(args.command_line));
     layout.attributes.merge(study_provenance(study));
     layout.attributes["threads"] = std::to_string(threads);
+    if (distributed) layout.attributes["mpi_ranks"] = std::to_string(g_world->size());
     if (options.resume != nullptr) {
       layout.attributes["resumed_after_blocks"] = std::to_string(options.resume->blocks);
     }
@@ -348,7 +414,7 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
                         : fmt::format("{} holds no finished block yet: starting from the first\n",
                                       checkpoint_folder.string()));
     }
-  } else if (!args.no_checkpoint) {
+  } else if (!args.no_checkpoint && !distributed) {
     checkpoint.emplace(writer, checkpoint_folder, identity);
   }
   std::int64_t blocks_saved = options.resume != nullptr ? options.resume->blocks : 0;
@@ -374,7 +440,14 @@ int execute(const RunArguments& args, const StudySpec& study, std::vector<Scenar
 
   const auto start = std::chrono::steady_clock::now();
   try {
-    run_study(runs, options, sink);
+    if (distributed) {
+      start_signal.go();
+      g_world->abort_on_failure();
+      mpi::run_study_distributed(*g_world, runs, options, &sink);
+      g_world->done();
+    } else {
+      run_study(runs, options, sink);
+    }
     progress.finish();
     if (g_stop.load()) throw Interrupted();
   } catch (const Interrupted&) {
@@ -530,7 +603,8 @@ int command_sweep(const RunArguments& args, const ModelRegistry& registry) {
 
 }  // namespace
 
-int run_cli(int argc, char** argv, const ModelRegistry& registry) {
+/// The command line's command, run on this rank.
+int run_command(int argc, char** argv, const ModelRegistry& registry) {
   CLI::App app{
       "natosim: agent-based Monte Carlo simulation of alliance burden-sharing and "
       "deterrence under U.S. conditionality.\nSee README.md and docs/ for the model "
@@ -648,6 +722,13 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
     return kExitBadInput;
   }
 
+  if (g_world != nullptr && g_world->distributed()) {
+    // run, sweep, calibrate and sensitivity spread over the ranks; rank 0 alone answers the rest.
+    const bool shared =
+        run->parsed() || sweep->parsed() || calibrate->parsed() || sensitivity->parsed();
+    if (!shared && g_world->rank() != 0) return kExitOk;
+  }
+
   try {
     // From the start of the command, so a signal while the study is read still ends in the
     // documented exit 130 (the run stops before its first block).
@@ -668,9 +749,10 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
     if (sensitivity->parsed()) {
       StopOnSignal stop_on_signal;
       return app::command_sensitivity(sensitivity_args, registry,
-                                      app::tool_provenance(run_args.command_line), &g_stop);
+                                      app::tool_provenance(run_args.command_line), &g_stop,
+                                      g_world);
     }
-    if (calibrate->parsed()) return app::command_calibrate(calibrate_args, registry);
+    if (calibrate->parsed()) return app::command_calibrate(calibrate_args, registry, g_world);
     if (info->parsed()) {
       std::cout << (io::is_calibration_file(info_file)
                         ? io::describe_calibration(info_file, info_json)
@@ -693,6 +775,47 @@ int run_cli(int argc, char** argv, const ModelRegistry& registry) {
     return kExitInternal;
   }
   return kExitOk;
+}
+
+int run_cli(int argc, char** argv, const ModelRegistry& registry) {
+  std::optional<mpi::World> world;
+  try {
+    world.emplace(&argc, &argv);
+  } catch (const std::runtime_error& error) {
+    std::cerr << "error: " << error.what() << "\n";
+    return kExitBadInput;
+  }
+  // Ranks other than 0 keep quiet: rank 0 reports for the job. Their output is shown only when
+  // one of them fails on its own, mid-run (a model error on its blocks).
+  std::ostringstream quiet_output;
+  std::streambuf* real_cerr = std::cerr.rdbuf();
+  std::streambuf* real_cout = std::cout.rdbuf();
+  if (world->rank() != 0) {
+    std::cerr.rdbuf(quiet_output.rdbuf());
+    std::cout.rdbuf(quiet_output.rdbuf());
+  }
+  g_world = &*world;
+  int status = kExitInternal;
+  try {
+    status = run_command(argc, argv, registry);
+  } catch (...) {
+    g_world = nullptr;
+    std::cerr.rdbuf(real_cerr);
+    std::cout.rdbuf(real_cout);
+    throw;
+  }
+  g_world = nullptr;
+  std::cerr.rdbuf(real_cerr);
+  std::cout.rdbuf(real_cout);
+  // Before the run every rank meets the same problems as rank 0, which reports them.
+  if (status != kExitOk && world->rank() != 0 && world->in_run()) {
+    std::istringstream lines(quiet_output.str());
+    for (std::string line; std::getline(lines, line);) {
+      if (!line.empty()) std::cerr << "rank " << world->rank() << ": " << line << "\n";
+    }
+  }
+  world->finish(status);
+  return status;
 }
 
 }  // namespace sim

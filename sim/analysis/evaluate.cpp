@@ -214,11 +214,19 @@ Evaluation evaluate(const std::vector<const Model*>& models, const std::vector<O
   tbb::task_arena arena(threads);
   tbb::enumerable_thread_specific<RunRecorder> recorders(schema, options.years);
   const auto runs = static_cast<std::int64_t>(result.points * result.replicates);
+  // Under MPI this rank runs runs [mine_first, mine_last); each run's values do not depend on
+  // who computes it, so the gathered values are the same for any number of ranks.
+  const int ranks = options.world != nullptr ? options.world->size() : 1;
+  const int rank = options.world != nullptr ? options.world->rank() : 0;
+  std::vector<std::int64_t> shares(static_cast<std::size_t>(ranks) + 1);
+  for (int r = 0; r <= ranks; ++r) shares[static_cast<std::size_t>(r)] = runs * r / ranks;
+  const std::int64_t mine_first = shares[static_cast<std::size_t>(rank)];
+  const std::int64_t mine_last = shares[static_cast<std::size_t>(rank) + 1];
   // Batches only pace the progress reports and the stop check; every run is independent.
   constexpr std::int64_t kBatch = 2048;
-  for (std::int64_t first = 0; first < runs; first += kBatch) {
+  for (std::int64_t first = mine_first; first < mine_last; first += kBatch) {
     if (options.stop != nullptr && options.stop->load()) throw Interrupted();
-    const std::int64_t last = std::min(runs, first + kBatch);
+    const std::int64_t last = std::min(mine_last, first + kBatch);
     arena.execute([&] {
       tbb::parallel_for(tbb::blocked_range<std::int64_t>(first, last, 1),
                         [&](const tbb::blocked_range<std::int64_t>& range) {
@@ -241,7 +249,11 @@ Evaluation evaluate(const std::vector<const Model*>& models, const std::vector<O
                           }
                         });
     });
-    if (options.progress) options.progress(last, runs);
+    if (options.progress) options.progress(last - mine_first, mine_last - mine_first);
+  }
+  if (ranks > 1) {
+    for (std::int64_t& share : shares) share *= static_cast<std::int64_t>(result.outputs);
+    options.world->allgather(result.values, shares);
   }
   return result;
 }

@@ -10,6 +10,7 @@
 #include "sim/config/design_point.h"
 #include "sim/config/toml_reader.h"
 #include "sim/engine/model.h"
+#include "sim/mpi/world.h"
 
 namespace sim::analysis {
 
@@ -65,6 +66,9 @@ struct EvaluateOptions {
   /// entry per point: point p runs replicates first_replicate[p] + 0..K-1 (independent noise
   /// per point when the ranges do not overlap).
   std::vector<std::uint64_t> first_replicate;
+  /// Under mpirun: each rank runs a contiguous share of the runs and every rank receives all the
+  /// values (the same on every rank, whatever the ranks). Null: this process runs everything.
+  const mpi::World* world = nullptr;
 };
 
 /// values[(point * replicates + replicate) * outputs + output].

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -51,7 +52,7 @@ struct SignalScope {
 
 analysis::AbcSimulator calibration_simulator(const StudySpec& study, const CalibrationSpec& spec,
                                              const toml::table& base, const ModelRegistry& registry,
-                                             int threads) {
+                                             int threads, const mpi::World* world) {
   std::vector<analysis::OutputSpec> outputs;
   std::vector<analysis::AbcTarget> targets;
   for (const CalibrationTarget& target : spec.targets) {
@@ -59,7 +60,7 @@ analysis::AbcSimulator calibration_simulator(const StudySpec& study, const Calib
     targets.push_back(target.target);
   }
   const std::vector<PointKey> keys = spec.keys();
-  return [&study, &spec, &base, &registry, threads, outputs, targets, keys](
+  return [&study, &spec, &base, &registry, threads, world, outputs, targets, keys](
              std::size_t generation, std::int64_t first_slot, std::span<const double> points,
              std::size_t count, std::vector<double>& summaries, std::vector<double>& distances) {
     const std::size_t d = keys.size();
@@ -86,6 +87,7 @@ analysis::AbcSimulator calibration_simulator(const StudySpec& study, const Calib
     options.replicates = spec.replicates;
     options.threads = threads;
     options.stop = &g_calibration_stop;  // set only while command_calibrate runs
+    options.world = world;
     for (std::size_t i = 0; i < count; ++i) {
       if (!models[i]) continue;
       built.push_back(models[i].get());
@@ -179,7 +181,8 @@ CLI::App* add_calibrate_command(CLI::App& app, CalibrateArguments& arguments) {
   return command;
 }
 
-int command_calibrate(const CalibrateArguments& arguments, const ModelRegistry& registry) {
+int command_calibrate(const CalibrateArguments& arguments, const ModelRegistry& registry,
+                      mpi::World* world) {
   StudySpec study = read_study(arguments.config, registry, arguments.overrides);
   if (arguments.seed >= 0) study.seed = static_cast<std::uint64_t>(arguments.seed);
   CalibrationSpec spec = read_calibration(study, registry);
@@ -191,8 +194,12 @@ int command_calibrate(const CalibrateArguments& arguments, const ModelRegistry& 
                               ? fs::path("results") / (study.name + "_calibration.h5")
                               : fs::path(arguments.output);
   if (arguments.output.empty()) fs::create_directories(output.parent_path());
-  const io::OutputLock output_lock =
-      io::lock_output(output, arguments.force, io::kCalibrationFileType);
+  // Under mpirun rank 0 alone writes (and removes); every rank reads a checkpoint to resume.
+  const bool writes = world == nullptr || world->rank() == 0;
+  std::optional<io::OutputLock> output_lock;
+  if (writes) {
+    output_lock.emplace(io::lock_output(output, arguments.force, io::kCalibrationFileType));
+  }
   const fs::path checkpoint = fs::path(output.string() + ".checkpoint");
 
   io::CalibrationData data = describe_run(study, spec, arguments, threads);
@@ -214,7 +221,7 @@ int command_calibrate(const CalibrateArguments& arguments, const ModelRegistry& 
                                  data.generations.size() - 1, checkpoint.string());
       }
     } else if (arguments.force) {
-      fs::remove(checkpoint);
+      if (writes) fs::remove(checkpoint);
     } else {
       throw OutputError(checkpoint.string() +
                         " exists (an interrupted calibration); pass --resume to continue it or "
@@ -230,7 +237,8 @@ int command_calibrate(const CalibrateArguments& arguments, const ModelRegistry& 
     problem.priors.push_back(parameter.prior);
   }
   problem.summaries = spec.targets.size();
-  problem.simulate = calibration_simulator(study, spec, base, registry, threads);
+  problem.simulate = calibration_simulator(study, spec, base, registry, threads, world);
+  if (world != nullptr) world->abort_on_failure();  // a failing rank must end the whole job
 
   if (!arguments.quiet) {
     std::cerr << fmt::format(
@@ -247,7 +255,7 @@ int command_calibrate(const CalibrateArguments& arguments, const ModelRegistry& 
   const analysis::AbcObserver observer =
       [&](const std::vector<analysis::AbcGeneration>& generations) {
         data.generations = generations;
-        io::write_calibration_checkpoint(data, checkpoint);
+        if (writes) io::write_calibration_checkpoint(data, checkpoint);
         const auto now = std::chrono::steady_clock::now();
         const double seconds = std::chrono::duration<double>(now - last).count();
         const double elapsed = std::chrono::duration<double>(now - start).count();
@@ -276,6 +284,7 @@ int command_calibrate(const CalibrateArguments& arguments, const ModelRegistry& 
     throw;
   }
   data.stop_reason = analysis::stop_name(stop);
+  if (!writes) return 0;
   io::write_calibration(data, output, arguments.force, &g_calibration_stop);
   fs::remove(checkpoint, error);
   if (!arguments.quiet) {

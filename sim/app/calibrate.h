@@ -9,6 +9,7 @@
 #include "sim/analysis/abc_smc.h"
 #include "sim/config/calibration.h"
 #include "sim/engine/model.h"
+#include "sim/mpi/world.h"
 
 namespace sim::app {
 
@@ -36,11 +37,14 @@ CLI::App* add_calibrate_command(CLI::App& app, CalibrateArguments& arguments);
 /// and `registry` must outlive the simulator.
 analysis::AbcSimulator calibration_simulator(const StudySpec& study, const CalibrationSpec& spec,
                                              const toml::table& base, const ModelRegistry& registry,
-                                             int threads);
+                                             int threads, const mpi::World* world = nullptr);
 
 /// Runs ABC-SMC on a study's [calibration] and writes the calibration file (OUT.partial, then
 /// renamed), checkpointing after each generation to OUT + ".checkpoint". Throws ConfigError,
-/// OutputError, Interrupted (SIGINT/SIGTERM; the checkpoint stays for --resume).
-int command_calibrate(const CalibrateArguments& arguments, const ModelRegistry& registry);
+/// OutputError, Interrupted (SIGINT/SIGTERM; the checkpoint stays for --resume). Under mpirun
+/// (`world` distributed) every rank runs its share of each generation's runs and every rank
+/// gets all the distances, so the ranks follow the same path; rank 0 alone writes.
+int command_calibrate(const CalibrateArguments& arguments, const ModelRegistry& registry,
+                      mpi::World* world = nullptr);
 
 }  // namespace sim::app

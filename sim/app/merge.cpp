@@ -42,6 +42,7 @@ namespace {
 std::vector<std::unique_ptr<io::ShardPartReader>> open_parts(
     const std::vector<std::string>& paths) {
   std::vector<std::unique_ptr<io::ShardPartReader>> parts;
+  parts.reserve(paths.size());
   for (const std::string& path : paths)
     parts.push_back(std::make_unique<io::ShardPartReader>(path));
   std::sort(parts.begin(), parts.end(),

@@ -173,7 +173,7 @@ CLI::App* add_sensitivity_command(CLI::App& app, SensitivityArguments& arguments
 
 int command_sensitivity(const SensitivityArguments& args, const ModelRegistry& registry,
                         const std::map<std::string, std::string>& provenance,
-                        const std::atomic<bool>* stop) {
+                        const std::atomic<bool>* stop, mpi::World* world) {
   StudySpec study = read_study(args.config, registry, args.overrides);
   if (args.seed >= 0) study.seed = static_cast<std::uint64_t>(args.seed);
   Prepared prepared = prepare(study, registry);
@@ -213,7 +213,11 @@ int command_sensitivity(const SensitivityArguments& args, const ModelRegistry& r
   }
   if (args.dry_run) return 0;
   if (args.output.empty()) std::filesystem::create_directories(output.parent_path());
-  const io::OutputLock output_lock = io::lock_output(output, args.force, io::kSensitivityFileType);
+  // Under mpirun rank 0 alone writes; the others only compute their share of the runs.
+  const bool writes = world == nullptr || world->rank() == 0;
+  std::optional<io::OutputLock> output_lock;
+  if (writes) output_lock.emplace(io::lock_output(output, args.force, io::kSensitivityFileType));
+  if (world != nullptr) world->abort_on_failure();  // a failing rank must end the whole job
 
   PointStatistics statistics;
   statistics.mean.assign(points * outputs, NAN);
@@ -258,6 +262,7 @@ int command_sensitivity(const SensitivityArguments& args, const ModelRegistry& r
     options.replicates = spec.replicates;
     options.threads = threads;
     options.stop = stop;
+    options.world = world;
     const auto done_before = static_cast<std::int64_t>(first * k);
     options.progress = [&](std::int64_t done, std::int64_t) {
       progress.update(done_before + done, runs);
@@ -387,6 +392,7 @@ int command_sensitivity(const SensitivityArguments& args, const ModelRegistry& r
     results.attributes["levels"] = std::to_string(spec.levels);
     results.attributes["candidates"] = std::to_string(spec.candidates);
   }
+  if (!writes) return 0;
   io::write_sensitivity(results, output, args.force, stop);
   if (!args.quiet) {
     std::cerr << fmt::format("done: {} runs in {:.1f} s wall, {:.1f} s CPU\n", runs, seconds,

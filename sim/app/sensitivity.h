@@ -10,6 +10,7 @@
 
 #include "sim/config/study.h"
 #include "sim/engine/model.h"
+#include "sim/mpi/world.h"
 
 namespace sim::app {
 
@@ -30,10 +31,12 @@ CLI::App* add_sensitivity_command(CLI::App& app, SensitivityArguments& arguments
 
 /// Runs a study's `[sensitivity]` analysis and writes the sensitivity file. `provenance` holds
 /// the root attributes every natosim file carries (version, commit, command line, ...); `stop`
-/// becomes true on SIGINT. Returns the exit status; throws ConfigError, OutputError, Interrupted.
+/// becomes true on SIGINT. Under mpirun (`world` distributed) every rank runs its share of the
+/// runs and rank 0 alone writes. Returns the exit status; throws ConfigError, OutputError,
+/// Interrupted.
 int command_sensitivity(const SensitivityArguments& arguments, const ModelRegistry& registry,
                         const std::map<std::string, std::string>& provenance,
-                        const std::atomic<bool>* stop);
+                        const std::atomic<bool>* stop, mpi::World* world = nullptr);
 
 /// For `natosim validate`: checks the study's `[sensitivity]` table completely (keys, ranges,
 /// outputs, the design's extreme values against the model) and returns a one-line summary, or

@@ -57,7 +57,7 @@ class ByteReader {
   template <class T>
   requires std::is_trivially_copyable_v<T> std::vector<T> get_vector() {
     const auto count = get<std::uint64_t>();
-    if (count > (bytes_.size() - at_) / (sizeof(T) > 0 ? sizeof(T) : 1)) {
+    if (count > (bytes_.size() - at_) / sizeof(T)) {
       throw std::runtime_error("truncated data (a count beyond the end)");
     }
     std::vector<T> values(static_cast<std::size_t>(count));

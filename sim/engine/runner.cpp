@@ -91,7 +91,7 @@ class StudyRunner {
   }
 
   void run(ResultsSink& sink);
-  void produce(std::int64_t first_block, std::int64_t end_block, const ItemConsumer& emit);
+  void produce(const std::vector<std::int64_t>& blocks, const ItemConsumer& emit);
   void fold(const ItemSource& next, ResultsSink& sink);
   std::int64_t blocks() const {
     return (options_.replicates + options_.block_size - 1) / options_.block_size;
@@ -100,10 +100,11 @@ class StudyRunner {
   Results layout() const;
 
  private:
-  /// Runs items [first_item, end_item) on the worker threads and hands each finished chunk, in
-  /// item order, to `serial` (one thread at a time). `sink` (may be null) encodes trajectories.
-  void pipeline(std::int64_t first_item, std::int64_t end_item, const ResultsSink* sink,
-                const std::function<void(Chunk&)>& serial);
+  /// Runs items item_at(0), ..., item_at(count - 1) (increasing) on the worker threads and hands
+  /// each finished chunk, in that order, to `serial` (one thread at a time). `sink` (may be
+  /// null) encodes trajectories.
+  void pipeline(std::int64_t count, const std::function<std::int64_t(std::int64_t)>& item_at,
+                const ResultsSink* sink, const std::function<void(Chunk&)>& serial);
   Totals empty_totals() const;
   /// The chunk's paired differences against the block's reference (kept in totals), computed
   /// where the block's items are run; the reference's raw values are kept for the others.
@@ -491,13 +492,14 @@ Totals StudyRunner::empty_totals() const {
   return totals;
 }
 
-void StudyRunner::pipeline(std::int64_t first_item, std::int64_t end_item, const ResultsSink* sink,
-                           const std::function<void(Chunk&)>& serial) {
+void StudyRunner::pipeline(std::int64_t count,
+                           const std::function<std::int64_t(std::int64_t)>& item_at,
+                           const ResultsSink* sink, const std::function<void(Chunk&)>& serial) {
   const std::size_t scenario_count = names_.size();
   const int threads = options_.threads > 0 ? options_.threads : tbb::info::default_concurrency();
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
                             static_cast<std::size_t>(threads));
-  std::int64_t next_item = first_item;
+  std::int64_t next = 0;
   bool stopped = false;
   // One chunk buffer per pipeline token, owned here so that none leaks when a model throws and
   // the pipeline drops the items in flight; free ones wait in the pool.
@@ -513,13 +515,13 @@ void StudyRunner::pipeline(std::int64_t first_item, std::int64_t end_item, const
       tokens,
       tbb::make_filter<void, std::int64_t>(tbb::filter_mode::serial_in_order,
                                            [&](tbb::flow_control& control) -> std::int64_t {
-                                             if (next_item >= end_item ||
+                                             if (next >= count ||
                                                  (options_.stop && options_.stop->load())) {
-                                               stopped = next_item < end_item;
+                                               stopped = next < count;
                                                control.stop();
                                                return 0;
                                              }
-                                             return next_item++;
+                                             return item_at(next++);
                                            }) &
           tbb::make_filter<std::int64_t, Chunk*>(
               tbb::filter_mode::parallel,
@@ -569,7 +571,9 @@ void StudyRunner::run(ResultsSink& sink) {
       std::min(first_block * options_.block_size, options_.replicates) * scenario_count;
   if (first_block > 0 && options_.progress) options_.progress(runs_done, total_runs);
 
-  pipeline(first_block * scenario_count, block_count * scenario_count, &sink, [&](Chunk& chunk) {
+  const std::int64_t first_item = first_block * scenario_count;
+  const auto item_at = [first_item](std::int64_t k) { return first_item + k; };
+  pipeline((block_count - first_block) * scenario_count, item_at, &sink, [&](Chunk& chunk) {
     complete_chunk(chunk, totals);
     fold_chunk(chunk, totals);
     sink.add_block(chunk.out);
@@ -587,12 +591,16 @@ void StudyRunner::run(ResultsSink& sink) {
   sink.finish(results);
 }
 
-void StudyRunner::produce(std::int64_t first_block, std::int64_t end_block,
-                          const ItemConsumer& emit) {
+void StudyRunner::produce(const std::vector<std::int64_t>& blocks, const ItemConsumer& emit) {
   const auto scenario_count = static_cast<std::int64_t>(names_.size());
   // Only the reference's raw values are kept between items (paired differences).
   Totals totals;
-  pipeline(first_block * scenario_count, end_block * scenario_count, nullptr, [&](Chunk& chunk) {
+  const auto block_count = static_cast<std::int64_t>(blocks.size());
+  const auto item_at = [&](std::int64_t k) {
+    return blocks[static_cast<std::size_t>(k / scenario_count)] * scenario_count +
+           k % scenario_count;
+  };
+  pipeline(block_count * scenario_count, item_at, nullptr, [&](Chunk& chunk) {
     complete_chunk(chunk, totals);
     const std::int64_t item =
         chunk.block * scenario_count +
@@ -829,12 +837,14 @@ const ModelSchema& common_schema(const std::vector<ScenarioRun>& scenarios) {
 
 std::vector<std::string> names_of(const std::vector<ScenarioRun>& scenarios) {
   std::vector<std::string> names;
+  names.reserve(scenarios.size());
   for (const ScenarioRun& scenario : scenarios) names.push_back(scenario.name);
   return names;
 }
 
 std::vector<std::string> descriptions_of(const std::vector<ScenarioRun>& scenarios) {
   std::vector<std::string> descriptions;
+  descriptions.reserve(scenarios.size());
   for (const ScenarioRun& scenario : scenarios) descriptions.push_back(scenario.description);
   return descriptions;
 }
@@ -856,20 +866,29 @@ Results study_layout(const std::vector<ScenarioRun>& scenarios, const RunOptions
       .layout();
 }
 
+std::vector<std::int64_t> block_range(std::int64_t first_block, std::int64_t end_block) {
+  std::vector<std::int64_t> blocks;
+  blocks.reserve(static_cast<std::size_t>(std::max<std::int64_t>(end_block - first_block, 0)));
+  for (std::int64_t block = first_block; block < end_block; ++block) blocks.push_back(block);
+  return blocks;
+}
+
 std::int64_t study_blocks(const RunOptions& options) {
   return (options.replicates + options.block_size - 1) / options.block_size;
 }
 
 void produce_study_items(const std::vector<ScenarioRun>& scenarios, const RunOptions& options,
-                         std::int64_t first_block, std::int64_t end_block,
-                         const ItemConsumer& emit) {
+                         const std::vector<std::int64_t>& blocks, const ItemConsumer& emit) {
   check_options(scenarios.size(), options);
-  if (first_block < 0 || end_block < first_block || end_block > study_blocks(options)) {
-    throw std::invalid_argument("produce_study_items: blocks out of range");
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    if (blocks[i] < 0 || blocks[i] >= study_blocks(options) ||
+        (i > 0 && blocks[i] <= blocks[i - 1])) {
+      throw std::invalid_argument("produce_study_items: blocks out of range or out of order");
+    }
   }
   StudyRunner runner(scenarios, common_schema(scenarios), names_of(scenarios),
                      descriptions_of(scenarios), options);
-  runner.produce(first_block, end_block, emit);
+  runner.produce(blocks, emit);
 }
 
 void fold_study_items(const ModelSchema& schema, const std::vector<std::string>& names,

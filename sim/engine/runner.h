@@ -89,13 +89,16 @@ Results study_layout(const std::vector<ScenarioRun>& scenarios, const RunOptions
 /// Blocks of `options.block_size` replicates in the study.
 std::int64_t study_blocks(const RunOptions& options);
 
-/// Runs blocks [first_block, end_block) of every scenario on the worker threads and hands each
+/// Runs the given blocks (increasing) of every scenario on the worker threads and hands each
 /// item, summarised and with its paired differences, to `emit` in the fixed order, from one
-/// thread at a time; nothing is merged. What a shard or an MPI rank does. Throws what run_study
-/// throws (Interrupted on `options.stop`), and std::invalid_argument for blocks out of range.
+/// thread at a time; nothing is merged. What a shard (a contiguous slice) or an MPI rank (its
+/// share) does. Throws what run_study throws (Interrupted on `options.stop`), and
+/// std::invalid_argument for blocks out of range or order.
 void produce_study_items(const std::vector<ScenarioRun>& scenarios, const RunOptions& options,
-                         std::int64_t first_block, std::int64_t end_block,
-                         const ItemConsumer& emit);
+                         const std::vector<std::int64_t>& blocks, const ItemConsumer& emit);
+
+/// Blocks first_block .. end_block - 1.
+std::vector<std::int64_t> block_range(std::int64_t first_block, std::int64_t end_block);
 
 /// Folds every item of a study, produced by produce_study_items (here, in other processes or
 /// in shards), in the fixed order into the statistics and `sink`: the sink receives exactly what

@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include <fmt/format.h>
+
 #include "sim/config/study.h"
 #include "sim/core/bytes.h"
 #include "sim/core/error.h"
@@ -156,11 +158,12 @@ CheckpointingSink CheckpointingSink::resume(ResultsSink& inner, fs::path folder,
         }
         if (before != value) {
           const bool long_values = before.size() > 24 || value.size() > 24;
-          throw OutputError(
-              sink.folder_.string() + ": written for another " + key +
-              (long_values ? "" : " (checkpoint " + before + ", now " + value + ")") +
+          std::string message = sink.folder_.string() + ": written for another " + key;
+          if (!long_values) message += fmt::format(" (checkpoint {}, now {})", before, value);
+          message +=
               "; resume with the same config, options and binary, or run without --resume and "
-              "with --force to start over");
+              "with --force to start over";
+          throw OutputError(message);
         }
       }
       RunCheckpoint checkpoint;

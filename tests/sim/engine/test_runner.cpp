@@ -8,6 +8,7 @@
 #include "sim/config/study.h"
 #include "sim/core/error.h"
 #include "sim/engine/runner.h"
+#include "sim/mpi/distributed_run.h"
 #include "tests/toy/toy_models.h"
 
 namespace {
@@ -527,7 +528,8 @@ TEST_CASE("Items produced in slices and folded in order give run_study's results
     sim::RunOptions producing = options;
     producing.threads = slice + 1;
     std::int64_t previous = -1;
-    sim::produce_study_items(study.runs, producing, bounds[slice], bounds[slice + 1],
+    sim::produce_study_items(study.runs, producing,
+                             sim::block_range(bounds[slice], bounds[slice + 1]),
                              [&](std::int64_t item, std::vector<unsigned char>&& bytes) {
                                CHECK(item > previous);  // handed over in order
                                previous = item;
@@ -595,4 +597,21 @@ TEST_CASE("Items produced in slices and folded in order give run_study's results
                       return bytes;
                     }),
                     Catch::Contains("item 7 does not fit this study"));
+}
+
+TEST_CASE("MPI block owners cover every rank and give rank 0 one block in 2R - 1",
+          "[unit][engine]") {
+  CHECK(sim::mpi::block_owner(5, 1) == 0);
+  for (int ranks = 2; ranks <= 9; ++ranks) {
+    std::vector<std::int64_t> owned(static_cast<std::size_t>(ranks), 0);
+    const std::int64_t blocks = 100 * (2 * ranks - 1);
+    for (std::int64_t block = 0; block < blocks; ++block) {
+      const int owner = sim::mpi::block_owner(block, ranks);
+      REQUIRE(owner >= 0);
+      REQUIRE(owner < ranks);
+      ++owned[static_cast<std::size_t>(owner)];
+    }
+    CHECK(owned[0] == 100);
+    for (int rank = 1; rank < ranks; ++rank) CHECK(owned[static_cast<std::size_t>(rank)] == 200);
+  }
 }
