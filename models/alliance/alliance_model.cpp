@@ -37,6 +37,12 @@ auto parse_section(sim::config::Table& model, std::string_view key, Parse&& pars
 
 sim::ModelSchema make_schema(const AllianceData& data, double common_threshold_pct) {
   sim::ModelSchema schema;
+  // The axes of the results file: allies (ISO 3166 alpha-2 codes) and calendar years.
+  schema.member_axis = "member";
+  schema.member_axis_long_name = "member code";
+  schema.time_axis = "year";
+  schema.time_axis_long_name = "calendar year";
+  schema.time_axis_units = "year";
   for (const MemberData& m : data.members) {
     schema.members.push_back(m.iso2);
     schema.member_names.push_back(m.name);

@@ -128,7 +128,11 @@ int command_merge(const MergeArguments& arguments, const std::atomic<bool>* stop
   schema.members = layout.members;
   schema.member_names = layout.member_names;
   schema.variables = layout.variables;
-  // The engine's own columns (scenario, replicate, year) come first in the file's table.
+  schema.member_axis = layout.member_axis;
+  schema.member_axis_long_name = layout.member_axis_long_name;
+  schema.time_axis = layout.time_axis;
+  schema.time_axis_long_name = layout.time_axis_long_name;
+  // The engine's own columns (scenario, replicate, time) come first in the file's table.
   if (layout.event_columns.size() >= 3) {
     schema.event_columns.assign(layout.event_columns.begin() + 3, layout.event_columns.end());
   }

@@ -39,13 +39,26 @@ struct EventColumnSpec {
   std::vector<std::string> categories;
 };
 
-/// What a model records: the labels of the member axis and the variables it fills each year.
+/// What a model records: the names and labels of its axes and the variables it fills each year.
 struct ModelSchema {
+  /// Name of the member axis in the results file: its dimension, its coordinate (holding
+  /// `members`) and, with `_name` appended, the coordinate of `member_names`. A dataset name.
+  std::string member_axis = "member";
+  /// long_name of the member coordinate, e.g. "member code".
+  std::string member_axis_long_name = "member code";
+  /// Name of the time axis in the results file (one step per simulated year; its coordinate
+  /// holds start_year + index) and of the event table's time column. A dataset name.
+  std::string time_axis = "year";
+  /// long_name of the time coordinate and of the event table's time column.
+  std::string time_axis_long_name = "calendar year";
+  /// Units of the event table's time column.
+  std::string time_axis_units = "year";
   /// Member labels (for the alliance model, ISO 3166 alpha-2 codes) and display names.
   std::vector<std::string> members;
   std::vector<std::string> member_names;
   std::vector<VariableSpec> variables;
-  /// Columns a model adds to the event table; the engine prepends scenario, replicate and year.
+  /// Columns a model adds to the event table; the engine prepends scenario, replicate and the
+  /// time column (named `time_axis`).
   std::vector<EventColumnSpec> event_columns;
 };
 

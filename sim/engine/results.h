@@ -43,6 +43,15 @@ struct Results {
     std::vector<double> values;
   };
   std::vector<DesignParameter> design_parameters;
+  /// Names of the member and time axes, from the model's schema (ModelSchema::member_axis,
+  /// time_axis): the dimensions and coordinates of `members` and `years`; the member names go
+  /// to `<member_axis>_name`. Written as the root attributes `member_dimension` and
+  /// `time_dimension`; files without them have "member" and "year".
+  std::string member_axis = "member";
+  std::string time_axis = "year";
+  /// long_name of the member and time coordinates.
+  std::string member_axis_long_name = "member code";
+  std::string time_axis_long_name = "calendar year";
   std::vector<int> years;
   std::vector<std::string> members;
   std::vector<std::string> member_names;
@@ -79,9 +88,10 @@ struct Results {
   };
   std::vector<ParameterDraws> draws;
 
-  /// The event table: engine columns `scenario`, `replicate`, `year` first, then the model's.
+  /// The event table: engine columns `scenario`, `replicate` and the time column (named
+  /// `time_axis`) first, then the model's.
   std::vector<EventColumnSpec> event_columns;
-  /// Parallel to `event_columns`; each holds one value per event, in (scenario, replicate, year)
+  /// Parallel to `event_columns`; each holds one value per event, in (scenario, replicate, time)
   /// order.
   std::vector<std::vector<double>> event_values;
 

@@ -456,6 +456,10 @@ Results StudyRunner::layout() const {
   results.scenarios = names_;
   results.scenario_descriptions = descriptions_;
   for (int y = 0; y < options_.years; ++y) results.years.push_back(options_.start_year + y);
+  results.member_axis = schema_.member_axis;
+  results.member_axis_long_name = schema_.member_axis_long_name;
+  results.time_axis = schema_.time_axis;
+  results.time_axis_long_name = schema_.time_axis_long_name;
   results.members = schema_.members;
   results.member_names = schema_.member_names;
   results.quantile_levels = options_.quantile_levels;
@@ -469,7 +473,8 @@ Results StudyRunner::layout() const {
     results.event_columns.push_back(
         EventColumnSpec{"scenario", "1", "scenario of the event", names_});
     results.event_columns.push_back(EventColumnSpec{"replicate", "1", "replicate index", {}});
-    results.event_columns.push_back(EventColumnSpec{"year", "year", "calendar year", {}});
+    results.event_columns.push_back(EventColumnSpec{
+        schema_.time_axis, schema_.time_axis_units, schema_.time_axis_long_name, {}});
     for (const EventColumnSpec& column : schema_.event_columns) {
       results.event_columns.push_back(column);
     }
@@ -822,7 +827,8 @@ const ModelSchema& common_schema(const std::vector<ScenarioRun>& scenarios) {
   };
   for (const ScenarioRun& scenario : scenarios) {
     const ModelSchema& schema = scenario.model->schema();
-    if (schema.members != first.members ||
+    if (schema.member_axis != first.member_axis || schema.time_axis != first.time_axis ||
+        schema.members != first.members ||
         !std::equal(schema.variables.begin(), schema.variables.end(), first.variables.begin(),
                     first.variables.end(), same_variable) ||
         !std::equal(schema.event_columns.begin(), schema.event_columns.end(),

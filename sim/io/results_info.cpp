@@ -96,6 +96,8 @@ std::string describe_json(const fs::path& path, const ResultsFileContents& conte
   }
   field("scenarios", scenarios + "]");
   field("scenario_dimension", json_string(r.scenario_dimension));
+  field("member_dimension", json_string(r.member_axis));
+  field("time_dimension", json_string(r.time_axis));
   std::string swept = "[";
   for (std::size_t p = 0; p < r.design_parameters.size(); ++p) {
     const Results::DesignParameter& parameter = r.design_parameters[p];
@@ -184,10 +186,13 @@ std::string describe_text(const fs::path& path, const ResultsFileContents& conte
   line("reference scenario", r.reference_scenario >= 0
                                  ? r.scenarios[static_cast<std::size_t>(r.reference_scenario)]
                                  : "(none)");
-  line("years", r.years.empty() ? "(none)"
-                                : fmt::format("{}-{} ({} years)", r.years.front(), r.years.back(),
-                                              r.years.size()));
-  line("members", fmt::format("{} ({})", r.members.size(), join(r.members, " ")));
+  // The axes as the model names them (the alliance model's: years, members).
+  const std::string steps = snake_to_words(r.time_axis) + "s";
+  line(steps, r.years.empty() ? "(none)"
+                              : fmt::format("{}-{} ({} {})", r.years.front(), r.years.back(),
+                                            r.years.size(), steps));
+  line(snake_to_words(r.member_axis) + "s",
+       fmt::format("{} ({})", r.members.size(), join(r.members, " ")));
   line("variables", std::to_string(r.variables.size()));
   width = 0;
   for (const VariableSpec& variable : r.variables) width = std::max(width, variable.name.size());

@@ -108,10 +108,27 @@ ResultsFileContents read_results_contents(const fs::path& path, bool metadata_on
       r.design_parameters.push_back({key, read_dataset<double>(file, key, {r.scenarios.size()})});
     }
   }
-  const std::vector<std::int32_t> years = file.open_dataset("year").read<std::int32_t>();
-  r.years.assign(years.begin(), years.end());
-  r.members = read_strings_1d(file, "member");
-  r.member_names = read_dataset<std::string>(file, "member_name", {r.members.size()});
+  // The model names the member and time axes; files without the attributes have the defaults.
+  if (file.has_attribute("member_dimension")) {
+    r.member_axis = file.read_string_attribute("member_dimension");
+  }
+  if (file.has_attribute("time_dimension")) {
+    r.time_axis = file.read_string_attribute("time_dimension");
+  }
+  {
+    const H5Dataset time = file.open_dataset(r.time_axis);
+    if (time.has_attribute("long_name")) {
+      r.time_axis_long_name = time.read_string_attribute("long_name");
+    }
+    const std::vector<std::int32_t> years = time.read<std::int32_t>();
+    r.years.assign(years.begin(), years.end());
+  }
+  r.members = read_strings_1d(file, r.member_axis);
+  if (const H5Dataset member = file.open_dataset(r.member_axis);
+      member.has_attribute("long_name")) {
+    r.member_axis_long_name = member.read_string_attribute("long_name");
+  }
+  r.member_names = read_dataset<std::string>(file, r.member_axis + "_name", {r.members.size()});
   r.quantile_levels = file.open_dataset("quantile").read<double>();
 
   const std::string reference = file.read_string_attribute("reference_scenario");

@@ -26,9 +26,9 @@ bool is_reserved_attribute(std::string_view key) {
 
 const char* level_name(Level level) { return level == Level::member ? "member" : "global"; }
 
-bool is_integer_column(const EventColumnSpec& column) {
+bool is_integer_column(const EventColumnSpec& column, const std::string& time_axis) {
   return !column.categories.empty() || column.name == "scenario" || column.name == "replicate" ||
-         column.name == "year";
+         column.name == time_axis;
 }
 
 std::string join(const std::vector<std::string>& parts, std::string_view separator) {
@@ -99,8 +99,8 @@ void expect_dataset_name(const std::string& name, const std::string& what) {
 
 }  // namespace
 
-void check_event_value(const EventColumnSpec& column, double value) {
-  if (!is_integer_column(column)) return;
+void check_event_value(const EventColumnSpec& column, const std::string& time_axis, double value) {
+  if (!is_integer_column(column, time_axis)) return;
   const double limit = column.categories.empty()
                            ? static_cast<double>(std::numeric_limits<std::int32_t>::max())
                            : static_cast<double>(column.categories.size()) - 1.0;
@@ -142,8 +142,10 @@ void validate(const Results& r, bool values) {
 
   const std::string& dimension = r.scenario_dimension;
   expect_dataset_name(dimension, "scenario dimension");
-  std::vector<std::string> datasets = {
-      dimension, dimension + "_description", "year", "member", "member_name", "quantile"};
+  expect_dataset_name(r.member_axis, "member axis");
+  expect_dataset_name(r.time_axis, "time axis");
+  std::vector<std::string> datasets = {dimension,     dimension + "_description", r.time_axis,
+                                       r.member_axis, r.member_axis + "_name",    "quantile"};
   if (!r.scenario_labels.empty()) {
     datasets.push_back(dimension + "_label");
     datasets.push_back(dimension + "_group");
@@ -265,7 +267,7 @@ void validate(const Results& r, bool values) {
     if (!values) continue;
     expect_size(r.event_values[c].size(), events, "event column '" + column.name + "'",
                 "one per event, like the first column");
-    for (const double value : r.event_values[c]) check_event_value(column, value);
+    for (const double value : r.event_values[c]) check_event_value(column, r.time_axis, value);
   }
   expect_unique(column_names, "event column");
   std::set<std::string> seen;

@@ -16,11 +16,12 @@ inline constexpr const char* kSchemaVersion = "1.0";
 inline constexpr const char* kFileType = "natosim_results";
 
 /// Root attributes the writer owns; provenance keys must not take these names.
-inline constexpr std::array<std::string_view, 11> kReservedAttributes = {
-    "file_type",     "schema_version",     "seed",
-    "replicates",    "reference_scenario", "variables",
-    "event_columns", "scenario_dimension", "swept_parameters",
-    "coordinates",   "drawn_parameters"};
+inline constexpr std::array<std::string_view, 13> kReservedAttributes = {
+    "file_type",       "schema_version",     "seed",
+    "replicates",      "reference_scenario", "variables",
+    "event_columns",   "scenario_dimension", "member_dimension",
+    "time_dimension",  "swept_parameters",   "coordinates",
+    "drawn_parameters"};
 
 /// True for the root attribute names in kReservedAttributes.
 bool is_reserved_attribute(std::string_view key);
@@ -31,9 +32,9 @@ std::string draw_dataset_name(const std::string& key);
 /// "member" or "global": the `level` attribute of a variable's `_mean` dataset.
 const char* level_name(Level level);
 
-/// Engine columns (scenario, replicate, year) and categorical columns hold integers and are
-/// stored as int32.
-bool is_integer_column(const EventColumnSpec& column);
+/// Engine columns (scenario, replicate and the time column, named `time_axis`) and categorical
+/// columns hold integers and are stored as int32.
+bool is_integer_column(const EventColumnSpec& column, const std::string& time_axis);
 
 /// `parts` joined with `separator`.
 std::string join(const std::vector<std::string>& parts, std::string_view separator);
@@ -102,6 +103,7 @@ void validate_layout(const Results& layout);
 
 /// Throws std::invalid_argument unless `value` fits `column`: integer columns (is_integer_column)
 /// hold integers in int32's range, categorical ones a category index.
-void check_event_value(const EventColumnSpec& column, double value);
+/// `time_axis` names the engine's time column (Results::time_axis).
+void check_event_value(const EventColumnSpec& column, const std::string& time_axis, double value);
 
 }  // namespace sim::io

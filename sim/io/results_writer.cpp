@@ -75,13 +75,14 @@ void write_coordinates(H5File& file, const Results& r, Axes& axes, int compressi
 
   std::vector<std::int32_t> years(r.years.begin(), r.years.end());
   const std::uint64_t year_dims[1] = {years.size()};
-  axes.year = file.create_dataset<std::int32_t>("year", year_dims, years);
-  axes.year->make_dimension_scale("year");
-  axes.year->write_string_attribute("long_name", "calendar year");
+  // The member and time axes are named by the model (the alliance model's: member, year).
+  axes.year = file.create_dataset<std::int32_t>(r.time_axis, year_dims, years);
+  axes.year->make_dimension_scale(r.time_axis);
+  axes.year->write_string_attribute("long_name", r.time_axis_long_name);
 
-  axes.member = file.create_string_dataset("member", r.members);
-  axes.member->make_dimension_scale("member");
-  axes.member->write_string_attribute("long_name", "member code");
+  axes.member = file.create_string_dataset(r.member_axis, r.members);
+  axes.member->make_dimension_scale(r.member_axis);
+  axes.member->write_string_attribute("long_name", r.member_axis_long_name);
 
   const std::uint64_t quantile_dims[1] = {r.quantile_levels.size()};
   axes.quantile = file.create_dataset<double>("quantile", quantile_dims, r.quantile_levels);
@@ -140,9 +141,9 @@ void write_coordinates(H5File& file, const Results& r, Axes& axes, int compressi
     values.write_string_attribute("distribution", draws.distribution);
     values.close();
   }
-  H5Dataset names = file.create_string_dataset("member_name", r.member_names);
+  H5Dataset names = file.create_string_dataset(r.member_axis + "_name", r.member_names);
   names.attach_dimension_scale(*axes.member, 0);
-  names.write_string_attribute("long_name", "member name");
+  names.write_string_attribute("long_name", snake_to_words(r.member_axis) + " name");
   names.close();
 }
 
@@ -218,7 +219,7 @@ void create_event_columns(H5File& file, const Results& r, const Axes& axes, int 
   for (const EventColumnSpec& column : r.event_columns) {
     const std::string name = "event_" + column.name;
     std::optional<H5Dataset> dataset;
-    if (is_integer_column(column)) {
+    if (is_integer_column(column, r.time_axis)) {
       const std::vector<std::int32_t>* later = nullptr;
       dataset = create_variable(file, name, event_axis, later, event_layout(compression));
     } else {
@@ -258,6 +259,8 @@ void write_root_attributes(H5File& file, const Results& r) {
     file.write_string_array_attribute("event_columns", names);
   }
   file.write_string_attribute("scenario_dimension", r.scenario_dimension);
+  file.write_string_attribute("member_dimension", r.member_axis);
+  file.write_string_attribute("time_dimension", r.time_axis);
   if (!r.draws.empty()) {
     std::vector<std::string> keys;
     for (const Results::ParameterDraws& draws : r.draws) keys.push_back(draws.key);
@@ -461,7 +464,7 @@ void ResultsFileWriter::finish(const Results& summaries) {
     for (std::size_t c = 0; c < r.event_columns.size(); ++c) {
       const EventColumnSpec& column = r.event_columns[c];
       H5Dataset dataset = file.open_dataset("event_" + column.name);
-      const bool integer = is_integer_column(column);
+      const bool integer = is_integer_column(column, r.time_axis);
       events.replay(c, kEventPiece, [&](std::span<const double> values) {
         if (!integer) {
           dataset.append<double>(values);
@@ -469,7 +472,7 @@ void ResultsFileWriter::finish(const Results& summaries) {
         }
         integers.resize(values.size());
         for (std::size_t i = 0; i < values.size(); ++i) {
-          check_event_value(column, values[i]);
+          check_event_value(column, r.time_axis, values[i]);
           integers[i] = static_cast<std::int32_t>(values[i]);
         }
         dataset.append<std::int32_t>(integers);
@@ -509,6 +512,10 @@ Results layout_of(const Results& results) {
   layout.scenario_groups = results.scenario_groups;
   layout.scenario_dimension = results.scenario_dimension;
   layout.design_parameters = results.design_parameters;
+  layout.member_axis = results.member_axis;
+  layout.member_axis_long_name = results.member_axis_long_name;
+  layout.time_axis = results.time_axis;
+  layout.time_axis_long_name = results.time_axis_long_name;
   layout.years = results.years;
   layout.members = results.members;
   layout.member_names = results.member_names;

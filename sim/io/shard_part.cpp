@@ -90,6 +90,10 @@ void save_layout(const Results& r, ByteWriter& out) {
     out.put_string(key);
     out.put_string(value);
   }
+  out.put_string(r.member_axis);
+  out.put_string(r.member_axis_long_name);
+  out.put_string(r.time_axis);
+  out.put_string(r.time_axis_long_name);
 }
 
 Results load_layout(ByteReader& in) {
@@ -153,6 +157,10 @@ Results load_layout(ByteReader& in) {
     std::string key = in.get_string();
     r.attributes[key] = in.get_string();
   }
+  r.member_axis = in.get_string();
+  r.member_axis_long_name = in.get_string();
+  r.time_axis = in.get_string();
+  r.time_axis_long_name = in.get_string();
   return r;
 }
 

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <memory>
 #include <stdexcept>
+#include <string>
 
 #include "sim/config/uncertain.h"
 
@@ -23,6 +24,10 @@ struct RandomWalkParams {
   std::int64_t fail_replicate = -1;
   /// Optional per-member starting values read from a one-column file.
   std::vector<double> starts;
+  /// `[model.axes]`: what the results file calls the member and time axes (engine tests of a
+  /// model that names its own axes, e.g. member = "walker", time = "step").
+  std::string member_axis = "member";
+  std::string time_axis = "year";
 };
 
 RandomWalkParams parse_random_walk(sim::config::Table& table) {
@@ -40,6 +45,11 @@ RandomWalkParams parse_random_walk(sim::config::Table& table) {
     params.events = events->boolean_or("enabled", true);
     events->finish();
   }
+  if (auto axes = table.table_if("axes")) {
+    params.member_axis = axes->string_or("member", params.member_axis);
+    params.time_axis = axes->string_or("time", params.time_axis);
+    axes->finish();
+  }
   if (table.node("starts_file") != nullptr) {
     std::ifstream file(table.existing_file("starts_file"));
     double value = 0.0;
@@ -55,6 +65,11 @@ RandomWalkParams parse_random_walk(sim::config::Table& table) {
 class RandomWalk final : public sim::Model {
  public:
   explicit RandomWalk(RandomWalkParams params) : params_(std::move(params)) {
+    schema_.member_axis = params_.member_axis;
+    schema_.member_axis_long_name = params_.member_axis + " code";
+    schema_.time_axis = params_.time_axis;
+    schema_.time_axis_long_name = params_.time_axis == "year" ? "calendar year" : params_.time_axis;
+    schema_.time_axis_units = params_.time_axis;
     for (int m = 0; m < params_.members; ++m) {
       const std::string code{static_cast<char>('A' + m), static_cast<char>('A' + m)};
       schema_.members.push_back(code);
@@ -67,7 +82,7 @@ class RandomWalk final : public sim::Model {
         {"total", "1", "sum of levels", sim::Level::global, false, false},
     };
     if (params_.events) {
-      schema_.event_columns = {{"member", "1", "member that crossed", schema_.members},
+      schema_.event_columns = {{schema_.member_axis, "1", "member that crossed", schema_.members},
                                {"value", "1", "level after crossing", {}}};
     }
   }

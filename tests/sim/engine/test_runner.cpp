@@ -1,13 +1,20 @@
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <map>
 
 #include "sim/config/study.h"
 #include "sim/core/error.h"
 #include "sim/engine/runner.h"
+#include "sim/io/h5_file.h"
+#include "sim/io/results_info.h"
+#include "sim/io/results_reader.h"
+#include "sim/io/results_writer.h"
 #include "sim/mpi/distributed_run.h"
 #include "tests/toy/toy_models.h"
 
@@ -185,6 +192,64 @@ TEST_CASE("The event table agrees with the trajectories it came from", "[unit][e
     CHECK(year >= 2025);
     CHECK(year <= 2028);
   }
+}
+
+TEST_CASE("A model that names its own axes gets them in the results file and its description",
+          "[unit][engine][io]") {
+  // The engine knows no "member" or "year": the random walk here calls them walker and step.
+  std::string text = kStudy;
+  text.replace(text.find("threshold = 1.0"), 15,
+               "threshold = 1.0\naxes = {member = \"walker\", time = \"step\"}");
+  Study study(text);
+  const sim::Results results = sim::run_study(study.runs, study.options(2));
+  CHECK(results.member_axis == "walker");
+  CHECK(results.time_axis == "step");
+  REQUIRE(results.event_columns.size() == 5);
+  CHECK(results.event_columns[2].name == "step");
+  CHECK(results.event_columns[3].name == "walker");
+
+  const std::filesystem::path out = std::filesystem::temp_directory_path() /
+                                    ("natosim_runner_axes_" + std::to_string(::getpid()) + ".h5");
+  std::filesystem::remove(out);
+  sim::io::write_results(results, out, false);
+  {
+    const sim::io::H5File file = sim::io::H5File::open_read_only(out);
+    for (const char* name : {"walker", "step", "walker_name", "event_step", "event_walker"}) {
+      INFO(name);
+      CHECK(file.has_dataset(name));
+    }
+    for (const char* name : {"member", "year", "member_name", "event_year"}) {
+      INFO(name);
+      CHECK_FALSE(file.has_dataset(name));
+    }
+    CHECK(file.read_string_attribute("member_dimension") == "walker");
+    CHECK(file.read_string_attribute("time_dimension") == "step");
+    CHECK(file.open_dataset("walker_name").read_string_attribute("long_name") == "walker name");
+    CHECK(file.open_dataset("step").read_string_attribute("long_name") == "step");
+    CHECK(file.open_dataset("event_step").read_string_attribute("units") == "step");
+  }
+  const sim::Results read = sim::io::read_results(out);
+  CHECK(read.member_axis == "walker");
+  CHECK(read.member_axis_long_name == "walker code");
+  CHECK(read.time_axis == "step");
+  CHECK(read.time_axis_long_name == "step");
+  CHECK(read.members == results.members);
+  CHECK(read.member_names == results.member_names);
+  CHECK(read.years == results.years);
+  REQUIRE(read.event_values.size() == results.event_values.size());
+  CHECK(read.event_values[2] == results.event_values[2]);
+  CHECK(read.summaries[0].mean == results.summaries[0].mean);
+
+  const std::string description = sim::io::describe_results(out, false);
+  INFO(description);
+  CHECK(description.find("steps:              2025-2028 (4 steps)") != std::string::npos);
+  CHECK(description.find("walkers:            3 (AA BB CC)") != std::string::npos);
+  CHECK(description.find("columns: scenario, replicate, step, walker, value") != std::string::npos);
+  const std::string json = sim::io::describe_results(out, true);
+  INFO(json);
+  CHECK(json.find("\"member_dimension\": \"walker\"") != std::string::npos);
+  CHECK(json.find("\"time_dimension\": \"step\"") != std::string::npos);
+  std::filesystem::remove(out);
 }
 
 TEST_CASE("A missing-able variable counts only its present values", "[unit][engine]") {

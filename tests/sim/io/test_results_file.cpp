@@ -78,6 +78,10 @@ void check_same_results(const Results& a, const Results& b) {
   CHECK(a.scenario_descriptions == b.scenario_descriptions);
   CHECK(a.scenario_labels == b.scenario_labels);
   CHECK(a.scenario_groups == b.scenario_groups);
+  CHECK(a.member_axis == b.member_axis);
+  CHECK(a.member_axis_long_name == b.member_axis_long_name);
+  CHECK(a.time_axis == b.time_axis);
+  CHECK(a.time_axis_long_name == b.time_axis_long_name);
   CHECK(a.years == b.years);
   CHECK(a.members == b.members);
   CHECK(a.member_names == b.member_names);

@@ -53,7 +53,12 @@ TEST_CASE("Shard slices cover every block exactly once, in order", "[unit][io]")
 TEST_CASE("A shard part reads back its header and items, and refuses damage", "[unit][io]") {
   const fs::path path = scratch("part.bin");
   fs::remove(path);
-  const sim::io::ShardHeader header = sample_header(1, 3);
+  sim::io::ShardHeader header = sample_header(1, 3);
+  // Axes the model names itself, carried at the end of the layout.
+  header.layout.member_axis = "ally";
+  header.layout.member_axis_long_name = "ally code";
+  header.layout.time_axis = "quarter";
+  header.layout.time_axis_long_name = "quarter index";
   const std::vector<unsigned char> first(1000, 7);
   std::vector<unsigned char> second;
   for (int i = 0; i < 5000; ++i) second.push_back(static_cast<unsigned char>(i * 31));
@@ -73,6 +78,10 @@ TEST_CASE("A shard part reads back its header and items, and refuses damage", "[
     CHECK(reader.header().layout.scenarios == header.layout.scenarios);
     CHECK(reader.header().layout.attributes == header.layout.attributes);
     CHECK(reader.header().layout.variables.size() == header.layout.variables.size());
+    CHECK(reader.header().layout.member_axis == "ally");
+    CHECK(reader.header().layout.member_axis_long_name == "ally code");
+    CHECK(reader.header().layout.time_axis == "quarter");
+    CHECK(reader.header().layout.time_axis_long_name == "quarter index");
     CHECK(reader.next_item(9) == first);
     CHECK_THROWS_WITH(reader.next_item(12), Catch::Contains("holds item 10 where item 12"));
   }
