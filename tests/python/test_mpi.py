@@ -7,8 +7,9 @@ import shutil
 import subprocess
 
 import h5py
-import numpy as np
 import pytest
+
+from same_datasets import assert_same_datasets
 
 MPIRUN = shutil.which("mpirun")
 pytestmark = pytest.mark.skipif(MPIRUN is None, reason="mpirun not installed (openmpi-bin)")
@@ -43,25 +44,6 @@ def whole(natosim_bin, study, tmp_path_factory):
     result = run(natosim_bin, "run", study, "-o", out, "-q", "--trajectories", "--threads", 2)
     assert result.returncode == 0, result.stderr
     return out
-
-
-def datasets(path):
-    with h5py.File(path, "r") as f:
-        names = []
-        f.visit(names.append)
-        return {n: f[n][()] for n in names if isinstance(f[n], h5py.Dataset)}
-
-
-def assert_same_datasets(a, b):
-    first, second = datasets(a), datasets(b)
-    assert first.keys() == second.keys()
-    for name, x in first.items():
-        y = second[name]
-        assert x.dtype == y.dtype and np.shape(x) == np.shape(y), name
-        if x.dtype.kind == "f":
-            assert np.array_equal(np.asarray(x).view(np.uint8), np.asarray(y).view(np.uint8)), name
-        else:
-            assert np.array_equal(x, y), name
 
 
 @pytest.mark.parametrize("ranks, threads", [(1, 1), (2, 1), (2, 2), (3, 1)])

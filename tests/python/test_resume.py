@@ -1,7 +1,6 @@
 """Resume after a crash (issue 13, part 2): a run killed at any moment (SIGKILL) and finished with
 --resume writes the same datasets, bit for bit, as one uninterrupted run; a checkpoint written for
 another config, seed or binary is refused in one line, and nothing is lost or overwritten."""
-import os
 import random
 import shutil
 import signal
@@ -10,8 +9,9 @@ import time
 from pathlib import Path
 
 import h5py
-import numpy as np
 import pytest
+
+from same_datasets import assert_same_datasets
 
 REPLICATES = 2560  # 40 blocks of 64 per scenario
 
@@ -28,25 +28,6 @@ def study(tmp_path, source_dir):
     path.write_text(f'[study]\nmodel = "alliance"\nextends = "{source_dir}/configs/baseline.toml"\n'
                     f'replicates = {REPLICATES}\n\n[model]\nposterior = false\n')
     return path
-
-
-def datasets(path):
-    with h5py.File(path, "r") as f:
-        names = []
-        f.visit(names.append)
-        return {n: f[n][()] for n in names if isinstance(f[n], h5py.Dataset)}
-
-
-def assert_same_datasets(a, b):
-    first, second = datasets(a), datasets(b)
-    assert first.keys() == second.keys()
-    for name in first:
-        x, y = first[name], second[name]
-        assert x.dtype == y.dtype and x.shape == y.shape, name
-        if x.dtype.kind == "f":
-            assert np.array_equal(x.view(np.uint8), y.view(np.uint8)), name
-        else:
-            assert np.array_equal(x, y), name
 
 
 def start(natosim_bin, study, out, *extra, threads=2):

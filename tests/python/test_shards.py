@@ -5,8 +5,9 @@ import subprocess
 from pathlib import Path
 
 import h5py
-import numpy as np
 import pytest
+
+from same_datasets import assert_same_datasets
 
 REPLICATES = 1000  # 16 blocks of 64, the last one short
 
@@ -48,24 +49,6 @@ def parts(natosim_bin, study, tmp_path_factory):
     folder = tmp_path_factory.mktemp("parts")
     return [shard(natosim_bin, study, folder / f"part_{i}.h5", f"{i}/3", "--threads", i + 1)
             for i in range(3)]
-
-
-def assert_same_datasets(a, b):
-    with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
-        names = []
-        fa.visit(names.append)
-        seen = []
-        fb.visit(seen.append)
-        assert sorted(names) == sorted(seen)
-        for name in names:
-            if not isinstance(fa[name], h5py.Dataset):
-                continue
-            x, y = fa[name][()], fb[name][()]
-            assert x.dtype == y.dtype and np.shape(x) == np.shape(y), name
-            if x.dtype.kind == "f":
-                assert np.array_equal(np.asarray(x).view(np.uint8), np.asarray(y).view(np.uint8)), name
-            else:
-                assert np.array_equal(x, y), name
 
 
 def one_line(result, code, *words):

@@ -7,8 +7,9 @@ import subprocess
 from pathlib import Path
 
 import h5py
-import numpy as np
 import pytest
+
+from same_datasets import assert_same_datasets
 
 REPLICATES = 300  # 5 blocks of 64, the last one short: shards of 1, 2 and 2 blocks
 SHARDS = 3
@@ -55,23 +56,6 @@ def one_line(result, code, *words):
     assert len(lines) == 1, result.stderr
     for word in words:
         assert word in lines[0], lines[0]
-
-
-def assert_same_datasets(a, b):
-    with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
-        names, seen = [], []
-        fa.visit(names.append)
-        fb.visit(seen.append)
-        assert sorted(names) == sorted(seen)
-        for name in names:
-            if not isinstance(fa[name], h5py.Dataset):
-                continue
-            x, y = fa[name][()], fb[name][()]
-            assert x.dtype == y.dtype and np.shape(x) == np.shape(y), name
-            if x.dtype.kind == "f":
-                assert np.asarray(x).tobytes() == np.asarray(y).tobytes(), name
-            else:
-                assert np.array_equal(x, y), name
 
 
 def test_the_script_is_executable_and_parses(script):
