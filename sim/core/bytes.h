@@ -26,6 +26,7 @@ class ByteWriter {
   requires std::is_trivially_copyable_v<T>
   void put_span(std::span<const T> values) {
     put<std::uint64_t>(values.size());
+    if (values.empty()) return;
     const auto* bytes = reinterpret_cast<const unsigned char*>(values.data());
     buffer_.insert(buffer_.end(), bytes, bytes + values.size_bytes());
   }
@@ -61,7 +62,8 @@ class ByteReader {
       throw std::runtime_error("truncated data (a count beyond the end)");
     }
     std::vector<T> values(static_cast<std::size_t>(count));
-    std::memcpy(values.data(), bytes_.data() + at_, values.size() * sizeof(T));
+    // memcpy from or to an empty vector's null data() is undefined, even for 0 bytes.
+    if (!values.empty()) std::memcpy(values.data(), bytes_.data() + at_, values.size() * sizeof(T));
     at_ += values.size() * sizeof(T);
     return values;
   }
