@@ -1,6 +1,6 @@
-"""Bit-for-bit comparison of two HDF5 files' datasets, for the tests that promise a file identical
-to one process's run (resume, shards, MPI, the Slurm script). Attributes are not compared: the
-provenance (created_utc, command_line, threads, ...) differs by design."""
+"""For the tests that promise a file identical to one process's run (resume, shards, MPI, the
+Slurm script): a small study and a bit-for-bit comparison of two HDF5 files' datasets. Attributes
+are not compared: the provenance (created_utc, command_line, threads, ...) differs by design."""
 import h5py
 import numpy as np
 
@@ -25,3 +25,14 @@ def assert_same_datasets(a, b):
             assert np.asarray(x).tobytes() == np.asarray(y).tobytes(), name
         else:
             assert np.array_equal(x, y), name
+
+
+def write_paired_study(path, source_dir, replicates):
+    """The shipped baseline on its priors (no calibration file needed) with two scenarios, the
+    status quo the reference of the paired differences."""
+    path.write_text(f'[study]\nmodel = "alliance"\nextends = "{source_dir}/configs/baseline.toml"\n'
+                    f'replicates = {replicates}\nreference = "status_quo"\n\n'
+                    '[model]\nposterior = false\n\n'
+                    '[[scenario]]\nname = "status_quo"\n\n[[scenario]]\nname = "conditional"\n'
+                    '[scenario.set]\npolicy.conditional_article5 = true\n')
+    return path

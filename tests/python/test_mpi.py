@@ -9,7 +9,7 @@ import subprocess
 import h5py
 import pytest
 
-from same_datasets import assert_same_datasets
+from same_datasets import assert_same_datasets, write_paired_study
 
 MPIRUN = shutil.which("mpirun")
 pytestmark = pytest.mark.skipif(MPIRUN is None, reason="mpirun not installed (openmpi-bin)")
@@ -30,12 +30,8 @@ def run(natosim_bin, *args):
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory, source_dir):
-    path = tmp_path_factory.mktemp("study") / "study.toml"
-    path.write_text(f'[study]\nmodel = "alliance"\nextends = "{source_dir}/configs/baseline.toml"\n'
-                    'replicates = 700\nreference = "status_quo"\n\n[model]\nposterior = false\n\n'
-                    '[[scenario]]\nname = "status_quo"\n\n[[scenario]]\nname = "conditional"\n'
-                    '[scenario.set]\npolicy.conditional_article5 = true\n')
-    return path
+    return write_paired_study(tmp_path_factory.mktemp("study") / "study.toml", source_dir,
+                              700)
 
 
 @pytest.fixture(scope="module")

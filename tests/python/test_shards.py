@@ -7,7 +7,7 @@ from pathlib import Path
 import h5py
 import pytest
 
-from same_datasets import assert_same_datasets
+from same_datasets import assert_same_datasets, write_paired_study
 
 REPLICATES = 1000  # 16 blocks of 64, the last one short
 
@@ -20,13 +20,8 @@ def run(natosim_bin, *args):
 @pytest.fixture(scope="module")
 def study(tmp_path_factory, source_dir):
     """The shipped baseline with a reference scenario added (paired differences), on its priors."""
-    path = tmp_path_factory.mktemp("study") / "study.toml"
-    path.write_text(f'[study]\nmodel = "alliance"\nextends = "{source_dir}/configs/baseline.toml"\n'
-                    f'replicates = {REPLICATES}\nreference = "status_quo"\n\n'
-                    '[model]\nposterior = false\n\n'
-                    '[[scenario]]\nname = "status_quo"\n\n[[scenario]]\nname = "conditional"\n'
-                    '[scenario.set]\npolicy.conditional_article5 = true\n')
-    return path
+    return write_paired_study(tmp_path_factory.mktemp("study") / "study.toml", source_dir,
+                              REPLICATES)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from pathlib import Path
 import h5py
 import pytest
 
-from same_datasets import assert_same_datasets
+from same_datasets import assert_same_datasets, write_paired_study
 
 REPLICATES = 300  # 5 blocks of 64, the last one short: shards of 1, 2 and 2 blocks
 SHARDS = 3
@@ -23,13 +23,8 @@ def script(source_dir):
 @pytest.fixture(scope="module")
 def study(tmp_path_factory, source_dir):
     """The shipped baseline on its priors, two scenarios with a reference (paired differences)."""
-    path = tmp_path_factory.mktemp("study") / "study.toml"
-    path.write_text(f'[study]\nmodel = "alliance"\nextends = "{source_dir}/configs/baseline.toml"\n'
-                    f'replicates = {REPLICATES}\nreference = "status_quo"\n\n'
-                    '[model]\nposterior = false\n\n'
-                    '[[scenario]]\nname = "status_quo"\n\n[[scenario]]\nname = "conditional"\n'
-                    '[scenario.set]\npolicy.conditional_article5 = true\n')
-    return path
+    return write_paired_study(tmp_path_factory.mktemp("study") / "study.toml", source_dir,
+                              REPLICATES)
 
 
 def environment(natosim_bin=None, task=None, cpus=None):
