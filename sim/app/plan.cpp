@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/engine/runner.h"
+
 namespace sim::app {
 
 std::string human_bytes(double bytes) {
@@ -33,26 +35,32 @@ Plan estimate(const ModelSchema& schema, std::size_t scenarios, std::int64_t rep
   // Fitted to peak RSS measured on the shipped studies and on the baseline at 1,000 to 100,000
   // replicates (scripts/bench.sh checks it; within 20%): per recorded cell, its moments, quantile
   // sketch and summaries (950 bytes at 1,000 replicates; the sketches' buckets add about 250 bytes
-  // per tenfold replicates) plus the paired differences when there is a reference (270); per
-  // pipeline token a chunk of 64 replicates' raw values, bucket indices and transposes (20 bytes
-  // a value); the libraries. Results are written as the run goes, so nothing else grows.
+  // per tenfold replicates) plus the paired differences when there is a reference (270); what the
+  // runner holds at once (runner_footprint): each summarised chunk of a block (moments, paired
+  // differences and cell shapes, 85 bytes a cell, and the listed buckets of the cells whose values
+  // spread, about 110 more for 64 replicates), and buffers of a block's raw values (8 bytes a
+  // value); the libraries. Results are written as the run goes, so nothing else grows.
   const double cell_values = cells * static_cast<double>(values_per_year);
   const double year_values = static_cast<double>(values_per_year) * years;
-  const double tokens = threads + 1.0;
+  const RunnerFootprint footprint = runner_footprint(scenarios, paired, threads);
+  const double live_chunks =
+      static_cast<double>(footprint.items_in_flight * footprint.scenarios_per_item);
+  const double held_chunks = live_chunks + static_cast<double>(footprint.pending_chunks);
   const double decades = std::max(
       0.0, std::log10(static_cast<double>(std::max<std::int64_t>(replicates, 1)) / 1000.0));
   plan.memory_bytes = 12.0 * 1024 * 1024 +
                       cell_values * (950.0 + 250.0 * decades + (paired ? 270.0 : 0.0)) +
-                      tokens * 64.0 * year_values * 20.0;
+                      held_chunks * year_values * 195.0 +
+                      static_cast<double>(footprint.raw_buffers) * 64.0 * year_values * 8.0;
   if (trajectories) {
     const double trajectory_bytes =
         static_cast<double>(plan.runs) * years * static_cast<double>(values_per_year) * 8.0;
     // gzip + shuffle at least halve doubles (a fifth for the baseline at level 1).
     plan.file_bytes += trajectory_bytes * (compression > 0 ? 0.5 : 1.0);
-    // Per pipeline token, the block's trajectories, their compressed chunks and the writer's
+    // Per chunk in flight, the block's trajectories, their compressed chunks and the writer's
     // buffers (fitted: 2.2 copies of a block); blocks are written as they come, so this does
     // not grow with replicates.
-    plan.memory_bytes += tokens * 64.0 * year_values * 8.0 * 2.2;
+    plan.memory_bytes += live_chunks * 64.0 * year_values * 8.0 * 2.2;
   }
   return plan;
 }

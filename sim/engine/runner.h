@@ -86,6 +86,20 @@ using ItemSource = std::function<std::vector<unsigned char>(std::int64_t item)>;
 /// What run_study hands its sink's begin(): the study's axes, variables and event columns.
 Results study_layout(const std::vector<ScenarioRun>& scenarios, const RunOptions& options);
 
+/// What the runner holds at once besides the merged statistics, for a study of `scenarios`
+/// scenarios on `threads` threads (memory estimates; the runner sizes itself by it).
+struct RunnerFootprint {
+  /// Work items in flight (pipeline tokens), each holding `scenarios_per_item` summarised chunks.
+  std::size_t items_in_flight = 1;
+  std::size_t scenarios_per_item = 1;
+  /// Blocks of one scenario folded together, and the chunks' statistics held for that.
+  std::size_t blocks_per_batch = 1;
+  std::size_t pending_chunks = 0;
+  /// Buffers of one block's raw values (a replicate's every value, block_size replicates).
+  std::size_t raw_buffers = 1;
+};
+RunnerFootprint runner_footprint(std::size_t scenarios, bool paired, int threads);
+
 /// Blocks of `options.block_size` replicates in the study.
 std::int64_t study_blocks(const RunOptions& options);
 

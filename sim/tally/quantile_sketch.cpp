@@ -8,19 +8,9 @@
 namespace sim::tally {
 
 namespace {
-// Positive doubles order like their bit patterns: the exponent and the top 8 mantissa bits
-// (bits 63..44) make a monotone bucket index of relative width 2^-8.
-constexpr int kDroppedBits = 44;
 // Room added on the side a dense window grows, so a drifting range does not copy every time.
 constexpr std::int32_t kSlack = 32;
 }  // namespace
-
-std::int32_t QuantileSketch::bucket(double value) {
-  if (value == 0.0) return 0;
-  const auto bits = std::bit_cast<std::uint64_t>(std::fabs(value));
-  const auto index = static_cast<std::int32_t>(bits >> kDroppedBits) + 1;
-  return value > 0.0 ? index : -index;
-}
 
 double QuantileSketch::edge(std::int32_t index) {
   if (index == 0) return 0.0;
@@ -100,6 +90,71 @@ void QuantileSketch::fold_tails() {
   }
 }
 
+bool QuantileSketch::fit_dense(std::int32_t lowest, std::int32_t highest, bool was_empty) {
+  // Once a tail is folded, the window no longer extends on that side: values beyond the edge
+  // join the folded count.
+  const std::int32_t last = first_ + static_cast<std::int32_t>(counts_.size()) - 1;
+  const std::int32_t want_first =
+      was_empty ? lowest : (below_ > 0 ? first_ : std::min(first_, lowest));
+  const std::int32_t want_last =
+      was_empty ? highest : (above_ > 0 ? last : std::max(last, highest));
+  const std::int64_t width = std::int64_t{want_last} - want_first + 1;
+  if (width > kMaxDenseBuckets) {
+    make_sparse();
+    return false;
+  }
+  if (was_empty || want_first < first_ || want_last > last) {
+    // Grow the window with some slack on the side that grew, within the limit.
+    const std::int32_t spare =
+        static_cast<std::int32_t>(std::min<std::int64_t>(kSlack, kMaxDenseBuckets - width));
+    const std::int32_t new_first =
+        (!was_empty && want_first < first_) ? want_first - spare : want_first;
+    const std::int32_t new_last = (!was_empty && want_last > last) ? want_last + spare : want_last;
+    std::vector<std::uint32_t> grown(static_cast<std::size_t>(new_last - new_first + 1), 0);
+    for (std::size_t i = 0; i < counts_.size(); ++i) {
+      grown[static_cast<std::size_t>(first_ - new_first) + i] = counts_[i];
+    }
+    counts_.swap(grown);
+    first_ = new_first;
+  }
+  return true;
+}
+
+void QuantileSketch::add_to_dense(std::int32_t index, std::uint32_t count) {
+  if (index < first_) {
+    below_ += count;
+  } else if (index > first_ + static_cast<std::int32_t>(counts_.size()) - 1) {
+    above_ += count;
+  } else {
+    counts_[static_cast<std::size_t>(index - first_)] += count;
+  }
+}
+
+void QuantileSketch::add_two_buckets(std::uint32_t at_low, std::uint32_t at_high, double low,
+                                     double high) {
+  if (at_low == 0 && at_high == 0) return;
+  const bool was_empty = count_ == 0;
+  count_ += std::int64_t{at_low} + at_high;
+  min_ = std::min(min_, low);
+  max_ = std::max(max_, high);
+  const std::int32_t lowest = bucket(low);
+  const std::int32_t highest = bucket(high);
+  // The same counts, window and folds as add() given these values one by one.
+  if (is_dense() && fit_dense(lowest, highest, was_empty)) {
+    add_to_dense(lowest, at_low);
+    add_to_dense(highest, at_high);
+    if (counts_.size() > static_cast<std::size_t>(kTrimAbove)) fold_tails();
+    return;
+  }
+  if (lowest == highest) {
+    add_to_sparse(lowest, at_low + at_high);
+  } else {
+    add_to_sparse(lowest, at_low);
+    add_to_sparse(highest, at_high);
+  }
+  if (sparse_.size() > static_cast<std::size_t>(kTrimAbove)) fold_tails();
+}
+
 void QuantileSketch::add(std::span<const std::int32_t> buckets, double low, double high,
                          std::vector<std::int32_t>& scratch) {
   if (buckets.empty()) return;
@@ -110,54 +165,33 @@ void QuantileSketch::add(std::span<const std::int32_t> buckets, double low, doub
   const std::int32_t lowest = bucket(low);
   const std::int32_t highest = bucket(high);
 
-  if (is_dense()) {
-    // Once a tail is folded, the window no longer extends on that side: values beyond the
-    // edge join the folded count.
-    const std::int32_t last = first_ + static_cast<std::int32_t>(counts_.size()) - 1;
-    const std::int32_t want_first =
-        was_empty ? lowest : (below_ > 0 ? first_ : std::min(first_, lowest));
-    const std::int32_t want_last =
-        was_empty ? highest : (above_ > 0 ? last : std::max(last, highest));
-    const std::int64_t width = std::int64_t{want_last} - want_first + 1;
-    if (width <= kMaxDenseBuckets) {
-      if (was_empty || want_first < first_ || want_last > last) {
-        // Grow the window with some slack on the side that grew, within the limit.
-        const std::int32_t spare =
-            static_cast<std::int32_t>(std::min<std::int64_t>(kSlack, kMaxDenseBuckets - width));
-        const std::int32_t new_first =
-            (!was_empty && want_first < first_) ? want_first - spare : want_first;
-        const std::int32_t new_last =
-            (!was_empty && want_last > last) ? want_last + spare : want_last;
-        std::vector<std::uint32_t> grown(static_cast<std::size_t>(new_last - new_first + 1), 0);
-        for (std::size_t i = 0; i < counts_.size(); ++i) {
-          grown[static_cast<std::size_t>(first_ - new_first) + i] = counts_[i];
-        }
-        counts_.swap(grown);
-        first_ = new_first;
-      }
-      if (below_ == 0 && above_ == 0 && lowest == highest) {
-        // A cell constant over the block (about half of them): one add, not a chain of
-        // increments of the same counter.
-        counts_[static_cast<std::size_t>(lowest - first_)] +=
-            static_cast<std::uint32_t>(buckets.size());
-      } else if (below_ == 0 && above_ == 0) {
-        for (std::int32_t index : buckets) ++counts_[static_cast<std::size_t>(index - first_)];
-      } else {
-        const std::int32_t edge_high = first_ + static_cast<std::int32_t>(counts_.size()) - 1;
-        for (std::int32_t index : buckets) {
-          if (index < first_) {
-            ++below_;
-          } else if (index > edge_high) {
-            ++above_;
-          } else {
-            ++counts_[static_cast<std::size_t>(index - first_)];
-          }
+  if (is_dense() && fit_dense(lowest, highest, was_empty)) {
+    // Locals, not members, in the loops: the counts are unsigned ints, which may alias the
+    // int members, so the compiler would reload those after every increment.
+    std::uint32_t* const counts = counts_.data();
+    const std::int32_t first = first_;
+    if (below_ == 0 && above_ == 0 && lowest == highest) {
+      counts[lowest - first] += static_cast<std::uint32_t>(buckets.size());
+    } else if (below_ == 0 && above_ == 0) {
+      for (std::int32_t index : buckets) ++counts[index - first];
+    } else {
+      const std::int32_t last = first + static_cast<std::int32_t>(counts_.size()) - 1;
+      std::int64_t below = 0;
+      std::int64_t above = 0;
+      for (std::int32_t index : buckets) {
+        if (index < first) {
+          ++below;
+        } else if (index > last) {
+          ++above;
+        } else {
+          ++counts[index - first];
         }
       }
-      if (counts_.size() > static_cast<std::size_t>(kTrimAbove)) fold_tails();
-      return;
+      below_ += below;
+      above_ += above;
     }
-    make_sparse();
+    if (counts_.size() > static_cast<std::size_t>(kTrimAbove)) fold_tails();
+    return;
   }
 
   // Sparse mode. Values in at most two buckets (constant cells, 0/1 flags: the common case)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <limits>
 #include <span>
@@ -26,6 +27,9 @@ struct Bin {
 /// for values with at most 9 significant bits, such as 0/1 flags and integers below 512.
 class QuantileSketch {
  public:
+  /// Positive doubles order like their bit patterns: the exponent and the top 8 mantissa bits
+  /// (bits 63..44) make a monotone bucket index of relative width 2^-8.
+  static constexpr int kDroppedBits = 44;
   /// Widest dense window (4 bytes a bucket); about 1.3 decades of values at 2^-8 resolution.
   static constexpr std::int32_t kMaxDenseBuckets = 1024;
   /// Windows wider than this trim their far tails (see the constructor).
@@ -43,7 +47,14 @@ class QuantileSketch {
       : lowest_level_(lowest_level), highest_level_(highest_level) {}
 
   /// The bucket index of a finite value: monotone in the value, 0 for +-0.
-  static std::int32_t bucket(double value);
+  /// Branch-free, so that loops over many values vectorise.
+  static std::int32_t bucket(double value) {
+    const auto bits = std::bit_cast<std::uint64_t>(value);
+    const std::uint64_t magnitude = bits & ~(std::uint64_t{1} << 63);
+    const auto index = static_cast<std::int32_t>(magnitude >> kDroppedBits) +
+                       static_cast<std::int32_t>(magnitude != 0);
+    return (bits >> 63) != 0 ? -index : index;
+  }
   /// The bucket's edge nearest zero: every value of the bucket lies within 2^-8 of it.
   static double edge(std::int32_t index);
 
@@ -51,6 +62,10 @@ class QuantileSketch {
   /// exact extremes. `scratch` is working space reused across calls.
   void add(std::span<const std::int32_t> buckets, double low, double high,
            std::vector<std::int32_t>& scratch);
+  /// Adds `at_low` values of bucket(low) and `at_high` values of bucket(high) (`low` and `high`
+  /// their exact extremes): the same state as add() given those values' buckets, without a list
+  /// of them (constant cells, 0/1 flags).
+  void add_two_buckets(std::uint32_t at_low, std::uint32_t at_high, double low, double high);
 
   std::int64_t count() const { return count_; }
   /// The q-quantile, q in [0, 1]; NaN when empty.
@@ -70,6 +85,12 @@ class QuantileSketch {
 
  private:
   void make_sparse();
+  /// Dense mode: grows the window to hold buckets lowest..highest and returns true, or, when that
+  /// would be wider than kMaxDenseBuckets, turns sparse and returns false.
+  bool fit_dense(std::int32_t lowest, std::int32_t highest, bool was_empty);
+  /// Adds `count` values of bucket `index` in dense mode (a folded tail takes them beyond its
+  /// edge).
+  void add_to_dense(std::int32_t index, std::uint32_t count);
   /// Adds `count` values of bucket `index` in sparse mode (a folded tail takes them beyond its
   /// edge).
   void add_to_sparse(std::int32_t index, std::uint32_t count);

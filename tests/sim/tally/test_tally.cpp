@@ -321,3 +321,87 @@ TEST_CASE("A truncated or inconsistent saved sketch is refused", "[unit][tally]"
   sim::ByteReader damaged(bytes);
   CHECK_THROWS_WITH(sim::tally::QuantileSketch::load(damaged), Catch::Contains("inconsistent"));
 }
+
+TEST_CASE("The bucket index is the sign and the exponent and top 8 mantissa bits",
+          "[unit][tally]") {
+  // The branch-free index against its definition, bit by bit: the magnitude's bits 63..44, plus
+  // one for any value but +-0, negated for negative values.
+  const auto reference = [](double value) {
+    if (value == 0.0) return std::int32_t{0};
+    std::uint64_t bits = 0;
+    const double magnitude = std::fabs(value);
+    std::memcpy(&bits, &magnitude, sizeof bits);
+    const auto index = static_cast<std::int32_t>(bits >> 44) + 1;
+    return value < 0.0 ? -index : index;
+  };
+  sim::RngStream rng(8, 0, sim::purpose("bucket bits"));
+  std::vector<double> values = {0.0,
+                                -0.0,
+                                4.9e-324,
+                                -4.9e-324,
+                                2.2250738585072014e-308,
+                                1.0,
+                                -1.0,
+                                1.7976931348623157e308,
+                                -1.7976931348623157e308};
+  for (int i = 0; i < 20000; ++i) {
+    const double magnitude = std::pow(2.0, 2000.0 * rng.uniform() - 1000.0);
+    values.push_back(rng.uniform() < 0.5 ? -magnitude : magnitude);
+  }
+  for (double value : values) {
+    INFO("value " << value);
+    CHECK(sim::tally::QuantileSketch::bucket(value) == reference(value));
+  }
+}
+
+TEST_CASE("Adding counts of two buckets leaves the state that adding the values' buckets does",
+          "[unit][tally]") {
+  // The runner hands constant cells and 0/1-like cells over as two counts. The saved state
+  // (window, bins, folded tails, extremes) must equal, after every block, that of a sketch given
+  // the same values' bucket list, in every mode: dense, dense with folded tails, sparse, sparse
+  // with folded tails.
+  sim::RngStream rng(8, 0, sim::purpose("two buckets"));
+  for (const double decades : {0.5, 8.0}) {
+    for (const double lowest_level : {0.0, 0.05}) {
+      INFO("decades " << decades << " lowest level " << lowest_level);
+      sim::tally::QuantileSketch listed(lowest_level, 1.0 - lowest_level);
+      sim::tally::QuantileSketch counted(lowest_level, 1.0 - lowest_level);
+      std::vector<std::int32_t> scratch;
+      for (int block = 0; block < 400; ++block) {
+        const double a = std::pow(10.0, decades * rng.uniform());
+        const double b = std::pow(10.0, decades * rng.uniform());
+        std::vector<double> chunk;
+        for (int i = 0; i < 64; ++i) {
+          switch (block % 3) {
+            case 0:
+              chunk.push_back(a);
+              break;
+            case 1:
+              chunk.push_back(rng.uniform() < 0.3 ? a : b);
+              break;
+            default:
+              chunk.push_back(std::pow(10.0, decades * rng.uniform()));
+          }
+        }
+        const Block listing = block_of(chunk);
+        listed.add(listing.buckets, listing.low, listing.high, scratch);
+        if (block % 3 == 2) {
+          counted.add(listing.buckets, listing.low, listing.high, scratch);
+        } else {
+          const std::int32_t low_bucket = sim::tally::QuantileSketch::bucket(listing.low);
+          const auto at_low = static_cast<std::uint32_t>(
+              std::count(listing.buckets.begin(), listing.buckets.end(), low_bucket));
+          counted.add_two_buckets(at_low, 64 - at_low, listing.low, listing.high);
+        }
+        sim::ByteWriter listed_bytes;
+        listed.save(listed_bytes);
+        sim::ByteWriter counted_bytes;
+        counted.save(counted_bytes);
+        INFO("block " << block);
+        REQUIRE(listed_bytes.bytes() == counted_bytes.bytes());
+      }
+      CHECK(listed.is_dense() == (decades < 1.0));
+      CHECK((listed.folded_low() > 0) == (lowest_level > 0.0));
+    }
+  }
+}
