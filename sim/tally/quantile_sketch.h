@@ -67,6 +67,15 @@ class QuantileSketch {
   /// of them (constant cells, 0/1 flags).
   void add_two_buckets(std::uint32_t at_low, std::uint32_t at_high, double low, double high);
 
+  /// Asks the processor to fetch the counts for an add soon: a study's sketches far exceed the
+  /// cache, and a fold visits each once per batch of blocks.
+  void prefetch() const {
+    const auto* bytes = is_dense() ? reinterpret_cast<const char*>(counts_.data())
+                                   : reinterpret_cast<const char*>(sparse_.data());
+    const std::size_t size =
+        is_dense() ? counts_.size() * sizeof(std::uint32_t) : sparse_.size() * sizeof(Bin);
+    for (std::size_t at = 0; at < size; at += 64) __builtin_prefetch(bytes + at, 1);
+  }
   std::int64_t count() const { return count_; }
   /// The q-quantile, q in [0, 1]; NaN when empty.
   double quantile(double q) const;
