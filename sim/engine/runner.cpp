@@ -342,14 +342,16 @@ struct TileMoments {
     high.fill(-std::numeric_limits<double>::infinity());
     m2.fill(0.0);
   }
-  /// First pass over one replicate's values of the tile.
-  void add(const double* __restrict values, std::size_t width) {
+  /// First pass over one replicate's values of the tile (kDifference: their differences from
+  /// `base`, the reference's; made here rather than stored and read back).
+  template <bool kDifference = false>
+  void add(const double* __restrict values, const double* __restrict base, std::size_t width) {
     double* __restrict counts = n.data();
     double* __restrict sums = sum.data();
     double* __restrict lows = low.data();
     double* __restrict highs = high.data();
     for (std::size_t c = 0; c < width; ++c) {
-      const double value = values[c];
+      const double value = kDifference ? values[c] - base[c] : values[c];
       const bool present = value == value;
       counts[c] += present ? 1.0 : 0.0;
       sums[c] += present ? value : 0.0;
@@ -360,12 +362,14 @@ struct TileMoments {
   void finish_first_pass(std::size_t width) {
     for (std::size_t c = 0; c < width; ++c) mean[c] = n[c] > 0.0 ? sum[c] / n[c] : 0.0;
   }
-  /// Second pass over one replicate's values.
-  void add_deviations(const double* __restrict values, std::size_t width) {
+  /// Second pass over one replicate's values (or differences).
+  template <bool kDifference = false>
+  void add_deviations(const double* __restrict values, const double* __restrict base,
+                      std::size_t width) {
     const double* __restrict means = mean.data();
     double* __restrict squares = m2.data();
     for (std::size_t c = 0; c < width; ++c) {
-      const double value = values[c];
+      const double value = kDifference ? values[c] - base[c] : values[c];
       const double deviation = value - means[c];
       squares[c] += value == value ? deviation * deviation : 0.0;
     }
@@ -414,12 +418,6 @@ void prefetch_tile_row(const double* row, std::size_t width) {
   for (std::size_t c = 0; c < width; c += 8) __builtin_prefetch(row + c);
 }
 
-/// Differences of one replicate's values of a tile from the reference's.
-void tile_differences(const double* __restrict values, const double* __restrict base,
-                      std::size_t width, double* __restrict differences) {
-  for (std::size_t c = 0; c < width; ++c) differences[c] = values[c] - base[c];
-}
-
 }  // namespace
 
 void StudyRunner::summarise_chunk(Chunk& chunk, const double* raw, const double* reference,
@@ -440,7 +438,6 @@ void StudyRunner::summarise_chunk(Chunk& chunk, const double* raw, const double*
   scratch.tile_buckets.resize(kTile * count);
   TileMoments values;
   TileMoments differences;
-  std::array<double, kTile> difference_row{};
   std::array<std::int32_t, kTile> lowest{};
   std::array<std::int32_t, kTile> highest{};
   std::array<std::uint32_t, kTile> at_lowest{};
@@ -457,10 +454,9 @@ void StudyRunner::summarise_chunk(Chunk& chunk, const double* raw, const double*
           prefetch_tile_row(reference + (i + kPrefetchRows) * cells_ + first_cell, width);
         }
       }
-      values.add(row, width);
+      values.add(row, nullptr, width);
       if (reference != nullptr) {
-        tile_differences(row, reference + i * cells_ + first_cell, width, difference_row.data());
-        differences.add(difference_row.data(), width);
+        differences.add<true>(row, reference + i * cells_ + first_cell, width);
       }
     }
     values.finish_first_pass(width);
@@ -479,12 +475,11 @@ void StudyRunner::summarise_chunk(Chunk& chunk, const double* raw, const double*
     at_highest.fill(0);
     for (std::size_t i = 0; i < count; ++i) {
       const double* row = raw + i * cells_ + first_cell;
-      values.add_deviations(row, width);
+      values.add_deviations(row, nullptr, width);
       tile_buckets(row, width, lowest.data(), highest.data(),
                    scratch.tile_buckets.data() + i * width, at_lowest.data(), at_highest.data());
       if (reference != nullptr) {
-        tile_differences(row, reference + i * cells_ + first_cell, width, difference_row.data());
-        differences.add_deviations(difference_row.data(), width);
+        differences.add_deviations<true>(row, reference + i * cells_ + first_cell, width);
       }
     }
     for (std::size_t c = 0; c < width; ++c) {
