@@ -85,6 +85,8 @@ struct Totals {
   std::vector<std::vector<tally::Moments>> moments;
   std::vector<std::vector<tally::QuantileSketch>> sketches;
   std::vector<std::vector<tally::Moments>> differences;
+  /// Working space of the fold: a sparse sketch's sorted buckets, and how many of each batched
+  /// chunk's listed buckets are taken.
   std::vector<std::int32_t> scratch;
   std::vector<std::size_t> taken;
 };
@@ -174,10 +176,11 @@ class StudyRunner {
   /// Folds scenario `k`'s pending chunks (every scenario's for k = npos) and empties them.
   void fold_pending(PendingChunks& pending, std::size_t k, Totals& totals) const;
   /// Takes a chunk's statistics into `pending` (scenario `k` in work order), folding that
-  /// scenario's batch once it is full.
+  /// scenario's batch when it is full or at the scenario's staggered batch end.
   void hold(PendingChunks& pending, std::size_t k, Chunk& chunk, Totals& totals) const;
-  /// Scenarios (work order) of work item `index` of a run of `blocks` blocks: [first, end).
+  /// Scenarios (work order) of work item `index`: [first, end).
   std::pair<std::size_t, std::size_t> item_scenarios(std::int64_t index) const;
+  /// What this run holds at once (items in flight, chunks waiting to be folded).
   RunnerFootprint footprint() const {
     const int threads = options_.threads > 0 ? options_.threads : tbb::info::default_concurrency();
     return runner_footprint(names_.size(), options_.reference >= 0, threads);
