@@ -716,6 +716,25 @@ TEST_CASE("Items produced in slices and folded in order give run_study's results
                       return bytes;
                     }),
                     Catch::Contains("item 7 does not fit this study"));
+  // A cell whose shape disagrees with its moments (an unknown shape, or "no values" for a cell
+  // that counts some) is refused too: the fold would otherwise take other cells' buckets. The
+  // item: index, cells, count, then the moments (count + 40 bytes a cell), then the shapes.
+  const std::size_t cells = 4 * 10;  // years x (3 + 3 + 3 member values + 1 global)
+  const std::size_t shapes_at = 3 * 8 + 8 + cells * sizeof(sim::tally::Moments) + 8;
+  const std::vector<unsigned char>& item4 = items.at(4);
+  std::uint64_t shape_count = 0;
+  std::memcpy(&shape_count, item4.data() + shapes_at - 8, sizeof shape_count);
+  REQUIRE(shape_count == cells);
+  for (const unsigned char shape : {std::uint8_t{7}, std::uint8_t{0}}) {
+    INFO("shape " << int{shape});
+    CHECK_THROWS_WITH(collect([&](std::int64_t item) {
+                        std::vector<unsigned char> bytes = items.at(item);
+                        if (item == 4) bytes[shapes_at] = shape;  // cell 0: level, year 0
+                        return bytes;
+                      }),
+                      Catch::Contains("item 4 does not fit this study: a cell's values do not fit "
+                                      "its moments"));
+  }
 }
 
 TEST_CASE("MPI block owners cover every rank and give rank 0 one block in 2R - 1",
