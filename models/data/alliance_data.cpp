@@ -160,38 +160,40 @@ void read_defence_share(const DataFiles& files, AllianceData& data, std::vector<
   }
 }
 
-/// One GDP file (iso2, year, `value_column`, source): a value for every member in every year of
-/// the file's range, in US$ bn, stored in `(member.*series)`. Returns the range.
-std::pair<int, int> read_gdp_file(const std::filesystem::path& path, const char* value_column,
-                                  std::vector<double> MemberData::*series, AllianceData& data,
-                                  const std::vector<int>& first_line,
-                                  const std::string& members_file) {
+/// One yearly series file (iso2, year, `value_column`, source): a positive value for every member
+/// in every year of the file's range, divided by `divisor` (GDP: 1e9, US$ to US$ bn), stored in
+/// `(member.*series)`; `what` names the series in errors. Returns the range.
+std::pair<int, int> read_member_series(const std::filesystem::path& path, const char* what,
+                                       const char* value_column, double divisor,
+                                       std::vector<double> MemberData::*series, AllianceData& data,
+                                       const std::vector<int>& first_line,
+                                       const std::string& members_file) {
   const CsvFile csv(path, display(path));
   const std::size_t c_iso = csv.column("iso2");
   const std::size_t c_year = csv.column("year");
   const std::size_t c_value = csv.column(value_column);
   (void)csv.column("source");
 
-  struct GdpRow {
+  struct SeriesRow {
     int line;
     int year;
-    double usd;
+    double value;
   };
-  std::vector<std::vector<GdpRow>> rows_of(data.size());
+  std::vector<std::vector<SeriesRow>> rows_of(data.size());
   int first_year = 1 << 30;
   int last_year = -(1 << 30);
   for (const CsvRow& row : csv.rows()) {
     const std::size_t index = member_of(csv, row, c_iso, data, members_file);
     const int year = csv.integer_in(row, c_year, 1949, 2200);
-    for (const GdpRow& other : rows_of[index]) {
+    for (const SeriesRow& other : rows_of[index]) {
       if (other.year == year) {
         csv.fail(row, c_year, "duplicate row for " + data.members[index].iso2, std::to_string(year),
                  fmt::format("one row per member and year (first on line {})", other.line));
       }
     }
-    // A GDP of 0 would divide every share of GDP by zero.
-    const double usd = csv.positive(row, c_value);
-    rows_of[index].push_back(GdpRow{row.line, year, usd});
+    // A GDP of 0 would divide every share of GDP by zero; a debt of 0 is no country's.
+    const double value = csv.positive(row, c_value);
+    rows_of[index].push_back(SeriesRow{row.line, year, value});
     first_year = std::min(first_year, year);
     last_year = std::max(last_year, year);
   }
@@ -202,20 +204,20 @@ std::pair<int, int> read_gdp_file(const std::filesystem::path& path, const char*
     if (rows.empty()) {
       throw sim::ConfigError(
           sim::SourcePosition{members_file, first_line[i], 0}, "iso2",
-          "member without GDP in " + csv.file(), in_quotes(member.iso2),
+          fmt::format("member without {} in {}", what, csv.file()), in_quotes(member.iso2),
           fmt::format("rows for every year {}-{} of every member", first_year, last_year));
     }
     std::sort(rows.begin(), rows.end(),
-              [](const GdpRow& a, const GdpRow& b) { return a.year < b.year; });
+              [](const SeriesRow& a, const SeriesRow& b) { return a.year < b.year; });
     std::vector<double>& values = member.*series;
     values.assign(static_cast<std::size_t>(last_year - first_year) + 1, kNaN);
-    for (const GdpRow& r : rows)
-      values[static_cast<std::size_t>(r.year - first_year)] = r.usd / 1e9;
+    for (const SeriesRow& r : rows)
+      values[static_cast<std::size_t>(r.year - first_year)] = r.value / divisor;
     for (int year = first_year; year <= last_year; ++year) {
       if (std::isnan(values[static_cast<std::size_t>(year - first_year)])) {
         // Point at the member's first row after the gap (or its last row).
-        const GdpRow* after = &rows.back();
-        for (const GdpRow& r : rows) {
+        const SeriesRow* after = &rows.back();
+        for (const SeriesRow& r : rows) {
           if (r.year > year) {
             after = &r;
             break;
@@ -233,11 +235,12 @@ std::pair<int, int> read_gdp_file(const std::filesystem::path& path, const char*
 
 void read_gdp(const DataFiles& files, AllianceData& data, const std::vector<int>& first_line,
               const std::string& members_file) {
-  std::tie(data.gdp_first_year, data.gdp_last_year) = read_gdp_file(
-      files.gdp, "gdp_usd_current", &MemberData::gdp_usd_bn, data, first_line, members_file);
+  std::tie(data.gdp_first_year, data.gdp_last_year) =
+      read_member_series(files.gdp, "GDP", "gdp_usd_current", 1e9, &MemberData::gdp_usd_bn, data,
+                         first_line, members_file);
   const auto [first, last] =
-      read_gdp_file(files.gdp_real, "gdp_usd_constant_2015", &MemberData::gdp_real_usd_bn, data,
-                    first_line, members_file);
+      read_member_series(files.gdp_real, "GDP", "gdp_usd_constant_2015", 1e9,
+                         &MemberData::gdp_real_usd_bn, data, first_line, members_file);
   // One range for both series: the trend window and the years history is an input are shared.
   if (first != data.gdp_first_year || last != data.gdp_last_year) {
     throw sim::ConfigError(sim::SourcePosition{display(files.gdp_real), 0, 0}, "year",
@@ -322,6 +325,9 @@ AllianceData load_alliance_data(const DataFiles& files) {
   read_defence_share(files, data, first_line);
   const std::string members_file = display(files.defence_share);
   read_gdp(files, data, first_line, members_file);
+  std::tie(data.debt_first_year, data.debt_last_year) =
+      read_member_series(files.gov_debt, "debt", "debt_pct_gdp", 1.0, &MemberData::gov_debt_pct,
+                         data, first_line, members_file);
   read_geography(files, data, first_line, members_file);
   read_contiguity(files, data, members_file);
   auto patron = data.find(files.patron);
@@ -344,6 +350,7 @@ AllianceData parse_alliance_data(sim::config::Table& table) {
   files.defence_share = table.existing_file("defence_share");
   files.gdp = table.existing_file("gdp");
   files.gdp_real = table.existing_file("gdp_real");
+  files.gov_debt = table.existing_file("gov_debt");
   files.geography = table.existing_file("geography");
   files.contiguity = table.existing_file("contiguity");
   files.exempt = table.has("exempt") ? table.strings("exempt")

@@ -36,6 +36,8 @@ struct MemberData {
   std::vector<double> gdp_usd_bn;
   /// GDP in constant 2015 US$ bn for the same years (real growth: what budgets are planned on).
   std::vector<double> gdp_real_usd_bn;
+  /// General government gross debt, % of GDP, for AllianceData::debt_first_year .. debt_last_year.
+  std::vector<double> gov_debt_pct;
 
   double capital_lat_deg = 0.0;
   double capital_lon_deg = 0.0;
@@ -62,6 +64,8 @@ struct DataFiles {
   std::filesystem::path gdp;
   /// GDP in constant prices (gdp_usd_constant_2015), for the same years as `gdp`.
   std::filesystem::path gdp_real;
+  /// General government gross debt, % of GDP (debt_pct_gdp), by member and year.
+  std::filesystem::path gov_debt;
   std::filesystem::path geography;
   std::filesystem::path contiguity;
   /// ISO codes of members with no armed forces (their pct_gdp must be empty).
@@ -77,6 +81,8 @@ struct AllianceData {
   std::vector<MemberData> members;
   int gdp_first_year = 0;
   int gdp_last_year = 0;
+  int debt_first_year = 0;
+  int debt_last_year = 0;
   /// Pairs of member indices sharing a land border (i < j).
   std::vector<std::pair<std::size_t, std::size_t>> borders;
   /// Index of the patron (the United States).
@@ -92,19 +98,23 @@ struct AllianceData {
   double gdp_real_usd_bn(std::size_t member, int year) const {
     return members[member].gdp_real_usd_bn[static_cast<std::size_t>(year - gdp_first_year)];
   }
+  /// General government gross debt (% of GDP) of a member in a year of the debt file.
+  double gov_debt_pct(std::size_t member, int year) const {
+    return members[member].gov_debt_pct[static_cast<std::size_t>(year - debt_first_year)];
+  }
   /// The latest data year of any member's share.
   int latest_share_year() const;
 };
 
-/// Loads and validates the five CSV files. Every problem throws sim::ConfigError positioned at
+/// Loads and validates the six CSV files. Every problem throws sim::ConfigError positioned at
 /// `file:line:column` (column = field number) with the column name as key, e.g.
 /// `gdp_usd.csv:14:3: gdp_usd_current: negative value, got -5 (expected a number >= 0)`:
 /// unknown or duplicate ISO codes, missing years, empty, negative or non-numeric values, a member
 /// without GDP or geography, a non-exempt member without a figure.
 AllianceData load_alliance_data(const DataFiles& files);
 
-/// Reads `[model.data]` (`defence_share`, `gdp`, `gdp_real`, `geography`, `contiguity` paths
-/// relative to the config file; optional `exempt` (default ["IS"]), `reference_year` (2014),
+/// Reads `[model.data]` (`defence_share`, `gdp`, `gdp_real`, `gov_debt`, `geography`, `contiguity`
+/// paths relative to the config file; optional `exempt` (default ["IS"]), `reference_year` (2014),
 /// `patron` ("US")) and loads the files. Throws sim::ConfigError.
 AllianceData parse_alliance_data(sim::config::Table& table);
 

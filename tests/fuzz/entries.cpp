@@ -92,6 +92,7 @@ void load_data(int replaced, const std::filesystem::path& file) {
   files.defence_share = replaced == 1 ? file : data / "defence_share.csv";
   files.gdp = replaced == 2 ? file : data / "gdp_usd.csv";
   files.gdp_real = replaced == 5 ? file : data / "gdp_real.csv";
+  files.gov_debt = replaced == 6 ? file : data / "gov_debt.csv";
   files.geography = replaced == 3 ? file : data / "geography.csv";
   files.contiguity = replaced == 4 ? file : data / "contiguity.csv";
   files.exempt = {"IS"};
@@ -118,7 +119,7 @@ int config_entry(const std::uint8_t* data, std::size_t size) {
 
 int data_csv_entry(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
-  const int reader = data[0] % 6;
+  const int reader = data[0] % 7;
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
   refusals_allowed([&] {
     if (reader == 0) {

@@ -17,9 +17,9 @@ using Entry = int (*)(const std::uint8_t* data, std::size_t size);
 /// [sensitivity] and [calibration] read).
 int config_entry(const std::uint8_t* data, std::size_t size);
 
-/// The first byte picks a reader (modulo 6), the rest is a CSV file: 0 the CSV splitter and its
-/// field parsers, 1-4 defence_share / gdp / geography / contiguity given to the alliance data
-/// loader (the other three files from configs/data), 5 a year,value,source schedule file.
+/// The first byte picks a reader (modulo 7), the rest is a CSV file: 0 the CSV splitter and its
+/// field parsers, 1-4 defence_share / gdp / geography / contiguity and 6 gov_debt given to the
+/// alliance data loader (the other files from configs/data), 5 a year,value,source schedule file.
 int data_csv_entry(const std::uint8_t* data, std::size_t size);
 
 /// The bytes are a sweep points CSV (`[sweep] design = "points"`) of a study extending

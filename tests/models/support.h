@@ -29,6 +29,7 @@ inline DataFiles shipped_files() {
   files.defence_share = data / "defence_share.csv";
   files.gdp = data / "gdp_usd.csv";
   files.gdp_real = data / "gdp_real.csv";
+  files.gov_debt = data / "gov_debt.csv";
   files.geography = data / "geography.csv";
   files.contiguity = data / "contiguity.csv";
   files.exempt = {"IS"};
@@ -46,6 +47,7 @@ inline std::string data_block() {
          "defence_share = \"data/defence_share.csv\"\n"
          "gdp = \"data/gdp_usd.csv\"\n"
          "gdp_real = \"data/gdp_real.csv\"\n"
+         "gov_debt = \"data/gov_debt.csv\"\n"
          "geography = \"data/geography.csv\"\n"
          "contiguity = \"data/contiguity.csv\"\n";
 }

@@ -313,7 +313,7 @@ TEST_CASE("The U.S. share follows its configured path and troops move to complie
 TEST_CASE("Config errors in the model table name the key", "[unit]") {
   CHECK_THROWS_WITH(make_model("[model.budget]\nsecurity_valu = 0.3\n"),
                     Catch::Matchers::StartsWith(
-                        "test.toml:9:17: model.budget.security_valu: unknown key, got 0.3"));
+                        "test.toml:10:17: model.budget.security_valu: unknown key, got 0.3"));
   CHECK_THROWS_WITH(make_model("", 20, 2024),
                     "test.toml:3:17: model.data.defence_share: no shares for the study's start "
                     "year in the data, got 2024 (expected study.start_year = 2014 or >= 2025)");

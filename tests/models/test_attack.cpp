@@ -285,25 +285,25 @@ TEST_CASE("Attack parameters are read from three tables with defaults", "[unit]"
 
 TEST_CASE("Bad attack parameters name their key", "[unit]") {
   CHECK_THROWS_WITH(make_model("[model.peacekeepers]\ncontributors = [\"FR\", \"XX\"]\n"),
-                    "test.toml:9:16: model.peacekeepers.contributors: unknown ISO code, got "
+                    "test.toml:10:16: model.peacekeepers.contributors: unknown ISO code, got "
                     "\"XX\" (expected members' ISO codes)");
   CHECK_THROWS_WITH(make_model("[model.peacekeepers]\ncontributors = [\"US\"]\n"),
-                    "test.toml:9:16: model.peacekeepers.contributors: not an ally with armed "
+                    "test.toml:10:16: model.peacekeepers.contributors: not an ally with armed "
                     "forces other than the patron, got \"US\" (expected allies that could send "
                     "troops)");
   CHECK_THROWS_WITH(make_model("[model.peacekeepers]\ncontributors = [\"FR\", \"FR\"]\n"),
-                    "test.toml:9:16: model.peacekeepers.contributors: listed twice, got \"FR\" "
+                    "test.toml:10:16: model.peacekeepers.contributors: listed twice, got \"FR\" "
                     "(expected each ally once)");
   CHECK_THROWS_WITH(make_model("[model.attack.forward_brigades]\nXX = 1.0\n"),
-                    "test.toml:9:6: model.attack.forward_brigades.XX: unknown ISO code or the "
+                    "test.toml:10:6: model.attack.forward_brigades.XX: unknown ISO code or the "
                     "patron, got \"XX\" (expected the code of an ally other than the patron)");
   CHECK_THROWS_WITH(make_model("[model.attack]\nform = \"tullock\"\n"),
-                    "test.toml:9:8: model.attack.form: unknown value, got \"tullock\" (expected "
+                    "test.toml:10:8: model.attack.form: unknown value, got \"tullock\" (expected "
                     "one of \"ratio\", \"difference\", \"relative_difference\")");
   CHECK_THROWS_WITH(make_model("[model.adversary]\nmax_attacks_per_year = 20\n"),
-                    "test.toml:9:24: model.adversary.max_attacks_per_year: out of range, got 20 "
+                    "test.toml:10:24: model.adversary.max_attacks_per_year: out of range, got 20 "
                     "(expected an integer in [0, 16])");
   CHECK_THROWS_WITH(
       make_model("[model.attack]\nenabld = true\n"),
-      Catch::Matchers::StartsWith("test.toml:9:10: model.attack.enabld: unknown key, got true"));
+      Catch::Matchers::StartsWith("test.toml:10:10: model.attack.enabld: unknown key, got true"));
 }

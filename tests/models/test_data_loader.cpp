@@ -194,6 +194,38 @@ TEST_CASE("A zero constant-price GDP is an error naming the column", "[data]") {
                         ": gdp_usd_constant_2015: not positive, got 0 (expected a number > 0)");
 }
 
+TEST_CASE("Government debt is read for every member and year of its file", "[data]") {
+  const AllianceData& data = shipped_data();
+  // IMF WEO GGXWDG_NGDP as stored in configs/data/gov_debt.csv.
+  CHECK(data.debt_first_year == 2013);
+  CHECK(data.debt_last_year == 2024);
+  CHECK(data.gov_debt_pct(*data.find("IT"), 2013) == 131.9);
+  CHECK(data.gov_debt_pct(*data.find("PT"), 2024) == 93.5);
+  CHECK(data.gov_debt_pct(*data.find("EE"), 2013) == 11.4);
+  for (const MemberData& m : data.members) CHECK(m.gov_debt_pct.size() == 12);
+}
+
+TEST_CASE("Government debt with a missing year or member is an error", "[data]") {
+  DataFiles files = shipped_files();
+  const std::string debt = read_text(files.gov_debt);
+  const int after = line_of(debt, "ES,Spain,2019,");
+  files.gov_debt = write_temp("debt_gap.csv", replace_line(debt, "ES,Spain,2018,", ""));
+  CHECK_THROWS_WITH(load_alliance_data(files),
+                    display(files.gov_debt) + ":" + std::to_string(after - 1) +
+                        ": year: missing year 2018 for ES, got no row (expected one row for "
+                        "every year 2013-2024)");
+  std::string without_lu = debt;
+  for (int year = 2013; year <= 2024; ++year) {
+    without_lu = replace_line(without_lu, "LU,Luxembourg," + std::to_string(year) + ",", "");
+  }
+  files.gov_debt = write_temp("debt_no_lu.csv", without_lu);
+  const int line = line_of(read_text(files.defence_share), "LU,Luxembourg,");
+  CHECK_THROWS_WITH(load_alliance_data(files),
+                    display(files.defence_share) + ":" + std::to_string(line) +
+                        ": iso2: member without debt in " + display(files.gov_debt) +
+                        ", got \"LU\" (expected rows for every year 2013-2024 of every member)");
+}
+
 TEST_CASE("A non-numeric defence share is an error", "[data]") {
   DataFiles files = shipped_files();
   const std::string share = read_text(files.defence_share);
@@ -240,7 +272,8 @@ TEST_CASE("Iceland is exempt explicitly: without the exemption its empty figure 
 TEST_CASE("The model.data table resolves paths from the config and checks exempt codes", "[data]") {
   TomlTable ok(
       "[model.data]\ndefence_share = \"data/defence_share.csv\"\ngdp = "
-      "\"data/gdp_usd.csv\"\ngdp_real = \"data/gdp_real.csv\"\ngeography = "
+      "\"data/gdp_usd.csv\"\ngdp_real = \"data/gdp_real.csv\"\ngov_debt = "
+      "\"data/gov_debt.csv\"\ngeography = "
       "\"data/geography.csv\"\ncontiguity = "
       "\"data/contiguity.csv\"\n",
       "model");
@@ -252,12 +285,13 @@ TEST_CASE("The model.data table resolves paths from the config and checks exempt
 
   TomlTable bad(
       "[model.data]\ndefence_share = \"data/defence_share.csv\"\ngdp = "
-      "\"data/gdp_usd.csv\"\ngdp_real = \"data/gdp_real.csv\"\ngeography = "
+      "\"data/gdp_usd.csv\"\ngdp_real = \"data/gdp_real.csv\"\ngov_debt = "
+      "\"data/gov_debt.csv\"\ngeography = "
       "\"data/geography.csv\"\ncontiguity = "
       "\"data/contiguity.csv\"\nexempt = [\"XX\", \"IS\"]\n",
       "model");
   sim::config::Table bad_table = bad.table.table("data");
   CHECK_THROWS_WITH(parse_alliance_data(bad_table),
-                    "test.toml:7:10: model.data.exempt: unknown ISO code, got \"XX\" (expected a "
+                    "test.toml:8:10: model.data.exempt: unknown ISO code, got \"XX\" (expected a "
                     "member listed in defence_share.csv)");
 }

@@ -134,7 +134,7 @@ def test_a_seed_override_beyond_64_bits_is_refused(folder, refuse):
 def test_a_toml_syntax_error_has_file_line_column_and_kind(folder, refuse):
     edit(folder / "baseline.toml", "[model.economy]\n", "[model.economy\n")
     refuse(folder / "baseline.toml",
-           message="{tmp}/in/baseline.toml:36:15: TOML syntax: Error while parsing table header: "
+           message="{tmp}/in/baseline.toml:37:15: TOML syntax: Error while parsing table header: "
                    "expected ']', saw '\\n'")
 
 
@@ -153,7 +153,7 @@ def test_a_scenario_name_with_a_newline_stays_on_one_line(folder, refuse):
     edit(folder / "baseline.toml", 'name = "status_quo"', 'name = "status\\nquo"')
     edit(folder / "baseline.toml", 'reference = "status_quo"', 'reference = ""')
     message = refuse(folder / "baseline.toml",
-                     message="{tmp}/in/baseline.toml:214:8: scenario[0].name: invalid scenario "
+                     message="{tmp}/in/baseline.toml:215:8: scenario[0].name: invalid scenario "
                              'name, got "status\\nquo" (expected letters, digits, \'_\', \'-\' or '
                              "'.', starting with a letter or digit)")
     assert message.count("\n") == 1
@@ -307,6 +307,38 @@ def test_a_missing_constant_price_gdp_file_is_refused(folder, refuse):
                    "config's folder {tmp}/in))")
 
 
+def test_government_debt_with_a_gap_is_refused_at_the_next_row(folder, refuse):
+    path = folder / "data" / "gov_debt.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    gone = next(i for i, line in enumerate(lines) if line.startswith("IT,Italy,2018,"))
+    del lines[gone]
+    path.write_text("".join(lines))
+    refuse(folder / "baseline.toml",
+           message=f"{{tmp}}/in/data/gov_debt.csv:{gone + 1}: year: missing year 2018 for IT, got "
+                   "no row (expected one row for every year 2013-2024)")
+
+
+def test_a_negative_government_debt_is_refused(folder, refuse):
+    path = folder / "data" / "gov_debt.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    row = next(i for i, line in enumerate(lines) if line.startswith("ES,Spain,2014,"))
+    fields = lines[row].split(",")
+    fields[3] = "-100.5"
+    lines[row] = ",".join(fields)
+    path.write_text("".join(lines))
+    refuse(folder / "baseline.toml",
+           message=f"{{tmp}}/in/data/gov_debt.csv:{row + 1}: debt_pct_gdp: not positive, got "
+                   "-100.5 (expected a number > 0)")
+
+
+def test_a_missing_government_debt_file_is_refused(folder, refuse):
+    edit(folder / "baseline.toml", 'gov_debt = "data/gov_debt.csv"', 'gov_debt = "data/debt.csv"')
+    refuse(folder / "baseline.toml",
+           message='{tmp}/in/baseline.toml:32:12: model.data.gov_debt: cannot open file, got '
+                   '"data/debt.csv" (expected a readable file (relative paths start at the '
+                   "config's folder {tmp}/in))")
+
+
 def test_a_missing_column_is_refused(folder, refuse):
     edit(folder / "data" / "gdp_usd.csv", "gdp_usd_current", "gdp")
     refuse(folder / "baseline.toml",
@@ -434,41 +466,41 @@ DEPRECIATION = 'depreciation = {dist = "uniform", low = 0.07, high = 0.13}'
 
 @pytest.mark.parametrize("value, message", [
     ('{dist = "uniform", low = 0, high = 0}',
-     "{tmp}/in/baseline.toml:87:41: model.capability.depreciation.low: out of range, got 0 "
+     "{tmp}/in/baseline.toml:88:41: model.capability.depreciation.low: out of range, got 0 "
      "(expected a number in [0.001, 1))"),
     ('{dist = "uniform", low = 0.1, high = 0.1}',
-     "{tmp}/in/baseline.toml:87:53: model.capability.depreciation.high: empty interval, got 0.1 "
+     "{tmp}/in/baseline.toml:88:53: model.capability.depreciation.high: empty interval, got 0.1 "
      "(expected a number > low = 0.1 (a fixed value is written as a number))"),
     ('{dist = "uniform", low = 0.5, high = 1}',
-     "{tmp}/in/baseline.toml:87:53: model.capability.depreciation.high: out of range, got 1 "
+     "{tmp}/in/baseline.toml:88:53: model.capability.depreciation.high: out of range, got 1 "
      "(expected a number in [0.001, 1))"),
     ('{dist = "triangular", low = 0, mode = 0.1, high = 0.2}',
-     "{tmp}/in/baseline.toml:87:44: model.capability.depreciation.low: out of range, got 0 "
+     "{tmp}/in/baseline.toml:88:44: model.capability.depreciation.low: out of range, got 0 "
      "(expected a number in [0.001, 1))"),
     ('{dist = "normal", mean = 0.1, sd = 0.02, lower = 0, upper = 0.5}',
-     "{tmp}/in/baseline.toml:87:65: model.capability.depreciation.lower: distribution can fall "
+     "{tmp}/in/baseline.toml:88:65: model.capability.depreciation.lower: distribution can fall "
      "below the parameter's range, got 0 (expected lower >= 0.001 (add a truncation bound))"),
     ('{dist = "normal", mean = 0.1, sd = 0.02, lower = 0.01, upper = 1}',
-     "{tmp}/in/baseline.toml:87:79: model.capability.depreciation.upper: distribution can rise "
+     "{tmp}/in/baseline.toml:88:79: model.capability.depreciation.upper: distribution can rise "
      "above the parameter's range, got 1 (expected upper < 1 (add a truncation bound))"),
     ('{dist = "lognormal", mu = -2.3, sigma = 0.01, lower = 0.5, upper = 0.9}',
-     "{tmp}/in/baseline.toml:87:70: model.capability.depreciation.lower: truncation interval lies "
+     "{tmp}/in/baseline.toml:88:70: model.capability.depreciation.lower: truncation interval lies "
      "more than 8 sigma from mu (in log space), got [0.5, 0.9] (expected an interval near "
      "exp(mu) = 0.10025884372280375)"),
     # (The lognormal's underflow check is tested in tests/sim/config/test_uncertain.cpp: with
     # depreciation's lower end at 0.001 an untruncated lognormal is refused first.)
     ('{dist = "lognormal", mu = -800, sigma = 1, upper = 0.9}',
-     "{tmp}/in/baseline.toml:87:16: model.capability.depreciation.lower: distribution can fall "
+     "{tmp}/in/baseline.toml:88:16: model.capability.depreciation.lower: distribution can fall "
      "below the parameter's range, got 0 (expected lower >= 0.001 (add a truncation bound))"),
     ('{dist = "beta", alpha = 1e-3, beta = 1e-3}',
-     "{tmp}/in/baseline.toml:87:16: model.capability.depreciation.lower: support outside the "
+     "{tmp}/in/baseline.toml:88:16: model.capability.depreciation.lower: support outside the "
      "parameter's range, got 0 (expected a number in [0.001, 1])"),
     ('{dist = "beta", alpha = 1e-300, beta = 1e-300}',
-     "{tmp}/in/baseline.toml:87:40: model.capability.depreciation.alpha: numerically "
+     "{tmp}/in/baseline.toml:88:40: model.capability.depreciation.alpha: numerically "
      "degenerate: nearly every draw would round onto an end of the support, got 1e-300 "
      "(expected a shape >= 0.001)"),
     ('{dist = "beta", alpha = 2, beta = 1e12}',
-     "{tmp}/in/baseline.toml:87:50: model.capability.depreciation.beta: numerically degenerate: "
+     "{tmp}/in/baseline.toml:88:50: model.capability.depreciation.beta: numerically degenerate: "
      "too narrow for the sampler, got 1000000000000 (expected a shape <= 1e9 (a fixed value is "
      "written as a number))"),
 ])
@@ -479,10 +511,10 @@ def test_a_distribution_outside_its_parameters_range_or_degenerate_is_refused(fo
 
 
 @pytest.mark.parametrize("value, message", [
-    ("0", "{tmp}/in/baseline.toml:111:17: model.budget.threat_uptake: out of range, got 0 "
+    ("0", "{tmp}/in/baseline.toml:112:17: model.budget.threat_uptake: out of range, got 0 "
           "(expected a number in (0, 1])"),
     ('{dist = "uniform", low = 0.4, high = 1.2}',
-     "{tmp}/in/baseline.toml:111:54: model.budget.threat_uptake.high: out of range, got 1.2 "
+     "{tmp}/in/baseline.toml:112:54: model.budget.threat_uptake.high: out of range, got 1.2 "
      "(expected a number in (0, 1])"),
 ])
 def test_a_threat_uptake_outside_0_1_is_refused(folder, refuse, value, message):
