@@ -218,6 +218,13 @@ AllianceModel::AllianceModel(AllianceParams params, const sim::StudySettings& se
   start_gdp_real_ = gdp_in_year(data, real_trend_, start_year_, Prices::constant);
   start_share_.resize(n);
   start_troops_.resize(n);
+  // The debt known when the first simulated budget is set (the year before the start), or the
+  // file's latest figure for a start beyond it.
+  const int debt_year = std::min(start_year_ - 1, data.debt_last_year);
+  start_debt_pct_.resize(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    start_debt_pct_(i) = data.gov_debt_pct(static_cast<std::size_t>(i), debt_year);
+  }
   exempt_.resize(n);
   deciders_.resize(n);
   hosts_.resize(n);
@@ -300,6 +307,7 @@ ReplicateDraws AllianceModel::draw(std::uint64_t seed, std::uint64_t replicate) 
   d.ally_reliability = params_.spillover.ally_reliability.draw(seed, replicate);
   d.enforcement_probability = params_.policy.enforcement_probability.draw(seed, replicate);
   d.us_reliability = params_.policy.reliability.draw(seed, replicate);
+  d.pressure_scale = params_.policy.pressure_scale.draw(seed, replicate);
   d.reliability_prior = params_.beliefs.reliability_prior.draw(seed, replicate);
   d.enforcement_prior = params_.beliefs.enforcement_prior
                             ? params_.beliefs.enforcement_prior->draw(seed, replicate)
@@ -361,13 +369,19 @@ void AllianceModel::initialise(AllianceState& s, const ReplicateDraws& d,
   believed_weights(spatial_, d.ally_reliability, params_.spillover.neighbour_reliability_bonus,
                    s.allied_weights);
 
+  // Fiscal room: public debt above the reference value shrinks how far a member moves for
+  // threat or for any notch (1 at or below it, and at debt_drag 0: bit for bit the rule without).
+  s.fiscal_room =
+      (-d.budget.debt_drag * (start_debt_pct_ - b.debt_reference_pct).max(0.0) / 100.0).exp();
+  s.threat_response = d.budget.threat_response_pp * s.fiscal_room;
   // Unobserved domestic politics and fiscal room: a mean-one lognormal multiplier per member on
-  // the largest gap it would close for any notch.
+  // the largest gap it would close for any notch, times the observed fiscal room.
   sim::RngStream cost_rng = context.stream(sim::purpose("alliance.budget_cost"));
   s.gap_multiplier.resize(n);
   const double sigma = b.gap_dispersion;
   for (Eigen::Index i = 0; i < n; ++i) {
-    s.gap_multiplier(i) = std::exp(sigma * cost_rng.normal() - 0.5 * sigma * sigma);
+    s.gap_multiplier(i) =
+        std::exp(sigma * cost_rng.normal() - 0.5 * sigma * sigma) * s.fiscal_room(i);
   }
 
   s.z.resize(n);
@@ -405,8 +419,8 @@ void AllianceModel::initialise(AllianceState& s, const ReplicateDraws& d,
             pledge.target_pct - cost_rng.uniform() * d.budget.pledge_gap_pp * s.gap_multiplier(i);
       }
     }
-    s.reference_pct(i) = desired - d.budget.threat_response_pp * s.threat(i) +
-                         d.budget.spill_in * s.allied_security(i);
+    s.reference_pct(i) =
+        desired - s.threat_response(i) * s.threat(i) + d.budget.spill_in * s.allied_security(i);
   }
   // The start year's plan assumes the threat the start shares were set on.
   s.planned_threat = s.threat;
@@ -450,7 +464,7 @@ void AllianceModel::allied_share_equivalent(AllianceState& s, const ReplicateDra
 
 double AllianceModel::desired_share(const AllianceState& s, const ReplicateDraws& d,
                                     Eigen::Index i) const {
-  const double desired = s.reference_pct(i) + d.budget.threat_response_pp * s.planned_threat(i) -
+  const double desired = s.reference_pct(i) + s.threat_response(i) * s.planned_threat(i) -
                          d.budget.spill_in * s.allied_security(i);
   return std::max(desired, params_.budget.min_share_pct);
 }
@@ -470,7 +484,8 @@ void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
   const TroopRule& troops = policy.troops;
   const bool us_levers = policy.conditional_article5 || policy.exercises_to_compliers_only ||
                          troops.reallocate_to_compliers;
-  const double us_pressure = policy.pressure.empty() ? 0.0 : policy.pressure.at(s.year);
+  const double us_pressure =
+      policy.pressure.empty() ? 0.0 : d.pressure_scale * policy.pressure.at(s.year);
   // Each pledge's pressure this year, once for every member (std::pow is the costly part).
   std::array<double, kMaxPledges> pressure{};
   const std::size_t pledges = params_.pledges.size();
@@ -521,8 +536,9 @@ void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
            (troops.reallocate_to_compliers ? z * z * lost_share : 0.0));
       if (worth > 0.0) notches[count++] = Notch{s.threshold_pct, worth, 1.0};
     }
-    const BudgetTarget target =
-        choose_target(desired_share(s, d, i), std::span<const Notch>(notches.data(), count));
+    const std::span<const Notch> valued(notches.data(), count);
+    BudgetTarget target = choose_target(desired_share(s, d, i), valued);
+    target.path_rise_pct = deadline_rise(s.planned_share_pct(i), target.share_pct, valued);
     s.target_pct(i) = target.share_pct;
     AdjustmentLimits limits;
     limits.speed = s.speed(i);

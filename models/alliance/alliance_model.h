@@ -57,6 +57,7 @@ struct ReplicateDraws {
   double ally_reliability = 0.7;
   double enforcement_probability = 0.8;
   double us_reliability = 0.8;
+  double pressure_scale = 1.0;
   double reliability_prior = 0.8;
   double enforcement_prior = 0.8;
   AttackDrawn attack;
@@ -206,6 +207,8 @@ class AllianceModel : public sim::Model {
   Eigen::ArrayXd start_gdp_real_;
   Eigen::ArrayXd start_gdp_;
   Eigen::ArrayXd start_share_;
+  /// General government gross debt (% of GDP) in the year before the start (fiscal room).
+  Eigen::ArrayXd start_debt_pct_;
   Eigen::ArrayXd start_troops_;
   Eigen::ArrayXd exempt_;
   std::vector<int> joined_year_;

@@ -95,6 +95,10 @@ struct AllianceState {
   Eigen::ArrayXd exposure;
   Eigen::ArrayXd reference_pct;
   Eigen::ArrayXd gap_multiplier;
+  /// exp(-debt_drag * max(0, debt - reference) / 100): fiscal room, per member (1 = no drag).
+  Eigen::ArrayXd fiscal_room;
+  /// eta times the fiscal room: pp of desired share per unit of planned threat, per member.
+  Eigen::ArrayXd threat_response;
   Eigen::MatrixXd allied_weights;
   /// The share each member aimed at this year (% of GDP).
   Eigen::ArrayXd target_pct;

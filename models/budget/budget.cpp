@@ -31,6 +31,9 @@ BudgetParams parse_budget(sim::config::Table& table) {
   p.troops_gap_pp =
       uncertain_or(table, "troops_gap_pp", p.troops_gap_pp.central(), Range::between(0.0, 10.0));
   p.gap_dispersion = table.number_or("gap_dispersion", p.gap_dispersion, Range::between(0, 3));
+  p.debt_drag = uncertain_or(table, "debt_drag", p.debt_drag.central(), Range::between(0.0, 10.0));
+  p.debt_reference_pct =
+      table.number_or("debt_reference_pct", p.debt_reference_pct, Range::between(0.0, 1000.0));
   p.exercise_readiness_bonus =
       uncertain_or(table, "exercise_readiness_bonus", p.exercise_readiness_bonus.central(),
                    Range::between(0.0, 10.0));
@@ -64,6 +67,7 @@ BudgetDrawn draw_budget(const BudgetParams& p, std::uint64_t seed, std::uint64_t
   d.exercises_gap_pp = p.exercises_gap_pp.draw(seed, replicate);
   d.troops_gap_pp = p.troops_gap_pp.draw(seed, replicate);
   d.exercise_readiness_bonus = p.exercise_readiness_bonus.draw(seed, replicate);
+  d.debt_drag = p.debt_drag.draw(seed, replicate);
   d.adjustment_speed = p.adjustment_speed.draw(seed, replicate);
   d.acute_speed_gain = p.acute_speed_gain.draw(seed, replicate);
   d.threat_uptake = p.threat_uptake.draw(seed, replicate);

@@ -36,6 +36,9 @@ struct BudgetTarget {
   /// The highest notch threshold the target meets (0 if none): a member that is there does not
   /// let noise take it below (it budgets to stay compliant).
   double floor_pct = 0.0;
+  /// The least rise this year that keeps the member on the even path to every valued notch
+  /// between its share and its target (`deadline_rise`; 0: none).
+  double path_rise_pct = 0.0;
 };
 
 /// The best share among the desired share and every notch threshold above it, for the payoff
@@ -43,6 +46,14 @@ struct BudgetTarget {
 /// higher share. Monotone: a higher desired share never gives a lower target.
 /// Defined below, inline, so that a year step's member loop does not pay for a call.
 inline BudgetTarget choose_target(double desired_pct, std::span<const Notch> notches);
+
+/// The least rise this year that keeps a member at `current_pct` on the even path to every notch
+/// it values (worth > 0) in (current, target]: the largest `(threshold - current) / years_left`,
+/// 0 if none. A member whose target is above a pledge still owes the pledge its deadline: without
+/// this, one wanting a little more than 2% would close only part of its gap a year and miss a
+/// deadline that one wanting a little less than 2% meets (a higher desired share giving a lower
+/// share).
+inline double deadline_rise(double current_pct, double target_pct, std::span<const Notch> notches);
 
 /// Bounds on the yearly move. Shares in % of GDP, changes in percentage points per year.
 struct AdjustmentLimits {
@@ -58,7 +69,8 @@ struct AdjustmentLimits {
 
 /// Next year's share: `s + clip(lambda (target - s) + noise, -max_cut, max_rise)`; aiming at a
 /// notch from below it follows the even path instead, rising
-/// `min(max_rise, (target - s) / years_left)` (noise may add, never subtract);
+/// `min(max_rise, (target - s) / years_left)` (noise may add, never subtract); and it rises at
+/// least `min(max_rise, path_rise)` whatever its target (noise may add, never subtract);
 /// with `no_cut` it never falls below `s`; once at or above `floor` it stays there.
 /// Clamped to [min_share, max_share].
 inline double adjust_share(double current_pct, const BudgetTarget& target,
@@ -103,6 +115,12 @@ struct BudgetParams {
   /// sd of the log of each member's multiplier on G, H, X and Z, drawn per replicate (domestic
   /// politics and fiscal room nobody observes).
   double gap_dispersion = 0.3;
+  /// Fiscal room: a member with general government debt D (% of GDP) above the reference moves
+  /// `exp(-debt_drag (D - reference) / 100)` as far for threat (eta) and for any notch (G, H, X,
+  /// Z) as one at or below it. 0: no drag.
+  sim::Uncertain debt_drag = sim::Uncertain::fixed_at(0.0);
+  /// The debt (% of GDP) above which fiscal room shrinks: the EU treaties' 60% reference value.
+  double debt_reference_pct = 60.0;
   /// Relative readiness gain from taking part in U.S. exercises (attack model).
   sim::Uncertain exercise_readiness_bonus = sim::Uncertain::fixed_at(0.1);
   /// Troops (thousands) at which a host values half of its U.S. presence.
@@ -136,6 +154,7 @@ struct BudgetDrawn {
   double exercises_gap_pp = 0.3;
   double troops_gap_pp = 0.5;
   double exercise_readiness_bonus = 0.1;
+  double debt_drag = 0.0;
   double adjustment_speed = 0.3;
   double acute_speed_gain = 1.0;
   double threat_uptake = 1.0;
@@ -185,13 +204,27 @@ inline BudgetTarget choose_target(double desired_pct, std::span<const Notch> not
   return best;
 }
 
+inline double deadline_rise(double current_pct, double target_pct, std::span<const Notch> notches) {
+  double rise = 0.0;
+  for (const Notch& n : notches) {
+    if (n.worth_pp2 > 0.0 && n.threshold_pct > current_pct && n.threshold_pct <= target_pct) {
+      rise = std::max(rise, (n.threshold_pct - current_pct) / std::max(1.0, n.years_left));
+    }
+  }
+  return rise;
+}
+
 inline double adjust_share(double current_pct, const BudgetTarget& target,
                            const AdjustmentLimits& limits, double noise_pct) {
   // Aiming at a notch from below, a member follows the even path to it by the deadline (a
-  // pledge's "credible, incremental path"); otherwise it closes part of the gap to its target.
+  // pledge's "credible, incremental path"); otherwise it closes part of the gap to its target,
+  // but never less than the even path to a valued notch on the way.
   const double gap = target.share_pct - current_pct;
-  const bool on_path = target.at_notch && gap > 0.0;
-  const double planned = on_path ? gap / std::max(1.0, target.years_left) : limits.speed * gap;
+  const bool on_path = (target.at_notch && gap > 0.0) || target.path_rise_pct > 0.0;
+  const double partial =
+      target.at_notch && gap > 0.0 ? gap / std::max(1.0, target.years_left) : limits.speed * gap;
+  const double planned =
+      target.path_rise_pct > 0.0 ? std::max(partial, target.path_rise_pct) : partial;
   const double step = std::clamp(planned + noise_pct, -limits.max_cut_pct, limits.max_rise_pct);
   double next = current_pct + step;
   if (on_path) next = std::max(next, current_pct + std::min(limits.max_rise_pct, planned));

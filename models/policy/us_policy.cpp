@@ -18,6 +18,8 @@ UsPolicy parse_us_policy(sim::config::Table& table) {
   p.exercises_to_compliers_only =
       table.boolean_or("exercises_to_compliers_only", p.exercises_to_compliers_only);
   if (table.has("pressure")) p.pressure = parse_schedule(table, "pressure", Range::between(0, 10));
+  p.pressure_scale = sim::config::uncertain_or(table, "pressure_scale", p.pressure_scale.central(),
+                                               Range::between(0.0, 10.0));
   if (table.has("us_troops_in_europe")) {
     p.us_troops_in_europe = parse_schedule(table, "us_troops_in_europe", Range::positive());
   }

@@ -40,8 +40,11 @@ struct UsPolicy {
   /// U.S. defence spending, % of its GDP, by year; empty = hold the latest data figure.
   Schedule us_spending_pct;
   /// Public U.S. pressure on allies below a pledge, by year (0 none; 1 doubles what meeting a
-  /// pledge is worth to them). Empty = none.
+  /// pledge is worth to them, times `pressure_scale`). Empty = none.
   Schedule pressure;
+  /// Multiplies `pressure` (drawn per replicate): how much the U.S. demands add to a pledge's
+  /// worth, in units of the pledge's own worth.
+  sim::Uncertain pressure_scale = sim::Uncertain::fixed_at(1.0);
   /// U.S. troops in Europe by year, thousands; each host's stationed troops scale with it
   /// relative to the start year. Empty = constant.
   Schedule us_troops_in_europe;

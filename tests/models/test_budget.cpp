@@ -107,6 +107,50 @@ TEST_CASE("A member aiming at a pledge follows the even path to its deadline", "
   CHECK(adjust_share(1.2, target, limits, 0.1) == Approx(1.5));
 }
 
+TEST_CASE("The deadline rise is the steepest even path to a valued notch on the way", "[unit]") {
+  const std::vector<Notch> notches{{2.0, 0.5, 4.0}, {3.5, 1.0, 10.0}, {2.5, 0.0, 1.0}};
+  // From 1.2 towards 4.0: 2% in four budgets is 0.2 a year, 3.5% in ten 0.23, so the second
+  // binds; the 2.5 notch is worth nothing and does not count (it would ask 1.3 now).
+  CHECK(deadline_rise(1.2, 4.0, notches) == Approx(0.23));
+  // From 1.9: 0.025 a year to 2%, 0.16 to 3.5%.
+  CHECK(deadline_rise(1.9, 4.0, notches) == Approx(0.16));
+  CHECK(deadline_rise(1.9, 2.2, notches) == Approx(0.025));
+  // Only notches between the share and the target count.
+  CHECK(deadline_rise(1.2, 3.0, notches) == Approx(0.8 / 4.0));
+  CHECK(deadline_rise(2.1, 3.0, notches) == 0.0);
+  CHECK(deadline_rise(1.2, 1.9, notches) == 0.0);
+  // A deadline already past counts as this year.
+  CHECK(deadline_rise(1.5, 2.2, std::vector<Notch>{{2.0, 0.5, 0.0}}) == Approx(0.5));
+}
+
+TEST_CASE("Wanting more than a pledge never leaves a member further from its deadline", "[unit]") {
+  // A member at 1.6% a year before the 2% deadline: one wanting a little less than 2% (the
+  // pledge worth its gap) budgets 2% now; one wanting more must not budget less.
+  const std::vector<Notch> notches{{2.0, 0.5, 1.0}, {3.5, 1.0, 10.0}};
+  AdjustmentLimits limits;
+  limits.speed = 0.3;
+  limits.max_rise_pct = 1.5;
+  double previous = 0.0;
+  for (double desired = 0.5; desired < 6.0; desired += 0.01) {
+    BudgetTarget target = choose_target(desired, notches);
+    target.path_rise_pct = deadline_rise(1.6, target.share_pct, notches);
+    const double next = adjust_share(1.6, target, limits, 0.0);
+    INFO("desired " << desired << " target " << target.share_pct << " next " << next);
+    CHECK(next >= previous);
+    if (target.share_pct >= 2.0) CHECK(next >= 2.0);
+    previous = next;
+  }
+  // Far above the notches the partial step wins when it is larger than the path.
+  BudgetTarget far = choose_target(5.6, notches);
+  far.path_rise_pct = deadline_rise(1.6, far.share_pct, notches);
+  CHECK(adjust_share(1.6, far, limits, 0.0) == Approx(1.6 + 0.3 * 4.0));
+  // A member above its target still cuts part-way when nothing lies between.
+  BudgetTarget below = choose_target(1.7, notches);
+  below.path_rise_pct = deadline_rise(2.5, below.share_pct, notches);
+  CHECK(below.path_rise_pct == 0.0);
+  CHECK(adjust_share(2.5, below, limits, 0.0) == Approx(2.35));
+}
+
 TEST_CASE("Adjustment is partial and bounded; compliers stay compliant; halted declines hold",
           "[unit]") {
   AdjustmentLimits limits;

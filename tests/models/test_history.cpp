@@ -391,3 +391,44 @@ TEST_CASE("Spatial free riding: an ally's share falls when its neighbours' capab
   CHECK(slope < 0.0);
   CHECK(slope < -5.0 * se);
 }
+
+TEST_CASE("Debt above the reference value damps the response to threat and pledges",
+          "[statistical]") {
+  // Fiscal room exp(-drag (debt - 60) / 100) on the threat response and on every notch's gap,
+  // from the debt of the year before the start (2013: Italy 131.9% of GDP, Estonia 11.4%).
+  const AllianceData& data = shipped_data();
+  const std::size_t it = *data.find("IT");
+  const std::size_t ee = *data.find("EE");
+  const auto none = make_baseline_model("budget.debt_drag = 0.0", 12, 2014);
+  const auto drag = make_baseline_model("budget.debt_drag = 1.5", 12, 2014);
+  const sim::RunContext context{kSeed, 3, 2014, 12};
+  AllianceState a;
+  AllianceState b;
+  const ReplicateDraws draws = drag->draw(context.seed, 3);
+  none->initialise(a, none->draw(context.seed, 3), context);
+  drag->initialise(b, draws, context);
+  CHECK(data.gov_debt_pct(it, 2013) == 131.9);
+  CHECK(b.fiscal_room(it) == Approx(std::exp(-1.5 * (131.9 - 60.0) / 100.0)).epsilon(1e-12));
+  CHECK(b.threat_response(it) ==
+        Approx(draws.budget.threat_response_pp * b.fiscal_room(it)).epsilon(1e-12));
+  CHECK(b.gap_multiplier(it) == Approx(a.gap_multiplier(it) * b.fiscal_room(it)).epsilon(1e-12));
+  // At or below the reference nothing is damped, bit for bit.
+  CHECK(b.fiscal_room(ee) == 1.0);
+  CHECK(b.threat_response(ee) == a.threat_response(ee));
+  CHECK(b.gap_multiplier(ee) == a.gap_multiplier(ee));
+
+  // Paired: Italy's 2024 share (the Wales deadline, two budgets after the full-scale invasion)
+  // is lower with the drag; Estonia's is not lowered beyond noise.
+  const auto share_2024 = [](std::size_t i) {
+    return [i](const testing::Recorded& rec) { return rec.member(R::defence_share, 10, i); };
+  };
+  const Summary italy = summarise(difference(per_replicate(*drag, 12, 2014, share_2024(it)),
+                                             per_replicate(*none, 12, 2014, share_2024(it))));
+  INFO("Italy 2024, drag 1.5 minus none: " << italy.mean << " pp (SE " << italy.se << ")");
+  CHECK(italy.mean < -0.1);
+  CHECK(italy.mean < -5.0 * italy.se);
+  const Summary estonia = summarise(difference(per_replicate(*drag, 12, 2014, share_2024(ee)),
+                                               per_replicate(*none, 12, 2014, share_2024(ee))));
+  INFO("Estonia 2024, drag 1.5 minus none: " << estonia.mean << " pp (SE " << estonia.se << ")");
+  CHECK(std::abs(estonia.mean) < std::max(3.0 * estonia.se, 0.05));
+}

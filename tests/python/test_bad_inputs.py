@@ -153,7 +153,7 @@ def test_a_scenario_name_with_a_newline_stays_on_one_line(folder, refuse):
     edit(folder / "baseline.toml", 'name = "status_quo"', 'name = "status\\nquo"')
     edit(folder / "baseline.toml", 'reference = "status_quo"', 'reference = ""')
     message = refuse(folder / "baseline.toml",
-                     message="{tmp}/in/baseline.toml:215:8: scenario[0].name: invalid scenario "
+                     message="{tmp}/in/baseline.toml:219:8: scenario[0].name: invalid scenario "
                              'name, got "status\\nquo" (expected letters, digits, \'_\', \'-\' or '
                              "'.', starting with a letter or digit)")
     assert message.count("\n") == 1
@@ -339,6 +339,16 @@ def test_a_missing_government_debt_file_is_refused(folder, refuse):
                    "config's folder {tmp}/in))")
 
 
+def test_a_negative_debt_drag_is_refused(folder, refuse):
+    edit(folder / "baseline.toml", 'debt_drag = {dist = "uniform", low = 0.5, high = 2.0}',
+         'debt_drag = -1.0')
+    line = next(i for i, text in enumerate((folder / "baseline.toml").read_text().splitlines())
+                if text.startswith("debt_drag")) + 1
+    refuse(folder / "baseline.toml",
+           message=f"{{tmp}}/in/baseline.toml:{line}:13: model.budget.debt_drag: out of range, "
+                   "got -1 (expected a number in [0, 10])")
+
+
 def test_a_missing_column_is_refused(folder, refuse):
     edit(folder / "data" / "gdp_usd.csv", "gdp_usd_current", "gdp")
     refuse(folder / "baseline.toml",
@@ -511,10 +521,10 @@ def test_a_distribution_outside_its_parameters_range_or_degenerate_is_refused(fo
 
 
 @pytest.mark.parametrize("value, message", [
-    ("0", "{tmp}/in/baseline.toml:112:17: model.budget.threat_uptake: out of range, got 0 "
+    ("0", "{tmp}/in/baseline.toml:115:17: model.budget.threat_uptake: out of range, got 0 "
           "(expected a number in (0, 1])"),
     ('{dist = "uniform", low = 0.4, high = 1.2}',
-     "{tmp}/in/baseline.toml:112:54: model.budget.threat_uptake.high: out of range, got 1.2 "
+     "{tmp}/in/baseline.toml:115:54: model.budget.threat_uptake.high: out of range, got 1.2 "
      "(expected a number in (0, 1])"),
 ])
 def test_a_threat_uptake_outside_0_1_is_refused(folder, refuse, value, message):
