@@ -349,6 +349,17 @@ def test_a_negative_debt_drag_is_refused(folder, refuse):
                    "got -1 (expected a number in [0, 10])")
 
 
+def test_a_us_pressure_scale_beyond_its_range_is_refused(folder, refuse):
+    edit(folder / "baseline.toml",
+         'pressure_scale = {dist = "uniform", low = 0.5, high = 10.0}',
+         'pressure_scale = {dist = "uniform", low = 0.5, high = 12.0}')
+    line = next(i for i, text in enumerate((folder / "baseline.toml").read_text().splitlines())
+                if text.startswith("pressure_scale")) + 1
+    refuse(folder / "baseline.toml",
+           message=f"{{tmp}}/in/baseline.toml:{line}:55: model.policy.pressure_scale.high: out of "
+                   "range, got 12 (expected a number in [0, 10])")
+
+
 def test_a_missing_column_is_refused(folder, refuse):
     edit(folder / "data" / "gdp_usd.csv", "gdp_usd_current", "gdp")
     refuse(folder / "baseline.toml",
