@@ -180,6 +180,13 @@ AllianceParams parse_alliance(sim::config::Table& model, const sim::StudySetting
                     std::to_string(settings.start_year),
                     fmt::format("study.start_year = {} or >= {}", reference, latest));
   }
+  // Fiscal room reads the debt of the year before the start (the latest figure beyond the file).
+  if (settings.start_year - 1 < p.data.debt_first_year) {
+    data_table.fail("gov_debt", "no debt for the year before the study's start",
+                    std::to_string(settings.start_year - 1),
+                    fmt::format("a debt file covering {} (it starts in {})",
+                                settings.start_year - 1, p.data.debt_first_year));
+  }
   const AllianceData& data = p.data;
   p.economy = parse_section(model, "economy", [&](auto& t) { return parse_economy(t, data); });
   p.threat = parse_section(model, "threat", [&](auto& t) { return parse_threat(t, data); });

@@ -1,6 +1,7 @@
 #include <cmath>
 #include <cstring>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -320,6 +321,21 @@ TEST_CASE("Config errors in the model table name the key", "[unit]") {
   CHECK_THROWS_WITH(make_model("", 12, 2019),
                     Catch::Contains("no shares for the study's start year in the data, got 2019"));
   CHECK_NOTHROW(make_model("", 12, 2014));
+  // A debt file without the year before the start (fiscal room reads it).
+  std::string debt;
+  std::istringstream rows(models::testing::read_text(configs_dir() / "data" / "gov_debt.csv"));
+  for (std::string row; std::getline(rows, row);) {
+    if (row.find(",2013,") == std::string::npos) debt += row + "\n";
+  }
+  const auto from_2014 = models::testing::write_temp("debt_from_2014.csv", debt);
+  std::string block = models::testing::data_block();
+  block.replace(block.find("data/gov_debt.csv"), std::string("data/gov_debt.csv").size(),
+                from_2014.generic_string());
+  models::testing::TomlTable toml("[model]\n" + block);
+  const sim::StudySettings settings{1, 2014, 12};
+  CHECK_THROWS_WITH(parse_alliance(toml.table, settings),
+                    "test.toml:6:12: model.data.gov_debt: no debt for the year before the study's "
+                    "start, got 2013 (expected a debt file covering 2013 (it starts in 2014))");
 }
 
 TEST_CASE("The registry builds every scenario of configs/baseline.toml", "[unit][data]") {
