@@ -200,6 +200,7 @@ int main(int argc, char** argv) {
   bool memory = true;
   int repeat = 3;
   bool model_alone_only = false;
+  int copies_only = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if ((arg == "--memory-probe" || arg == "--memory-probe-no-events") && i + 2 < argc) {
@@ -216,10 +217,12 @@ int main(int argc, char** argv) {
       memory = false;
     } else if (arg == "--model-alone") {
       model_alone_only = true;
+    } else if (arg == "--copies" && i + 1 < argc) {
+      copies_only = std::max(1, std::atoi(argv[++i]));
     } else if (arg == "-h" || arg == "--help") {
       std::puts(
           "usage: natosim_bench [CONFIG] [--replicates N] [--repeat K] [--no-memory]\n"
-          "                     [--model-alone]\n"
+          "                     [--model-alone] [--copies C]\n"
           "Times the study's scenarios on 1 and 2 threads (summaries only), the models alone,\n"
           "and the peak memory of 1,000 vs 100,000 replicates (summaries only, then with the\n"
           "event table). Then CPU time per member-year against the floor kernel (the arithmetic\n"
@@ -227,7 +230,8 @@ int main(int argc, char** argv) {
           "scenario against 16 copies of it (paired differences on), and the 2-thread efficiency\n"
           "by wall and by CPU time. Every timing is the least of K runs (the machines are shared:\n"
           "other work only ever adds time). --model-alone times the models alone and nothing\n"
-          "else (for a profiler).\n"
+          "else (for a profiler); --copies C times C copies of the first scenario (the first\n"
+          "the reference), N / 4 replicates each, and nothing else.\n"
           "Default CONFIG: configs/baseline.toml, N = 2000, K = 3.");
       return 0;
     } else {
@@ -252,6 +256,17 @@ int main(int argc, char** argv) {
     if (model_alone_only) {
       time_models_alone(loaded, std::min<std::int64_t>(replicates, 200));  // warm-up
       print_alone(time_models_alone(loaded, replicates));
+      return 0;
+    }
+    if (copies_only > 0) {
+      const std::int64_t copies_replicates = std::max<std::int64_t>(replicates / 4, 100);
+      copies_cpu_ns(loaded, std::min<std::int64_t>(copies_replicates, 100), copies_only);
+      double least = copies_cpu_ns(loaded, copies_replicates, copies_only);
+      for (int k = 1; k < repeat; ++k) {
+        least = std::min(least, copies_cpu_ns(loaded, copies_replicates, copies_only));
+      }
+      fmt::print("{} copies, {} replicates each: {:.1f} ns CPU per member-year\n", copies_only,
+                 copies_replicates, least);
       return 0;
     }
     time_engine(loaded, std::min<std::int64_t>(replicates, 200), 2);  // warm-up

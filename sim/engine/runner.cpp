@@ -631,10 +631,9 @@ void StudyRunner::summarise(const Totals& totals, Results& results) const {
           out.min[cell] = empty ? nan : moments.min;
           out.max[cell] = empty ? nan : moments.max;
           out.count[cell] = moments.n;
-          for (std::size_t q = 0; q < levels; ++q) {
-            out.quantiles[cell * levels + q] =
-                totals.sketches[s][source].quantile(options_.quantile_levels[q]);
-          }
+          totals.sketches[s][source].quantiles(
+              options_.quantile_levels,
+              std::span<double>(out.quantiles.data() + cell * levels, levels));
           if (spec.binary) {
             const tally::Interval interval = tally::wilson_interval(moments.mean, moments.n);
             out.wilson_low[cell] = interval.low;

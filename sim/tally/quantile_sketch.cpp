@@ -1,6 +1,7 @@
 #include "sim/tally/quantile_sketch.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <stdexcept>
@@ -250,29 +251,64 @@ void QuantileSketch::add(std::span<const std::int32_t> buckets, double low, doub
   if (sparse_.size() > static_cast<std::size_t>(kTrimAbove)) fold_tails();
 }
 
-double QuantileSketch::quantile(double q) const {
+std::int64_t QuantileSketch::rank_of(double q) const {
+  return static_cast<std::int64_t>(std::floor(q * static_cast<double>(count_ - 1)));
+}
+
+std::optional<double> QuantileSketch::without_walk(std::int64_t rank) const {
   if (count_ == 0) return std::numeric_limits<double>::quiet_NaN();
-  const auto rank = static_cast<std::int64_t>(std::floor(q * static_cast<double>(count_ - 1)));
   // The extremes are known exactly.
   if (rank <= 0) return min_;
   if (rank >= count_ - 1) return max_;
   // A rank inside a folded tail: the bucket is unknown, so say so rather than guess.
   if (rank < below_ || rank >= count_ - above_) return std::numeric_limits<double>::quiet_NaN();
+  return std::nullopt;
+}
+
+double QuantileSketch::quantile(double q) const {
+  double out = 0.0;
+  quantiles(std::span<const double>(&q, 1), std::span<double>(&out, 1));
+  return out;
+}
+
+void QuantileSketch::quantiles(std::span<const double> levels, std::span<double> out) const {
+  // The ranks still to find, in increasing order (insertion sort: a handful of levels).
+  constexpr std::size_t kMaxLevels = 64;
+  std::array<std::pair<std::int64_t, std::size_t>, kMaxLevels> pending{};
+  std::size_t waiting = 0;
+  for (std::size_t k = 0; k < levels.size(); ++k) {
+    const std::int64_t rank = count_ == 0 ? 0 : rank_of(levels[k]);
+    if (const std::optional<double> known = without_walk(rank)) {
+      out[k] = *known;
+      continue;
+    }
+    if (waiting == kMaxLevels) {  // more levels than a study asks for: one walk each
+      out[k] = quantile(levels[k]);
+      continue;
+    }
+    std::size_t at = waiting++;
+    for (; at > 0 && pending[at - 1].first > rank; --at) pending[at] = pending[at - 1];
+    pending[at] = {rank, k};
+  }
+  std::size_t next = 0;
   std::int64_t seen = below_;
+  const auto answer = [&](std::int32_t index) {
+    for (; next < waiting && seen > pending[next].first; ++next) {
+      out[pending[next].second] = std::clamp(edge(index), min_, max_);
+    }
+  };
   if (is_dense()) {
-    for (std::size_t i = 0; i < counts_.size(); ++i) {
+    for (std::size_t i = 0; i < counts_.size() && next < waiting; ++i) {
       seen += counts_[i];
-      if (seen > rank) {
-        return std::clamp(edge(first_ + static_cast<std::int32_t>(i)), min_, max_);
-      }
+      answer(first_ + static_cast<std::int32_t>(i));
     }
   } else {
-    for (const Bin& bin : sparse_) {
-      seen += bin.count;
-      if (seen > rank) return std::clamp(edge(bin.index), min_, max_);
+    for (std::size_t b = 0; b < sparse_.size() && next < waiting; ++b) {
+      seen += sparse_[b].count;
+      answer(sparse_[b].index);
     }
   }
-  return max_;
+  for (; next < waiting; ++next) out[pending[next].second] = max_;
 }
 
 void QuantileSketch::save(ByteWriter& out) const {

@@ -3,6 +3,7 @@
 #include <bit>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -79,6 +80,9 @@ class QuantileSketch {
   std::int64_t count() const { return count_; }
   /// The q-quantile, q in [0, 1]; NaN when empty.
   double quantile(double q) const;
+  /// quantile(levels[k]) into out[k] for every k (levels in any order), in one walk over the
+  /// buckets rather than one per level: a study asks every cell for several levels.
+  void quantiles(std::span<const double> levels, std::span<double> out) const;
   bool is_dense() const { return sparse_.empty(); }
   /// Values folded into the low and high tails.
   std::int64_t folded_low() const { return below_; }
@@ -104,6 +108,10 @@ class QuantileSketch {
   /// edge).
   void add_to_sparse(std::int32_t index, std::uint32_t count);
   void fold_tails();
+  /// The rank quantile(q) looks up; what quantile(q) returns without a walk over the buckets
+  /// when it needs none (empty, an extreme, a folded tail).
+  std::int64_t rank_of(double q) const;
+  std::optional<double> without_walk(std::int64_t rank) const;
 
   /// Dense mode: counts of buckets first_ .. first_ + counts_.size() - 1.
   std::int32_t first_ = 0;

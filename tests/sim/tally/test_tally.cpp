@@ -104,6 +104,59 @@ TEST_CASE("Sketch quantiles are exact for small integers and 0/1 flags", "[unit]
   CHECK(flag_sketch.quantile(0.5) == 1.0);
 }
 
+TEST_CASE("Many levels asked at once give each level's quantile, in any order", "[unit][tally]") {
+  // Levels unsorted, repeated, at the extremes and (folded sketch) inside a folded tail: one
+  // walk over the buckets must answer each as if asked alone.
+  const std::vector<double> levels = {0.95, 0.05, 0.5, 1.0, 0.5, 0.0, 0.25, 0.999, 0.75, 0.001};
+  std::vector<double> out(levels.size());
+  std::vector<double> integers;  // one octave: 256 buckets, a dense window
+  for (int i = 0; i < 500; ++i) integers.push_back(static_cast<double>(256 + (i * 37) % 256));
+  sim::tally::QuantileSketch dense;
+  merge(dense, block_of(integers));
+  REQUIRE(dense.is_dense());
+  dense.quantiles(levels, out);
+  for (std::size_t k = 0; k < levels.size(); ++k) {
+    INFO("level " << levels[k]);
+    CHECK(out[k] == exact_quantile(integers, levels[k]));
+  }
+  // Twelve decades: the sketch is sparse.
+  sim::RngStream rng(8, 0, sim::purpose("levels"));
+  std::vector<double> wide;
+  for (int i = 0; i < 3000; ++i) wide.push_back(std::exp(6.0 * rng.normal()));
+  sim::tally::QuantileSketch sparse;
+  merge(sparse, block_of(wide));
+  REQUIRE(!sparse.is_dense());
+  sparse.quantiles(levels, out);
+  for (std::size_t k = 0; k < levels.size(); ++k) {
+    INFO("level " << levels[k]);
+    const double exact = exact_quantile(wide, levels[k]);
+    CHECK(std::abs(out[k] - exact) <= exact / 256.0);
+  }
+  sim::tally::QuantileSketch folding(0.05, 0.95);
+  std::vector<double> all;
+  for (int block = 0; block < 200; ++block) {
+    std::vector<double> chunk;
+    for (int i = 0; i < 64; ++i) chunk.push_back(100.0 * std::exp(0.3 * rng.normal()));
+    all.insert(all.end(), chunk.begin(), chunk.end());
+    merge(folding, block_of(chunk));
+  }
+  REQUIRE(folding.folded_low() > 0);
+  folding.quantiles(levels, out);
+  for (std::size_t k = 0; k < levels.size(); ++k) {
+    INFO("level " << levels[k]);
+    const double level = levels[k];
+    if (level == 0.001 || level == 0.999) {
+      CHECK(std::isnan(out[k]));
+    } else {
+      const double exact = exact_quantile(all, level);
+      CHECK(std::abs(out[k] - exact) <= exact / 256.0);
+    }
+  }
+  sim::tally::QuantileSketch empty;
+  empty.quantiles(levels, out);
+  for (double value : out) CHECK(std::isnan(value));
+}
+
 TEST_CASE("A bucket's edge is the value nearest zero in it", "[unit][tally]") {
   using Sketch = sim::tally::QuantileSketch;
   for (double value : {1.0, 2.0, 3.0, 255.0, 511.0, -7.0, 0.5, 0.0}) {
