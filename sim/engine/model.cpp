@@ -24,8 +24,9 @@ RunRecorder::RunRecorder(const ModelSchema& schema, int years) {
   }
   stride_ = offset;
   event_width_ = schema.event_columns.size();
-  values_.assign(stride_ * static_cast<std::size_t>(years),
-                 std::numeric_limits<double>::quiet_NaN());
+  size_ = stride_ * static_cast<std::size_t>(years);
+  own_.assign(size_, std::numeric_limits<double>::quiet_NaN());
+  values_ = own_.data();
 }
 
 void RunRecorder::add_event(int year_index, std::span<const double> row) {
@@ -38,8 +39,15 @@ void RunRecorder::add_event(int year_index, std::span<const double> row) {
   event_values_.insert(event_values_.end(), row.begin(), row.end());
 }
 
-void RunRecorder::clear() {
-  std::fill(values_.begin(), values_.end(), std::numeric_limits<double>::quiet_NaN());
+void RunRecorder::clear() { clear_into(own_); }
+
+void RunRecorder::clear_into(std::span<double> into) {
+  if (into.size() != size_) {
+    throw std::logic_error("RunRecorder::clear_into: a buffer of " + std::to_string(into.size()) +
+                           " values for a run of " + std::to_string(size_));
+  }
+  values_ = into.data();
+  std::fill(into.begin(), into.end(), std::numeric_limits<double>::quiet_NaN());
   event_years_.clear();
   event_values_.clear();
 }

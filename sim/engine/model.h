@@ -68,12 +68,18 @@ struct ModelSchema {
 class RunRecorder {
  public:
   RunRecorder(const ModelSchema& schema, int years);
+  // It may point into a caller's buffer (clear_into): a copy would write where the original does.
+  // A move keeps its own buffer's address (the vector's storage moves with it).
+  RunRecorder(const RunRecorder&) = delete;
+  RunRecorder& operator=(const RunRecorder&) = delete;
+  RunRecorder(RunRecorder&&) = default;
+  RunRecorder& operator=(RunRecorder&&) = default;
 
   /// Pointer to the `members` values of a member-level variable in one year. Checked (a model
   /// of another schema than the buffer's must not write past it): std::out_of_range.
   double* member_row(std::size_t variable, int year_index) {
     check(variable, year_index, Level::member);
-    return values_.data() + static_cast<std::size_t>(year_index) * stride_ + offset_[variable];
+    return values_ + static_cast<std::size_t>(year_index) * stride_ + offset_[variable];
   }
   void set(std::size_t variable, int year_index, std::size_t member, double value) {
     if (member >= members_) [[unlikely]] {
@@ -92,8 +98,12 @@ class RunRecorder {
 
   /// Resets values to NaN (unset) and drops events before a new run.
   void clear();
+  /// clear(), the run's values then going to `into` (stride() x years values, the caller's)
+  /// rather than to the recorder's own buffer: the engine's block of runs takes them where the
+  /// model writes them, with no copy. `into` must outlive the writes.
+  void clear_into(std::span<double> into);
 
-  std::span<const double> values() const { return values_; }
+  std::span<const double> values() const { return {values_, size_}; }
   std::size_t stride() const { return stride_; }
   std::size_t offset(std::size_t variable) const { return offset_[variable]; }
   std::size_t event_count() const { return event_years_.size(); }
@@ -110,7 +120,10 @@ class RunRecorder {
     }
   }
 
-  std::vector<double> values_;
+  /// Where the values go: `own_` or a caller's buffer (clear_into).
+  double* values_ = nullptr;
+  std::size_t size_ = 0;
+  std::vector<double> own_;
   std::vector<std::size_t> offset_;
   std::vector<Level> level_;
   std::size_t members_ = 0;

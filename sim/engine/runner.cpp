@@ -259,12 +259,11 @@ void StudyRunner::run_chunk(Chunk& chunk, std::vector<double>& raw, const double
   const Model& model = *scenarios_[chunk.scenario].model;
   for (std::size_t i = 0; i < count; ++i) {
     const std::int64_t replicate = chunk.first + static_cast<std::int64_t>(i);
-    recorder.clear();
+    // The model writes its values straight into the block's row: no copy.
+    recorder.clear_into(std::span<double>(raw.data() + i * cells_, cells_));
     RunContext context{options_.seed, static_cast<std::uint64_t>(replicate), options_.start_year,
                        options_.years};
     model.run(context, recorder);
-    std::copy(recorder.values().begin(), recorder.values().end(),
-              raw.begin() + static_cast<std::ptrdiff_t>(i * cells_));
     const auto years = recorder.event_years();
     const auto values = recorder.event_values();
     for (std::size_t e = 0; event_width_ > 0 && e < years.size(); ++e) {

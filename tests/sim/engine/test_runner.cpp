@@ -483,6 +483,29 @@ TEST_CASE("A recorder refuses writes outside its schema", "[unit][engine]") {
   CHECK_THROWS_AS(recorder.member_row(5, 0), std::out_of_range);
 }
 
+TEST_CASE("A recorder given a buffer writes there, unset values NaN, and refuses a wrong size",
+          "[unit][engine]") {
+  const InterleavedModel model(99, sim::Level::global);
+  sim::RunRecorder recorder(model.schema(), 2);
+  const std::size_t size = recorder.values().size();
+  std::vector<double> block(2 * size, 7.0);
+  recorder.clear_into(std::span<double>(block.data() + size, size));
+  recorder.set(0, 1, 2, 1.5);
+  CHECK(recorder.values().data() == block.data() + size);
+  CHECK(block[size + recorder.stride() + recorder.offset(0) + 2] == 1.5);
+  CHECK(std::count_if(block.begin() + static_cast<std::ptrdiff_t>(size), block.end(),
+                      [](double value) { return std::isnan(value); }) ==
+        static_cast<std::ptrdiff_t>(size - 1));
+  // The row before is not touched.
+  CHECK(std::all_of(block.begin(), block.begin() + static_cast<std::ptrdiff_t>(size),
+                    [](double value) { return value == 7.0; }));
+  CHECK_THROWS_AS(recorder.clear_into(std::span<double>(block.data(), size - 1)), std::logic_error);
+  // Back to its own buffer.
+  recorder.clear();
+  CHECK(recorder.values().data() != block.data() + size);
+  CHECK(std::isnan(recorder.values()[0]));
+}
+
 TEST_CASE("One replicate gives no spread estimate (sd and MCSE and the paired interval are NaN)",
           "[unit][engine]") {
   Study study(kStudy);
