@@ -4,6 +4,7 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -325,10 +326,30 @@ constexpr std::size_t kTile = 64;
 /// The bucket of a missing value in a tile's bucket buffer.
 constexpr std::int32_t kMissing = std::numeric_limits<std::int32_t>::min();
 
+/// Two doubles side by side (a GCC/Clang vector, SSE2 on x86-64): the first pass keeps a cache
+/// line's sums and extremes in registers, which the compiler does not do alone.
+using Pair = double __attribute__((vector_size(16)));
+
+Pair load_pair(const double* values) {
+  Pair pair;
+  std::memcpy(&pair, values, sizeof pair);
+  return pair;
+}
+
+/// Rows ahead whose tile segments are fetched while this one is summarised: the rows lie a whole
+/// replicate apart, a stride the hardware prefetchers do not follow in time.
+constexpr std::size_t kPrefetchRows = 4;
+
+void prefetch_tile_row(const double* row, std::size_t width) {
+  for (std::size_t c = 0; c < width; c += 8) __builtin_prefetch(row + c);
+}
+
 /// Per-cell accumulators of one tile of cells: count, sum, extremes, then mean and squared
 /// deviations. The two passes of tally::moments_of, missing values (NaN) skipped: each cell sees
-/// the same additions in the same order. The loops run over cells (independent accumulators), so
-/// they vectorise; the pointers are restrict so the compiler knows the arrays do not overlap.
+/// the same additions in the same order, and a cell whose values are all equal has their value
+/// as its mean and no spread, with no second pass. The loops run over cells (independent
+/// accumulators), so they vectorise; the pointers are restrict so the compiler knows the arrays
+/// do not overlap.
 struct TileMoments {
   std::array<double, kTile> n;
   std::array<double, kTile> sum;
@@ -344,38 +365,85 @@ struct TileMoments {
     high.fill(-std::numeric_limits<double>::infinity());
     m2.fill(0.0);
   }
-  /// First pass over one replicate's values of the tile (kDifference: their differences from
-  /// `base`, the reference's; made here rather than stored and read back).
+  /// First pass over a block's values of the tile, rows `stride` apart (kDifference: their
+  /// differences from `base`, the reference's; made here rather than stored and read back).
+  /// A cache line of cells at a time, down every row, its sums and extremes in registers; the
+  /// first line's walk fetches each row's whole tile ahead. Missing values are not masked: they
+  /// make the sum NaN, and recount_missing counts such cells' values again.
   template <bool kDifference = false>
-  void add(const double* __restrict values, const double* __restrict base, std::size_t width) {
-    double* __restrict counts = n.data();
-    double* __restrict sums = sum.data();
-    double* __restrict lows = low.data();
-    double* __restrict highs = high.data();
+  void first_pass(const double* values, const double* base, std::size_t rows, std::size_t stride,
+                  std::size_t width) {
+    constexpr std::size_t kLine = 8;
+    constexpr std::size_t kPairs = kLine / 2;
+    std::size_t first = 0;
+    for (; first + kLine <= width; first += kLine) {
+      std::array<Pair, kPairs> sums{};
+      std::array<Pair, kPairs> lows;
+      std::array<Pair, kPairs> highs;
+      lows.fill(Pair{} + std::numeric_limits<double>::infinity());
+      highs.fill(Pair{} - std::numeric_limits<double>::infinity());
+      for (std::size_t i = 0; i < rows; ++i) {
+        if (first == 0 && i + kPrefetchRows < rows) {
+          prefetch_tile_row(values + (i + kPrefetchRows) * stride, width);
+          if (kDifference) prefetch_tile_row(base + (i + kPrefetchRows) * stride, width);
+        }
+        const double* row = values + i * stride + first;
+        for (std::size_t k = 0; k < kPairs; ++k) {
+          Pair value = load_pair(row + 2 * k);
+          if (kDifference) value -= load_pair(base + i * stride + first + 2 * k);
+          sums[k] += value;
+          lows[k] = value < lows[k] ? value : lows[k];
+          highs[k] = highs[k] < value ? value : highs[k];
+        }
+      }
+      for (std::size_t k = 0; k < kPairs; ++k) {
+        for (std::size_t lane = 0; lane < 2; ++lane) {
+          sum[first + 2 * k + lane] = sums[k][lane];
+          low[first + 2 * k + lane] = lows[k][lane];
+          high[first + 2 * k + lane] = highs[k][lane];
+        }
+      }
+    }
+    for (std::size_t c = first; c < width; ++c) {
+      for (std::size_t i = 0; i < rows; ++i) {
+        const double value =
+            kDifference ? values[i * stride + c] - base[i * stride + c] : values[i * stride + c];
+        sum[c] += value;
+        low[c] = value < low[c] ? value : low[c];
+        high[c] = high[c] < value ? value : high[c];
+      }
+    }
+  }
+  /// Counts and sums again, skipping missing values, the cells whose sum came out NaN (a value
+  /// missing, or infinities of both signs): the same additions in the same order as a masked
+  /// first pass, for the few cells that need it. Rows are `row_stride` apart.
+  template <bool kDifference = false>
+  void recount_missing(const double* values, const double* base, std::size_t rows,
+                       std::size_t row_stride, std::size_t width) {
     for (std::size_t c = 0; c < width; ++c) {
-      const double value = kDifference ? values[c] - base[c] : values[c];
-      const bool present = value == value;
-      counts[c] += present ? 1.0 : 0.0;
-      sums[c] += present ? value : 0.0;
-      lows[c] = value < lows[c] ? value : lows[c];
-      highs[c] = highs[c] < value ? value : highs[c];
+      if (sum[c] == sum[c]) {
+        n[c] = static_cast<double>(rows);
+        continue;
+      }
+      double present = 0.0;
+      double total = 0.0;
+      for (std::size_t i = 0; i < rows; ++i) {
+        const double value = kDifference ? values[i * row_stride + c] - base[i * row_stride + c]
+                                         : values[i * row_stride + c];
+        present += value == value ? 1.0 : 0.0;
+        total += value == value ? value : 0.0;
+      }
+      n[c] = present;
+      sum[c] = total;
     }
   }
   void finish_first_pass(std::size_t width) {
-    for (std::size_t c = 0; c < width; ++c) mean[c] = n[c] > 0.0 ? sum[c] / n[c] : 0.0;
-  }
-  /// Second pass over one replicate's values (or differences).
-  template <bool kDifference = false>
-  void add_deviations(const double* __restrict values, const double* __restrict base,
-                      std::size_t width) {
-    const double* __restrict means = mean.data();
-    double* __restrict squares = m2.data();
     for (std::size_t c = 0; c < width; ++c) {
-      const double value = kDifference ? values[c] - base[c] : values[c];
-      const double deviation = value - means[c];
-      squares[c] += value == value ? deviation * deviation : 0.0;
+      mean[c] = n[c] == 0.0 ? 0.0 : low[c] == high[c] ? low[c] : sum[c] / n[c];
     }
   }
+  /// Whether cell `c` needs a second pass: present values that are not all equal.
+  bool varies(std::size_t c) const { return n[c] > 0.0 && low[c] < high[c]; }
   tally::Moments moments(std::size_t c) const {
     if (n[c] == 0.0) return tally::Moments{};
     tally::Moments result;
@@ -387,6 +455,16 @@ struct TileMoments {
     return result;
   }
 };
+
+/// Squared deviations of one replicate's values of the varying columns (side by side) from
+/// their means, missing values (NaN) skipped.
+void add_deviations(const double* __restrict values, const double* __restrict means,
+                    double* __restrict squares, std::size_t width) {
+  for (std::size_t c = 0; c < width; ++c) {
+    const double deviation = values[c] - means[c];
+    squares[c] += values[c] == values[c] ? deviation * deviation : 0.0;
+  }
+}
 
 /// Bucket indices of one replicate's values of a tile (kMissing for NaN), counting those in each
 /// cell's lowest and highest bucket. QuantileSketch::bucket in 32-bit integer arithmetic on the
@@ -412,13 +490,40 @@ void tile_buckets(const double* __restrict values, std::size_t width,
   }
 }
 
-/// Rows ahead whose tile segments are fetched while this one is summarised: the rows lie a whole
-/// replicate apart, a stride the hardware prefetchers do not follow in time.
-constexpr std::size_t kPrefetchRows = 4;
+/// The columns of a tile that vary within the block (TileMoments::varies), in increasing order:
+/// only they need a second pass. When some do not, the second pass gathers a replicate's values
+/// of those that do side by side (a few dozen doubles, in L1) and runs its vectorised loops on
+/// them.
+struct VaryingColumns {
+  std::array<std::uint8_t, kTile> column{};
+  std::size_t count = 0;
+  bool all = false;
 
-void prefetch_tile_row(const double* row, std::size_t width) {
-  for (std::size_t c = 0; c < width; c += 8) __builtin_prefetch(row + c);
-}
+  void find(const TileMoments& moments, std::size_t width) {
+    count = 0;
+    for (std::size_t c = 0; c < width; ++c) {
+      column[count] = static_cast<std::uint8_t>(c);
+      count += moments.varies(c) ? 1 : 0;
+    }
+    all = count == width;
+  }
+  /// The varying columns' values of one replicate's tile row (the row itself when all vary).
+  const double* values(const double* row, double* __restrict gathered) const {
+    if (all) return row;
+    for (std::size_t j = 0; j < count; ++j) gathered[j] = row[column[j]];
+    return gathered;
+  }
+  /// The varying columns' differences of a row from the reference's row.
+  const double* differences(const double* __restrict row, const double* __restrict base,
+                            double* __restrict gathered) const {
+    if (all) {
+      for (std::size_t j = 0; j < count; ++j) gathered[j] = row[j] - base[j];
+    } else {
+      for (std::size_t j = 0; j < count; ++j) gathered[j] = row[column[j]] - base[column[j]];
+    }
+    return gathered;
+  }
+};
 
 }  // namespace
 
@@ -426,7 +531,9 @@ void StudyRunner::summarise_chunk(Chunk& chunk, const double* raw, const double*
                                   Scratch& scratch) const {
   // Replicate-major passes over tiles of cells with per-cell accumulators: no value is
   // transposed or copied, and the paired differences to the reference are made in the same
-  // passes, where the values are in cache.
+  // passes, where the values are in cache. The second pass (squared deviations, buckets) visits
+  // only the cells whose values, or differences, vary within the block: in the alliance model
+  // about 45% of cells, and 55% of differences, are constant in a block of 64.
   const auto count = static_cast<std::size_t>(chunk.count);
   chunk.moments.resize(cells_);
   chunk.shapes.resize(cells_);
@@ -440,29 +547,31 @@ void StudyRunner::summarise_chunk(Chunk& chunk, const double* raw, const double*
   scratch.tile_buckets.resize(kTile * count);
   TileMoments values;
   TileMoments differences;
+  VaryingColumns varying;
+  VaryingColumns varying_differences;
+  // Per varying column (side by side): means, squared deviations, extreme buckets and counts.
+  std::array<double, kTile> means{};
+  std::array<double, kTile> squares{};
   std::array<std::int32_t, kTile> lowest{};
   std::array<std::int32_t, kTile> highest{};
   std::array<std::uint32_t, kTile> at_lowest{};
   std::array<std::uint32_t, kTile> at_highest{};
+  std::array<double, kTile> gathered{};
   for (std::size_t first_cell = 0; first_cell < cells_; first_cell += kTile) {
     const std::size_t width = std::min(kTile, cells_ - first_cell);
     values.reset();
     differences.reset();
-    for (std::size_t i = 0; i < count; ++i) {
-      const double* row = raw + i * cells_ + first_cell;
-      if (i + kPrefetchRows < count) {
-        prefetch_tile_row(row + kPrefetchRows * cells_, width);
-        if (reference != nullptr) {
-          prefetch_tile_row(reference + (i + kPrefetchRows) * cells_ + first_cell, width);
-        }
-      }
-      values.add(row, nullptr, width);
-      if (reference != nullptr) {
-        differences.add<true>(row, reference + i * cells_ + first_cell, width);
-      }
+    values.first_pass(raw + first_cell, nullptr, count, cells_, width);
+    if (reference != nullptr) {
+      differences.first_pass<true>(raw + first_cell, reference + first_cell, count, cells_, width);
     }
+    values.recount_missing(raw + first_cell, nullptr, count, cells_, width);
     values.finish_first_pass(width);
-    differences.finish_first_pass(width);
+    if (reference != nullptr) {
+      differences.recount_missing<true>(raw + first_cell, reference + first_cell, count, cells_,
+                                        width);
+      differences.finish_first_pass(width);
+    }
     for (std::size_t c = 0; c < width; ++c) {
       const std::size_t cell = first_cell + c;
       const bool complete = values.n[c] == static_cast<double>(count);
@@ -470,41 +579,72 @@ void StudyRunner::summarise_chunk(Chunk& chunk, const double* raw, const double*
           (values.n[c] > 0.0 && !std::isfinite(values.mean[c]))) {
         report_unset(chunk, raw, cell);
       }
-      lowest[c] = tally::QuantileSketch::bucket(values.low[c]);
-      highest[c] = tally::QuantileSketch::bucket(values.high[c]);
     }
+
+    varying.find(values, width);
+    const std::size_t wide = varying.count;
+    for (std::size_t j = 0; j < wide; ++j) {
+      const std::size_t c = varying.column[j];
+      means[j] = values.mean[c];
+      lowest[j] = tally::QuantileSketch::bucket(values.low[c]);
+      highest[j] = tally::QuantileSketch::bucket(values.high[c]);
+    }
+    squares.fill(0.0);
     at_lowest.fill(0);
     at_highest.fill(0);
-    for (std::size_t i = 0; i < count; ++i) {
-      const double* row = raw + i * cells_ + first_cell;
-      values.add_deviations(row, nullptr, width);
-      tile_buckets(row, width, lowest.data(), highest.data(),
-                   scratch.tile_buckets.data() + i * width, at_lowest.data(), at_highest.data());
-      if (reference != nullptr) {
-        differences.add_deviations<true>(row, reference + i * cells_ + first_cell, width);
-      }
+    for (std::size_t i = 0; wide > 0 && i < count; ++i) {
+      const double* row = varying.values(raw + i * cells_ + first_cell, gathered.data());
+      add_deviations(row, means.data(), squares.data(), wide);
+      tile_buckets(row, wide, lowest.data(), highest.data(), scratch.tile_buckets.data() + i * wide,
+                   at_lowest.data(), at_highest.data());
     }
+    std::size_t j = 0;
     for (std::size_t c = 0; c < width; ++c) {
       const std::size_t cell = first_cell + c;
+      const bool varies = j < wide && varying.column[j] == c;
+      if (varies) values.m2[c] = squares[j];
       const tally::Moments moments = values.moments(c);
       chunk.moments[cell] = moments;
-      if (reference != nullptr) chunk.differences[cell] = differences.moments(c);
       const auto present = static_cast<std::uint32_t>(moments.n);
-      const std::uint32_t in_two = at_lowest[c] + (lowest[c] != highest[c] ? at_highest[c] : 0U);
       if (present == 0) {
         chunk.shapes[cell] = CellShape::empty;
-      } else if (moments.min == moments.max) {
+      } else if (!varies) {
         chunk.shapes[cell] = CellShape::constant;
-      } else if (in_two == present) {
+      } else if (at_lowest[j] + (lowest[j] != highest[j] ? at_highest[j] : 0U) == present) {
         chunk.shapes[cell] = CellShape::two_buckets;
-        chunk.at_low[cell] = at_lowest[c];
+        chunk.at_low[cell] = at_lowest[j];
       } else {
         chunk.shapes[cell] = CellShape::spread;
+        // Room for every replicate's bucket, then only the present ones kept (no branch).
+        std::size_t end = chunk.buckets.size();
+        chunk.buckets.resize(end + count);
         for (std::size_t i = 0; i < count; ++i) {
-          const std::int32_t bucket = scratch.tile_buckets[i * width + c];
-          if (bucket != kMissing) chunk.buckets.push_back(bucket);
+          const std::int32_t bucket = scratch.tile_buckets[i * wide + j];
+          chunk.buckets[end] = bucket;
+          end += bucket != kMissing ? 1 : 0;
         }
+        chunk.buckets.resize(end);
       }
+      j += varies ? 1 : 0;
+    }
+
+    if (reference == nullptr) continue;
+    varying_differences.find(differences, width);
+    const std::size_t wide_differences = varying_differences.count;
+    for (std::size_t k = 0; k < wide_differences; ++k) {
+      means[k] = differences.mean[varying_differences.column[k]];
+    }
+    squares.fill(0.0);
+    for (std::size_t i = 0; wide_differences > 0 && i < count; ++i) {
+      const double* row = varying_differences.differences(
+          raw + i * cells_ + first_cell, reference + i * cells_ + first_cell, gathered.data());
+      add_deviations(row, means.data(), squares.data(), wide_differences);
+    }
+    for (std::size_t k = 0; k < wide_differences; ++k) {
+      differences.m2[varying_differences.column[k]] = squares[k];
+    }
+    for (std::size_t c = 0; c < width; ++c) {
+      chunk.differences[first_cell + c] = differences.moments(c);
     }
   }
 }

@@ -30,9 +30,14 @@ Moments moments_of(const double* values, std::size_t count) {
     low = std::min(low, values[i]);
     high = std::max(high, values[i]);
   }
-  const double mean = sum / static_cast<double>(count);
+  // Equal values: their value is the mean and there is no spread, exactly (the sum of many
+  // copies of a value, divided by their number, need not give the value back).
+  const bool constant = low == high;
+  const double mean = constant ? low : sum / static_cast<double>(count);
   double m2 = 0.0;
-  for (std::size_t i = 0; i < count; ++i) m2 += (values[i] - mean) * (values[i] - mean);
+  for (std::size_t i = 0; i < count && !constant; ++i) {
+    m2 += (values[i] - mean) * (values[i] - mean);
+  }
   result.n = static_cast<std::int64_t>(count);
   result.mean = mean;
   result.m2 = m2;

@@ -39,7 +39,8 @@ struct Moments {
 };
 
 /// Moments of a column of values, two-pass (exact mean first, then squared deviations): cheaper
-/// than adding values one by one, and as deterministic. Values must not be NaN.
+/// than adding values one by one, and as deterministic. A column of equal values has their value
+/// as its mean and m2 = 0 exactly (as Moments::add gives). Values must not be NaN.
 Moments moments_of(const double* values, std::size_t count);
 
 /// Wilson score interval for a proportion `p` observed over `n` trials at normal quantile `z`.

@@ -290,22 +290,25 @@ void QuantileSketch::quantiles(std::span<const double> levels, std::span<double>
     for (; at > 0 && pending[at - 1].first > rank; --at) pending[at] = pending[at - 1];
     pending[at] = {rank, k};
   }
-  std::size_t next = 0;
+  // One walk: each rank's bucket is the first whose running count passes it, as in a walk of
+  // its own, and the next rank's walk goes on from there.
   std::int64_t seen = below_;
-  const auto answer = [&](std::int32_t index) {
-    for (; next < waiting && seen > pending[next].first; ++next) {
-      out[pending[next].second] = std::clamp(edge(index), min_, max_);
-    }
-  };
+  std::size_t at = 0;
+  std::size_t next = 0;
   if (is_dense()) {
-    for (std::size_t i = 0; i < counts_.size() && next < waiting; ++i) {
-      seen += counts_[i];
-      answer(first_ + static_cast<std::int32_t>(i));
+    for (; next < waiting; ++next) {
+      const std::int64_t rank = pending[next].first;
+      while (at < counts_.size() && seen <= rank) seen += counts_[at++];
+      if (seen <= rank) break;
+      out[pending[next].second] =
+          std::clamp(edge(first_ + static_cast<std::int32_t>(at - 1)), min_, max_);
     }
   } else {
-    for (std::size_t b = 0; b < sparse_.size() && next < waiting; ++b) {
-      seen += sparse_[b].count;
-      answer(sparse_[b].index);
+    for (; next < waiting; ++next) {
+      const std::int64_t rank = pending[next].first;
+      while (at < sparse_.size() && seen <= rank) seen += sparse_[at++].count;
+      if (seen <= rank) break;
+      out[pending[next].second] = std::clamp(edge(sparse_[at - 1].index), min_, max_);
     }
   }
   for (; next < waiting; ++next) out[pending[next].second] = max_;

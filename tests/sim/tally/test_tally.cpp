@@ -21,6 +21,28 @@ TEST_CASE("Moments of 1..10 are exact", "[unit][tally]") {
   CHECK(m.max == 10.0);
 }
 
+TEST_CASE("A column of equal values has exactly their value as mean and no spread",
+          "[unit][tally]") {
+  // Ten copies of 0.1 sum to 0.9999999999999999: the plain two-pass mean would be off by one
+  // unit in the last place and the variance not zero.
+  const std::vector<double> tenths(10, 0.1);
+  REQUIRE(std::accumulate(tenths.begin(), tenths.end(), 0.0) / 10.0 != 0.1);
+  const sim::tally::Moments column = sim::tally::moments_of(tenths.data(), tenths.size());
+  CHECK(column.n == 10);
+  CHECK(column.mean == 0.1);
+  CHECK(column.m2 == 0.0);
+  CHECK(column.variance() == 0.0);
+  // The same as adding them one by one, and merging keeps it exact.
+  sim::tally::Moments added;
+  for (double value : tenths) added.add(value);
+  CHECK(added.mean == column.mean);
+  CHECK(added.m2 == column.m2);
+  sim::tally::Moments merged = column;
+  merged.merge(column);
+  CHECK(merged.mean == 0.1);
+  CHECK(merged.m2 == 0.0);
+}
+
 TEST_CASE("Merging moments equals adding all values to one accumulator", "[unit][tally]") {
   sim::RngStream rng(1, 0, sim::purpose("moments"));
   sim::tally::Moments all;
