@@ -201,6 +201,7 @@ int main(int argc, char** argv) {
   int repeat = 3;
   bool model_alone_only = false;
   int copies_only = 0;
+  bool end_to_end_only = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if ((arg == "--memory-probe" || arg == "--memory-probe-no-events") && i + 2 < argc) {
@@ -217,12 +218,15 @@ int main(int argc, char** argv) {
       memory = false;
     } else if (arg == "--model-alone") {
       model_alone_only = true;
+    } else if (arg == "--end-to-end") {
+      end_to_end_only = true;
     } else if (arg == "--copies" && i + 1 < argc) {
       copies_only = std::max(1, std::atoi(argv[++i]));
     } else if (arg == "-h" || arg == "--help") {
       std::puts(
           "usage: natosim_bench [CONFIG] [--replicates N] [--repeat K] [--no-memory]\n"
           "                     [--model-alone] [--copies C]\n"
+          "                     [--end-to-end]\n"
           "Times the study's scenarios on 1 and 2 threads (summaries only), the models alone,\n"
           "and the peak memory of 1,000 vs 100,000 replicates (summaries only, then with the\n"
           "event table). Then CPU time per member-year against the floor kernel (the arithmetic\n"
@@ -231,7 +235,8 @@ int main(int argc, char** argv) {
           "by wall and by CPU time. Every timing is the least of K runs (the machines are shared:\n"
           "other work only ever adds time). --model-alone times the models alone and nothing\n"
           "else (for a profiler); --copies C times C copies of the first scenario (the first\n"
-          "the reference), N / 4 replicates each, and nothing else.\n"
+          "the reference), N / 4 replicates each, and nothing else; --end-to-end times the\n"
+          "study end to end on one thread and nothing else.\n"
           "Default CONFIG: configs/baseline.toml, N = 2000, K = 3.");
       return 0;
     } else {
@@ -270,6 +275,12 @@ int main(int argc, char** argv) {
       return 0;
     }
     time_engine(loaded, std::min<std::int64_t>(replicates, 200), 2);  // warm-up
+    if (end_to_end_only) {
+      const Timing least = least_of(repeat, [&] { return time_engine(loaded, replicates, 1); });
+      fmt::print("end to end, 1 thread, {} replicates: {:.1f} ns CPU per member-year\n", replicates,
+                 1e9 * least.cpu_seconds / (run_years * members));
+      return 0;
+    }
 
     const Timing timing = least_of(repeat, [&] { return time_models_alone(loaded, replicates); });
     const double alone = timing.wall_seconds;

@@ -457,22 +457,31 @@ struct TileMoments {
 };
 
 /// Squared deviations of one replicate's values of the varying columns (side by side) from
-/// their means, missing values (NaN) skipped.
+/// their means, missing values (NaN) skipped (kMasked; without, none may be missing).
+template <bool kMasked>
 void add_deviations(const double* __restrict values, const double* __restrict means,
                     double* __restrict squares, std::size_t width) {
   for (std::size_t c = 0; c < width; ++c) {
     const double deviation = values[c] - means[c];
-    squares[c] += values[c] == values[c] ? deviation * deviation : 0.0;
+    squares[c] += !kMasked || values[c] == values[c] ? deviation * deviation : 0.0;
   }
 }
 
-/// Bucket indices of one replicate's values of a tile (kMissing for NaN), counting those in each
+/// Whether every column in `columns` has all `rows` values present.
+bool complete(const TileMoments& moments, std::span<const std::uint8_t> columns, std::size_t rows) {
+  bool all = true;
+  for (std::uint8_t c : columns) all = all && moments.n[c] == static_cast<double>(rows);
+  return all;
+}
+
+/// Bucket indices of one replicate's values of a tile (kMissing for NaN; column c's at
+/// buckets[c * bucket_stride], so that a column's buckets lie side by side), counting those in each
 /// cell's lowest and highest bucket. QuantileSketch::bucket in 32-bit integer arithmetic on the
 /// upper and lower halves of each double, so that it vectorises; values are finite or NaN here.
 void tile_buckets(const double* __restrict values, std::size_t width,
                   const std::int32_t* __restrict lowest, const std::int32_t* __restrict highest,
-                  std::int32_t* __restrict buckets, std::uint32_t* __restrict at_lowest,
-                  std::uint32_t* __restrict at_highest) {
+                  std::int32_t* __restrict buckets, std::size_t bucket_stride,
+                  std::uint32_t* __restrict at_lowest, std::uint32_t* __restrict at_highest) {
   constexpr int kHighDropped = tally::QuantileSketch::kDroppedBits - 32;
   for (std::size_t c = 0; c < width; ++c) {
     const auto bits = std::bit_cast<std::uint64_t>(values[c]);
@@ -484,14 +493,14 @@ void tile_buckets(const double* __restrict values, std::size_t width,
                        static_cast<std::int32_t>((magnitude | low_word) != 0);
     const auto negative = static_cast<std::int32_t>(high_word >> 31);
     const std::int32_t bucket = (index ^ -negative) + negative;
-    buckets[c] = present != 0 ? bucket : kMissing;
+    buckets[c * bucket_stride] = present != 0 ? bucket : kMissing;
     at_lowest[c] += present & (bucket == lowest[c] ? 1U : 0U);
     at_highest[c] += present & (bucket == highest[c] ? 1U : 0U);
   }
 }
 
 /// The columns of a tile that vary within the block (TileMoments::varies), in increasing order:
-/// only they need a second pass. When some do not, the second pass gathers a replicate's values
+/// only they need a second pass. When many do not, the second pass gathers a replicate's values
 /// of those that do side by side (a few dozen doubles, in L1) and runs its vectorised loops on
 /// them.
 struct VaryingColumns {
@@ -505,7 +514,14 @@ struct VaryingColumns {
       column[count] = static_cast<std::uint8_t>(c);
       count += moments.varies(c) ? 1 : 0;
     }
-    all = count == width;
+    // A gathered value costs about a third more than one read in place: when most columns
+    // vary, every column goes (a constant one adds zero squared deviations, exactly, and its
+    // buckets go unused).
+    all = 4 * count >= 3 * width;
+    if (all) {
+      count = width;
+      for (std::size_t c = 0; c < width; ++c) column[c] = static_cast<std::uint8_t>(c);
+    }
   }
   /// The varying columns' values of one replicate's tile row (the row itself when all vary).
   const double* values(const double* row, double* __restrict gathered) const {
@@ -592,16 +608,23 @@ void StudyRunner::summarise_chunk(Chunk& chunk, const double* raw, const double*
     squares.fill(0.0);
     at_lowest.fill(0);
     at_highest.fill(0);
+    const bool masked = !complete(values, std::span(varying.column.data(), wide), count);
     for (std::size_t i = 0; wide > 0 && i < count; ++i) {
       const double* row = varying.values(raw + i * cells_ + first_cell, gathered.data());
-      add_deviations(row, means.data(), squares.data(), wide);
-      tile_buckets(row, wide, lowest.data(), highest.data(), scratch.tile_buckets.data() + i * wide,
+      if (masked) {
+        add_deviations<true>(row, means.data(), squares.data(), wide);
+      } else {
+        add_deviations<false>(row, means.data(), squares.data(), wide);
+      }
+      tile_buckets(row, wide, lowest.data(), highest.data(), scratch.tile_buckets.data() + i, count,
                    at_lowest.data(), at_highest.data());
     }
-    std::size_t j = 0;
+    std::size_t gathered_column = 0;
     for (std::size_t c = 0; c < width; ++c) {
       const std::size_t cell = first_cell + c;
-      const bool varies = j < wide && varying.column[j] == c;
+      const bool varies = values.varies(c);
+      const std::size_t j = varying.all ? c : gathered_column;
+      gathered_column += varies ? 1 : 0;
       if (varies) values.m2[c] = squares[j];
       const tally::Moments moments = values.moments(c);
       chunk.moments[cell] = moments;
@@ -615,17 +638,20 @@ void StudyRunner::summarise_chunk(Chunk& chunk, const double* raw, const double*
         chunk.at_low[cell] = at_lowest[j];
       } else {
         chunk.shapes[cell] = CellShape::spread;
-        // Room for every replicate's bucket, then only the present ones kept (no branch).
-        std::size_t end = chunk.buckets.size();
-        chunk.buckets.resize(end + count);
-        for (std::size_t i = 0; i < count; ++i) {
-          const std::int32_t bucket = scratch.tile_buckets[i * wide + j];
-          chunk.buckets[end] = bucket;
-          end += bucket != kMissing ? 1 : 0;
+        const std::int32_t* column = scratch.tile_buckets.data() + j * count;
+        if (present == count) {
+          chunk.buckets.insert(chunk.buckets.end(), column, column + count);
+        } else {
+          // Room for every replicate's bucket, then only the present ones kept (no branch).
+          std::size_t end = chunk.buckets.size();
+          chunk.buckets.resize(end + count);
+          for (std::size_t i = 0; i < count; ++i) {
+            chunk.buckets[end] = column[i];
+            end += column[i] != kMissing ? 1 : 0;
+          }
+          chunk.buckets.resize(end);
         }
-        chunk.buckets.resize(end);
       }
-      j += varies ? 1 : 0;
     }
 
     if (reference == nullptr) continue;
@@ -635,10 +661,16 @@ void StudyRunner::summarise_chunk(Chunk& chunk, const double* raw, const double*
       means[k] = differences.mean[varying_differences.column[k]];
     }
     squares.fill(0.0);
+    const bool masked_differences = !complete(
+        differences, std::span(varying_differences.column.data(), wide_differences), count);
     for (std::size_t i = 0; wide_differences > 0 && i < count; ++i) {
       const double* row = varying_differences.differences(
           raw + i * cells_ + first_cell, reference + i * cells_ + first_cell, gathered.data());
-      add_deviations(row, means.data(), squares.data(), wide_differences);
+      if (masked_differences) {
+        add_deviations<true>(row, means.data(), squares.data(), wide_differences);
+      } else {
+        add_deviations<false>(row, means.data(), squares.data(), wide_differences);
+      }
     }
     for (std::size_t k = 0; k < wide_differences; ++k) {
       differences.m2[varying_differences.column[k]] = squares[k];
