@@ -4,21 +4,6 @@
 
 namespace sim::tally {
 
-void Moments::merge(const Moments& other) {
-  if (other.n == 0) return;
-  if (n == 0) {
-    *this = other;
-    return;
-  }
-  const double total = static_cast<double>(n + other.n);
-  const double delta = other.mean - mean;
-  mean += delta * static_cast<double>(other.n) / total;
-  m2 += other.m2 + delta * delta * static_cast<double>(n) * static_cast<double>(other.n) / total;
-  n += other.n;
-  min = std::min(min, other.min);
-  max = std::max(max, other.max);
-}
-
 Moments moments_of(const double* values, std::size_t count) {
   Moments result;
   if (count == 0) return result;

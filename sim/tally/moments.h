@@ -24,7 +24,21 @@ struct Moments {
     min = x < min ? x : min;
     max = x > max ? x : max;
   }
-  void merge(const Moments& other);
+  /// Chan et al.'s pairwise update. Inline: the runner's fold merges every cell of every block.
+  void merge(const Moments& other) {
+    if (other.n == 0) return;
+    if (n == 0) {
+      *this = other;
+      return;
+    }
+    const double total = static_cast<double>(n + other.n);
+    const double delta = other.mean - mean;
+    mean += delta * static_cast<double>(other.n) / total;
+    m2 += other.m2 + delta * delta * static_cast<double>(n) * static_cast<double>(other.n) / total;
+    n += other.n;
+    min = other.min < min ? other.min : min;
+    max = other.max > max ? other.max : max;
+  }
   /// Sample variance (n - 1 denominator); NaN for fewer than two values: one value says nothing
   /// about the spread (0 would claim a certainty the sample does not have).
   double variance() const {
