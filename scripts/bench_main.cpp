@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <limits>
 #include <string>
 
 #include <fmt/format.h>
@@ -143,21 +144,48 @@ Timing time_models_alone(const Loaded& loaded, std::int64_t replicates) {
   return timing;
 }
 
+/// This process's peak resident memory in KiB (VmHWM: the high-water mark of its own address
+/// space, which starts afresh at exec; ru_maxrss would also count the memory of the parent it
+/// was forked from).
+long peak_resident_kib() {
+  std::FILE* status = std::fopen("/proc/self/status", "r");
+  if (status == nullptr) return -1;
+  char line[256];
+  long kib = -1;
+  while (std::fgets(line, sizeof line, status) != nullptr) {
+    if (std::sscanf(line, "VmHWM: %ld kB", &kib) == 1) break;
+  }
+  std::fclose(status);
+  return kib;
+}
+
 /// Peak resident memory (MiB) of a child process that runs `replicates` of every scenario,
-/// keeping the event table or not.
+/// keeping the event table or not; the child reports its own peak on a pipe.
 double peak_memory_mib(const std::string& self, const std::string& config, std::int64_t replicates,
                        bool events) {
+  int pipe_ends[2];
+  if (pipe(pipe_ends) != 0) return -1.0;
   const pid_t child = fork();
   if (child == 0) {
+    dup2(pipe_ends[1], STDOUT_FILENO);
+    close(pipe_ends[0]);
+    close(pipe_ends[1]);
     execl(self.c_str(), self.c_str(), events ? "--memory-probe" : "--memory-probe-no-events",
           std::to_string(replicates).c_str(), config.c_str(), static_cast<char*>(nullptr));
     std::_Exit(127);
   }
+  close(pipe_ends[1]);
+  std::string report;
+  char buffer[256];
+  for (ssize_t got = 0; (got = read(pipe_ends[0], buffer, sizeof buffer)) > 0;) {
+    report.append(buffer, static_cast<std::size_t>(got));
+  }
+  close(pipe_ends[0]);
   int status = 0;
-  rusage usage{};
-  wait4(child, &status, 0, &usage);
+  waitpid(child, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return -1.0;
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+  const long kib = std::atol(report.c_str());
+  return kib > 0 ? static_cast<double>(kib) / 1024.0 : -1.0;
 }
 
 /// A model that does nothing but record one value a year: what remains is the engine's own cost
@@ -208,6 +236,7 @@ int main(int argc, char** argv) {
       Loaded loaded;
       load(loaded, argv[i + 2]);
       time_engine(loaded, std::atoll(argv[i + 1]), 2, arg == "--memory-probe");
+      std::printf("%ld\n", peak_resident_kib());
       return 0;
     }
     if (arg == "--replicates" && i + 1 < argc) {
@@ -309,23 +338,44 @@ int main(int argc, char** argv) {
             static_cast<double>(sim::RunRecorder(schema, 1).values().size()));
 
     // CPU time per member-year (user + system of the whole process: steady on a shared
-    // machine), against the floor kernel built with the same flags.
+    // machine), against the floor kernel built with the same flags. Each round measures every
+    // kind once, in turn, so that a busy spell on a shared machine hits them alike; each kind's
+    // least over the rounds is reported, and the floor kernel's spread says how busy it was.
     const double member_years = run_years * members;
-    double floor_ns = bench::floor_kernel(2000).cpu_ns_per_member_year;
-    for (int k = 1; k < repeat; ++k) {
-      floor_ns = std::min(floor_ns, bench::floor_kernel(2000).cpu_ns_per_member_year);
-    }
-    const double alone_ns = 1e9 * timing.cpu_seconds / member_years;
-    const double end_to_end_ns = 1e9 * one_timing.cpu_seconds / member_years;
     const std::int64_t copies_replicates = std::max<std::int64_t>(replicates / 4, 100);
-    double one_scenario_ns = copies_cpu_ns(loaded, copies_replicates, 1);
-    double sixteen_ns = copies_cpu_ns(loaded, copies_replicates, 16);
-    for (int k = 1; k < repeat; ++k) {  // alternated, so that a busy spell hits both alike
-      one_scenario_ns = std::min(one_scenario_ns, copies_cpu_ns(loaded, copies_replicates, 1));
-      sixteen_ns = std::min(sixteen_ns, copies_cpu_ns(loaded, copies_replicates, 16));
+    struct Least {
+      double least = std::numeric_limits<double>::infinity();
+      double most = 0.0;
+      void add(double value) {
+        least = std::min(least, value);
+        most = std::max(most, value);
+      }
+    };
+    Least floor_kernel;
+    Least alone_per;
+    Least end_to_end;
+    Least one_scenario;
+    Least sixteen;
+    for (int k = 0; k < repeat; ++k) {
+      floor_kernel.add(bench::floor_kernel(2000).cpu_ns_per_member_year);
+      alone_per.add(1e9 * time_models_alone(loaded, replicates).cpu_seconds / member_years);
+      end_to_end.add(1e9 * time_engine(loaded, replicates, 1).cpu_seconds / member_years);
+      one_scenario.add(copies_cpu_ns(loaded, copies_replicates, 1));
+      sixteen.add(copies_cpu_ns(loaded, copies_replicates, 16));
     }
+    const double floor_ns = floor_kernel.least;
+    const double alone_ns = std::min(alone_per.least, 1e9 * timing.cpu_seconds / member_years);
+    const double end_to_end_ns =
+        std::min(end_to_end.least, 1e9 * one_timing.cpu_seconds / member_years);
+    const double one_scenario_ns = one_scenario.least;
+    const double sixteen_ns = sixteen.least;
     fmt::print("\nCPU time per member-year (ns; x = ratio to the floor kernel):\n");
-    fmt::print("  floor kernel (perf-floor.cpp's arithmetic)   : {:7.1f}\n", floor_ns);
+    fmt::print(
+        "  floor kernel (perf-floor.cpp's arithmetic)   : {:7.1f}  (its {} rounds spread x{:.2f}: "
+        "{})\n",
+        floor_ns, repeat, floor_kernel.most / floor_ns,
+        floor_kernel.most / floor_ns > 1.1 ? "a busy machine, ratios uncertain; rerun"
+                                           : "a quiet machine");
     fmt::print("  model alone                                  : {:7.1f}  x{:.2f}\n", alone_ns,
                alone_ns / floor_ns);
     fmt::print("  engine + model, {} scenarios, 1 thread        : {:7.1f}  x{:.2f}\n",
