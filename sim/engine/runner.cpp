@@ -72,6 +72,14 @@ struct BlockWork {
   std::vector<double> reference_raw;
 };
 
+/// The reference scenario's block, as the other scenarios' paired differences need it.
+struct ReferenceBlock {
+  /// Raw values [replicate in block][year * stride + slot].
+  const double* raw = nullptr;
+  /// The block's moments per cell.
+  const tally::Moments* moments = nullptr;
+};
+
 /// A worker thread's working space.
 struct Scratch {
   /// Raw values [replicate in block][year * stride + slot].
@@ -195,14 +203,14 @@ class StudyRunner {
   std::vector<unsigned char> save_item(std::int64_t item, const Chunk& chunk) const;
   void load_item(std::int64_t item, const std::vector<unsigned char>& bytes, Chunk& chunk) const;
   /// Runs the chunk's replicates into `raw` and summarises them, with the paired differences
-  /// to `reference` (the reference's raw values of the block; null for none).
-  void run_chunk(Chunk& chunk, std::vector<double>& raw, const double* reference, Scratch& scratch,
-                 const ResultsSink* sink) const;
+  /// to `reference` (the reference's block; null for none).
+  void run_chunk(Chunk& chunk, std::vector<double>& raw, const ReferenceBlock* reference,
+                 Scratch& scratch, const ResultsSink* sink) const;
   /// Fills chunk.out (trajectories per variable, event columns) from the chunk's raw values.
   void fill_block(Chunk& chunk, const double* raw) const;
   /// Computes a chunk's moments, cell shapes, bucket indices and paired differences from its
   /// raw values.
-  void summarise_chunk(Chunk& chunk, const double* raw, const double* reference,
+  void summarise_chunk(Chunk& chunk, const double* raw, const ReferenceBlock* reference,
                        Scratch& scratch) const;
   void summarise(const Totals& totals, Results& results) const;
   /// The merged statistics as bytes (a checkpoint), and back.
@@ -248,7 +256,7 @@ void StudyRunner::report_unset(const Chunk& chunk, const double* raw, std::size_
                          std::to_string(replicate) + ")");
 }
 
-void StudyRunner::run_chunk(Chunk& chunk, std::vector<double>& raw, const double* reference,
+void StudyRunner::run_chunk(Chunk& chunk, std::vector<double>& raw, const ReferenceBlock* reference,
                             Scratch& scratch, const ResultsSink* sink) const {
   const auto count = static_cast<std::size_t>(chunk.count);
   // Buffers are reused from chunk to chunk (resize keeps capacity): fresh multi-megabyte
@@ -323,6 +331,8 @@ namespace {
 /// Cells summarised together: their accumulators stay in registers and L1 while the block's
 /// replicates stream past.
 constexpr std::size_t kTile = 64;
+/// Cells in a cache line (of doubles): the first pass's unit.
+constexpr std::size_t kLine = 8;
 /// The bucket of a missing value in a tile's bucket buffer.
 constexpr std::int32_t kMissing = std::numeric_limits<std::int32_t>::min();
 
@@ -369,21 +379,25 @@ struct TileMoments {
   /// differences from `base`, the reference's; made here rather than stored and read back).
   /// A cache line of cells at a time, down every row, its sums and extremes in registers; the
   /// first line's walk fetches each row's whole tile ahead. Missing values are not masked: they
-  /// make the sum NaN, and recount_missing counts such cells' values again.
+  /// make the sum NaN, and recount_missing counts such cells' values again. Lines whose bit is
+  /// set in `known_lines` are left as the caller set them (not read at all).
   template <bool kDifference = false>
   void first_pass(const double* values, const double* base, std::size_t rows, std::size_t stride,
-                  std::size_t width) {
-    constexpr std::size_t kLine = 8;
+                  std::size_t width, std::uint32_t known_lines = 0) {
     constexpr std::size_t kPairs = kLine / 2;
     std::size_t first = 0;
+    bool fetched = false;
     for (; first + kLine <= width; first += kLine) {
+      if ((known_lines >> (first / kLine) & 1U) != 0) continue;
+      const bool fetch = !fetched;
+      fetched = true;
       std::array<Pair, kPairs> sums{};
       std::array<Pair, kPairs> lows;
       std::array<Pair, kPairs> highs;
       lows.fill(Pair{} + std::numeric_limits<double>::infinity());
       highs.fill(Pair{} - std::numeric_limits<double>::infinity());
       for (std::size_t i = 0; i < rows; ++i) {
-        if (first == 0 && i + kPrefetchRows < rows) {
+        if (fetch && i + kPrefetchRows < rows) {
           prefetch_tile_row(values + (i + kPrefetchRows) * stride, width);
           if (kDifference) prefetch_tile_row(base + (i + kPrefetchRows) * stride, width);
         }
@@ -413,6 +427,31 @@ struct TileMoments {
         high[c] = high[c] < value ? value : high[c];
       }
     }
+  }
+  /// For the paired differences: sets every line of cells whose values (`values`, this block's,
+  /// after its first pass) and the reference's (`reference`, per cell) are each present in all
+  /// `rows` and equal, whose differences are then all one value, as the first pass would find
+  /// them, and returns those lines' bits (first_pass's `known_lines`): neither block's values
+  /// of such a line are read again.
+  std::uint32_t set_constant_lines(const TileMoments& values, const tally::Moments* reference,
+                                   std::size_t rows, std::size_t width) {
+    std::uint32_t known = 0;
+    for (std::size_t first = 0; first + kLine <= width; first += kLine) {
+      bool constant = true;
+      for (std::size_t c = first; c < first + kLine; ++c) {
+        constant = constant && values.n[c] == static_cast<double>(rows) &&
+                   values.low[c] == values.high[c] &&
+                   reference[c].n == static_cast<std::int64_t>(rows) &&
+                   reference[c].min == reference[c].max;
+      }
+      if (!constant) continue;
+      known |= 1U << (first / kLine);
+      for (std::size_t c = first; c < first + kLine; ++c) {
+        low[c] = values.low[c] - reference[c].min;
+        high[c] = low[c];
+      }
+    }
+    return known;
   }
   /// Counts and sums again, skipping missing values, the cells whose sum came out NaN (a value
   /// missing, or infinities of both signs): the same additions in the same order as a masked
@@ -543,7 +582,7 @@ struct VaryingColumns {
 
 }  // namespace
 
-void StudyRunner::summarise_chunk(Chunk& chunk, const double* raw, const double* reference,
+void StudyRunner::summarise_chunk(Chunk& chunk, const double* raw, const ReferenceBlock* reference,
                                   Scratch& scratch) const {
   // Replicate-major passes over tiles of cells with per-cell accumulators: no value is
   // transposed or copied, and the paired differences to the reference are made in the same
@@ -578,14 +617,15 @@ void StudyRunner::summarise_chunk(Chunk& chunk, const double* raw, const double*
     values.reset();
     differences.reset();
     values.first_pass(raw + first_cell, nullptr, count, cells_, width);
-    if (reference != nullptr) {
-      differences.first_pass<true>(raw + first_cell, reference + first_cell, count, cells_, width);
-    }
     values.recount_missing(raw + first_cell, nullptr, count, cells_, width);
     values.finish_first_pass(width);
     if (reference != nullptr) {
-      differences.recount_missing<true>(raw + first_cell, reference + first_cell, count, cells_,
-                                        width);
+      const std::uint32_t known =
+          differences.set_constant_lines(values, reference->moments + first_cell, count, width);
+      differences.first_pass<true>(raw + first_cell, reference->raw + first_cell, count, cells_,
+                                   width, known);
+      differences.recount_missing<true>(raw + first_cell, reference->raw + first_cell, count,
+                                        cells_, width);
       differences.finish_first_pass(width);
     }
     for (std::size_t c = 0; c < width; ++c) {
@@ -665,7 +705,7 @@ void StudyRunner::summarise_chunk(Chunk& chunk, const double* raw, const double*
         differences, std::span(varying_differences.column.data(), wide_differences), count);
     for (std::size_t i = 0; wide_differences > 0 && i < count; ++i) {
       const double* row = varying_differences.differences(
-          raw + i * cells_ + first_cell, reference + i * cells_ + first_cell, gathered.data());
+          raw + i * cells_ + first_cell, reference->raw + i * cells_ + first_cell, gathered.data());
       if (masked_differences) {
         add_deviations<true>(row, means.data(), squares.data(), wide_differences);
       } else {
@@ -960,7 +1000,9 @@ void StudyRunner::pipeline(std::int64_t count,
     if (paired) {
       run_chunk(work->chunks[0], work->reference_raw, nullptr, scratches.local(), sink);
     }
-    const double* reference = paired ? work->reference_raw.data() : nullptr;
+    const ReferenceBlock reference_block{work->reference_raw.data(),
+                                         work->chunks[0].moments.data()};
+    const ReferenceBlock* reference = paired ? &reference_block : nullptr;
     tbb::parallel_for(tbb::blocked_range<std::size_t>(paired ? 1 : 0, work->chunks.size(), 1),
                       [&](const tbb::blocked_range<std::size_t>& range) {
                         Scratch& scratch = scratches.local();
