@@ -547,7 +547,9 @@ struct VaryingColumns {
   std::size_t count = 0;
   bool all = false;
 
-  void find(const TileMoments& moments, std::size_t width) {
+  /// `in_place_allowed`: whether every column may be read in place (not when some must not be
+  /// read at all: lines set by TileMoments::set_constant_lines).
+  void find(const TileMoments& moments, std::size_t width, bool in_place_allowed = true) {
     count = 0;
     for (std::size_t c = 0; c < width; ++c) {
       column[count] = static_cast<std::uint8_t>(c);
@@ -556,7 +558,7 @@ struct VaryingColumns {
     // A gathered value costs about a third more than one read in place: when most columns
     // vary, every column goes (a constant one adds zero squared deviations, exactly, and its
     // buckets go unused).
-    all = 4 * count >= 3 * width;
+    all = in_place_allowed && 4 * count >= 3 * width;
     if (all) {
       count = width;
       for (std::size_t c = 0; c < width; ++c) column[c] = static_cast<std::uint8_t>(c);
@@ -619,9 +621,9 @@ void StudyRunner::summarise_chunk(Chunk& chunk, const double* raw, const Referen
     values.first_pass(raw + first_cell, nullptr, count, cells_, width);
     values.recount_missing(raw + first_cell, nullptr, count, cells_, width);
     values.finish_first_pass(width);
+    std::uint32_t known = 0;
     if (reference != nullptr) {
-      const std::uint32_t known =
-          differences.set_constant_lines(values, reference->moments + first_cell, count, width);
+      known = differences.set_constant_lines(values, reference->moments + first_cell, count, width);
       differences.first_pass<true>(raw + first_cell, reference->raw + first_cell, count, cells_,
                                    width, known);
       differences.recount_missing<true>(raw + first_cell, reference->raw + first_cell, count,
@@ -695,7 +697,7 @@ void StudyRunner::summarise_chunk(Chunk& chunk, const double* raw, const Referen
     }
 
     if (reference == nullptr) continue;
-    varying_differences.find(differences, width);
+    varying_differences.find(differences, width, known == 0);
     const std::size_t wide_differences = varying_differences.count;
     for (std::size_t k = 0; k < wide_differences; ++k) {
       means[k] = differences.mean[varying_differences.column[k]];
