@@ -233,12 +233,14 @@ bool is_calibration_file(const fs::path& file) {
          h5.read_string_attribute("file_type") == kCalibrationFileType;
 }
 
-CalibrationData read_calibration(const fs::path& file) {
+namespace {
+/// The calibration file opened for reading, its type and schema version checked.
+H5File open_calibration(const fs::path& file) {
   if (!is_calibration_file(file)) {
     throw OutputError(file.string() + ": not a natosim calibration file (no root attribute " +
                       "file_type = \"" + kCalibrationFileType + "\")");
   }
-  const H5File h5 = H5File::open_read_only(file);
+  H5File h5 = H5File::open_read_only(file);
   const std::string version = h5.read_string_attribute("schema_version");
   if (major_of(version) != major_of(kCalibrationSchemaVersion)) {
     throw OutputError(
@@ -246,6 +248,12 @@ CalibrationData read_calibration(const fs::path& file) {
                     "natosim reads {}.x)",
                     file.string(), version, major_of(kCalibrationSchemaVersion)));
   }
+  return h5;
+}
+}  // namespace
+
+CalibrationData read_calibration(const fs::path& file) {
+  const H5File h5 = open_calibration(file);
   CalibrationData data;
   data.model = h5.read_string_attribute("model");
   data.stop_reason = h5.read_string_attribute("stop_reason");
@@ -315,21 +323,29 @@ WeightedSample read_posterior(const fs::path& file) {
                       ": not a natosim calibration file (expected the output of natosim "
                       "calibrate)");
   }
-  CalibrationData data;
+  // Only the final generation, which the file also holds on its own: every scenario of a study
+  // reads the posterior, and the whole history is some megabytes.
+  WeightedSample sample;
+  sample.file = name;
   try {
-    data = read_calibration(file);
+    const H5File h5 = open_calibration(file);
+    const bool finished = !h5.read_string_attribute("stop_reason").empty() &&
+                          h5.open_dataset("generation").size() > 0;
+    if (!finished || !h5.has_dataset("posterior_particles")) {
+      throw ConfigError(name + ": calibration did not finish (a checkpoint, not a posterior)");
+    }
+    sample.model = h5.read_string_attribute("model");
+    sample.keys = h5.open_dataset("parameter").read_strings();
+    sample.values = h5.open_dataset("posterior_particles").read<double>();
+    sample.weights = h5.open_dataset("posterior_weights").read<double>();
+    const auto population = h5.read_attribute<std::uint64_t>("population");
+    if (sample.weights.size() != population ||
+        sample.values.size() != population * sample.keys.size()) {
+      throw OutputError(name + ": malformed calibration file (dataset shapes disagree)");
+    }
   } catch (const OutputError& problem) {
     throw ConfigError(problem.what());
   }
-  if (data.stop_reason.empty() || data.generations.empty()) {
-    throw ConfigError(name + ": calibration did not finish (a checkpoint, not a posterior)");
-  }
-  WeightedSample sample;
-  sample.file = name;
-  sample.model = data.model;
-  sample.keys = data.parameters;
-  sample.values = data.generations.back().particles;
-  sample.weights = data.generations.back().weights;
   try {
     sample.finish();
   } catch (const std::invalid_argument& problem) {

@@ -2,6 +2,7 @@
 files, determinism, resume after kill -9, bad input, and studies drawing from a posterior."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -364,7 +365,23 @@ def test_posterior_from_another_model_or_with_other_keys_is_refused(tmp_path,
                                    '{dist = "uniform", low = 0.0, high = 1.0}')
     volatility = random_walk_calibration(tmp_path, "volatility",
                                          '{dist = "uniform", low = 0.5, high = 1.0}')
+    # A checkpoint (no stop reason yet), and a posterior whose weights miss a particle: the
+    # run reads only the final generation's datasets, and still checks them.
+    checkpoint = tmp_path / "checkpoint.h5"
+    shutil.copy(calibration_file[0], checkpoint)
+    with h5py.File(checkpoint, "r+") as f:
+        f.attrs["stop_reason"] = ""
+    short = tmp_path / "short.h5"
+    shutil.copy(calibration_file[0], short)
+    with h5py.File(short, "r+") as f:
+        weights = f["posterior_weights"][()]
+        del f["posterior_weights"]
+        f["posterior_weights"] = weights[:-1]
     cases = [
+        (POSTERIOR_STUDY.replace('"cal.h5"', '"checkpoint.h5"'),
+         "./checkpoint.h5: calibration did not finish (a checkpoint, not a posterior)"),
+        (POSTERIOR_STUDY.replace('"cal.h5"', '"short.h5"'),
+         "./short.h5: malformed calibration file (dataset shapes disagree)"),
         (POSTERIOR_STUDY.replace('"cal.h5"', f'"{walk.name}"'),
          f"./{walk.name}: posterior calibrated for model 'random_walk', not 'gauss'"),
         ("[study]\nmodel = \"random_walk\"\nreplicates = 5\n\n[model]\nposterior = "
