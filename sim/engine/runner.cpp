@@ -21,6 +21,7 @@
 
 #include "sim/core/bytes.h"
 #include "sim/core/error.h"
+#include "sim/core/page_arena.h"
 #include "sim/tally/moments.h"
 #include "sim/tally/quantile_sketch.h"
 
@@ -40,6 +41,11 @@ enum class CellShape : std::uint8_t {
   spread,
 };
 
+template <typename T>
+void assign(HugeVector<T>& to, const std::vector<T>& from) {
+  to.assign(from.begin(), from.end());
+}
+
 /// One scenario's share of a block, run and summarised: what the serial stage folds.
 struct Chunk {
   std::int64_t block = 0;
@@ -47,15 +53,15 @@ struct Chunk {
   std::int64_t first = 0;
   std::int64_t count = 0;
   /// Per cell (cell = year * stride + slot).
-  std::vector<tally::Moments> moments;
-  std::vector<CellShape> shapes;
+  HugeVector<tally::Moments> moments;
+  HugeVector<CellShape> shapes;
   /// Per cell: values in bucket(min) of a two_buckets cell (the rest are in bucket(max)).
-  std::vector<std::uint32_t> at_low;
+  HugeVector<std::uint32_t> at_low;
   /// The spread cells' bucket indices, cell after cell (moments.n of each).
-  std::vector<std::int32_t> buckets;
+  HugeVector<std::int32_t> buckets;
   /// The block's paired differences to the reference scenario per cell (empty without a
   /// reference, or for the reference itself).
-  std::vector<tally::Moments> differences;
+  HugeVector<tally::Moments> differences;
   /// Events: (replicate, year, model columns...) per row.
   std::vector<double> events;
   /// What the sink receives: trajectories and event columns of the block.
@@ -69,7 +75,7 @@ struct BlockWork {
   std::int64_t block = 0;
   std::vector<Chunk> chunks;
   /// The reference scenario's raw values [replicate in block][year * stride + slot].
-  std::vector<double> reference_raw;
+  HugeVector<double> reference_raw;
 };
 
 /// The reference scenario's block, as the other scenarios' paired differences need it.
@@ -83,7 +89,7 @@ struct ReferenceBlock {
 /// A worker thread's working space.
 struct Scratch {
   /// Raw values [replicate in block][year * stride + slot].
-  std::vector<double> raw;
+  HugeVector<double> raw;
   /// A tile's bucket indices [replicate in block][cell in tile].
   std::vector<std::int32_t> tile_buckets;
   std::optional<RunRecorder> recorder;
@@ -91,6 +97,9 @@ struct Scratch {
 
 /// Everything accumulated so far, merged chunk by chunk in (block, scenario) order.
 struct Totals {
+  /// The sketches' buckets (declared first: it outlives them). Held by pointer so that the
+  /// sketches' pointers to it survive a move of the totals.
+  std::unique_ptr<PageArena> arena = std::make_unique<PageArena>();
   std::vector<std::vector<tally::Moments>> moments;
   std::vector<std::vector<tally::QuantileSketch>> sketches;
   std::vector<std::vector<tally::Moments>> differences;
@@ -204,7 +213,7 @@ class StudyRunner {
   void load_item(std::int64_t item, const std::vector<unsigned char>& bytes, Chunk& chunk) const;
   /// Runs the chunk's replicates into `raw` and summarises them, with the paired differences
   /// to `reference` (the reference's block; null for none).
-  void run_chunk(Chunk& chunk, std::vector<double>& raw, const ReferenceBlock* reference,
+  void run_chunk(Chunk& chunk, HugeVector<double>& raw, const ReferenceBlock* reference,
                  Scratch& scratch, const ResultsSink* sink) const;
   /// Fills chunk.out (trajectories per variable, event columns) from the chunk's raw values.
   void fill_block(Chunk& chunk, const double* raw) const;
@@ -256,7 +265,7 @@ void StudyRunner::report_unset(const Chunk& chunk, const double* raw, std::size_
                          std::to_string(replicate) + ")");
 }
 
-void StudyRunner::run_chunk(Chunk& chunk, std::vector<double>& raw, const ReferenceBlock* reference,
+void StudyRunner::run_chunk(Chunk& chunk, HugeVector<double>& raw, const ReferenceBlock* reference,
                             Scratch& scratch, const ResultsSink* sink) const {
   const auto count = static_cast<std::size_t>(chunk.count);
   // Buffers are reused from chunk to chunk (resize keeps capacity): fresh multi-megabyte
@@ -951,9 +960,15 @@ Totals StudyRunner::empty_totals() const {
   totals.moments.assign(scenario_count, std::vector<tally::Moments>(cells_));
   const auto [lowest_level, highest_level] =
       std::minmax_element(options_.quantile_levels.begin(), options_.quantile_levels.end());
-  const tally::QuantileSketch empty_sketch(options_.quantile_levels.empty() ? 0.0 : *lowest_level,
-                                           options_.quantile_levels.empty() ? 1.0 : *highest_level);
-  totals.sketches.assign(scenario_count, std::vector<tally::QuantileSketch>(cells_, empty_sketch));
+  const double lowest = options_.quantile_levels.empty() ? 0.0 : *lowest_level;
+  const double highest = options_.quantile_levels.empty() ? 1.0 : *highest_level;
+  totals.sketches.resize(scenario_count);
+  for (std::vector<tally::QuantileSketch>& sketches : totals.sketches) {
+    sketches.reserve(cells_);
+    for (std::size_t cell = 0; cell < cells_; ++cell) {
+      sketches.emplace_back(lowest, highest, totals.arena.get());
+    }
+  }
   if (options_.reference >= 0) {
     totals.differences.assign(scenario_count, std::vector<tally::Moments>(cells_));
   }
@@ -1173,10 +1188,10 @@ void StudyRunner::load_item(std::int64_t item, const std::vector<unsigned char>&
     chunk.first = chunk.block * options_.block_size;
     chunk.count = std::min(options_.block_size, options_.replicates - chunk.first);
     if (in.get<std::int64_t>() != chunk.count) throw std::runtime_error("another block size");
-    chunk.moments = in.get_vector<tally::Moments>();
-    chunk.shapes = in.get_vector<CellShape>();
+    assign(chunk.moments, in.get_vector<tally::Moments>());
+    assign(chunk.shapes, in.get_vector<CellShape>());
     const std::vector<std::uint32_t> at_low = in.get_vector<std::uint32_t>();
-    chunk.buckets = in.get_vector<std::int32_t>();
+    assign(chunk.buckets, in.get_vector<std::int32_t>());
     if (chunk.moments.size() != cells_ || chunk.shapes.size() != cells_) {
       throw std::runtime_error("wrong number of cells");
     }
@@ -1214,7 +1229,7 @@ void StudyRunner::load_item(std::int64_t item, const std::vector<unsigned char>&
     if (two_buckets != at_low.size() || spread != chunk.buckets.size()) {
       throw std::runtime_error("bucket counts left over");
     }
-    chunk.differences = in.get_vector<tally::Moments>();
+    assign(chunk.differences, in.get_vector<tally::Moments>());
     const bool paired =
         options_.reference >= 0 && static_cast<int>(chunk.scenario) != options_.reference;
     if (chunk.differences.size() != (paired ? cells_ : 0)) {

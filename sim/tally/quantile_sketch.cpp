@@ -111,7 +111,8 @@ bool QuantileSketch::fit_dense(std::int32_t lowest, std::int32_t highest, bool w
     const std::int32_t new_first =
         (!was_empty && want_first < first_) ? want_first - spare : want_first;
     const std::int32_t new_last = (!was_empty && want_last > last) ? want_last + spare : want_last;
-    std::vector<std::uint32_t> grown(static_cast<std::size_t>(new_last - new_first + 1), 0);
+    std::pmr::vector<std::uint32_t> grown(static_cast<std::size_t>(new_last - new_first + 1), 0,
+                                          counts_.get_allocator());
     for (std::size_t i = 0; i < counts_.size(); ++i) {
       grown[static_cast<std::size_t>(first_ - new_first) + i] = counts_[i];
     }
@@ -229,7 +230,7 @@ void QuantileSketch::add(std::span<const std::int32_t> buckets, double low, doub
     }
   }
   std::sort(scratch.begin(), scratch.end());
-  std::vector<Bin> merged;
+  std::pmr::vector<Bin> merged(sparse_.get_allocator());
   merged.reserve(sparse_.size() + scratch.size());
   auto mine = sparse_.begin();
   std::size_t next = 0;
@@ -332,8 +333,10 @@ void QuantileSketch::save(ByteWriter& out) const {
 QuantileSketch QuantileSketch::load(ByteReader& in) {
   QuantileSketch sketch;
   sketch.first_ = in.get<std::int32_t>();
-  sketch.counts_ = in.get_vector<std::uint32_t>();
-  sketch.sparse_ = in.get_vector<Bin>();
+  const std::vector<std::uint32_t> counts = in.get_vector<std::uint32_t>();
+  sketch.counts_.assign(counts.begin(), counts.end());
+  const std::vector<Bin> sparse = in.get_vector<Bin>();
+  sketch.sparse_.assign(sparse.begin(), sparse.end());
   sketch.count_ = in.get<std::int64_t>();
   sketch.below_ = in.get<std::int64_t>();
   sketch.above_ = in.get<std::int64_t>();

@@ -3,6 +3,7 @@
 #include <bit>
 #include <cstdint>
 #include <limits>
+#include <memory_resource>
 #include <optional>
 #include <span>
 #include <vector>
@@ -44,8 +45,13 @@ class QuantileSketch {
   /// from the top), into two counts, so memory stops growing as rare extremes accumulate. A
   /// quantile whose rank falls into a folded tail (which needs the tail's share to have grown
   /// fourfold since) is NaN, never a guess. The defaults (0, 1) never fold.
-  explicit QuantileSketch(double lowest_level = 0.0, double highest_level = 1.0)
-      : lowest_level_(lowest_level), highest_level_(highest_level) {}
+  /// The dense window of counts is allocated from `memory` (which must outlive the sketch); a
+  /// copy of the sketch allocates from the default resource, an assignment keeps the target's.
+  /// Sparse bins always come from the default resource: they are rebuilt at every add, in sizes
+  /// that keep changing, which an arena of size classes would not reuse.
+  explicit QuantileSketch(double lowest_level = 0.0, double highest_level = 1.0,
+                          std::pmr::memory_resource* memory = std::pmr::get_default_resource())
+      : counts_(memory), lowest_level_(lowest_level), highest_level_(highest_level) {}
 
   /// The bucket index of a finite value: monotone in the value, 0 for +-0.
   /// Branch-free, so that loops over many values vectorise.
@@ -115,9 +121,9 @@ class QuantileSketch {
 
   /// Dense mode: counts of buckets first_ .. first_ + counts_.size() - 1.
   std::int32_t first_ = 0;
-  std::vector<std::uint32_t> counts_;
+  std::pmr::vector<std::uint32_t> counts_;
   /// Sparse mode (when non-empty): bins sorted by index.
-  std::vector<Bin> sparse_;
+  std::pmr::vector<Bin> sparse_;
   std::int64_t count_ = 0;
   /// Values below the low edge / above the high edge once tails were folded.
   std::int64_t below_ = 0;
