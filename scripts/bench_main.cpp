@@ -188,6 +188,44 @@ double peak_memory_mib(const std::string& self, const std::string& config, std::
   return kib > 0 ? static_cast<double>(kib) / 1024.0 : -1.0;
 }
 
+/// This executable's path, for the child processes that measure memory and cold runs.
+std::string own_path(const char* argv0) {
+  char path[4096];
+  const ssize_t length = readlink("/proc/self/exe", path, sizeof path - 1);
+  return length > 0 ? std::string(path, static_cast<std::size_t>(length)) : std::string(argv0);
+}
+
+/// CPU ns per member-year of one study run in a fresh child process (`kind`: "end-to-end" for
+/// the study on one thread, "copies-C" for C copies of its first scenario), as `natosim run`
+/// pays it: the study's memory is touched for the first time, where a second run in the same
+/// process would reuse what the first left in the heap. -1 when the child fails.
+double cold_cpu_ns(const std::string& self, const std::string& config, const std::string& kind,
+                   std::int64_t replicates) {
+  int pipe_ends[2];
+  if (pipe(pipe_ends) != 0) return -1.0;
+  const pid_t child = fork();
+  if (child == 0) {
+    dup2(pipe_ends[1], STDOUT_FILENO);
+    close(pipe_ends[0]);
+    close(pipe_ends[1]);
+    execl(self.c_str(), self.c_str(), "--cold-probe", kind.c_str(),
+          std::to_string(replicates).c_str(), config.c_str(), static_cast<char*>(nullptr));
+    std::_Exit(127);
+  }
+  close(pipe_ends[1]);
+  std::string report;
+  char buffer[256];
+  for (ssize_t got = 0; (got = read(pipe_ends[0], buffer, sizeof buffer)) > 0;) {
+    report.append(buffer, static_cast<std::size_t>(got));
+  }
+  close(pipe_ends[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return -1.0;
+  const double ns = std::atof(report.c_str());
+  return ns > 0.0 ? ns : -1.0;
+}
+
 /// A model that does nothing but record one value a year: what remains is the engine's own cost
 /// (scheduling, recording, statistics, reduction).
 class NullModel final : public sim::Model {
@@ -237,6 +275,23 @@ int main(int argc, char** argv) {
       load(loaded, argv[i + 2]);
       time_engine(loaded, std::atoll(argv[i + 1]), 2, arg == "--memory-probe");
       std::printf("%ld\n", peak_resident_kib());
+      return 0;
+    }
+    if (arg == "--cold-probe" && i + 3 < argc) {
+      Loaded loaded;
+      load(loaded, argv[i + 3]);
+      const std::string kind = argv[i + 1];
+      const std::int64_t probe_replicates = std::atoll(argv[i + 2]);
+      if (kind.rfind("copies-", 0) == 0) {
+        std::printf("%.3f\n", copies_cpu_ns(loaded, probe_replicates, std::atoi(kind.c_str() + 7)));
+        return 0;
+      }
+      const double member_years =
+          static_cast<double>(probe_replicates) * static_cast<double>(loaded.runs.size()) *
+          loaded.study.years *
+          static_cast<double>(loaded.runs.front().model->schema().members.size());
+      std::printf("%.3f\n",
+                  1e9 * time_engine(loaded, probe_replicates, 1).cpu_seconds / member_years);
       return 0;
     }
     if (arg == "--replicates" && i + 1 < argc) {
@@ -356,12 +411,25 @@ int main(int argc, char** argv) {
     Least end_to_end;
     Least one_scenario;
     Least sixteen;
+    Least cold_end_to_end;
+    Least cold_one;
+    Least cold_sixteen;
+    const std::string binary = own_path(argv[0]);
+    const auto cold = [&](Least& into, const std::string& kind, std::int64_t count) {
+      const double ns = cold_cpu_ns(binary, config, kind, count);
+      if (ns < 0.0)
+        throw std::runtime_error("natosim_bench: the cold-run child failed (" + kind + ")");
+      into.add(ns);
+    };
     for (int k = 0; k < repeat; ++k) {
       floor_kernel.add(bench::floor_kernel(2000).cpu_ns_per_member_year);
       alone_per.add(1e9 * time_models_alone(loaded, replicates).cpu_seconds / member_years);
       end_to_end.add(1e9 * time_engine(loaded, replicates, 1).cpu_seconds / member_years);
       one_scenario.add(copies_cpu_ns(loaded, copies_replicates, 1));
       sixteen.add(copies_cpu_ns(loaded, copies_replicates, 16));
+      cold(cold_end_to_end, "end-to-end", replicates);
+      cold(cold_one, "copies-1", copies_replicates);
+      cold(cold_sixteen, "copies-16", copies_replicates);
     }
     const double floor_ns = floor_kernel.least;
     const double alone_ns = std::min(alone_per.least, 1e9 * timing.cpu_seconds / member_years);
@@ -389,12 +457,18 @@ int main(int argc, char** argv) {
         "  2 threads: wall efficiency {:.1f} %, CPU efficiency {:.1f} % (CPU 1 thread / CPU 2 "
         "threads)\n",
         100.0 * one / (2.0 * two), 100.0 * one_timing.cpu_seconds / two_timing.cpu_seconds);
+    fmt::print(
+        "The same, each run in a fresh process (as `natosim run` pays it: the study's memory is\n"
+        "touched for the first time; above, runs after the first reuse the process's heap):\n");
+    fmt::print("  engine + model, {} scenarios, 1 thread        : {:7.1f}  x{:.2f}\n",
+               loaded.runs.size(), cold_end_to_end.least, cold_end_to_end.least / floor_ns);
+    fmt::print("  engine + model, 1 scenario (reference only)  : {:7.1f}  x{:.2f}\n",
+               cold_one.least, cold_one.least / floor_ns);
+    fmt::print(
+        "  engine + model, 16 copies of it              : {:7.1f}  x{:.2f}  ({:+.1f} % vs 1)\n",
+        cold_sixteen.least, cold_sixteen.least / floor_ns,
+        100.0 * (cold_sixteen.least / cold_one.least - 1.0));
     if (memory) {
-      const std::string self = "/proc/self/exe";
-      char path[4096];
-      const ssize_t length = readlink(self.c_str(), path, sizeof path - 1);
-      const std::string binary =
-          length > 0 ? std::string(path, static_cast<std::size_t>(length)) : std::string(argv[0]);
       for (const bool events : {false, true}) {
         const double small = peak_memory_mib(binary, config, 1000, events);
         const double large = peak_memory_mib(binary, config, 100000, events);
