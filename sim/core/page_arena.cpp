@@ -34,13 +34,12 @@ void* map_huge_buffer(std::size_t bytes) {
   const std::size_t mapped = size + kHugePage;
   void* start = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (start == MAP_FAILED) throw std::bad_alloc();
-  const auto address = reinterpret_cast<std::uintptr_t>(start);
-  const std::uintptr_t aligned = (address + kHugePage - 1) & ~(kHugePage - 1);
-  const std::size_t head = aligned - address;
+  const std::size_t head =
+      (kHugePage - reinterpret_cast<std::uintptr_t>(start) % kHugePage) % kHugePage;
   const std::size_t tail = mapped - head - size;
+  char* buffer = static_cast<char*>(start) + head;
   if (head > 0) munmap(start, head);
-  if (tail > 0) munmap(reinterpret_cast<void*>(aligned + size), tail);
-  auto* buffer = reinterpret_cast<void*>(aligned);
+  if (tail > 0) munmap(buffer + size, tail);
   // Advice only: without huge pages (disabled, or none free) the buffer is ordinary memory.
   madvise(buffer, size, MADV_HUGEPAGE);
   return buffer;

@@ -68,7 +68,7 @@ class PageArena final : public std::pmr::memory_resource {
  public:
   /// Blocks are multiples of a cache line, which also satisfies every fundamental alignment.
   static constexpr std::size_t kGranule = 64;
-  static constexpr std::size_t kLargestBlock = 64 * 1024;
+  static constexpr std::size_t kLargestBlock = std::size_t{64} * 1024;
   /// Regions are taken from the system this many bytes at a time (whole huge pages).
   static constexpr std::size_t kRegionBytes = std::size_t{4} << 20;
 
