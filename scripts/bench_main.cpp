@@ -10,7 +10,9 @@
 #include <cstdlib>
 #include <ctime>
 #include <limits>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -159,19 +161,21 @@ long peak_resident_kib() {
   return kib;
 }
 
-/// Peak resident memory (MiB) of a child process that runs `replicates` of every scenario,
-/// keeping the event table or not; the child reports its own peak on a pipe.
-double peak_memory_mib(const std::string& self, const std::string& config, std::int64_t replicates,
-                       bool events) {
+/// What this bench prints when run again in a child process with `args` (a probe: a fresh
+/// process, so its memory and timings start afresh); nothing when the child fails.
+std::optional<std::string> child_report(const std::string& self,
+                                        const std::vector<std::string>& args) {
+  std::vector<char*> argv{const_cast<char*>(self.c_str())};
+  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
   int pipe_ends[2];
-  if (pipe(pipe_ends) != 0) return -1.0;
+  if (pipe(pipe_ends) != 0) return std::nullopt;
   const pid_t child = fork();
   if (child == 0) {
     dup2(pipe_ends[1], STDOUT_FILENO);
     close(pipe_ends[0]);
     close(pipe_ends[1]);
-    execl(self.c_str(), self.c_str(), events ? "--memory-probe" : "--memory-probe-no-events",
-          std::to_string(replicates).c_str(), config.c_str(), static_cast<char*>(nullptr));
+    execv(self.c_str(), argv.data());
     std::_Exit(127);
   }
   close(pipe_ends[1]);
@@ -183,8 +187,18 @@ double peak_memory_mib(const std::string& self, const std::string& config, std::
   close(pipe_ends[0]);
   int status = 0;
   waitpid(child, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return -1.0;
-  const long kib = std::atol(report.c_str());
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return std::nullopt;
+  return report;
+}
+
+/// Peak resident memory (MiB) of a child process that runs `replicates` of every scenario,
+/// keeping the event table or not; the child reports its own peak. -1 when the child fails.
+double peak_memory_mib(const std::string& self, const std::string& config, std::int64_t replicates,
+                       bool events) {
+  const std::optional<std::string> report = child_report(
+      self,
+      {events ? "--memory-probe" : "--memory-probe-no-events", std::to_string(replicates), config});
+  const long kib = report ? std::atol(report->c_str()) : -1;
   return kib > 0 ? static_cast<double>(kib) / 1024.0 : -1.0;
 }
 
@@ -201,28 +215,9 @@ std::string own_path(const char* argv0) {
 /// process would reuse what the first left in the heap. -1 when the child fails.
 double cold_cpu_ns(const std::string& self, const std::string& config, const std::string& kind,
                    std::int64_t replicates) {
-  int pipe_ends[2];
-  if (pipe(pipe_ends) != 0) return -1.0;
-  const pid_t child = fork();
-  if (child == 0) {
-    dup2(pipe_ends[1], STDOUT_FILENO);
-    close(pipe_ends[0]);
-    close(pipe_ends[1]);
-    execl(self.c_str(), self.c_str(), "--cold-probe", kind.c_str(),
-          std::to_string(replicates).c_str(), config.c_str(), static_cast<char*>(nullptr));
-    std::_Exit(127);
-  }
-  close(pipe_ends[1]);
-  std::string report;
-  char buffer[256];
-  for (ssize_t got = 0; (got = read(pipe_ends[0], buffer, sizeof buffer)) > 0;) {
-    report.append(buffer, static_cast<std::size_t>(got));
-  }
-  close(pipe_ends[0]);
-  int status = 0;
-  waitpid(child, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return -1.0;
-  const double ns = std::atof(report.c_str());
+  const std::optional<std::string> report =
+      child_report(self, {"--cold-probe", kind, std::to_string(replicates), config});
+  const double ns = report ? std::atof(report->c_str()) : -1.0;
   return ns > 0.0 ? ns : -1.0;
 }
 
