@@ -43,6 +43,14 @@ std::string replace_line(const std::string& text, const std::string& prefix,
   return out;
 }
 
+/// Deletes a member's rows of years first..last, each the line starting with `prefix` + year + ",".
+std::string without_years(std::string text, const std::string& prefix, int first, int last) {
+  for (int year = first; year <= last; ++year) {
+    text = replace_line(text, prefix + std::to_string(year) + ",", "");
+  }
+  return text;
+}
+
 std::string display(const std::filesystem::path& p) { return p.lexically_normal().string(); }
 
 const std::string kGdpSource = "\"World Bank WDI\"";
@@ -214,11 +222,7 @@ TEST_CASE("Government debt with a missing year or member is an error", "[data]")
                     display(files.gov_debt) + ":" + std::to_string(after - 1) +
                         ": year: missing year 2018 for ES, got no row (expected one row for "
                         "every year 2013-2024)");
-  std::string without_lu = debt;
-  for (int year = 2013; year <= 2024; ++year) {
-    without_lu = replace_line(without_lu, "LU,Luxembourg," + std::to_string(year) + ",", "");
-  }
-  files.gov_debt = write_temp("debt_no_lu.csv", without_lu);
+  files.gov_debt = write_temp("debt_no_lu.csv", without_years(debt, "LU,Luxembourg,", 2013, 2024));
   const int line = line_of(read_text(files.defence_share), "LU,Luxembourg,");
   CHECK_THROWS_WITH(load_alliance_data(files),
                     display(files.defence_share) + ":" + std::to_string(line) +
@@ -240,11 +244,7 @@ TEST_CASE("A non-numeric defence share is an error", "[data]") {
 
 TEST_CASE("A member without GDP is an error at its row in the defence share file", "[data]") {
   DataFiles files = shipped_files();
-  std::string gdp = read_text(files.gdp);
-  for (int year = 2010; year <= 2023; ++year) {
-    gdp = replace_line(gdp, "LU," + std::to_string(year) + ",", "");
-  }
-  files.gdp = write_temp("no_gdp.csv", gdp);
+  files.gdp = write_temp("no_gdp.csv", without_years(read_text(files.gdp), "LU,", 2010, 2023));
   const int line = line_of(read_text(files.defence_share), "LU,Luxembourg,");
   CHECK_THROWS_WITH(load_alliance_data(files),
                     display(files.defence_share) + ":" + std::to_string(line) +

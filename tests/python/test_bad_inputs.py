@@ -288,12 +288,18 @@ def test_a_gdp_of_zero_is_refused_at_its_line(folder, refuse):
                    "a number > 0)")
 
 
-def test_constant_price_gdp_with_a_gap_is_refused_at_the_next_row(folder, refuse):
-    path = folder / "data" / "gdp_real.csv"
+def drop_row(path, prefix):
+    """Deletes the data file's first row that starts with `prefix`; returns its line index
+    (0-based: the 1-based number of the row after it)."""
     lines = path.read_text().splitlines(keepends=True)
-    gone = next(i for i, line in enumerate(lines) if line.startswith("PL,2020,"))
+    gone = next(i for i, line in enumerate(lines) if line.startswith(prefix))
     del lines[gone]
     path.write_text("".join(lines))
+    return gone
+
+
+def test_constant_price_gdp_with_a_gap_is_refused_at_the_next_row(folder, refuse):
+    gone = drop_row(folder / "data" / "gdp_real.csv", "PL,2020,")
     refuse(folder / "baseline.toml",
            message=f"{{tmp}}/in/data/gdp_real.csv:{gone + 1}: year: missing year 2020 for PL, got "
                    "no row (expected one row for every year 2010-2023)")
@@ -308,11 +314,7 @@ def test_a_missing_constant_price_gdp_file_is_refused(folder, refuse):
 
 
 def test_government_debt_with_a_gap_is_refused_at_the_next_row(folder, refuse):
-    path = folder / "data" / "gov_debt.csv"
-    lines = path.read_text().splitlines(keepends=True)
-    gone = next(i for i, line in enumerate(lines) if line.startswith("IT,Italy,2018,"))
-    del lines[gone]
-    path.write_text("".join(lines))
+    gone = drop_row(folder / "data" / "gov_debt.csv", "IT,Italy,2018,")
     refuse(folder / "baseline.toml",
            message=f"{{tmp}}/in/data/gov_debt.csv:{gone + 1}: year: missing year 2018 for IT, got "
                    "no row (expected one row for every year 2013-2024)")
