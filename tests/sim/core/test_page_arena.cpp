@@ -42,16 +42,29 @@ TEST_CASE("Page arena blocks are aligned, disjoint and reused by size class", "[
   arena.deallocate(freed, 100, 8);
   CHECK(arena.allocate(200, 8) != freed);
   CHECK(arena.allocate(65, 8) == freed);
-  // Larger requests bypass the regions: no region is reserved for them.
-  void* large = arena.allocate(sim::PageArena::kLargestBlock + 1, 8);
-  CHECK(arena.reserved_bytes() == sim::PageArena::kRegionBytes);
-  arena.deallocate(large, sim::PageArena::kLargestBlock + 1, 8);
   // A full region is followed by another.
   const std::size_t blocks_per_region =
       sim::PageArena::kRegionBytes / sim::PageArena::kLargestBlock;
   for (std::size_t i = 0; i < blocks_per_region; ++i) {
     static_cast<void>(arena.allocate(sim::PageArena::kLargestBlock, 8));
   }
+  CHECK(arena.reserved_bytes() == 2 * sim::PageArena::kRegionBytes);
+}
+
+TEST_CASE("Page arena requests above its largest block bypass the regions", "[unit][core]") {
+  sim::PageArena arena;
+  // Exactly one full region: a request carved from regions would now need a second one.
+  const std::size_t blocks_per_region =
+      sim::PageArena::kRegionBytes / sim::PageArena::kLargestBlock;
+  for (std::size_t i = 0; i < blocks_per_region; ++i) {
+    static_cast<void>(arena.allocate(sim::PageArena::kLargestBlock, 8));
+  }
+  REQUIRE(arena.reserved_bytes() == sim::PageArena::kRegionBytes);
+  void* large = arena.allocate(sim::PageArena::kLargestBlock + 1, 8);
+  CHECK(arena.reserved_bytes() == sim::PageArena::kRegionBytes);
+  static_cast<char*>(large)[sim::PageArena::kLargestBlock] = 1;  // all of it usable
+  arena.deallocate(large, sim::PageArena::kLargestBlock + 1, 8);
+  static_cast<void>(arena.allocate(1, 8));
   CHECK(arena.reserved_bytes() == 2 * sim::PageArena::kRegionBytes);
 }
 
