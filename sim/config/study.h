@@ -1,5 +1,7 @@
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -120,6 +122,23 @@ std::unique_ptr<Model> build_model(const StudySpec& study, const toml::table& mo
 /// down the chain as base_config_file_2/..., base_config_text_2/..., ...), study_name,
 /// study_description, model; plus `overrides` (the --set values, one per line) when given.
 std::map<std::string, std::string> study_provenance(const StudySpec& study);
+
+/// SHA-256 (FIPS 180-4) of bytes given piece by piece, so that a large file is hashed without
+/// being held in memory.
+class Sha256 {
+ public:
+  void update(const char* data, std::size_t size);
+  /// Lower-case hex digest of everything given; the object is spent.
+  std::string hex();
+
+ private:
+  void compress();
+  std::array<std::uint32_t, 8> state_ = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                         0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  std::array<unsigned char, 64> block_{};
+  std::size_t filled_ = 0;
+  std::uint64_t bytes_ = 0;
+};
 
 /// Lower-case hex SHA-256 of `data` (FIPS 180-4).
 std::string sha256_hex(const std::string& data);

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <memory>
 #include <memory_resource>
+#include <utility>
 #include <vector>
 
 namespace sim {
@@ -15,13 +16,45 @@ namespace sim {
 void* map_huge_buffer(std::size_t bytes);
 void release_huge_buffer(void* buffer, std::size_t bytes) noexcept;
 
+/// One mapping from map_huge_buffer, owned: move-only, empty by default, zeroed when made.
+/// For a buffer laid out by hand (several arrays in one mapping), so that all of them share its
+/// huge pages.
+class HugeBuffer {
+ public:
+  HugeBuffer() = default;
+  explicit HugeBuffer(std::size_t bytes)
+      : data_(bytes > 0 ? static_cast<std::byte*>(map_huge_buffer(bytes)) : nullptr),
+        bytes_(bytes > 0 ? bytes : 0) {}
+  HugeBuffer(HugeBuffer&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)), bytes_(std::exchange(other.bytes_, 0)) {}
+  HugeBuffer& operator=(HugeBuffer&& other) noexcept {
+    HugeBuffer old(std::move(*this));
+    swap(other);
+    return *this;
+  }
+  HugeBuffer(const HugeBuffer&) = delete;
+  HugeBuffer& operator=(const HugeBuffer&) = delete;
+  ~HugeBuffer() {
+    if (data_ != nullptr) release_huge_buffer(data_, bytes_);
+  }
+  void swap(HugeBuffer& other) noexcept {
+    std::swap(data_, other.data_);
+    std::swap(bytes_, other.bytes_);
+  }
+  std::byte* data() const { return data_; }
+  std::size_t size() const { return bytes_; }
+
+ private:
+  std::byte* data_ = nullptr;
+  std::size_t bytes_ = 0;
+};
+
 /// Buffers from this size up come from map_huge_buffer in HugePageAllocator.
 inline constexpr std::size_t kHugeBufferBytes = std::size_t{4} << 20;
 
 /// A stateless allocator for the runner's large, reused buffers: requests of kHugeBufferBytes
 /// or more are aligned huge pages (see PageArena for why), smaller ones come from operator new.
-/// For the alliance model only a block's raw values (4.7 MB) are that large; a chunk's per-cell
-/// statistics (about 1.3 MB) and listed buckets take it too, for larger models. All instances are
+/// For the alliance model only a block's raw values (4.7 MB) are that large. All instances are
 /// equal, so containers using it swap and move their buffers freely.
 template <typename T>
 struct HugePageAllocator {

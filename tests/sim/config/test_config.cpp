@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <array>
 #include <filesystem>
 #include <fstream>
 
@@ -87,6 +89,23 @@ TEST_CASE("SHA-256 matches the FIPS 180-4 examples", "[unit][config]") {
   CHECK(sim::sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   CHECK(sim::sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+TEST_CASE("SHA-256 given piece by piece matches the FIPS 180-4 million-a example",
+          "[unit][config]") {
+  const std::string million(1'000'000, 'a');
+  const std::string expected = "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
+  CHECK(sim::sha256_hex(million) == expected);
+  // Pieces that straddle the 64-byte blocks in every way: 1, 55, 56, 63, 64, 65 bytes, ...
+  sim::Sha256 hash;
+  const std::array<std::size_t, 8> sizes = {1, 55, 56, 63, 64, 65, 1000, 65536};
+  std::size_t given = 0;
+  for (std::size_t k = 0; given < million.size(); ++k) {
+    const std::size_t size = std::min(sizes[k % sizes.size()], million.size() - given);
+    hash.update(million.data() + given, size);
+    given += size;
+  }
+  CHECK(hash.hex() == expected);
 }
 
 TEST_CASE("Scenario overrides merge into the base model and keep their position",
