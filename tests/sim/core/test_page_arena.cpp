@@ -84,6 +84,39 @@ TEST_CASE("Huge-page vectors: aligned to a huge page from kHugeBufferBytes up, z
   CHECK(small.back() == 4.0);
 }
 
+TEST_CASE("Huge buffers: aligned, zeroed, owned by one holder at a time", "[unit][core]") {
+  sim::HugeBuffer empty;
+  CHECK(empty.data() == nullptr);
+  CHECK(empty.size() == 0);
+  CHECK(sim::HugeBuffer(0).data() == nullptr);
+
+  const std::size_t bytes = (std::size_t{3} << 20) + 5;  // a huge page and an odd tail
+  sim::HugeBuffer buffer(bytes);
+  REQUIRE(buffer.data() != nullptr);
+  CHECK(buffer.size() == bytes);
+  CHECK(aligned_to(buffer.data(), std::size_t{2} << 20));
+  CHECK(std::all_of(buffer.data(), buffer.data() + bytes,
+                    [](std::byte b) { return b == std::byte{0}; }));
+  buffer.data()[bytes - 1] = std::byte{7};
+
+  std::byte* const held = buffer.data();
+  sim::HugeBuffer moved(std::move(buffer));
+  CHECK(moved.data() == held);
+  CHECK(buffer.data() == nullptr);  // NOLINT(bugprone-use-after-move): moved-from is empty
+  CHECK(buffer.size() == 0);
+
+  sim::HugeBuffer other(64);
+  std::byte* const other_held = other.data();
+  moved.swap(other);
+  CHECK(moved.data() == other_held);
+  CHECK(other.data() == held);
+  CHECK(other.data()[bytes - 1] == std::byte{7});
+
+  other = sim::HugeBuffer(128);  // the old mapping is released, the new one taken
+  CHECK(other.size() == 128);
+  CHECK(other.data() != held);
+}
+
 TEST_CASE("A sketch answers the same from an arena as from the heap", "[unit][core][tally]") {
   sim::PageArena arena;
   sim::tally::QuantileSketch heap(0.05, 0.95);
