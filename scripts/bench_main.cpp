@@ -316,7 +316,9 @@ int main(int argc, char** argv) {
           "taken twice: in this process (runs after the first reuse its heap) and each run in a\n"
           "fresh child process, as `natosim run` pays it (the study's memory touched for the "
           "first\n"
-          "time). --model-alone times the models alone and nothing\n"
+          "time). The fresh runs are also taken at a second size (N / 4 end to end, N for the\n"
+          "copies), which splits each into a fixed cost per study and a cost per member-year\n"
+          "(the slope). --model-alone times the models alone and nothing\n"
           "else (for a profiler); --copies C times C copies of the first scenario (the first\n"
           "the reference), N / 4 replicates each, and nothing else; --end-to-end times the\n"
           "study end to end on one thread and nothing else.\n"
@@ -413,6 +415,13 @@ int main(int argc, char** argv) {
     Least cold_end_to_end;
     Least cold_one;
     Least cold_sixteen;
+    // The same kinds fresh at a second size (a quarter of the end-to-end replicates, four times
+    // the copies'), for the split into a fixed cost per study and a cost per member-year.
+    Least cold_end_to_end_small;
+    Least cold_one_large;
+    Least cold_sixteen_large;
+    const std::int64_t end_to_end_small = std::max<std::int64_t>(replicates / 4, 100);
+    const std::int64_t copies_large = 4 * copies_replicates;
     const std::string binary = own_path(argv[0]);
     const auto cold = [&](Least& into, const std::string& kind, std::int64_t count) {
       const double ns = cold_cpu_ns(binary, config, kind, count);
@@ -429,6 +438,9 @@ int main(int argc, char** argv) {
       cold(cold_end_to_end, "end-to-end", replicates);
       cold(cold_one, "copies-1", copies_replicates);
       cold(cold_sixteen, "copies-16", copies_replicates);
+      cold(cold_end_to_end_small, "end-to-end", end_to_end_small);
+      cold(cold_one_large, "copies-1", copies_large);
+      cold(cold_sixteen_large, "copies-16", copies_large);
     }
     const double floor_ns = floor_kernel.least;
     const double alone_ns = std::min(alone_per.least, 1e9 * timing.cpu_seconds / member_years);
@@ -467,6 +479,41 @@ int main(int argc, char** argv) {
         "  engine + model, 16 copies of it              : {:7.1f}  x{:.2f}  ({:+.1f} % vs 1)\n",
         cold_sixteen.least, cold_sixteen.least / floor_ns,
         100.0 * (cold_sixteen.least / cold_one.least - 1.0));
+    // Seconds of a fresh study from its ns per member-year; the slope between two sizes is the
+    // cost per member-year, the rest at the smaller size the study's fixed cost (start-up and
+    // the first touch of its memory, which grows only with the logarithm of the replicates).
+    const double year_members = loaded.study.years * members;
+    const auto split = [&](const Least& small, std::int64_t small_count, const Least& large,
+                           std::int64_t large_count, double scenarios) {
+      const double small_years = static_cast<double>(small_count) * scenarios * year_members;
+      const double large_years = static_cast<double>(large_count) * scenarios * year_members;
+      const double per =
+          (large.least * large_years - small.least * small_years) / (large_years - small_years);
+      const double fixed_ms = 1e-6 * (small.least - per) * small_years;
+      return std::pair<double, double>{per, fixed_ms};
+    };
+    const auto [end_to_end_per, end_to_end_fixed] =
+        split(cold_end_to_end_small, end_to_end_small, cold_end_to_end, replicates,
+              static_cast<double>(loaded.runs.size()));
+    const auto [one_per, one_fixed] =
+        split(cold_one, copies_replicates, cold_one_large, copies_large, 1.0);
+    const auto [sixteen_per, sixteen_fixed] =
+        split(cold_sixteen, copies_replicates, cold_sixteen_large, copies_large, 16.0);
+    fmt::print(
+        "Split (fresh processes at two sizes: {} and {} replicates end to end, {} and {} for the\n"
+        "copies): the cost per member-year is the slope between them, the fixed cost the rest:\n",
+        end_to_end_small, replicates, copies_replicates, copies_large);
+    fmt::print(
+        "  engine + model, {} scenarios, 1 thread        : {:7.1f}  x{:.2f}  + {:.0f} ms a study\n",
+        loaded.runs.size(), end_to_end_per, end_to_end_per / floor_ns, end_to_end_fixed);
+    fmt::print(
+        "  engine + model, 1 scenario (reference only)  : {:7.1f}  x{:.2f}  + {:.0f} ms a study\n",
+        one_per, one_per / floor_ns, one_fixed);
+    fmt::print(
+        "  engine + model, 16 copies of it              : {:7.1f}  x{:.2f}  ({:+.1f} % vs 1) + "
+        "{:.0f} "
+        "ms a study\n",
+        sixteen_per, sixteen_per / floor_ns, 100.0 * (sixteen_per / one_per - 1.0), sixteen_fixed);
     if (memory) {
       for (const bool events : {false, true}) {
         const double small = peak_memory_mib(binary, config, 1000, events);

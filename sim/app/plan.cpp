@@ -38,8 +38,9 @@ Plan estimate(const ModelSchema& schema, std::size_t scenarios, std::int64_t rep
   // per tenfold replicates) plus the paired differences when there is a reference (270); what the
   // runner holds at once (runner_footprint): each summarised chunk of a block (moments, paired
   // differences and cell shapes, 85 bytes a cell, and the listed buckets of the cells whose values
-  // spread, about 110 more for 64 replicates), and buffers of a block's raw values (8 bytes a
-  // value); the libraries. Results are written as the run goes, so nothing else grows.
+  // spread, about 110 more for 64 replicates; since 4 December 2026 one mapping whose used part
+  // takes whole 2 MiB pages, still within the fit), and buffers of a block's raw values (8 bytes
+  // a value); the libraries. Results are written as the run goes, so nothing else grows.
   const double cell_values = cells * static_cast<double>(values_per_year);
   const double year_values = static_cast<double>(values_per_year) * years;
   const RunnerFootprint footprint = runner_footprint(scenarios, paired, threads);
