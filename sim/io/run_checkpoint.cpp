@@ -101,7 +101,7 @@ std::string executable_sha256() {
   if (!in) return "unknown";
   // Piece by piece: the executable (megabytes) read whole cost 2,500 page faults a run.
   Sha256 hash;
-  std::array<char, 64 * 1024> piece{};
+  std::array<char, std::size_t{64} * 1024> piece{};
   while (in.read(piece.data(), piece.size()) || in.gcount() > 0) {
     hash.update(piece.data(), static_cast<std::size_t>(in.gcount()));
   }
