@@ -93,7 +93,8 @@ struct Chunk {
                               values * sizeof(std::int32_t);
     if (memory.size() < bytes) {
       memory = HugeBuffer(bytes);
-      // The mapping is zeroed; the default Moments are not all zeros.
+      // Begin the Moments' lifetimes in the fresh mapping; the callers set every value before
+      // it is read.
       std::uninitialized_default_construct_n(reinterpret_cast<tally::Moments*>(memory.data()),
                                              cells);
       std::uninitialized_default_construct_n(
