@@ -65,8 +65,12 @@ int reference_of(const Loaded& loaded) {
   return -1;
 }
 
+/// Whether runs may take the AVX2 build of the summarise pass (false with --portable).
+bool wide_vectors = true;
+
 sim::RunOptions options_for(const Loaded& loaded, std::int64_t replicates, int threads) {
   sim::RunOptions options;
+  options.wide_vectors = wide_vectors;
   options.reference = reference_of(loaded);
   options.seed = loaded.study.seed;
   options.replicates = replicates;
@@ -166,6 +170,8 @@ long peak_resident_kib() {
 std::optional<std::string> child_report(const std::string& self,
                                         const std::vector<std::string>& args) {
   std::vector<char*> argv{const_cast<char*>(self.c_str())};
+  // First, so that the child knows it before it reads its probe.
+  if (!wide_vectors) argv.push_back(const_cast<char*>("--portable"));
   for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   int pipe_ends[2];
@@ -248,6 +254,7 @@ double null_model_overhead_us(std::int64_t replicates, int years) {
   options.replicates = replicates;
   options.years = years;
   options.threads = 1;
+  options.wide_vectors = wide_vectors;
   const auto start = std::chrono::steady_clock::now();
   sim::run_study({{"null", "", &model}}, options);
   return 1e6 * seconds_since(start) / (static_cast<double>(replicates) * years);
@@ -265,6 +272,10 @@ int main(int argc, char** argv) {
   bool end_to_end_only = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
+    if (arg == "--portable") {
+      wide_vectors = false;
+      continue;
+    }
     if ((arg == "--memory-probe" || arg == "--memory-probe-no-events") && i + 2 < argc) {
       Loaded loaded;
       load(loaded, argv[i + 2]);
@@ -305,7 +316,7 @@ int main(int argc, char** argv) {
       std::puts(
           "usage: natosim_bench [CONFIG] [--replicates N] [--repeat K] [--no-memory]\n"
           "                     [--model-alone] [--copies C]\n"
-          "                     [--end-to-end]\n"
+          "                     [--end-to-end] [--portable]\n"
           "Times the study's scenarios on 1 and 2 threads (summaries only), the models alone,\n"
           "and the peak memory of 1,000 vs 100,000 replicates (summaries only, then with the\n"
           "event table). Then CPU time per member-year against the floor kernel (the arithmetic\n"
@@ -321,7 +332,9 @@ int main(int argc, char** argv) {
           "(the slope). --model-alone times the models alone and nothing\n"
           "else (for a profiler); --copies C times C copies of the first scenario (the first\n"
           "the reference), N / 4 replicates each, and nothing else; --end-to-end times the\n"
-          "study end to end on one thread and nothing else.\n"
+          "study end to end on one thread and nothing else. --portable runs every study with\n"
+          "the portable build of the summarise pass, not its AVX2 build (same results; this\n"
+          "shows what the wider instructions save).\n"
           "Default CONFIG: configs/baseline.toml, N = 2000, K = 3.");
       return 0;
     } else {
@@ -376,6 +389,10 @@ int main(int argc, char** argv) {
     fmt::print("study {} ({} scenarios, {} members, {} years), {} replicates per scenario\n",
                loaded.study.name, loaded.runs.size(), schema.members.size(), loaded.study.years,
                replicates);
+    fmt::print("summarise pass: {}\n", !wide_vectors ? "portable build (--portable)"
+                                       : sim::summarise_has_wide_vectors()
+                                           ? "AVX2 build"
+                                           : "portable build (no AVX2 here)");
     print_alone(timing);
     fmt::print(
         "engine + model, 1 thread   : {:10.0f} run-years/s  {:8.2f} us per replicate  "

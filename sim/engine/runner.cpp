@@ -26,9 +26,25 @@
 #include "sim/tally/moments.h"
 #include "sim/tally/quantile_sketch.h"
 
+// The summarise pass has a second build for AVX2, chosen at run time (x86-64, GCC or Clang).
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define NATOSIM_WIDE_VECTORS 1
+#else
+#define NATOSIM_WIDE_VECTORS 0
+#endif
+
 namespace sim {
 
 namespace {
+
+bool processor_has_avx2() {
+#if NATOSIM_WIDE_VECTORS
+  // Also false when the operating system does not save the AVX registers.
+  return __builtin_cpu_supports("avx2") != 0;
+#else
+  return false;
+#endif
+}
 
 /// How a cell's values in one scenario's block are held for the quantile sketch.
 enum class CellShape : std::uint8_t {
@@ -215,7 +231,8 @@ class StudyRunner {
         stride_(probe_.stride()),
         cells_(stride_ * static_cast<std::size_t>(options.years)),
         event_width_(options.events ? schema_.event_columns.size() : 0),
-        slot_may_be_missing_(stride_, false) {
+        slot_may_be_missing_(stride_, false),
+        wide_vectors_(options.wide_vectors && processor_has_avx2()) {
     for (std::size_t v = 0; v < schema_.variables.size(); ++v) {
       const std::size_t width =
           schema_.variables[v].level == Level::member ? schema_.members.size() : 1;
@@ -280,8 +297,17 @@ class StudyRunner {
   void fill_block(Chunk& chunk, const double* raw) const;
   /// Computes a chunk's moments, cell shapes, bucket indices and paired differences from its
   /// raw values.
+  /// Dispatches to the wide (AVX2) or the portable build of the same pass: same results.
   void summarise_chunk(Chunk& chunk, const double* raw, const ReferenceBlock* reference,
                        Scratch& scratch) const;
+  void summarise_chunk_wide(Chunk& chunk, const double* raw, const ReferenceBlock* reference,
+                            Scratch& scratch) const;
+  void summarise_chunk_portable(Chunk& chunk, const double* raw, const ReferenceBlock* reference,
+                                Scratch& scratch) const;
+  /// Both builds' pass; kLanes: doubles a vector register holds.
+  template <std::size_t kLanes>
+  void summarise_chunk_body(Chunk& chunk, const double* raw, const ReferenceBlock* reference,
+                            Scratch& scratch) const;
   void summarise(const Totals& totals, Results& results) const;
   /// The merged statistics as bytes (a checkpoint), and back.
   std::vector<unsigned char> save_tally(const Totals& totals) const;
@@ -300,6 +326,8 @@ class StudyRunner {
   /// Per slot of a year's values: whether NaN means "not applicable" rather than "unset".
   std::vector<bool> slot_may_be_missing_;
   std::vector<std::size_t> order_;
+  /// Summarise with AVX2 (RunOptions::wide_vectors, and the processor has it).
+  bool wide_vectors_;
 };
 
 void StudyRunner::report_unset(const Chunk& chunk, const double* raw, std::size_t cell) const {
@@ -406,15 +434,22 @@ constexpr std::size_t kLine = 8;
 /// The bucket of a missing value in a tile's bucket buffer.
 constexpr std::int32_t kMissing = std::numeric_limits<std::int32_t>::min();
 
-/// Two doubles side by side (a GCC/Clang vector, SSE2 on x86-64): the first pass keeps a cache
-/// line's sums and extremes in registers, which the compiler does not do alone.
-using Pair = double __attribute__((vector_size(16)));
-
-Pair load_pair(const double* values) {
-  Pair pair;
-  std::memcpy(&pair, values, sizeof pair);
-  return pair;
-}
+/// kLanes doubles side by side (a GCC/Clang vector): the first pass keeps a cache line's sums
+/// and extremes in registers, which the compiler does not do alone. Four (one AVX2 register) in
+/// the wide build of the summarise pass, two (one SSE2 register) in the portable one; each lane
+/// does the scalar arithmetic, so both give the same bits.
+template <std::size_t kLanes>
+struct LanesOf;
+template <>
+struct LanesOf<2> {
+  using type = double __attribute__((vector_size(16)));
+};
+template <>
+struct LanesOf<4> {
+  using type = double __attribute__((vector_size(32)));
+};
+constexpr std::size_t kWideLanes = 4;
+constexpr std::size_t kPortableLanes = 2;
 
 /// Rows ahead whose tile segments are fetched while this one is summarised: the rows lie a whole
 /// replicate apart, a stride the hardware prefetchers do not follow in time.
@@ -451,10 +486,11 @@ struct TileMoments {
   /// first line's walk fetches each row's whole tile ahead. Missing values are not masked: they
   /// make the sum NaN, and recount_missing counts such cells' values again. Lines whose bit is
   /// set in `known_lines` are left as the caller set them (not read at all).
-  template <bool kDifference = false>
+  template <std::size_t kLanes, bool kDifference = false>
   void first_pass(const double* values, const double* base, std::size_t rows, std::size_t stride,
                   std::size_t width, std::uint32_t known_lines = 0) {
-    constexpr std::size_t kPairs = kLine / 2;
+    using Pair = typename LanesOf<kLanes>::type;
+    constexpr std::size_t kPairs = kLine / kLanes;
     std::size_t first = 0;
     bool fetched = false;
     for (; first + kLine <= width; first += kLine) {
@@ -473,18 +509,23 @@ struct TileMoments {
         }
         const double* row = values + i * stride + first;
         for (std::size_t k = 0; k < kPairs; ++k) {
-          Pair value = load_pair(row + 2 * k);
-          if (kDifference) value -= load_pair(base + i * stride + first + 2 * k);
+          Pair value;
+          std::memcpy(&value, row + kLanes * k, sizeof value);
+          if (kDifference) {
+            Pair reference;
+            std::memcpy(&reference, base + i * stride + first + kLanes * k, sizeof reference);
+            value -= reference;
+          }
           sums[k] += value;
           lows[k] = value < lows[k] ? value : lows[k];
           highs[k] = highs[k] < value ? value : highs[k];
         }
       }
       for (std::size_t k = 0; k < kPairs; ++k) {
-        for (std::size_t lane = 0; lane < 2; ++lane) {
-          sum[first + 2 * k + lane] = sums[k][lane];
-          low[first + 2 * k + lane] = lows[k][lane];
-          high[first + 2 * k + lane] = highs[k][lane];
+        for (std::size_t lane = 0; lane < kLanes; ++lane) {
+          sum[first + kLanes * k + lane] = sums[k][lane];
+          low[first + kLanes * k + lane] = lows[k][lane];
+          high[first + kLanes * k + lane] = highs[k][lane];
         }
       }
     }
@@ -656,6 +697,34 @@ struct VaryingColumns {
 
 void StudyRunner::summarise_chunk(Chunk& chunk, const double* raw, const ReferenceBlock* reference,
                                   Scratch& scratch) const {
+#if NATOSIM_WIDE_VECTORS
+  if (wide_vectors_) {
+    summarise_chunk_wide(chunk, raw, reference, scratch);
+    return;
+  }
+#endif
+  summarise_chunk_portable(chunk, raw, reference, scratch);
+}
+
+#if NATOSIM_WIDE_VECTORS
+// Everything the pass calls is inlined (flatten) and so compiled for AVX2 too. No FMA: a fused
+// multiply-add rounds once where the portable build rounds twice.
+__attribute__((target("avx2"), flatten)) void StudyRunner::summarise_chunk_wide(
+    Chunk& chunk, const double* raw, const ReferenceBlock* reference, Scratch& scratch) const {
+  summarise_chunk_body<kWideLanes>(chunk, raw, reference, scratch);
+}
+#endif
+
+__attribute__((flatten)) void StudyRunner::summarise_chunk_portable(Chunk& chunk, const double* raw,
+                                                                    const ReferenceBlock* reference,
+                                                                    Scratch& scratch) const {
+  summarise_chunk_body<kPortableLanes>(chunk, raw, reference, scratch);
+}
+
+template <std::size_t kLanes>
+inline void StudyRunner::summarise_chunk_body(Chunk& chunk, const double* raw,
+                                              const ReferenceBlock* reference,
+                                              Scratch& scratch) const {
   // Replicate-major passes over tiles of cells with per-cell accumulators: no value is
   // transposed or copied, and the paired differences to the reference are made in the same
   // passes, where the values are in cache. The second pass (squared deviations, buckets) visits
@@ -682,14 +751,14 @@ void StudyRunner::summarise_chunk(Chunk& chunk, const double* raw, const Referen
     const std::size_t width = std::min(kTile, cells_ - first_cell);
     values.reset();
     differences.reset();
-    values.first_pass(raw + first_cell, nullptr, count, cells_, width);
+    values.first_pass<kLanes>(raw + first_cell, nullptr, count, cells_, width);
     values.recount_missing(raw + first_cell, nullptr, count, cells_, width);
     values.finish_first_pass(width);
     std::uint32_t known = 0;
     if (reference != nullptr) {
       known = differences.set_constant_lines(values, reference->moments + first_cell, count, width);
-      differences.first_pass<true>(raw + first_cell, reference->raw + first_cell, count, cells_,
-                                   width, known);
+      differences.first_pass<kLanes, true>(raw + first_cell, reference->raw + first_cell, count,
+                                           cells_, width, known);
       differences.recount_missing<true>(raw + first_cell, reference->raw + first_cell, count,
                                         cells_, width);
       differences.finish_first_pass(width);
@@ -1391,6 +1460,8 @@ class ResultsCollector final : public ResultsSink {
 };
 
 }  // namespace
+
+bool summarise_has_wide_vectors() { return processor_has_avx2(); }
 
 Results run_study(const std::vector<ScenarioRun>& scenarios, const RunOptions& options) {
   ResultsCollector collector;

@@ -45,6 +45,11 @@ struct RunOptions {
   /// Replicates per work item. Part of the reduction order: changing it may change the last
   /// bits of means and standard deviations.
   std::int64_t block_size = 64;
+  /// Summarise blocks with the processor's 256-bit vector instructions (AVX2, x86-64) when it
+  /// has them: about a tenth of the statistics' time. Each vector lane does the portable build's
+  /// arithmetic (no fused multiply-add), so the results are the same bits either way; false is
+  /// for the test that checks this.
+  bool wide_vectors = true;
   /// Quantile levels to report.
   std::vector<double> quantile_levels = {0.05, 0.25, 0.5, 0.75, 0.95};
   /// Called after each merged block with (runs done, runs in total), from one thread at a time.
@@ -62,6 +67,9 @@ struct RunOptions {
   /// checkpoints.
   std::function<void(const RunCheckpoint&)> checkpoint;
 };
+
+/// Whether this processor runs the AVX2 build of the summarise pass (RunOptions::wide_vectors).
+bool summarise_has_wide_vectors();
 
 /// Runs every scenario for replicates 0..R-1 in parallel (oneTBB) and reduces the results in a
 /// fixed order: bit-identical for any thread count. Replicate r gets the same random streams in
