@@ -241,6 +241,38 @@ TEST_CASE("A sketch whose range outgrows the dense window switches to sparse bin
   }
 }
 
+TEST_CASE("Sparse bins count every bucket exactly as blocks add new bins among the held ones",
+          "[unit][tally]") {
+  // Values over twelve decades drawn from a pool, so that each block both counts up bins
+  // already held and brings new ones below, between and above them. Every quantile must be the
+  // edge of the bucket of the exact nearest-rank value (clamped to [min, max]): all counts right.
+  using Sketch = sim::tally::QuantileSketch;
+  sim::RngStream rng(11, 0, sim::purpose("sparse merge"));
+  std::vector<double> pool;
+  for (int i = 0; i < 400; ++i) pool.push_back(std::pow(10.0, 12.0 * rng.uniform() - 6.0));
+  std::vector<double> values;
+  Sketch sketch;
+  for (int block = 0; block < 60; ++block) {
+    std::vector<double> chunk;
+    // The pool opens up block by block: early blocks draw from its first part only.
+    const auto open = static_cast<std::uint64_t>(std::min(400, 40 + 6 * block));
+    for (int i = 0; i < 64; ++i) chunk.push_back(pool[rng.next_u32() % open]);
+    values.insert(values.end(), chunk.begin(), chunk.end());
+    merge(sketch, block_of(chunk));
+    REQUIRE_FALSE(sketch.is_dense());
+    std::vector<double> sorted = values;
+    std::sort(sorted.begin(), sorted.end());
+    for (int k = 1; k < 100; ++k) {
+      const double q = k / 100.0;
+      const double exact =
+          sorted[static_cast<std::size_t>(std::floor(q * static_cast<double>(sorted.size() - 1)))];
+      const double expected = std::max(Sketch::edge(Sketch::bucket(exact)), sorted.front());
+      INFO("block " << block << ", q " << q);
+      REQUIRE(sketch.quantile(q) == expected);
+    }
+  }
+}
+
 TEST_CASE("Folding far tails bounds memory and keeps the requested quantiles exact to 2^-8",
           "[unit][tally]") {
   sim::RngStream rng(6, 0, sim::purpose("fold"));
