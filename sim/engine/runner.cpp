@@ -749,6 +749,10 @@ inline void StudyRunner::summarise_chunk_body(Chunk& chunk, const double* raw,
   std::array<double, kTile> gathered{};
   for (std::size_t first_cell = 0; first_cell < cells_; first_cell += kTile) {
     const std::size_t width = std::min(kTile, cells_ - first_cell);
+    // The next tile's rows are fetched during this tile's second passes, a row a replicate, so
+    // that its first pass reads from L2 rather than waiting on memory row after row.
+    const std::size_t next_cell = first_cell + kTile;
+    const std::size_t next_width = next_cell < cells_ ? std::min(kTile, cells_ - next_cell) : 0;
     values.reset();
     differences.reset();
     values.first_pass<kLanes>(raw + first_cell, nullptr, count, cells_, width);
@@ -785,6 +789,7 @@ inline void StudyRunner::summarise_chunk_body(Chunk& chunk, const double* raw,
     at_highest.fill(0);
     const bool masked = !complete(values, std::span(varying.column.data(), wide), count);
     for (std::size_t i = 0; wide > 0 && i < count; ++i) {
+      if (next_width > 0) prefetch_tile_row(raw + i * cells_ + next_cell, next_width);
       const double* row = varying.values(raw + i * cells_ + first_cell, gathered.data());
       if (masked) {
         add_deviations<true>(row, means.data(), squares.data(), wide);
@@ -793,6 +798,9 @@ inline void StudyRunner::summarise_chunk_body(Chunk& chunk, const double* raw,
       }
       tile_buckets(row, wide, lowest.data(), highest.data(), scratch.tile_buckets.data() + i, count,
                    at_lowest.data(), at_highest.data());
+    }
+    for (std::size_t i = 0; wide == 0 && next_width > 0 && i < count; ++i) {
+      prefetch_tile_row(raw + i * cells_ + next_cell, next_width);
     }
     std::size_t gathered_column = 0;
     for (std::size_t c = 0; c < width; ++c) {
@@ -839,6 +847,7 @@ inline void StudyRunner::summarise_chunk_body(Chunk& chunk, const double* raw,
     const bool masked_differences = !complete(
         differences, std::span(varying_differences.column.data(), wide_differences), count);
     for (std::size_t i = 0; wide_differences > 0 && i < count; ++i) {
+      if (next_width > 0) prefetch_tile_row(reference->raw + i * cells_ + next_cell, next_width);
       const double* row = varying_differences.differences(
           raw + i * cells_ + first_cell, reference->raw + i * cells_ + first_cell, gathered.data());
       if (masked_differences) {
@@ -846,6 +855,9 @@ inline void StudyRunner::summarise_chunk_body(Chunk& chunk, const double* raw,
       } else {
         add_deviations<false>(row, means.data(), squares.data(), wide_differences);
       }
+    }
+    for (std::size_t i = 0; wide_differences == 0 && next_width > 0 && i < count; ++i) {
+      prefetch_tile_row(reference->raw + i * cells_ + next_cell, next_width);
     }
     for (std::size_t k = 0; k < wide_differences; ++k) {
       differences.m2[varying_differences.column[k]] = squares[k];
