@@ -329,12 +329,14 @@ int main(int argc, char** argv) {
           "first\n"
           "time). The fresh runs are also taken at a second size (N / 4 end to end, N for the\n"
           "copies), which splits each into a fixed cost per study and a cost per member-year\n"
-          "(the slope). --model-alone times the models alone and nothing\n"
-          "else (for a profiler); --copies C times C copies of the first scenario (the first\n"
-          "the reference), N / 4 replicates each, and nothing else; --end-to-end times the\n"
-          "study end to end on one thread and nothing else. --portable runs every study with\n"
-          "the portable build of the summarise pass, not its AVX2 build (same results; this\n"
-          "shows what the wider instructions save).\n"
+          "(the slope). Every kind is measured once a round, in turn; the in-process ratios\n"
+          "are given both ways: least against least, and the median of each round's own ratio\n"
+          "(which a change of the host's load between rounds does not bias). --model-alone\n"
+          "times the models alone and nothing else (for a profiler); --copies C times C copies\n"
+          "of the first scenario (the first the reference), N / 4 replicates each, and nothing\n"
+          "else; --end-to-end times the study end to end on one thread and nothing else.\n"
+          "--portable runs every study with the portable build of the summarise pass, not its\n"
+          "AVX2 build (same results; this shows what the wider instructions save).\n"
           "Default CONFIG: configs/baseline.toml, N = 2000, K = 3.");
       return 0;
     } else {
@@ -419,10 +421,22 @@ int main(int argc, char** argv) {
     struct Least {
       double least = std::numeric_limits<double>::infinity();
       double most = 0.0;
+      /// Every round's value, for ratios within a round.
+      std::vector<double> rounds;
       void add(double value) {
         least = std::min(least, value);
         most = std::max(most, value);
+        rounds.push_back(value);
       }
+    };
+    // The median over rounds of f(round): a ratio of two kinds taken in the same round is not
+    // biased by the host's load changing between rounds, as a ratio of two least values can be.
+    const auto median_over_rounds = [&](const auto& f) {
+      std::vector<double> values;
+      for (int k = 0; k < repeat; ++k) values.push_back(f(static_cast<std::size_t>(k)));
+      std::sort(values.begin(), values.end());
+      const std::size_t middle = values.size() / 2;
+      return values.size() % 2 == 1 ? values[middle] : 0.5 * (values[middle - 1] + values[middle]);
     };
     Least floor_kernel;
     Least alone_per;
@@ -531,6 +545,19 @@ int main(int argc, char** argv) {
         "{:.0f} "
         "ms a study\n",
         sixteen_per, sixteen_per / floor_ns, 100.0 * (sixteen_per / one_per - 1.0), sixteen_fixed);
+    // Not for the slopes: one round's slope is a difference of two single runs, far noisier
+    // than the difference of the two sizes' least values above.
+    const double alone_ratio = median_over_rounds(
+        [&](std::size_t k) { return alone_per.rounds[k] / floor_kernel.rounds[k]; });
+    const double end_to_end_ratio = median_over_rounds(
+        [&](std::size_t k) { return end_to_end.rounds[k] / floor_kernel.rounds[k]; });
+    const double sixteen_vs_one = median_over_rounds(
+        [&](std::size_t k) { return sixteen.rounds[k] / one_scenario.rounds[k]; });
+    fmt::print(
+        "Within a round, in this process (the median over the {} rounds of each round's own\n"
+        "ratio, which a change of the host's load between rounds does not bias): model alone\n"
+        "x{:.2f}, end to end x{:.2f}, 16 copies vs 1 {:+.1f} %\n",
+        repeat, alone_ratio, end_to_end_ratio, 100.0 * (sixteen_vs_one - 1.0));
     if (memory) {
       for (const bool events : {false, true}) {
         const double small = peak_memory_mib(binary, config, 1000, events);
