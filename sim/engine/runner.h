@@ -46,9 +46,9 @@ struct RunOptions {
   /// bits of means and standard deviations.
   std::int64_t block_size = 64;
   /// Summarise blocks with the processor's 256-bit vector instructions (AVX2, x86-64) when it
-  /// has them: about a tenth of the statistics' time. Each vector lane does the portable build's
-  /// arithmetic (no fused multiply-add), so the results are the same bits either way; false is
-  /// for the test that checks this.
+  /// has them (the baseline's summarise pass took about a third less CPU time). Each vector lane
+  /// does the portable build's arithmetic (no fused multiply-add), so the results are the same
+  /// bits either way; false is for the test that checks this and for the bench's --portable.
   bool wide_vectors = true;
   /// Quantile levels to report.
   std::vector<double> quantile_levels = {0.05, 0.25, 0.5, 0.75, 0.95};
