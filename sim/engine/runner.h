@@ -46,7 +46,7 @@ struct RunOptions {
   /// bits of means and standard deviations.
   std::int64_t block_size = 64;
   /// Summarise blocks with the processor's 256-bit vector instructions (AVX2, x86-64) when it
-  /// has them (the baseline's summarise pass took about a third less CPU time). Each vector lane
+  /// has them (perf: the baseline's summarise pass took about a fifth less CPU time). Each lane
   /// does the portable build's arithmetic (no fused multiply-add), so the results are the same
   /// bits either way; false is for the test that checks this and for the bench's --portable.
   bool wide_vectors = true;
