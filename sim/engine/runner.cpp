@@ -26,8 +26,9 @@
 #include "sim/tally/moments.h"
 #include "sim/tally/quantile_sketch.h"
 
-// The summarise pass has a second build for AVX2, chosen at run time (x86-64, GCC or Clang).
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// The summarise pass has a second build for AVX2, chosen at run time (x86-64, GCC or Clang:
+// Clang defines __GNUC__ too).
+#if defined(__x86_64__) && defined(__GNUC__)
 #define NATOSIM_WIDE_VECTORS 1
 #else
 #define NATOSIM_WIDE_VECTORS 0
@@ -489,30 +490,30 @@ struct TileMoments {
   template <std::size_t kLanes, bool kDifference = false>
   void first_pass(const double* values, const double* base, std::size_t rows, std::size_t stride,
                   std::size_t width, std::uint32_t known_lines = 0) {
-    using Pair = typename LanesOf<kLanes>::type;
-    constexpr std::size_t kPairs = kLine / kLanes;
+    using Vector = typename LanesOf<kLanes>::type;
+    constexpr std::size_t kVectors = kLine / kLanes;
     std::size_t first = 0;
     bool fetched = false;
     for (; first + kLine <= width; first += kLine) {
       if ((known_lines >> (first / kLine) & 1U) != 0) continue;
       const bool fetch = !fetched;
       fetched = true;
-      std::array<Pair, kPairs> sums{};
-      std::array<Pair, kPairs> lows;
-      std::array<Pair, kPairs> highs;
-      lows.fill(Pair{} + std::numeric_limits<double>::infinity());
-      highs.fill(Pair{} - std::numeric_limits<double>::infinity());
+      std::array<Vector, kVectors> sums{};
+      std::array<Vector, kVectors> lows;
+      std::array<Vector, kVectors> highs;
+      lows.fill(Vector{} + std::numeric_limits<double>::infinity());
+      highs.fill(Vector{} - std::numeric_limits<double>::infinity());
       for (std::size_t i = 0; i < rows; ++i) {
         if (fetch && i + kPrefetchRows < rows) {
           prefetch_tile_row(values + (i + kPrefetchRows) * stride, width);
           if (kDifference) prefetch_tile_row(base + (i + kPrefetchRows) * stride, width);
         }
         const double* row = values + i * stride + first;
-        for (std::size_t k = 0; k < kPairs; ++k) {
-          Pair value;
+        for (std::size_t k = 0; k < kVectors; ++k) {
+          Vector value;
           std::memcpy(&value, row + kLanes * k, sizeof value);
           if (kDifference) {
-            Pair reference;
+            Vector reference;
             std::memcpy(&reference, base + i * stride + first + kLanes * k, sizeof reference);
             value -= reference;
           }
@@ -521,7 +522,7 @@ struct TileMoments {
           highs[k] = highs[k] < value ? value : highs[k];
         }
       }
-      for (std::size_t k = 0; k < kPairs; ++k) {
+      for (std::size_t k = 0; k < kVectors; ++k) {
         for (std::size_t lane = 0; lane < kLanes; ++lane) {
           sum[first + kLanes * k + lane] = sums[k][lane];
           low[first + kLanes * k + lane] = lows[k][lane];
