@@ -142,8 +142,9 @@ class ResultsSink {
   /// reference scenario first within a block.
   virtual void add_block(const ResultsBlock& block) = 0;
   /// Once after the last block: the layout plus the summaries and paired differences (no
-  /// trajectories or event values; those came with the blocks).
-  virtual void finish(const Results& summaries) = 0;
+  /// trajectories or event values; those came with the blocks). The sink owns them: one that
+  /// keeps them takes them without a copy (a study's summaries are megabytes a scenario).
+  virtual void finish(Results summaries) = 0;
 };
 
 }  // namespace sim

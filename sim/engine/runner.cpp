@@ -1255,7 +1255,7 @@ void StudyRunner::run(ResultsSink& sink) {
   });
   fold_pending(pending, std::string::npos, totals);
   summarise(totals, results);
-  sink.finish(results);
+  sink.finish(std::move(results));
 }
 
 void StudyRunner::produce(const std::vector<std::int64_t>& blocks, const ItemConsumer& emit) {
@@ -1300,7 +1300,7 @@ void StudyRunner::fold(const ItemSource& next, ResultsSink& sink) {
   }
   fold_pending(pending, std::string::npos, totals);
   summarise(totals, results);
-  sink.finish(results);
+  sink.finish(std::move(results));
 }
 
 std::vector<unsigned char> StudyRunner::save_item(std::int64_t item, const Chunk& chunk) const {
@@ -1450,9 +1450,9 @@ class ResultsCollector final : public ResultsSink {
     }
   }
 
-  void finish(const Results& summaries) override {
-    results_.summaries = summaries.summaries;
-    results_.differences = summaries.differences;
+  void finish(Results summaries) override {
+    results_.summaries = std::move(summaries.summaries);
+    results_.differences = std::move(summaries.differences);
     // The event table in (scenario, replicate, year) order.
     results_.event_values.assign(results_.event_columns.size(), {});
     for (const std::vector<std::vector<double>>& scenario : events_) {

@@ -436,7 +436,7 @@ void ResultsFileWriter::add_block(const ResultsBlock& block) {
   state.file.check_disk();
 }
 
-void ResultsFileWriter::finish(const Results& summaries) {
+void ResultsFileWriter::finish(Results summaries) {
   if (!state_ || finished_) throw std::logic_error("ResultsFileWriter: finish outside a run");
   State& state = *state_;
   const Results& r = state.layout;

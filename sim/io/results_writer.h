@@ -50,7 +50,7 @@ class ResultsFileWriter final : public ResultsSink {
   void begin(const Results& layout, std::int64_t block_size) override;
   void encode(ResultsBlock& block) const override;
   void add_block(const ResultsBlock& block) override;
-  void finish(const Results& summaries) override;
+  void finish(Results summaries) override;
 
   /// After finish(): checks the path again and renames the complete file onto `out`. Throws
   /// Interrupted if stop was requested, OutputError if the path policy or the rename fails.

@@ -58,7 +58,7 @@ class CheckpointingSink final : public ResultsSink {
   void begin(const Results& layout, std::int64_t block_size) override;
   void encode(ResultsBlock& block) const override { inner_.encode(block); }
   void add_block(const ResultsBlock& block) override;
-  void finish(const Results& summaries) override { inner_.finish(summaries); }
+  void finish(Results summaries) override { inner_.finish(std::move(summaries)); }
 
  private:
   CheckpointingSink(ResultsSink& inner, std::filesystem::path folder);

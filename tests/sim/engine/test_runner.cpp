@@ -576,7 +576,7 @@ class RecordingSink final : public sim::ResultsSink {
     encoded_ok = encoded_ok && block.encoded.size() == 1 &&
                  block.encoded[0][0] == static_cast<unsigned char>(block.scenario);
   }
-  void finish(const sim::Results& summaries) override {
+  void finish(sim::Results summaries) override {
     calls.push_back("finish");
     variables_summarised = summaries.summaries.size();
   }
@@ -725,9 +725,9 @@ TEST_CASE("Items produced in slices and folded in order give run_study's results
         out.event_values.resize(layout.event_columns.size());
       }
       void add_block(const sim::ResultsBlock& block) override { blocks.push_back(block); }
-      void finish(const sim::Results& summaries) override {
-        out.summaries = summaries.summaries;
-        out.differences = summaries.differences;
+      void finish(sim::Results summaries) override {
+        out.summaries = std::move(summaries.summaries);
+        out.differences = std::move(summaries.differences);
       }
       std::vector<sim::ResultsBlock> blocks;
     } collector(folded);
