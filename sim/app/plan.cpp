@@ -43,7 +43,7 @@ Plan estimate(const ModelSchema& schema, std::size_t scenarios, std::int64_t rep
   // a value); the libraries. Results are written as the run goes, so nothing else grows.
   const double cell_values = cells * static_cast<double>(values_per_year);
   const double year_values = static_cast<double>(values_per_year) * years;
-  const RunnerFootprint footprint = runner_footprint(scenarios, paired, threads);
+  const RunnerFootprint footprint = runner_footprint(scenarios, paired, threads, trajectories);
   const double live_chunks =
       static_cast<double>(footprint.items_in_flight * footprint.scenarios_per_item);
   const double held_chunks = live_chunks + static_cast<double>(footprint.pending_chunks);

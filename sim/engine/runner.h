@@ -95,7 +95,8 @@ using ItemSource = std::function<std::vector<unsigned char>(std::int64_t item)>;
 Results study_layout(const std::vector<ScenarioRun>& scenarios, const RunOptions& options);
 
 /// What the runner holds at once besides the merged statistics, for a study of `scenarios`
-/// scenarios on `threads` threads (memory estimates; the runner sizes itself by it).
+/// scenarios on `threads` threads, with or without `trajectories` (memory estimates; the runner
+/// sizes itself by it).
 struct RunnerFootprint {
   /// Work items in flight (pipeline tokens), each holding `scenarios_per_item` summarised chunks.
   std::size_t items_in_flight = 1;
@@ -106,7 +107,8 @@ struct RunnerFootprint {
   /// Buffers of one block's raw values (a replicate's every value, block_size replicates).
   std::size_t raw_buffers = 1;
 };
-RunnerFootprint runner_footprint(std::size_t scenarios, bool paired, int threads);
+RunnerFootprint runner_footprint(std::size_t scenarios, bool paired, int threads,
+                                 bool trajectories);
 
 /// Blocks of `options.block_size` replicates in the study.
 std::int64_t study_blocks(const RunOptions& options);

@@ -801,3 +801,31 @@ TEST_CASE("MPI block owners cover every rank and give rank 0 one block in 2R - 1
     for (int rank = 1; rank < ranks; ++rank) CHECK(owned[static_cast<std::size_t>(rank)] == 200);
   }
 }
+
+TEST_CASE("The runner keeps every thread fed, with fewer spare items when they hold trajectories",
+          "[unit][engine]") {
+  for (const bool paired : {false, true}) {
+    for (const std::size_t scenarios : {std::size_t{1}, std::size_t{5}, std::size_t{16}}) {
+      // One thread runs one item at a time: nothing to overlap.
+      CHECK(sim::runner_footprint(scenarios, paired, 1, false).items_in_flight == 1);
+      CHECK(sim::runner_footprint(scenarios, paired, 1, true).items_in_flight == 1);
+      for (const int threads : {2, 4, 16}) {
+        const sim::RunnerFootprint summaries =
+            sim::runner_footprint(scenarios, paired, threads, false);
+        const sim::RunnerFootprint trajectories =
+            sim::runner_footprint(scenarios, paired, threads, true);
+        const std::size_t per_item = paired ? scenarios : 1;
+        CHECK(summaries.scenarios_per_item == per_item);
+        // Enough items for every thread, plus at least one being folded.
+        const std::size_t busy = (static_cast<std::size_t>(threads) + per_item - 1) / per_item;
+        CHECK(trajectories.items_in_flight >= busy + 1);
+        // Items finish out of order and are folded in order: spare ones keep threads working,
+        // but an item holding its blocks' trajectories is dear, so those runs keep fewer.
+        CHECK(summaries.items_in_flight > trajectories.items_in_flight);
+        // The raw buffers follow: one a thread, and the reference's one an item.
+        CHECK(summaries.raw_buffers ==
+              static_cast<std::size_t>(threads) + (paired ? summaries.items_in_flight : 0));
+      }
+    }
+  }
+}
