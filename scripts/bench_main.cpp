@@ -337,6 +337,8 @@ int main(int argc, char** argv) {
           "else; --end-to-end times the study end to end on one thread and nothing else.\n"
           "--portable runs every study with the portable build of the summarise pass, not its\n"
           "AVX2 build (same results; this shows what the wider instructions save).\n"
+          "Run it as scripts/bench.sh does, with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (glibc's\n"
+          "heap in huge pages, as scripts/run.sh runs a study); it says which heap it had.\n"
           "Default CONFIG: configs/baseline.toml, N = 2000, K = 3.");
       return 0;
     } else {
@@ -391,6 +393,13 @@ int main(int argc, char** argv) {
     fmt::print("study {} ({} scenarios, {} members, {} years), {} replicates per scenario\n",
                loaded.study.name, loaded.runs.size(), schema.members.size(), loaded.study.years,
                replicates);
+    const char* tunables = std::getenv("GLIBC_TUNABLES");
+    fmt::print("heap: {}\n",
+               tunables != nullptr &&
+                       std::string(tunables).find("glibc.malloc.hugetlb=1") != std::string::npos
+                   ? "glibc.malloc.hugetlb=1 (huge pages, as scripts/run.sh and scripts/bench.sh)"
+                   : "glibc's default (scripts/run.sh and scripts/bench.sh set "
+                     "GLIBC_TUNABLES=glibc.malloc.hugetlb=1)");
     fmt::print("summarise pass: {}\n", !wide_vectors ? "portable build (--portable)"
                                        : sim::summarise_has_wide_vectors()
                                            ? "AVX2 build"
@@ -465,6 +474,10 @@ int main(int argc, char** argv) {
       alone_per.add(1e9 * time_models_alone(loaded, replicates).cpu_seconds / member_years);
       end_to_end.add(1e9 * time_engine(loaded, replicates, 1).cpu_seconds / member_years);
       one_scenario.add(copies_cpu_ns(loaded, copies_replicates, 1));
+      // Untimed first: a study of 16 scenarios right after smaller ones grows the process's heap
+      // (about a fifth more CPU time per member-year than the next one, 4 December 2026), which
+      // is the fresh processes' measure below, not this one's (a heap its size, reused).
+      copies_cpu_ns(loaded, copies_replicates, 16);
       sixteen.add(copies_cpu_ns(loaded, copies_replicates, 16));
       cold(cold_end_to_end, "end-to-end", replicates);
       cold(cold_one, "copies-1", copies_replicates);
