@@ -179,6 +179,38 @@ TEST_CASE("Many levels asked at once give each level's quantile, in any order", 
   for (double value : out) CHECK(std::isnan(value));
 }
 
+TEST_CASE("Every rank of a wide dense window is found, in one walk or alone", "[unit][tally]") {
+  // Integers 128..511 (each its own bucket, so exact), in runs of 40 with runs of 40 absent
+  // between, each 1-7 times: ranks fall at the start, inside and at the end of occupied runs,
+  // and after long empty ones.
+  std::vector<double> values;
+  for (int k = 128; k < 512; ++k) {
+    if ((k / 40) % 2 != 0) continue;
+    for (int copy = 0; copy <= k % 7; ++copy) values.push_back(static_cast<double>(k));
+  }
+  sim::tally::QuantileSketch sketch;
+  merge(sketch, block_of(values));
+  REQUIRE(sketch.is_dense());
+  REQUIRE(sketch.buckets_held() > 400);
+  const std::size_t last = values.size() - 1;
+  std::vector<double> levels;
+  for (std::size_t rank = 0; rank <= last; ++rank) {
+    levels.push_back(rank == last ? 1.0
+                                  : (static_cast<double>(rank) + 0.5) / static_cast<double>(last));
+  }
+  std::vector<double> out(levels.size());
+  // Backwards: the walk sorts the ranks itself.
+  std::vector<double> reversed(levels.rbegin(), levels.rend());
+  std::vector<double> reversed_out(levels.size());
+  sketch.quantiles(reversed, reversed_out);
+  for (std::size_t k = 0; k < levels.size(); ++k) {
+    INFO("level " << levels[k]);
+    const double exact = exact_quantile(values, levels[k]);
+    CHECK(sketch.quantile(levels[k]) == exact);
+    CHECK(reversed_out[levels.size() - 1 - k] == exact);
+  }
+}
+
 TEST_CASE("A bucket's edge is the value nearest zero in it", "[unit][tally]") {
   using Sketch = sim::tally::QuantileSketch;
   for (double value : {1.0, 2.0, 3.0, 255.0, 511.0, -7.0, 0.5, 0.0}) {
