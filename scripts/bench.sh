@@ -16,7 +16,7 @@ cd "$root"
 "$root/scripts/calibrate.sh" "$root/build/release/natosim" >&2
 # Measured as scripts/run.sh runs a study: glibc's heap in transparent huge pages (see run.sh).
 # Without it a study of many scenarios pays thousands of 4 KiB first touches: 16 copies of the
-# baseline's first scenario then cost about a fifth more per member-year than one, in a fresh
+# baseline's first scenario then cost up to a fifth more per member-year than one, in a fresh
 # process, where with it they cost no more (docs/MODEL.md, Speed). natosim_bench says which.
 export GLIBC_TUNABLES="${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}glibc.malloc.hugetlb=1"
 "$root/build/release/natosim_bench" "$@"
