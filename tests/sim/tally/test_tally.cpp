@@ -198,8 +198,8 @@ TEST_CASE("Every rank of a wide dense window is found, in one walk or alone", "[
     levels.push_back(rank == last ? 1.0
                                   : (static_cast<double>(rank) + 0.5) / static_cast<double>(last));
   }
-  std::vector<double> out(levels.size());
-  // Backwards: the walk sorts the ranks itself.
+  // Backwards: the walk sorts the ranks itself (the first 64 in one walk, the rest one walk
+  // each, as QuantileSketch::quantiles does beyond that many levels).
   std::vector<double> reversed(levels.rbegin(), levels.rend());
   std::vector<double> reversed_out(levels.size());
   sketch.quantiles(reversed, reversed_out);
