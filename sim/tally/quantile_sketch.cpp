@@ -30,6 +30,21 @@ void QuantileSketch::make_sparse() {
   counts_.shrink_to_fit();
 }
 
+namespace {
+/// The bin of `index` among `held` bins sorted by index, or nullptr. A binary search whose steps
+/// are selects, not branches: which half holds the bucket is as unpredictable as the values.
+Bin* find_bin(Bin* bins, std::size_t held, std::int32_t index) {
+  if (held == 0) return nullptr;
+  Bin* base = bins;
+  for (std::size_t length = held; length > 1;) {
+    const std::size_t half = length / 2;
+    base = base[half].index <= index ? base + half : base;
+    length -= half;
+  }
+  return base->index == index ? base : nullptr;
+}
+}  // namespace
+
 void QuantileSketch::add_to_sparse(std::int32_t index, std::uint32_t count) {
   if (count == 0) return;
   if (below_ > 0 && index < low_edge_) {
@@ -217,38 +232,41 @@ void QuantileSketch::add(std::span<const std::int32_t> buckets, double low, doub
     if (sparse_.size() > static_cast<std::size_t>(kTrimAbove)) fold_tails();
     return;
   }
-  // Otherwise sort the incoming buckets and merge them into the sorted bins; values beyond a
-  // folded edge join the folded count.
+  // Otherwise each value whose bucket already has a bin is counted there: after a cell's first
+  // blocks nearly all do, and counting in place neither sorts the block's buckets nor copies the
+  // bins. Only buckets new to the sketch are sorted and merged in. Values beyond a folded edge
+  // join the folded count.
   scratch.clear();
+  Bin* const bins = sparse_.data();
+  const std::size_t held = sparse_.size();
   for (std::int32_t index : buckets) {
     if (below_ > 0 && index < low_edge_) {
       ++below_;
     } else if (above_ > 0 && index > high_edge_) {
       ++above_;
+    } else if (Bin* const bin = find_bin(bins, held, index); bin != nullptr) {
+      ++bin->count;
     } else {
       scratch.push_back(index);
     }
   }
-  std::sort(scratch.begin(), scratch.end());
-  std::pmr::vector<Bin> merged(sparse_.get_allocator());
-  merged.reserve(sparse_.size() + scratch.size());
-  auto mine = sparse_.begin();
-  std::size_t next = 0;
-  while (mine != sparse_.end() || next < scratch.size()) {
-    if (next == scratch.size() || (mine != sparse_.end() && mine->index < scratch[next])) {
-      merged.push_back(*mine++);
-      continue;
+  if (!scratch.empty()) {
+    // The new buckets, sorted, go in from the back: every bin moves at most once, in place.
+    std::sort(scratch.begin(), scratch.end());
+    std::size_t added = 1;
+    for (std::size_t i = 1; i < scratch.size(); ++i) added += scratch[i] != scratch[i - 1] ? 1 : 0;
+    sparse_.resize(held + added);
+    std::size_t kept = held;
+    std::size_t out = held + added;
+    for (std::size_t next = scratch.size(); next > 0;) {
+      const std::int32_t index = scratch[next - 1];
+      std::uint32_t count = 0;
+      for (; next > 0 && scratch[next - 1] == index; --next) ++count;
+      for (; kept > 0 && sparse_[kept - 1].index > index; --kept)
+        sparse_[--out] = sparse_[kept - 1];
+      sparse_[--out] = Bin{index, count};
     }
-    const std::int32_t index = scratch[next];
-    std::uint32_t count = 0;
-    while (next < scratch.size() && scratch[next] == index) {
-      ++count;
-      ++next;
-    }
-    if (mine != sparse_.end() && mine->index == index) count += (mine++)->count;
-    merged.push_back(Bin{index, count});
   }
-  sparse_.swap(merged);
   if (sparse_.size() > static_cast<std::size_t>(kTrimAbove)) fold_tails();
 }
 

@@ -47,7 +47,7 @@ class QuantileSketch {
   /// fourfold since) is NaN, never a guess. The defaults (0, 1) never fold.
   /// The dense window of counts is allocated from `memory` (which must outlive the sketch); a
   /// copy of the sketch allocates from the default resource, an assignment keeps the target's.
-  /// Sparse bins always come from the default resource: they are rebuilt at every add, in sizes
+  /// Sparse bins always come from the default resource: they grow a few bins at a time, in sizes
   /// that keep changing, which an arena of size classes would not reuse.
   explicit QuantileSketch(double lowest_level = 0.0, double highest_level = 1.0,
                           std::pmr::memory_resource* memory = std::pmr::get_default_resource())
