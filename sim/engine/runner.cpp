@@ -567,11 +567,50 @@ struct TileMoments {
   }
   /// Counts and sums again, skipping missing values, the cells whose sum came out NaN (a value
   /// missing, or infinities of both signs): the same additions in the same order as a masked
-  /// first pass, for the few cells that need it. Rows are `row_stride` apart.
-  template <bool kDifference = false>
+  /// first pass, for the few cells that need it. Rows are `row_stride` apart. A line of cells
+  /// with such a cell is recounted whole, down the rows a vector at a time (cells with missing
+  /// values come in lines: a variable's members side by side); the other cells' sums stand.
+  template <std::size_t kLanes, bool kDifference = false>
   void recount_missing(const double* values, const double* base, std::size_t rows,
                        std::size_t row_stride, std::size_t width) {
-    for (std::size_t c = 0; c < width; ++c) {
+    using Vector = typename LanesOf<kLanes>::type;
+    constexpr std::size_t kVectors = kLine / kLanes;
+    std::size_t first = 0;
+    for (; first + kLine <= width; first += kLine) {
+      bool any_missing = false;
+      for (std::size_t c = first; c < first + kLine; ++c)
+        any_missing = any_missing || sum[c] != sum[c];
+      if (!any_missing) {
+        for (std::size_t c = first; c < first + kLine; ++c) n[c] = static_cast<double>(rows);
+        continue;
+      }
+      std::array<Vector, kVectors> present{};
+      std::array<Vector, kVectors> total{};
+      for (std::size_t i = 0; i < rows; ++i) {
+        const double* row = values + i * row_stride + first;
+        for (std::size_t k = 0; k < kVectors; ++k) {
+          Vector value;
+          std::memcpy(&value, row + kLanes * k, sizeof value);
+          if (kDifference) {
+            Vector reference;
+            std::memcpy(&reference, base + i * row_stride + first + kLanes * k, sizeof reference);
+            value -= reference;
+          }
+          const auto is_present = value == value;
+          present[k] += is_present ? Vector{} + 1.0 : Vector{};
+          total[k] += is_present ? value : Vector{};
+        }
+      }
+      for (std::size_t k = 0; k < kVectors; ++k) {
+        for (std::size_t lane = 0; lane < kLanes; ++lane) {
+          const std::size_t c = first + kLanes * k + lane;
+          const bool missing = sum[c] != sum[c];
+          n[c] = missing ? present[k][lane] : static_cast<double>(rows);
+          sum[c] = missing ? total[k][lane] : sum[c];
+        }
+      }
+    }
+    for (std::size_t c = first; c < width; ++c) {
       if (sum[c] == sum[c]) {
         n[c] = static_cast<double>(rows);
         continue;
@@ -757,15 +796,15 @@ inline void StudyRunner::summarise_chunk_body(Chunk& chunk, const double* raw,
     values.reset();
     differences.reset();
     values.first_pass<kLanes>(raw + first_cell, nullptr, count, cells_, width);
-    values.recount_missing(raw + first_cell, nullptr, count, cells_, width);
+    values.recount_missing<kLanes>(raw + first_cell, nullptr, count, cells_, width);
     values.finish_first_pass(width);
     std::uint32_t known = 0;
     if (reference != nullptr) {
       known = differences.set_constant_lines(values, reference->moments + first_cell, count, width);
       differences.first_pass<kLanes, true>(raw + first_cell, reference->raw + first_cell, count,
                                            cells_, width, known);
-      differences.recount_missing<true>(raw + first_cell, reference->raw + first_cell, count,
-                                        cells_, width);
+      differences.recount_missing<kLanes, true>(raw + first_cell, reference->raw + first_cell,
+                                                count, cells_, width);
       differences.finish_first_pass(width);
     }
     for (std::size_t c = 0; c < width; ++c) {
