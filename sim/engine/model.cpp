@@ -39,6 +39,12 @@ void RunRecorder::add_event(int year_index, std::span<const double> row) {
   event_values_.insert(event_values_.end(), row.begin(), row.end());
 }
 
+void RunRecorder::refuse_write(std::size_t variable, int year_index) {
+  throw std::out_of_range(
+      "RunRecorder: write to a variable or year outside the schema (variable index " +
+      std::to_string(variable) + ", year index " + std::to_string(year_index) + ")");
+}
+
 void RunRecorder::clear() { clear_into(own_); }
 
 void RunRecorder::clear_into(std::span<double> into) {

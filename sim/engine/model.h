@@ -111,14 +111,16 @@ class RunRecorder {
   std::span<const double> event_values() const { return event_values_; }
 
  private:
+  // The test inline, the message out of line: a model makes a few dozen checked writes a year,
+  // and with the message's string building inline the compiler called the whole check instead.
   void check(std::size_t variable, int year_index, Level level) const {
     if (variable >= offset_.size() || level_[variable] != level || year_index < 0 ||
         year_index >= years_) [[unlikely]] {
-      throw std::out_of_range(
-          "RunRecorder: write to a variable or year outside the schema (variable index " +
-          std::to_string(variable) + ", year index " + std::to_string(year_index) + ")");
+      refuse_write(variable, year_index);
     }
   }
+  [[noreturn, gnu::cold, gnu::noinline]] static void refuse_write(std::size_t variable,
+                                                                  int year_index);
 
   /// Where the values go: `own_` or a caller's buffer (clear_into).
   double* values_ = nullptr;
