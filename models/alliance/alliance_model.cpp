@@ -502,7 +502,7 @@ void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
         pledge_pressure(s.year, pledge.announced, pledge.deadline, d.budget.pledge_pressure_shape) *
         (1.0 + us_pressure);
   }
-  std::array<Notch, kMaxPledges + 1> notches{};
+  std::array<Notch, kMaxNotches> notches{};
   // This year's adjustment speeds for every member at once (a vectorised exp).
   s.speed =
       1.0 - (1.0 - d.budget.adjustment_speed) * (-d.budget.acute_speed_gain * s.event_threat).exp();
@@ -543,9 +543,13 @@ void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
            (troops.reallocate_to_compliers ? z * z * lost_share : 0.0));
       if (worth > 0.0) notches[count++] = Notch{s.threshold_pct, worth, 1.0};
     }
-    const std::span<const Notch> valued(notches.data(), count);
-    BudgetTarget target = choose_target(desired_share(s, d, i), valued);
-    target.path_rise_pct = deadline_rise(s.planned_share_pct(i), target.share_pct, valued);
+    const double desired = desired_share(s, d, i);
+    const BudgetTarget target =
+        with_notch_count(std::span<const Notch>(notches.data(), count), [&](auto valued) {
+          BudgetTarget chosen = choose_target(desired, valued);
+          chosen.path_rise_pct = deadline_rise(s.planned_share_pct(i), chosen.share_pct, valued);
+          return chosen;
+        });
     s.target_pct(i) = target.share_pct;
     AdjustmentLimits limits;
     limits.speed = s.speed(i);

@@ -1,4 +1,7 @@
+#include <array>
 #include <cmath>
+#include <random>
+#include <span>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -196,4 +199,43 @@ TEST_CASE("Budget parameters and pledges are read with ranges", "[unit]") {
       "targte = 1\n",
       "m");
   CHECK_THROWS_WITH(parse_pledges(unknown.table), Catch::Contains("m.pledges.x.targte"));
+}
+
+TEST_CASE("A member's notches weighed at a count fixed at compile time give the same target",
+          "[unit]") {
+  // The year step hands choose_target and deadline_rise a span of fixed extent (so that their
+  // loops unroll) through with_notch_count: it must pass every count's notches whole, and give
+  // bit for bit what the run-time count gives, ties and worthless notches included.
+  std::mt19937_64 random(20261204);
+  std::uniform_real_distribution<double> share(0.0, 6.0);
+  const std::array<double, 4> thresholds{2.0, 2.5, 3.5, 5.0};
+  for (std::size_t count = 0; count <= kMaxNotches + 1; ++count) {
+    for (int trial = 0; trial < 200; ++trial) {
+      std::vector<Notch> notches;
+      for (std::size_t k = 0; k < count; ++k) {
+        notches.push_back(Notch{thresholds[random() % thresholds.size()],
+                                random() % 4 == 0 ? 0.0 : share(random) / 2.0,
+                                static_cast<double>(1 + random() % 10)});
+      }
+      const double desired = share(random);
+      const double current = share(random);
+      const std::span<const Notch> all(notches);
+      BudgetTarget expected = choose_target(desired, all);
+      expected.path_rise_pct = deadline_rise(current, expected.share_pct, all);
+      std::size_t extent = 0;
+      const BudgetTarget fixed = with_notch_count(all, [&](auto valued) {
+        extent = decltype(valued)::extent;
+        BudgetTarget chosen = choose_target(desired, valued);
+        chosen.path_rise_pct = deadline_rise(current, chosen.share_pct, valued);
+        return chosen;
+      });
+      INFO("count " << count << ", trial " << trial << ", desired " << desired);
+      CHECK(extent == (count <= kMaxNotches ? count : std::dynamic_extent));
+      CHECK(fixed.share_pct == expected.share_pct);
+      CHECK(fixed.at_notch == expected.at_notch);
+      CHECK(fixed.years_left == expected.years_left);
+      CHECK(fixed.floor_pct == expected.floor_pct);
+      CHECK(fixed.path_rise_pct == expected.path_rise_pct);
+    }
+  }
 }
