@@ -460,6 +460,19 @@ void prefetch_tile_row(const double* row, std::size_t width) {
   for (std::size_t c = 0; c < width; c += 8) __builtin_prefetch(row + c);
 }
 
+/// The lanes of `values` from `at` on (kDifference: less the reference's, `base`, at the same
+/// place), as the passes over a tile read them. Through a reference, not returned: a function
+/// returning an AVX vector has another ABI than the portable build's callers expect.
+template <class Vector, bool kDifference>
+void load_lanes(Vector& value, const double* values, const double* base, std::size_t at) {
+  std::memcpy(&value, values + at, sizeof value);
+  if (kDifference) {
+    Vector reference;
+    std::memcpy(&reference, base + at, sizeof reference);
+    value -= reference;
+  }
+}
+
 /// Per-cell accumulators of one tile of cells: count, sum, extremes, then mean and squared
 /// deviations. The two passes of tally::moments_of, missing values (NaN) skipped: each cell sees
 /// the same additions in the same order, and a cell whose values are all equal has their value
@@ -508,15 +521,9 @@ struct TileMoments {
           prefetch_tile_row(values + (i + kPrefetchRows) * stride, width);
           if (kDifference) prefetch_tile_row(base + (i + kPrefetchRows) * stride, width);
         }
-        const double* row = values + i * stride + first;
         for (std::size_t k = 0; k < kVectors; ++k) {
           Vector value;
-          std::memcpy(&value, row + kLanes * k, sizeof value);
-          if (kDifference) {
-            Vector reference;
-            std::memcpy(&reference, base + i * stride + first + kLanes * k, sizeof reference);
-            value -= reference;
-          }
+          load_lanes<Vector, kDifference>(value, values, base, i * stride + first + kLanes * k);
           sums[k] += value;
           lows[k] = value < lows[k] ? value : lows[k];
           highs[k] = highs[k] < value ? value : highs[k];
@@ -587,15 +594,9 @@ struct TileMoments {
       std::array<Vector, kVectors> present{};
       std::array<Vector, kVectors> total{};
       for (std::size_t i = 0; i < rows; ++i) {
-        const double* row = values + i * row_stride + first;
         for (std::size_t k = 0; k < kVectors; ++k) {
           Vector value;
-          std::memcpy(&value, row + kLanes * k, sizeof value);
-          if (kDifference) {
-            Vector reference;
-            std::memcpy(&reference, base + i * row_stride + first + kLanes * k, sizeof reference);
-            value -= reference;
-          }
+          load_lanes<Vector, kDifference>(value, values, base, i * row_stride + first + kLanes * k);
           const auto is_present = value == value;
           present[k] += is_present ? Vector{} + 1.0 : Vector{};
           total[k] += is_present ? value : Vector{};
