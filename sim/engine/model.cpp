@@ -1,5 +1,6 @@
 #include "sim/engine/model.h"
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 
@@ -27,6 +28,7 @@ RunRecorder::RunRecorder(const ModelSchema& schema, int years) {
   size_ = stride_ * static_cast<std::size_t>(years);
   own_.assign(size_, std::numeric_limits<double>::quiet_NaN());
   values_ = own_.data();
+  cleared_years_ = years_;
 }
 
 void RunRecorder::add_event(int year_index, std::span<const double> row) {
@@ -45,6 +47,15 @@ void RunRecorder::refuse_write(std::size_t variable, int year_index) {
       std::to_string(variable) + ", year index " + std::to_string(year_index) + ")");
 }
 
+void RunRecorder::clear_through(int year_index) const {
+  const int last = std::min(year_index, years_ - 1);
+  if (last < cleared_years_) return;
+  std::fill(values_ + static_cast<std::size_t>(cleared_years_) * stride_,
+            values_ + static_cast<std::size_t>(last + 1) * stride_,
+            std::numeric_limits<double>::quiet_NaN());
+  cleared_years_ = last + 1;
+}
+
 void RunRecorder::clear() { clear_into(own_); }
 
 void RunRecorder::clear_into(std::span<double> into) {
@@ -53,7 +64,7 @@ void RunRecorder::clear_into(std::span<double> into) {
                            " values for a run of " + std::to_string(size_));
   }
   values_ = into.data();
-  std::fill(into.begin(), into.end(), std::numeric_limits<double>::quiet_NaN());
+  cleared_years_ = 0;
   event_years_.clear();
   event_values_.clear();
 }

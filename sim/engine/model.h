@@ -79,6 +79,7 @@ class RunRecorder {
   /// of another schema than the buffer's must not write past it): std::out_of_range.
   double* member_row(std::size_t variable, int year_index) {
     check(variable, year_index, Level::member);
+    reach(year_index);
     return values_ + static_cast<std::size_t>(year_index) * stride_ + offset_[variable];
   }
   void set(std::size_t variable, int year_index, std::size_t member, double value) {
@@ -90,20 +91,31 @@ class RunRecorder {
   /// Sets a global variable for one year.
   void set_global(std::size_t variable, int year_index, double value) {
     check(variable, year_index, Level::global);
+    reach(year_index);
     values_[static_cast<std::size_t>(year_index) * stride_ + offset_[variable]] = value;
   }
   /// Appends an event row: `year_index` and one value per model event column (categorical
   /// columns take the category index).
   void add_event(int year_index, std::span<const double> row);
 
-  /// Resets values to NaN (unset) and drops events before a new run.
+  /// Resets values to NaN (unset) and drops events before a new run. A year's values are set to
+  /// NaN when the run first writes to that year or a later one (or at values()): the NaN go in
+  /// while the year's few kilobytes are in the cache the model's writes then hit, not as a pass
+  /// over the whole run ahead of it. Every value still reads NaN until it is written.
   void clear();
   /// clear(), the run's values then going to `into` (stride() x years values, the caller's)
   /// rather than to the recorder's own buffer: the engine's block of runs takes them where the
   /// model writes them, with no copy. `into` must outlive the writes.
   void clear_into(std::span<double> into);
 
-  std::span<const double> values() const { return {values_, size_}; }
+  /// Sets the years the run never wrote to NaN (values() does it too): for a caller reading the
+  /// buffer given to clear_into directly.
+  void finish() const { reach(years_ - 1); }
+  /// The run's values; years the run never wrote to are NaN.
+  std::span<const double> values() const {
+    finish();
+    return {values_, size_};
+  }
   std::size_t stride() const { return stride_; }
   std::size_t offset(std::size_t variable) const { return offset_[variable]; }
   std::size_t event_count() const { return event_years_.size(); }
@@ -121,10 +133,18 @@ class RunRecorder {
   }
   [[noreturn, gnu::cold, gnu::noinline]] static void refuse_write(std::size_t variable,
                                                                   int year_index);
+  /// Sets years [cleared_years_, year_index] to NaN, if any.
+  void reach(int year_index) const {
+    if (year_index >= cleared_years_) [[unlikely]]
+      clear_through(year_index);
+  }
+  void clear_through(int year_index) const;
 
   /// Where the values go: `own_` or a caller's buffer (clear_into).
   double* values_ = nullptr;
   std::size_t size_ = 0;
+  /// Years [0, cleared_years_) of this run are NaN or written (mutable: values() completes it).
+  mutable int cleared_years_ = 0;
   std::vector<double> own_;
   std::vector<std::size_t> offset_;
   std::vector<Level> level_;

@@ -372,6 +372,7 @@ void StudyRunner::run_chunk(Chunk& chunk, HugeVector<double>& raw, const Referen
     RunContext context{options_.seed, static_cast<std::uint64_t>(replicate), options_.start_year,
                        options_.years};
     model.run(context, recorder);
+    recorder.finish();
     const auto years = recorder.event_years();
     const auto values = recorder.event_values();
     for (std::size_t e = 0; event_width_ > 0 && e < years.size(); ++e) {

@@ -487,6 +487,73 @@ TEST_CASE("An unset variable is named right when member and global variables int
                     Catch::StartsWith("model left variable 'middle' unset or not finite"));
 }
 
+namespace {
+/// Writes every year of replicates below `full_replicates`, only the first year of the others.
+class StopsEarlyModel : public sim::Model {
+ public:
+  explicit StopsEarlyModel(std::uint64_t full_replicates) : full_replicates_(full_replicates) {
+    schema_.members = {"AA", "BB"};
+    schema_.member_names = {"A", "B"};
+    schema_.variables = {{"level", "1", "level", sim::Level::member},
+                         {"total", "1", "total", sim::Level::global}};
+  }
+  const sim::ModelSchema& schema() const override { return schema_; }
+  void run(const sim::RunContext& context, sim::RunRecorder& recorder) const override {
+    const int years = context.replicate < full_replicates_ ? context.years : 1;
+    for (int y = 0; y < years; ++y) {
+      recorder.set(0, y, 0, 1.0);
+      recorder.set(0, y, 1, 2.0);
+      recorder.set_global(1, y, 3.0);
+    }
+  }
+
+ private:
+  std::uint64_t full_replicates_;
+  sim::ModelSchema schema_;
+};
+}  // namespace
+
+TEST_CASE("A run that stops writing early is caught, not read from the block's earlier runs",
+          "[unit][engine]") {
+  // One thread and blocks of two: replicates 2 and 3 reuse the rows replicates 0 and 1 filled.
+  const StopsEarlyModel model(3);
+  const std::vector<sim::ScenarioRun> runs = {{"only", "", &model}};
+  sim::RunOptions options = small_run();
+  options.years = 3;
+  options.block_size = 2;
+  CHECK_THROWS_WITH(sim::run_study(runs, options),
+                    Catch::StartsWith("model left variable 'level' unset or not finite") &&
+                        Catch::EndsWith("replicate 3)"));
+}
+
+TEST_CASE("A recorder's values read NaN until written, whichever year is written first",
+          "[unit][engine]") {
+  const StopsEarlyModel model(0);
+  sim::RunRecorder recorder(model.schema(), 4);
+  const std::size_t size = recorder.values().size();
+  std::vector<double> block(size, 7.0);  // an earlier run's values
+  recorder.clear_into(block);
+  recorder.set_global(1, 2, 5.0);  // year 2 first, then year 0
+  recorder.set(0, 0, 1, 3.0);
+  recorder.finish();
+  const auto written = [&](std::size_t index) {
+    return index == 2 * recorder.stride() + recorder.offset(1) || index == recorder.offset(0) + 1;
+  };
+  for (std::size_t i = 0; i < size; ++i) {
+    INFO("value " << i);
+    CHECK((written(i) ? !std::isnan(block[i]) : std::isnan(block[i])));
+  }
+  CHECK(block[2 * recorder.stride() + recorder.offset(1)] == 5.0);
+  CHECK(block[recorder.offset(0) + 1] == 3.0);
+  // The next run into the same buffer: only year 0 written, so years 1-3 read NaN again.
+  recorder.clear_into(block);
+  recorder.set(0, 0, 0, 4.0);
+  const std::span<const double> values = recorder.values();
+  CHECK(values[0] == 4.0);
+  CHECK(std::count_if(values.begin(), values.end(), [](double v) { return std::isnan(v); }) ==
+        static_cast<std::ptrdiff_t>(size - 1));
+}
+
 TEST_CASE("Scenarios whose schemas differ in more than their sizes are refused", "[unit][engine]") {
   const InterleavedModel global_middle(99, sim::Level::global);
   const InterleavedModel member_middle(99, sim::Level::member);
