@@ -4,12 +4,15 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <tuple>
 
 #include <fmt/format.h>
 
 #include "models/common/csv.h"
+#include "sim/config/input_file.h"
 
 namespace models {
 
@@ -319,7 +322,9 @@ void read_contiguity(const DataFiles& files, AllianceData& data, const std::stri
 
 }  // namespace
 
-AllianceData load_alliance_data(const DataFiles& files) {
+namespace {
+
+AllianceData read_alliance_data(const DataFiles& files) {
   AllianceData data;
   std::vector<int> first_line;
   read_defence_share(files, data, first_line);
@@ -343,6 +348,52 @@ AllianceData load_alliance_data(const DataFiles& files) {
                            "a member with armed forces");
   }
   return data;
+}
+
+/// Data read before, and what it was read from: the files' names and their every byte.
+struct ReadData {
+  DataFiles files;
+  std::vector<std::string> contents;
+  std::shared_ptr<const AllianceData> data;
+};
+
+std::vector<std::string> contents_of(const DataFiles& files) {
+  std::vector<std::string> contents;
+  for (const std::filesystem::path* path : {&files.defence_share, &files.gdp, &files.gdp_real,
+                                            &files.gov_debt, &files.geography, &files.contiguity}) {
+    contents.push_back(sim::config::read_input_file(*path, display(*path), "CSV file"));
+  }
+  return contents;
+}
+
+}  // namespace
+
+AllianceData load_alliance_data(const DataFiles& files) {
+  // A calibration builds a model for every particle it tries (hundreds of thousands), each from
+  // the same files, and parsing them was most of its time. Data read before is copied while
+  // the files' bytes are unchanged (compared in full: an edited file is read again whatever its
+  // time stamp says). A file that cannot be read is left to the reading below, which reports
+  // it as it always did; data that fails its checks is not kept.
+  constexpr std::size_t kKept = 4;
+  static std::mutex mutex;
+  static std::vector<ReadData> kept;
+  std::vector<std::string> contents;
+  try {
+    contents = contents_of(files);
+  } catch (const sim::ConfigError&) {
+    return read_alliance_data(files);
+  }
+  {
+    const std::lock_guard lock(mutex);
+    for (const ReadData& read : kept) {
+      if (read.files == files && read.contents == contents) return *read.data;
+    }
+  }
+  auto data = std::make_shared<const AllianceData>(read_alliance_data(files));
+  const std::lock_guard lock(mutex);
+  if (kept.size() == kKept) kept.erase(kept.begin());
+  kept.push_back(ReadData{files, std::move(contents), data});
+  return *data;
 }
 
 AllianceData parse_alliance_data(sim::config::Table& table) {

@@ -74,6 +74,8 @@ struct DataFiles {
   int reference_year = 2014;
   /// ISO code of the policy-setting patron (must be a member).
   std::string patron = "US";
+
+  bool operator==(const DataFiles&) const = default;
 };
 
 /// The validated alliance data: members in the order of defence_share.csv.
@@ -110,7 +112,9 @@ struct AllianceData {
 /// `file:line:column` (column = field number) with the column name as key, e.g.
 /// `gdp_usd.csv:14:3: gdp_usd_current: negative value, got -5 (expected a number >= 0)`:
 /// unknown or duplicate ISO codes, missing years, empty, negative or non-numeric values, a member
-/// without GDP or geography, a non-exempt member without a figure.
+/// without GDP or geography, a non-exempt member without a figure. Thread-safe; the data of the
+/// last few sets of files read is kept and copied while their bytes are unchanged (a calibration
+/// builds a model per particle from the same files).
 AllianceData load_alliance_data(const DataFiles& files);
 
 /// Reads `[model.data]` (`defence_share`, `gdp`, `gdp_real`, `gov_debt`, `geography`, `contiguity`

@@ -28,11 +28,14 @@ std::string read_input_file(const std::filesystem::path& path, const std::string
                       fmt::format("at most {} MiB, the input size limit", limit >> 20));
   };
   // A regular file's size is known up front; anything else is read in chunks up to the limit.
+  std::string text;
   if (std::filesystem::is_regular_file(path, error)) {
     const std::uintmax_t size = std::filesystem::file_size(path, error);
     if (!error && size > limit) too_large();
+    // Room for it all at once, not grown chunk by chunk (a calibration reads its data files
+    // for every particle it tries).
+    if (!error) text.reserve(static_cast<std::size_t>(size));
   }
-  std::string text;
   char buffer[1 << 16];
   while (stream.read(buffer, sizeof buffer) || stream.gcount() > 0) {
     text.append(buffer, static_cast<std::size_t>(stream.gcount()));

@@ -295,3 +295,35 @@ TEST_CASE("The model.data table resolves paths from the config and checks exempt
                     "test.toml:8:10: model.data.exempt: unknown ISO code, got \"XX\" (expected a "
                     "member listed in defence_share.csv)");
 }
+
+TEST_CASE("Data read again is the same, and a file edited since is read afresh", "[data]") {
+  // A calibration loads the same files for every particle: what it gets must follow the files'
+  // bytes, even when an edit keeps the file's size and lands within its time stamp's tick.
+  DataFiles files = shipped_files();
+  const std::string share = read_text(files.defence_share);
+  const std::string poland = "PL,Poland,1999,2025,4.48,";
+  REQUIRE(share.find(poland) != std::string::npos);
+  const std::size_t figure_at = share.find(poland) + poland.size() - std::string("4.48,").size();
+  const auto edited = [&](const std::string& figure) {
+    std::string text = share;
+    return text.replace(figure_at, figure.size(), figure);
+  };
+  REQUIRE(edited("4.48") == share);
+  files.defence_share = write_temp("read_again.csv", share);
+  const AllianceData first = load_alliance_data(files);
+  const AllianceData again = load_alliance_data(files);
+  const std::size_t pl = *first.find("PL");
+  CHECK(first.members[pl].latest_share_pct == 4.48);
+  CHECK(again.members[pl].latest_share_pct == 4.48);
+  CHECK(again.members.size() == first.members.size());
+  CHECK(again.members[pl].gdp_usd_bn == first.members[pl].gdp_usd_bn);
+
+  write_temp("read_again.csv", edited("4.39"));  // same size
+  CHECK(load_alliance_data(files).members[pl].latest_share_pct == 4.39);
+  write_temp("read_again.csv", edited("4.x9"));
+  CHECK_THROWS_WITH(load_alliance_data(files),
+                    Catch::StartsWith(display(files.defence_share) + ":" +
+                                      std::to_string(line_of(share, poland)) + ": pct_gdp:"));
+  write_temp("read_again.csv", share);
+  CHECK(load_alliance_data(files).members[pl].latest_share_pct == 4.48);
+}
