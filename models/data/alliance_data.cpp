@@ -369,11 +369,11 @@ std::vector<std::string> contents_of(const DataFiles& files) {
 }  // namespace
 
 AllianceData load_alliance_data(const DataFiles& files) {
-  // A calibration builds a model for every particle it tries (hundreds of thousands), each from
-  // the same files, and parsing them was most of its time. Data read before is copied while
-  // the files' bytes are unchanged (compared in full: an edited file is read again whatever its
-  // time stamp says). A file that cannot be read is left to the reading below, which reports
-  // it as it always did; data that fails its checks is not kept.
+  // A calibration builds a model for every particle it tries, each from the same files, and
+  // parsing them was most of its time. Data read before is copied while the files' bytes are
+  // unchanged (compared in full: an edited file is read again whatever its time stamp says). A
+  // file that cannot be read is left to the reading below, which reports it as it always did;
+  // data that fails its checks is not kept.
   constexpr std::size_t kKept = 4;
   static std::mutex mutex;
   static std::vector<ReadData> kept;
@@ -383,12 +383,14 @@ AllianceData load_alliance_data(const DataFiles& files) {
   } catch (const sim::ConfigError&) {
     return read_alliance_data(files);
   }
+  std::shared_ptr<const AllianceData> found;
   {
     const std::lock_guard lock(mutex);
     for (const ReadData& read : kept) {
-      if (read.files == files && read.contents == contents) return *read.data;
+      if (read.files == files && read.contents == contents) found = read.data;
     }
   }
+  if (found) return *found;  // copied outside the lock: builds in parallel do not wait on it
   auto data = std::make_shared<const AllianceData>(read_alliance_data(files));
   const std::lock_guard lock(mutex);
   if (kept.size() == kKept) kept.erase(kept.begin());
