@@ -1,6 +1,5 @@
 #include "sim/engine/model.h"
 
-#include <algorithm>
 #include <limits>
 #include <stdexcept>
 
@@ -48,12 +47,11 @@ void RunRecorder::refuse_write(std::size_t variable, int year_index) {
 }
 
 void RunRecorder::clear_through(int year_index) const {
-  const int last = std::min(year_index, years_ - 1);
-  if (last < cleared_years_) return;
+  // Callers pass cleared_years_ <= year_index < years_ (check() and reach() see to it).
   std::fill(values_ + static_cast<std::size_t>(cleared_years_) * stride_,
-            values_ + static_cast<std::size_t>(last + 1) * stride_,
+            values_ + static_cast<std::size_t>(year_index + 1) * stride_,
             std::numeric_limits<double>::quiet_NaN());
-  cleared_years_ = last + 1;
+  cleared_years_ = year_index + 1;
 }
 
 void RunRecorder::clear() { clear_into(own_); }
