@@ -15,6 +15,33 @@ TEST_CASE("Great-circle distances match the data's distances to Moscow", "[unit]
   }
 }
 
+TEST_CASE("Proximity is the great-circle formula, bit for bit, whichever capital comes first",
+          "[unit][data]") {
+  // build_spatial works out each pair once and mirrors it: that must be the number either order
+  // of great_circle_km gives, not merely close to it.
+  const AllianceData& data = shipped_data();
+  SpatialParams params;
+  params.contiguity_weight = 0.3;
+  params.distance_scale_km = 900.0;
+  const SpatialStructure s = build_spatial(data, params);
+  const auto n = static_cast<Eigen::Index>(data.size());
+  for (Eigen::Index i = 0; i < n; ++i) {
+    for (Eigen::Index j = 0; j < n; ++j) {
+      if (i == j) continue;
+      const MemberData& a = data.members[static_cast<std::size_t>(i)];
+      const MemberData& b = data.members[static_cast<std::size_t>(j)];
+      const double km = great_circle_km(a.capital_lat_deg, a.capital_lon_deg, b.capital_lat_deg,
+                                        b.capital_lon_deg);
+      INFO(a.iso2 << " " << b.iso2);
+      CHECK(km == great_circle_km(b.capital_lat_deg, b.capital_lon_deg, a.capital_lat_deg,
+                                  a.capital_lon_deg));
+      CHECK(s.proximity(i, j) ==
+            params.contiguity_weight * s.contiguity(i, j) +
+                (1.0 - params.contiguity_weight) * std::exp(-km / params.distance_scale_km));
+    }
+  }
+}
+
 TEST_CASE("Spatial weights are row-normalised over allies with armed forces", "[unit]") {
   const AllianceData& data = shipped_data();
   const SpatialStructure s = build_spatial(data, SpatialParams{});
