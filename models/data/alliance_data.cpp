@@ -2,14 +2,18 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <ctime>
 #include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <tuple>
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include "models/common/csv.h"
 #include "sim/config/input_file.h"
@@ -350,10 +354,50 @@ AllianceData read_alliance_data(const DataFiles& files) {
   return data;
 }
 
-/// Data read before, and what it was read from: the files' names and their every byte.
+/// What stat says of a file: which file it is, its size and when it last changed. No call sets
+/// a file's change time (ctime), so its bytes cannot change and keep their stamp, unless two
+/// changes fall within one tick of the file system's clock.
+struct FileStamp {
+  dev_t device = 0;
+  ino_t inode = 0;
+  off_t size = 0;
+  std::int64_t modified_ns = 0;
+  std::int64_t changed_ns = 0;
+
+  bool operator==(const FileStamp&) const = default;
+};
+
+std::int64_t nanoseconds(const timespec& time) {
+  return std::int64_t{time.tv_sec} * 1'000'000'000 + time.tv_nsec;
+}
+
+/// The six files' stamps, or none if one cannot be stat'ed or is not a regular file.
+std::optional<std::vector<FileStamp>> stamps_of(const DataFiles& files) {
+  std::vector<FileStamp> stamps;
+  for (const std::filesystem::path* path : {&files.defence_share, &files.gdp, &files.gdp_real,
+                                            &files.gov_debt, &files.geography, &files.contiguity}) {
+    struct stat status {};
+    if (::stat(path->c_str(), &status) != 0 || !S_ISREG(status.st_mode)) return std::nullopt;
+    stamps.push_back(FileStamp{status.st_dev, status.st_ino, status.st_size,
+                               nanoseconds(status.st_mtim), nanoseconds(status.st_ctim)});
+  }
+  return stamps;
+}
+
+/// A stamp this much older than the moment its file was read is settled: any later change of
+/// the file lands in a later tick and changes the stamp. Two seconds: the coarsest tick of the
+/// file systems in use (FAT).
+constexpr std::int64_t kSettledNs = 2'000'000'000;
+
+/// Data read before, and what it was read from: the files' names and their every byte, and the
+/// files' stamps from just before the bytes were read.
 struct ReadData {
   DataFiles files;
   std::vector<std::string> contents;
+  std::vector<FileStamp> stamps;
+  /// Whether every stamp was settled when the bytes were read: then the same stamps mean the
+  /// same bytes, and the files need not be read again.
+  bool settled = false;
   std::shared_ptr<const AllianceData> data;
 };
 
@@ -370,31 +414,55 @@ std::vector<std::string> contents_of(const DataFiles& files) {
 
 AllianceData load_alliance_data(const DataFiles& files) {
   // A calibration builds a model for every particle it tries, each from the same files, and
-  // parsing them was most of its time. Data read before is copied while the files' bytes are
-  // unchanged (compared in full: an edited file is read again whatever its time stamp says). A
-  // file that cannot be read is left to the reading below, which reports it as it always did;
-  // data that fails its checks is not kept.
+  // reading and parsing them was most of its time. Data read before is copied while the files
+  // are unchanged: known by their stamps once those are settled (as git and make know a file
+  // unchanged), else by comparing every byte, so that an edit within a stamp's tick is still
+  // seen. A file that cannot be read is left to the reading below, which reports it as it always
+  // did; data that fails its checks is not kept.
   constexpr std::size_t kKept = 4;
   static std::mutex mutex;
   static std::vector<ReadData> kept;
+  const std::int64_t now = nanoseconds([] {
+    timespec time{};
+    ::clock_gettime(CLOCK_REALTIME, &time);
+    return time;
+  }());
+  const std::optional<std::vector<FileStamp>> stamps = stamps_of(files);
+  std::shared_ptr<const AllianceData> found;
+  if (stamps) {
+    const std::lock_guard lock(mutex);
+    for (const ReadData& read : kept) {
+      if (read.settled && read.files == files && read.stamps == *stamps) found = read.data;
+    }
+  }
+  if (found) return *found;  // copied outside the lock: builds in parallel do not wait on it
   std::vector<std::string> contents;
   try {
     contents = contents_of(files);
   } catch (const sim::ConfigError&) {
     return read_alliance_data(files);
   }
-  std::shared_ptr<const AllianceData> found;
+  const bool settled =
+      stamps && std::all_of(stamps->begin(), stamps->end(), [&](const auto& s) {
+        return s.changed_ns <= now - kSettledNs && s.modified_ns <= now - kSettledNs;
+      });
   {
     const std::lock_guard lock(mutex);
-    for (const ReadData& read : kept) {
-      if (read.files == files && read.contents == contents) found = read.data;
+    for (ReadData& read : kept) {
+      if (read.files == files && read.contents == contents) {
+        found = read.data;
+        // The bytes are the ones kept: from now on their stamps tell it, once settled.
+        read.stamps = stamps.value_or(std::vector<FileStamp>{});
+        read.settled = settled;
+      }
     }
   }
-  if (found) return *found;  // copied outside the lock: builds in parallel do not wait on it
+  if (found) return *found;
   auto data = std::make_shared<const AllianceData>(read_alliance_data(files));
   const std::lock_guard lock(mutex);
   if (kept.size() == kKept) kept.erase(kept.begin());
-  kept.push_back(ReadData{files, std::move(contents), data});
+  kept.push_back(ReadData{files, std::move(contents), stamps.value_or(std::vector<FileStamp>{}),
+                          settled, data});
   return *data;
 }
 

@@ -113,8 +113,10 @@ struct AllianceData {
 /// `gdp_usd.csv:14:3: gdp_usd_current: negative value, got -5 (expected a number >= 0)`:
 /// unknown or duplicate ISO codes, missing years, empty, negative or non-numeric values, a member
 /// without GDP or geography, a non-exempt member without a figure. Thread-safe; the data of the
-/// last few sets of files read is kept and copied while their bytes are unchanged (a calibration
-/// builds a model per particle from the same files).
+/// last few sets of files read is kept and copied while the files are unchanged (a calibration
+/// builds a model per particle from the same files): known by stat (device, inode, size,
+/// modification and change times) for files last changed at least two seconds before they were
+/// read, else by comparing their every byte.
 AllianceData load_alliance_data(const DataFiles& files);
 
 /// Reads `[model.data]` (`defence_share`, `gdp`, `gdp_real`, `gov_debt`, `geography`, `contiguity`

@@ -1,4 +1,7 @@
+#include <chrono>
+#include <filesystem>
 #include <sstream>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -325,5 +328,31 @@ TEST_CASE("Data read again is the same, and a file edited since is read afresh",
                     Catch::StartsWith(display(files.defence_share) + ":" +
                                       std::to_string(line_of(share, poland)) + ": pct_gdp:"));
   write_temp("read_again.csv", share);
+  CHECK(load_alliance_data(files).members[pl].latest_share_pct == 4.48);
+}
+
+TEST_CASE("Files that have settled are known unchanged by their stamps, and an edit is still seen",
+          "[data]") {
+  // Once a file's stamps are two seconds older than its reading, the data are kept while stat
+  // says the same; an edit changes the change time, even when a tool (tar, rsync -t) puts the
+  // modification time back, and must be read afresh.
+  DataFiles files = shipped_files();
+  const std::string share = read_text(files.defence_share);
+  const std::string poland = "PL,Poland,1999,2025,4.48,";
+  REQUIRE(share.find(poland) != std::string::npos);
+  const std::size_t figure_at = share.find(poland) + poland.size() - std::string("4.48,").size();
+  files.defence_share = write_temp("settled.csv", share);
+  const auto modified = std::filesystem::last_write_time(files.defence_share);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  const std::size_t pl = *load_alliance_data(files).find("PL");
+  CHECK(load_alliance_data(files).members[pl].latest_share_pct == 4.48);
+  CHECK(load_alliance_data(files).members[pl].latest_share_pct == 4.48);
+
+  std::string text = share;
+  write_temp("settled.csv", text.replace(figure_at, 4, "4.39"));  // same size
+  std::filesystem::last_write_time(files.defence_share, modified);
+  CHECK(load_alliance_data(files).members[pl].latest_share_pct == 4.39);
+  write_temp("settled.csv", share);
+  std::filesystem::last_write_time(files.defence_share, modified);
   CHECK(load_alliance_data(files).members[pl].latest_share_pct == 4.48);
 }
