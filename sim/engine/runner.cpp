@@ -636,15 +636,16 @@ struct TileMoments {
   }
   /// Whether cell `c` needs a second pass: present values that are not all equal.
   bool varies(std::size_t c) const { return n[c] > 0.0 && low[c] < high[c]; }
-  tally::Moments moments(std::size_t c) const {
-    if (n[c] == 0.0) return tally::Moments{};
-    tally::Moments result;
-    result.n = static_cast<std::int64_t>(n[c]);
-    result.mean = mean[c];
-    result.m2 = m2[c];
-    result.min = low[c];
-    result.max = high[c];
-    return result;
+  /// Writes cell `c`'s moments to `out` field by field: a Moments built on the stack and copied
+  /// was stored in two parts and loaded in others, which stalls each cell's copy (the loads
+  /// cannot take their data from the stores).
+  void store_moments(std::size_t c, tally::Moments& out) const {
+    const bool empty = n[c] == 0.0;
+    out.n = empty ? 0 : static_cast<std::int64_t>(n[c]);
+    out.mean = empty ? 0.0 : mean[c];
+    out.m2 = empty ? 0.0 : m2[c];
+    out.min = empty ? std::numeric_limits<double>::infinity() : low[c];
+    out.max = empty ? -std::numeric_limits<double>::infinity() : high[c];
   }
 };
 
@@ -851,9 +852,8 @@ inline void StudyRunner::summarise_chunk_body(Chunk& chunk, const double* raw,
       const std::size_t j = varying.all ? c : gathered_column;
       gathered_column += varies ? 1 : 0;
       if (varies) values.m2[c] = squares[j];
-      const tally::Moments moments = values.moments(c);
-      chunk.moments[cell] = moments;
-      const auto present = static_cast<std::uint32_t>(moments.n);
+      values.store_moments(c, chunk.moments[cell]);
+      const auto present = static_cast<std::uint32_t>(chunk.moments[cell].n);
       if (present == 0) {
         chunk.shapes[cell] = CellShape::empty;
       } else if (!varies) {
@@ -905,7 +905,7 @@ inline void StudyRunner::summarise_chunk_body(Chunk& chunk, const double* raw,
       differences.m2[varying_differences.column[k]] = squares[k];
     }
     for (std::size_t c = 0; c < width; ++c) {
-      chunk.differences[first_cell + c] = differences.moments(c);
+      differences.store_moments(c, chunk.differences[first_cell + c]);
     }
   }
 }
