@@ -129,24 +129,24 @@ double as_number(const Table& table, std::string_view key, const toml::node& nod
 
 double Table::number(std::string_view key, Range range) {
   const double value = as_number(*this, key, require(key), range);
-  record(key, fmt::format("{}", value), range.describe());
+  if (log_) record(key, fmt::format("{}", value), range.describe());
   return value;
 }
 
 double Table::number_or(std::string_view key, double fallback, Range range) {
   const toml::node* found = node(key);
   const double value = found ? as_number(*this, key, *found, range) : fallback;
-  record(key, fmt::format("{}{}", found ? "" : "default ", value), range.describe());
+  if (log_) record(key, fmt::format("{}{}", found ? "" : "default ", value), range.describe());
   return value;
 }
 
 std::int64_t Table::integer(std::string_view key, std::int64_t low, std::int64_t high) {
   const toml::node& found = require(key);
-  const std::string expected = fmt::format("an integer in [{}, {}]", low, high);
+  const auto expected = [&] { return fmt::format("an integer in [{}, {}]", low, high); };
   auto value = found.value_exact<std::int64_t>();
-  if (!value) fail(key, "wrong type", describe_node(found), expected);
-  if (*value < low || *value > high) fail(key, "out of range", describe_node(found), expected);
-  record(key, std::to_string(*value), expected);
+  if (!value) fail(key, "wrong type", describe_node(found), expected());
+  if (*value < low || *value > high) fail(key, "out of range", describe_node(found), expected());
+  if (log_) record(key, std::to_string(*value), expected());
   return *value;
 }
 
@@ -154,8 +154,9 @@ std::int64_t Table::integer_or(std::string_view key, std::int64_t fallback, std:
                                std::int64_t high) {
   if (has(key)) return integer(key, low, high);
   mark(key);
-  record(key, fmt::format("default {}", fallback),
-         fmt::format("an integer in [{}, {}]", low, high));
+  if (log_)
+    record(key, fmt::format("default {}", fallback),
+           fmt::format("an integer in [{}, {}]", low, high));
   return fallback;
 }
 
@@ -163,14 +164,14 @@ bool Table::boolean(std::string_view key) {
   const toml::node& found = require(key);
   auto value = found.value_exact<bool>();
   if (!value) fail(key, "wrong type", describe_node(found), "true or false");
-  record(key, *value ? "true" : "false", "true or false");
+  if (log_) record(key, *value ? "true" : "false", "true or false");
   return *value;
 }
 
 bool Table::boolean_or(std::string_view key, bool fallback) {
   if (has(key)) return boolean(key);
   mark(key);
-  record(key, fallback ? "default true" : "default false", "true or false");
+  if (log_) record(key, fallback ? "default true" : "default false", "true or false");
   return fallback;
 }
 
@@ -178,14 +179,14 @@ std::string Table::string(std::string_view key) {
   const toml::node& found = require(key);
   auto value = found.value_exact<std::string>();
   if (!value) fail(key, "wrong type", describe_node(found), "a string");
-  record(key, "\"" + *value + "\"", "a string");
+  if (log_) record(key, "\"" + *value + "\"", "a string");
   return *value;
 }
 
 std::string Table::string_or(std::string_view key, std::string fallback) {
   if (has(key)) return string(key);
   mark(key);
-  record(key, "default \"" + fallback + "\"", "a string");
+  if (log_) record(key, "default \"" + fallback + "\"", "a string");
   return fallback;
 }
 
@@ -203,7 +204,7 @@ std::string Table::choice(std::string_view key, const std::vector<std::string>& 
   std::string value = string(key);
   for (const auto& option : allowed) {
     if (option == value) {
-      record(key, "\"" + value + "\"", one_of(allowed));
+      if (log_) record(key, "\"" + value + "\"", one_of(allowed));
       return value;
     }
   }
@@ -214,41 +215,46 @@ std::string Table::choice_or(std::string_view key, const std::vector<std::string
                              std::string fallback) {
   if (has(key)) return choice(key, allowed);
   mark(key);
-  record(key, "default \"" + fallback + "\"", one_of(allowed));
+  if (log_) record(key, "default \"" + fallback + "\"", one_of(allowed));
   return fallback;
 }
 
 std::vector<double> Table::numbers(std::string_view key, Range range, std::size_t min_size) {
   const toml::node& found = require(key);
   const toml::array* array = found.as_array();
-  const std::string expected =
-      fmt::format("an array of at least {} numbers, each {}", min_size, range.describe());
-  if (array == nullptr) fail(key, "wrong type", describe_node(found), expected);
+  // The texts are made only when needed: a calibration reads the model's table for every
+  // particle it tries, with no log kept and no error.
+  const auto expected = [&] {
+    return fmt::format("an array of at least {} numbers, each {}", min_size, range.describe());
+  };
+  if (array == nullptr) fail(key, "wrong type", describe_node(found), expected());
   if (array->size() < min_size) {
-    fail(key, "too few values", fmt::format("{} values", array->size()), expected);
+    fail(key, "too few values", fmt::format("{} values", array->size()), expected());
   }
   std::vector<double> values;
   for (std::size_t i = 0; i < array->size(); ++i) {
     const toml::node& element = *array->get(i);
-    const std::string element_key = fmt::format("{}[{}]", key, i);
+    const auto element_key = [&] { return dotted(fmt::format("{}[{}]", key, i)); };
     double value = 0.0;
     if (auto integer = element.value_exact<std::int64_t>()) {
       value = static_cast<double>(*integer);
     } else if (auto floating = element.value_exact<double>()) {
       value = *floating;
     } else {
-      throw ConfigError(position(key), dotted(element_key), "wrong type", describe_node(element),
+      throw ConfigError(position(key), element_key(), "wrong type", describe_node(element),
                         range.describe());
     }
     if (!range.contains(value)) {
-      throw ConfigError(position(key), dotted(element_key), "out of range", describe_node(element),
+      throw ConfigError(position(key), element_key(), "out of range", describe_node(element),
                         range.describe());
     }
     values.push_back(value);
   }
-  std::string text;
-  for (double value : values) text += fmt::format("{}{}", text.empty() ? "" : ", ", value);
-  record(key, "[" + text + "]", expected);
+  if (log_) {
+    std::string text;
+    for (double value : values) text += fmt::format("{}{}", text.empty() ? "" : ", ", value);
+    record(key, "[" + text + "]", expected());
+  }
   return values;
 }
 

@@ -101,6 +101,8 @@ class Table {
   ParameterLog* log() const { return log_.get(); }
 
  private:
+  /// Adds a value read to the log. Callers test `log_` first, so that no text is made for a
+  /// table read without one (a calibration reads one for every particle it tries).
   void record(std::string_view key, std::string value, std::string range);
 
   const toml::node& require(std::string_view key);
