@@ -2,6 +2,7 @@
 
 #include "sim/app/options.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -52,7 +53,8 @@ struct SignalScope {
 
 analysis::AbcSimulator calibration_simulator(const StudySpec& study, const CalibrationSpec& spec,
                                              const toml::table& base, const ModelRegistry& registry,
-                                             int threads, const mpi::World* world) {
+                                             int threads, const mpi::World* world,
+                                             std::size_t models_at_once) {
   std::vector<analysis::OutputSpec> outputs;
   std::vector<analysis::AbcTarget> targets;
   for (const CalibrationTarget& target : spec.targets) {
@@ -60,53 +62,63 @@ analysis::AbcSimulator calibration_simulator(const StudySpec& study, const Calib
     targets.push_back(target.target);
   }
   const std::vector<PointKey> keys = spec.keys();
-  return [&study, &spec, &base, &registry, threads, world, outputs, targets, keys](
+  models_at_once = std::max<std::size_t>(models_at_once, 1);
+  return [&study, &spec, &base, &registry, threads, world, outputs, targets, keys, models_at_once](
              std::size_t generation, std::int64_t first_slot, std::span<const double> points,
              std::size_t count, std::vector<double>& summaries, std::vector<double>& distances) {
     const std::size_t d = keys.size();
     const std::size_t m = outputs.size();
-    std::vector<std::unique_ptr<Model>> models(count);
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, count), [&](const auto& range) {
-      for (std::size_t i = range.begin(); i < range.end(); ++i) {
-        try {
-          models[i] = build_point_model(study, base, keys, points.subspan(i * d, d), registry,
-                                        "(calibration particle)");
-        } catch (const ConfigError&) {
-          // The model refuses this combination of values (a cross-parameter check): the
-          // particle is rejected like one outside the prior's support.
-          models[i] = nullptr;
-        }
-      }
-    });
-    std::vector<const Model*> built;
-    std::vector<std::size_t> index;
-    analysis::EvaluateOptions options;
-    options.seed = study.seed;
-    options.start_year = study.start_year;
-    options.years = study.years;
-    options.replicates = spec.replicates;
-    options.threads = threads;
-    options.stop = &g_calibration_stop;  // set only while command_calibrate runs
-    options.world = world;
-    for (std::size_t i = 0; i < count; ++i) {
-      if (!models[i]) continue;
-      built.push_back(models[i].get());
-      index.push_back(i);
-      if (!spec.common_random_numbers) {
-        // Replicates of their own per (generation, slot): 2^40 run ids per generation.
-        const auto slot = static_cast<std::uint64_t>(first_slot) + i;
-        options.first_replicate.push_back((static_cast<std::uint64_t>(generation + 1) << 40) +
-                                          slot * static_cast<std::uint64_t>(spec.replicates));
-      }
-    }
-    const analysis::Evaluation result = analysis::evaluate(built, outputs, options);
     summaries.assign(count * m, NAN);
     distances.assign(count, INFINITY);
-    for (std::size_t b = 0; b < built.size(); ++b) {
-      const std::size_t i = index[b];
-      for (std::size_t k = 0; k < m; ++k) summaries[i * m + k] = result.mean(b, k);
-      distances[i] = analysis::distance(spec.distance, targets,
-                                        std::span<const double>(summaries).subspan(i * m, m));
+    // A batch of proposals can be tens of thousands when few are accepted, and a built model
+    // holds a few hundred kilobytes: they are built and run a part at a time, so that memory
+    // stays bounded. A particle's runs depend only on its values and its slot, not on the
+    // others built with it.
+    std::vector<std::unique_ptr<Model>> models;
+    for (std::size_t first = 0; first < count; first += models_at_once) {
+      const std::size_t part = std::min(models_at_once, count - first);
+      models.clear();  // the last part's models go before the next are built
+      models.resize(part);
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, part), [&](const auto& range) {
+        for (std::size_t i = range.begin(); i < range.end(); ++i) {
+          try {
+            models[i] = build_point_model(study, base, keys, points.subspan((first + i) * d, d),
+                                          registry, "(calibration particle)");
+          } catch (const ConfigError&) {
+            // The model refuses this combination of values (a cross-parameter check): the
+            // particle is rejected like one outside the prior's support.
+            models[i] = nullptr;
+          }
+        }
+      });
+      std::vector<const Model*> built;
+      std::vector<std::size_t> index;
+      analysis::EvaluateOptions options;
+      options.seed = study.seed;
+      options.start_year = study.start_year;
+      options.years = study.years;
+      options.replicates = spec.replicates;
+      options.threads = threads;
+      options.stop = &g_calibration_stop;  // set only while command_calibrate runs
+      options.world = world;
+      for (std::size_t i = 0; i < part; ++i) {
+        if (!models[i]) continue;
+        built.push_back(models[i].get());
+        index.push_back(first + i);
+        if (!spec.common_random_numbers) {
+          // Replicates of their own per (generation, slot): 2^40 run ids per generation.
+          const auto slot = static_cast<std::uint64_t>(first_slot) + first + i;
+          options.first_replicate.push_back((static_cast<std::uint64_t>(generation + 1) << 40) +
+                                            slot * static_cast<std::uint64_t>(spec.replicates));
+        }
+      }
+      const analysis::Evaluation result = analysis::evaluate(built, outputs, options);
+      for (std::size_t b = 0; b < built.size(); ++b) {
+        const std::size_t i = index[b];
+        for (std::size_t k = 0; k < m; ++k) summaries[i * m + k] = result.mean(b, k);
+        distances[i] = analysis::distance(spec.distance, targets,
+                                          std::span<const double>(summaries).subspan(i * m, m));
+      }
     }
   };
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -30,14 +31,22 @@ struct CalibrateArguments {
 /// Adds the `calibrate` subcommand (options bound to `arguments`) to `app`.
 CLI::App* add_calibrate_command(CLI::App& app, CalibrateArguments& arguments);
 
+/// Models a calibration builds at a time. A built alliance model holds about 360 KB, and a
+/// batch of proposals reached 11,000 when few were accepted (a 4 GB peak for the default
+/// calibration); 512 keep it near 200 MB and are still many more than the threads.
+inline constexpr std::size_t kModelsAtOnce = 512;
+
 /// The simulator natosim calibrate hands to ABC-SMC: one model per particle (the scenario's
 /// merged `[model]` table `base` with the calibrated keys set), K replicates each (common random
 /// numbers, or replicates of its own per (generation, slot)), the targets' mean summaries and
 /// the distance. A particle the model refuses gets distance +infinity. `study`, `spec`, `base`
-/// and `registry` must outlive the simulator.
+/// and `registry` must outlive the simulator. At most `models_at_once` models are built at a
+/// time (a batch is built and run that many at a time): the results do not depend on it, the
+/// peak memory does.
 analysis::AbcSimulator calibration_simulator(const StudySpec& study, const CalibrationSpec& spec,
                                              const toml::table& base, const ModelRegistry& registry,
-                                             int threads, const mpi::World* world = nullptr);
+                                             int threads, const mpi::World* world = nullptr,
+                                             std::size_t models_at_once = kModelsAtOnce);
 
 /// Runs ABC-SMC on a study's [calibration] and writes the calibration file (OUT.partial, then
 /// renamed), checkpointing after each generation to OUT + ".checkpoint". Throws ConfigError,

@@ -76,3 +76,39 @@ TEST_CASE("natosim calibrate's simulator recovers the conjugate posterior of the
         4 * exact_variance * std::sqrt(2.0 / last.ess) + last.tolerance * last.tolerance / 3);
   CHECK(last.tolerance < 0.05);
 }
+
+TEST_CASE("Calibration results do not depend on how many models are built at once",
+          "[unit][abc][calibration]") {
+  // A batch is built and run a part at a time (peak memory): each particle's summaries must
+  // still come from its own values and slot, with or without common random numbers.
+  const sim::ModelRegistry registry = toy::toy_registry();
+  const sim::StudySpec study = sim::read_study_text(kStudy, "cal.toml", ".", registry);
+  sim::CalibrationSpec spec = sim::read_calibration(study, registry);
+  spec.replicates = 3;
+  const toml::table base = sim::merged_model_table(study, spec.scenario_index);
+  constexpr std::size_t kCount = 50;
+  std::vector<double> points(kCount);
+  for (std::size_t i = 0; i < kCount; ++i) points[i] = -2.0 + 0.1 * static_cast<double>(i);
+  for (const bool common : {false, true}) {
+    spec.common_random_numbers = common;
+    std::vector<double> summaries_whole;
+    std::vector<double> distances_whole;
+    sim::app::calibration_simulator(study, spec, base, registry, 2, nullptr, 1000)(
+        2, 17, points, kCount, summaries_whole, distances_whole);
+    std::vector<double> summaries_parts;
+    std::vector<double> distances_parts;
+    sim::app::calibration_simulator(study, spec, base, registry, 2, nullptr, 7)(
+        2, 17, points, kCount, summaries_parts, distances_parts);
+    INFO("common random numbers: " << common);
+    REQUIRE(summaries_whole.size() == kCount);
+    CHECK(summaries_parts == summaries_whole);
+    CHECK(distances_parts == distances_whole);
+    for (double summary : summaries_whole) CHECK(std::isfinite(summary));
+    // Without common random numbers each particle has replicates of its own: the summaries are
+    // not the points shifted by one draw.
+    if (!common) {
+      CHECK(std::abs((summaries_whole[1] - summaries_whole[0]) -
+                     (summaries_whole[2] - summaries_whole[1])) > 1e-6);
+    }
+  }
+}
