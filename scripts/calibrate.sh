@@ -32,7 +32,7 @@ if [ -f "$output" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; the
 fi
 
 mkdir -p "$root/results"
-echo "calibrating the model to 2014-2025 (configs/calibration_2014.toml; about 2 minutes on 2" \
+echo "calibrating the model to 2014-2025 (configs/calibration_2014.toml; about a minute on 2" \
   "cores, once): $output"
 rm -f "$stamp"
 "$binary" calibrate "$config" -o "$output" --force --quiet
