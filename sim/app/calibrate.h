@@ -31,9 +31,10 @@ struct CalibrateArguments {
 /// Adds the `calibrate` subcommand (options bound to `arguments`) to `app`.
 CLI::App* add_calibrate_command(CLI::App& app, CalibrateArguments& arguments);
 
-/// Models a calibration builds at a time. A built alliance model holds about 360 KB, and a
-/// batch of proposals reached 11,000 when few were accepted (a 4 GB peak for the default
-/// calibration); 512 keep it near 200 MB and are still many more than the threads.
+/// Models a calibration builds at a time. The default calibration's last generation, at 4%
+/// acceptance, began with a batch of about 25,700 proposals, and building them all at once
+/// peaked at 3.96 GB (about 150 KB a model); 512 keep its peak near 90 MB and are still many
+/// more than the threads.
 inline constexpr std::size_t kModelsAtOnce = 512;
 
 /// The simulator natosim calibrate hands to ABC-SMC: one model per particle (the scenario's
