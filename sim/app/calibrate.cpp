@@ -71,7 +71,7 @@ analysis::AbcSimulator calibration_simulator(const StudySpec& study, const Calib
     summaries.assign(count * m, NAN);
     distances.assign(count, INFINITY);
     // A batch of proposals can be tens of thousands when few are accepted, and a built model
-    // holds a few hundred kilobytes: they are built and run a part at a time, so that memory
+    // holds over a hundred kilobytes: they are built and run a part at a time, so that memory
     // stays bounded. A particle's runs depend only on its values and its slot, not on the
     // others built with it.
     std::vector<std::unique_ptr<Model>> models;
