@@ -809,6 +809,7 @@ inline void StudyRunner::summarise_chunk_body(Chunk& chunk, const double* raw,
       differences.recount_missing<kLanes, true>(raw + first_cell, reference->raw + first_cell,
                                                 count, cells_, width);
       differences.finish_first_pass(width);
+      varying_differences.find(differences, width, known == 0);
     }
     for (std::size_t c = 0; c < width; ++c) {
       const std::size_t cell = first_cell + c;
@@ -831,8 +832,16 @@ inline void StudyRunner::summarise_chunk_body(Chunk& chunk, const double* raw,
     at_lowest.fill(0);
     at_highest.fill(0);
     const bool masked = !complete(values, std::span(varying.column.data(), wide), count);
+    // The reference's rows of the next tile are fetched in the differences' second pass, or
+    // here when they have none (no difference varies, as between copies of a scenario): a loop
+    // that only fetches waits on the memory it asks for.
+    const double* const next_reference =
+        reference != nullptr && next_width > 0 && varying_differences.count == 0
+            ? reference->raw + next_cell
+            : nullptr;
     for (std::size_t i = 0; wide > 0 && i < count; ++i) {
       if (next_width > 0) prefetch_tile_row(raw + i * cells_ + next_cell, next_width);
+      if (next_reference != nullptr) prefetch_tile_row(next_reference + i * cells_, next_width);
       const double* row = varying.values(raw + i * cells_ + first_cell, gathered.data());
       if (masked) {
         add_deviations<true>(row, means.data(), squares.data(), wide);
@@ -844,6 +853,7 @@ inline void StudyRunner::summarise_chunk_body(Chunk& chunk, const double* raw,
     }
     for (std::size_t i = 0; wide == 0 && next_width > 0 && i < count; ++i) {
       prefetch_tile_row(raw + i * cells_ + next_cell, next_width);
+      if (next_reference != nullptr) prefetch_tile_row(next_reference + i * cells_, next_width);
     }
     std::size_t gathered_column = 0;
     for (std::size_t c = 0; c < width; ++c) {
@@ -880,7 +890,6 @@ inline void StudyRunner::summarise_chunk_body(Chunk& chunk, const double* raw,
     }
 
     if (reference == nullptr) continue;
-    varying_differences.find(differences, width, known == 0);
     const std::size_t wide_differences = varying_differences.count;
     for (std::size_t k = 0; k < wide_differences; ++k) {
       means[k] = differences.mean[varying_differences.column[k]];
@@ -897,9 +906,6 @@ inline void StudyRunner::summarise_chunk_body(Chunk& chunk, const double* raw,
       } else {
         add_deviations<false>(row, means.data(), squares.data(), wide_differences);
       }
-    }
-    for (std::size_t i = 0; wide_differences == 0 && next_width > 0 && i < count; ++i) {
-      prefetch_tile_row(reference->raw + i * cells_ + next_cell, next_width);
     }
     for (std::size_t k = 0; k < wide_differences; ++k) {
       differences.m2[varying_differences.column[k]] = squares[k];
