@@ -1,7 +1,6 @@
 #include "models/budget/spatial.h"
 
 #include <cmath>
-#include <numbers>
 
 namespace models {
 
@@ -18,29 +17,6 @@ SpatialParams parse_spatial(sim::config::Table& table) {
   return p;
 }
 
-namespace {
-
-constexpr double kRadiusKm = 6371.0;
-constexpr double kRad = std::numbers::pi / 180.0;
-
-/// great_circle_km with the cosines of both latitudes given. The same number whichever point
-/// comes first: sin is odd and each term is squared, and the cosines' product commutes.
-double haversine_km(double lat1_deg, double lon1_deg, double cos_lat1, double lat2_deg,
-                    double lon2_deg, double cos_lat2) {
-  const double dlat = (lat2_deg - lat1_deg) * kRad;
-  const double dlon = (lon2_deg - lon1_deg) * kRad;
-  const double a = std::sin(dlat / 2) * std::sin(dlat / 2) +
-                   cos_lat1 * cos_lat2 * std::sin(dlon / 2) * std::sin(dlon / 2);
-  return 2.0 * kRadiusKm * std::asin(std::min(1.0, std::sqrt(a)));
-}
-
-}  // namespace
-
-double great_circle_km(double lat1_deg, double lon1_deg, double lat2_deg, double lon2_deg) {
-  return haversine_km(lat1_deg, lon1_deg, std::cos(lat1_deg * kRad), lat2_deg, lon2_deg,
-                      std::cos(lat2_deg * kRad));
-}
-
 SpatialStructure build_spatial(const AllianceData& data, const SpatialParams& params) {
   const auto n = static_cast<Eigen::Index>(data.size());
   SpatialStructure s;
@@ -50,18 +26,12 @@ SpatialStructure build_spatial(const AllianceData& data, const SpatialParams& pa
     s.contiguity(static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(a)) = 1.0;
   }
   // A calibration builds a model for every particle it tries: each pair once (proximity is
-  // symmetric, bit for bit) and each capital's cosine once, not the trigonometry of n^2 pairs.
-  Eigen::ArrayXd cos_lat(n);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    cos_lat(i) = std::cos(data.members[static_cast<std::size_t>(i)].capital_lat_deg * kRad);
-  }
+  // symmetric, bit for bit), from the distances worked out when the data were read.
   s.proximity = Eigen::MatrixXd::Zero(n, n);
   for (Eigen::Index i = 0; i < n; ++i) {
     for (Eigen::Index j = i + 1; j < n; ++j) {
-      const MemberData& a = data.members[static_cast<std::size_t>(i)];
-      const MemberData& b = data.members[static_cast<std::size_t>(j)];
-      const double km = haversine_km(a.capital_lat_deg, a.capital_lon_deg, cos_lat(i),
-                                     b.capital_lat_deg, b.capital_lon_deg, cos_lat(j));
+      const double km =
+          data.capital_distance_km(static_cast<std::size_t>(i), static_cast<std::size_t>(j));
       const double proximity =
           params.contiguity_weight * s.contiguity(i, j) +
           (1.0 - params.contiguity_weight) * std::exp(-km / params.distance_scale_km);

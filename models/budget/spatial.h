@@ -24,9 +24,6 @@ struct SpatialParams {
 /// Reads `[model.spillover]` (all keys optional). Throws sim::ConfigError.
 SpatialParams parse_spatial(sim::config::Table& table);
 
-/// Great-circle distance between two points on a sphere of radius 6371 km (haversine), km.
-double great_circle_km(double lat1_deg, double lon1_deg, double lat2_deg, double lon2_deg);
-
 /// The spatial structure, fixed by geography (computed once per model).
 struct SpatialStructure {
   /// 1 where two members share a land border, else 0.

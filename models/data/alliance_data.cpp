@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <numbers>
 #include <optional>
 #include <set>
 #include <tuple>
@@ -328,6 +329,40 @@ void read_contiguity(const DataFiles& files, AllianceData& data, const std::stri
 
 namespace {
 
+constexpr double kEarthRadiusKm = 6371.0;
+constexpr double kRadiansPerDegree = std::numbers::pi / 180.0;
+
+/// great_circle_km with the cosines of both latitudes given. The same number whichever point
+/// comes first: sin is odd and each term is squared, and the cosines' product commutes.
+double haversine_km(double lat1_deg, double lon1_deg, double cos_lat1, double lat2_deg,
+                    double lon2_deg, double cos_lat2) {
+  const double dlat = (lat2_deg - lat1_deg) * kRadiansPerDegree;
+  const double dlon = (lon2_deg - lon1_deg) * kRadiansPerDegree;
+  const double a = std::sin(dlat / 2) * std::sin(dlat / 2) +
+                   cos_lat1 * cos_lat2 * std::sin(dlon / 2) * std::sin(dlon / 2);
+  return 2.0 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(a)));
+}
+
+/// Every pair of capitals' distance, each pair once and each latitude's cosine once.
+std::vector<double> capital_distances_km(const std::vector<MemberData>& members) {
+  const std::size_t n = members.size();
+  std::vector<double> cos_lat(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    cos_lat[i] = std::cos(members[i].capital_lat_deg * kRadiansPerDegree);
+  }
+  std::vector<double> km(n * n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = i + 1; j < n; ++j) {
+      const MemberData& a = members[i];
+      const MemberData& b = members[j];
+      km[i * n + j] = haversine_km(a.capital_lat_deg, a.capital_lon_deg, cos_lat[i],
+                                   b.capital_lat_deg, b.capital_lon_deg, cos_lat[j]);
+      km[j * n + i] = km[i * n + j];
+    }
+  }
+  return km;
+}
+
 AllianceData read_alliance_data(const DataFiles& files) {
   AllianceData data;
   std::vector<int> first_line;
@@ -351,6 +386,7 @@ AllianceData read_alliance_data(const DataFiles& files) {
                            "the patron cannot be exempt", in_quotes(files.patron),
                            "a member with armed forces");
   }
+  data.capital_km = capital_distances_km(data.members);
   return data;
 }
 
@@ -486,6 +522,11 @@ AllianceData parse_alliance_data(sim::config::Table& table) {
     }
   }
   return data;
+}
+
+double great_circle_km(double lat1_deg, double lon1_deg, double lat2_deg, double lon2_deg) {
+  return haversine_km(lat1_deg, lon1_deg, std::cos(lat1_deg * kRadiansPerDegree), lat2_deg,
+                      lon2_deg, std::cos(lat2_deg * kRadiansPerDegree));
 }
 
 }  // namespace models

@@ -89,6 +89,10 @@ struct AllianceData {
   std::vector<std::pair<std::size_t, std::size_t>> borders;
   /// Index of the patron (the United States).
   std::size_t patron = 0;
+  /// Great-circle distance between members' capitals (great_circle_km), km, members x members
+  /// row by row: worked out once when the files are read, not for every model built from them
+  /// (a calibration builds one per particle).
+  std::vector<double> capital_km;
 
   std::size_t size() const { return members.size(); }
   std::optional<std::size_t> find(std::string_view iso2) const;
@@ -106,7 +110,14 @@ struct AllianceData {
   }
   /// The latest data year of any member's share.
   int latest_share_year() const;
+  double capital_distance_km(std::size_t a, std::size_t b) const {
+    return capital_km[a * members.size() + b];
+  }
 };
+
+/// Great-circle distance between two points on a sphere of radius 6371 km (haversine), km. The
+/// same number, bit for bit, whichever point comes first.
+double great_circle_km(double lat1_deg, double lon1_deg, double lat2_deg, double lon2_deg);
 
 /// Loads and validates the six CSV files. Every problem throws sim::ConfigError positioned at
 /// `file:line:column` (column = field number) with the column name as key, e.g.

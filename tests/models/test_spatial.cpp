@@ -35,6 +35,8 @@ TEST_CASE("Proximity is the great-circle formula, bit for bit, whichever capital
       INFO(a.iso2 << " " << b.iso2);
       CHECK(km == great_circle_km(b.capital_lat_deg, b.capital_lon_deg, a.capital_lat_deg,
                                   a.capital_lon_deg));
+      CHECK(data.capital_distance_km(static_cast<std::size_t>(i), static_cast<std::size_t>(j)) ==
+            km);
       CHECK(s.proximity(i, j) ==
             params.contiguity_weight * s.contiguity(i, j) +
                 (1.0 - params.contiguity_weight) * std::exp(-km / params.distance_scale_km));
