@@ -173,21 +173,21 @@ AllianceParams parse_alliance(sim::config::Table& model, const sim::StudySetting
   sim::config::Table data_table = model.table("data");
   p.data = parse_alliance_data(data_table);
   data_table.finish();
-  const int latest = p.data.latest_share_year();
-  const int reference = p.data.members.front().reference_year;
+  const int latest = p.data->latest_share_year();
+  const int reference = p.data->members.front().reference_year;
   if (settings.start_year != reference && settings.start_year < latest) {
     data_table.fail("defence_share", "no shares for the study's start year in the data",
                     std::to_string(settings.start_year),
                     fmt::format("study.start_year = {} or >= {}", reference, latest));
   }
   // Fiscal room reads the debt of the year before the start (the latest figure beyond the file).
-  if (settings.start_year - 1 < p.data.debt_first_year) {
+  if (settings.start_year - 1 < p.data->debt_first_year) {
     data_table.fail("gov_debt", "no debt for the year before the study's start",
                     std::to_string(settings.start_year - 1),
                     fmt::format("a debt file covering {} (it starts in {})",
-                                settings.start_year - 1, p.data.debt_first_year));
+                                settings.start_year - 1, p.data->debt_first_year));
   }
-  const AllianceData& data = p.data;
+  const AllianceData& data = *p.data;
   p.economy = parse_section(model, "economy", [&](auto& t) { return parse_economy(t, data); });
   p.threat = parse_section(model, "threat", [&](auto& t) { return parse_threat(t, data); });
   p.capability = parse_section(model, "capability", [](auto& t) { return parse_capability(t); });
@@ -210,12 +210,12 @@ AllianceParams parse_alliance(sim::config::Table& model, const sim::StudySetting
 
 AllianceModel::AllianceModel(AllianceParams params, const sim::StudySettings& settings)
     : params_(std::move(params)),
-      schema_(make_schema(params_.data, params_.common_threshold_pct)),
+      schema_(make_schema(*params_.data, params_.common_threshold_pct)),
       start_year_(settings.start_year),
       years_(settings.years),
-      members_(params_.data.size()),
-      patron_(params_.data.patron) {
-  const AllianceData& data = params_.data;
+      members_(params_.data->size()),
+      patron_(params_.data->patron) {
+  const AllianceData& data = *params_.data;
   const auto n = static_cast<Eigen::Index>(members_);
   spatial_ = build_spatial(data, params_.spillover);
   trend_ = trend_growth(data, params_.economy);
@@ -326,7 +326,7 @@ ReplicateDraws AllianceModel::draw(std::uint64_t seed, std::uint64_t replicate) 
 
 void AllianceModel::initialise(AllianceState& s, const ReplicateDraws& d,
                                const sim::RunContext& context) const {
-  const AllianceData& data = params_.data;
+  const AllianceData& data = *params_.data;
   const BudgetParams& b = params_.budget;
   const auto n = static_cast<Eigen::Index>(members_);
   const auto patron = static_cast<Eigen::Index>(patron_);
@@ -860,7 +860,7 @@ void AllianceModel::step(AllianceState& s, const ReplicateDraws& d, Streams& str
   s.threshold_pct = threshold_pct_[static_cast<std::size_t>(s.year_index)];
   // 1. Economy: the data's GDP in years it covers (history is an input), else trend + shocks.
   // The shocks are drawn either way so that later years' draws do not depend on the data.
-  const AllianceData& data = params_.data;
+  const AllianceData& data = *params_.data;
   const bool history = s.year >= data.gdp_first_year && s.year <= data.gdp_last_year;
   // Beyond the data the forecast knew the trend and the offset, so forecast / outturn is
   // exp(-volatility * shock), got here from the growth grow_gdp draws (no further exp).

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include <Eigen/Dense>
@@ -21,7 +22,8 @@ namespace models {
 
 /// Everything the `[model]` table of an "alliance" study says, validated.
 struct AllianceParams {
-  AllianceData data;
+  /// Shared by every model built from the same files (load_alliance_data): never null.
+  std::shared_ptr<const AllianceData> data;
   EconomyParams economy;
   ThreatParams threat;
   CapabilityParams capability;

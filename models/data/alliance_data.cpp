@@ -448,10 +448,11 @@ std::vector<std::string> contents_of(const DataFiles& files) {
 
 }  // namespace
 
-AllianceData load_alliance_data(const DataFiles& files) {
+std::shared_ptr<const AllianceData> load_alliance_data(const DataFiles& files) {
   // A calibration builds a model for every particle it tries, each from the same files, and
   // reading and parsing them was most of its time. Data read before is copied while the files
-  // are unchanged: known by their stamps once those are settled (as git and make know a file
+  // are unchanged (shared, not copied: every model built holds it): known by their stamps once
+  // those are settled (as git and make know a file
   // unchanged), else by comparing every byte, so that an edit within a stamp's tick is still
   // seen. A file that cannot be read is left to the reading below, which reports it as it always
   // did; data that fails its checks is not kept.
@@ -471,12 +472,12 @@ AllianceData load_alliance_data(const DataFiles& files) {
       if (read.settled && read.files == files && read.stamps == *stamps) found = read.data;
     }
   }
-  if (found) return *found;  // copied outside the lock: builds in parallel do not wait on it
+  if (found) return found;
   std::vector<std::string> contents;
   try {
     contents = contents_of(files);
   } catch (const sim::ConfigError&) {
-    return read_alliance_data(files);
+    return std::make_shared<const AllianceData>(read_alliance_data(files));
   }
   const bool settled =
       stamps && std::all_of(stamps->begin(), stamps->end(), [&](const auto& s) {
@@ -493,16 +494,16 @@ AllianceData load_alliance_data(const DataFiles& files) {
       }
     }
   }
-  if (found) return *found;
+  if (found) return found;
   auto data = std::make_shared<const AllianceData>(read_alliance_data(files));
   const std::lock_guard lock(mutex);
   if (kept.size() == kKept) kept.erase(kept.begin());
   kept.push_back(ReadData{files, std::move(contents), stamps.value_or(std::vector<FileStamp>{}),
                           settled, data});
-  return *data;
+  return data;
 }
 
-AllianceData parse_alliance_data(sim::config::Table& table) {
+std::shared_ptr<const AllianceData> parse_alliance_data(sim::config::Table& table) {
   DataFiles files;
   files.defence_share = table.existing_file("defence_share");
   files.gdp = table.existing_file("gdp");
@@ -514,9 +515,9 @@ AllianceData parse_alliance_data(sim::config::Table& table) {
                                      : (table.node("exempt"), std::vector<std::string>{"IS"});
   files.reference_year = static_cast<int>(table.integer_or("reference_year", 2014, 1949, 2200));
   files.patron = table.string_or("patron", "US");
-  AllianceData data = load_alliance_data(files);
+  std::shared_ptr<const AllianceData> data = load_alliance_data(files);
   for (const std::string& code : files.exempt) {
-    if (!data.find(code)) {
+    if (!data->find(code)) {
       table.fail("exempt", "unknown ISO code", in_quotes(code),
                  "a member listed in defence_share.csv");
     }

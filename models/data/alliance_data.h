@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -124,15 +125,15 @@ double great_circle_km(double lat1_deg, double lon1_deg, double lat2_deg, double
 /// `gdp_usd.csv:14:3: gdp_usd_current: negative value, got -5 (expected a number >= 0)`:
 /// unknown or duplicate ISO codes, missing years, empty, negative or non-numeric values, a member
 /// without GDP or geography, a non-exempt member without a figure. Thread-safe; the data of the
-/// last few sets of files read is kept and copied while the files are unchanged (a calibration
-/// builds a model per particle from the same files): known by stat (device, inode, size,
-/// modification and change times) for files last changed at least two seconds before they were
-/// read, else by comparing their every byte.
-AllianceData load_alliance_data(const DataFiles& files);
+/// last few sets of files read is kept and shared while the files are unchanged (a calibration
+/// builds a model per particle from the same files, and every model holds the one copy): known
+/// by stat (device, inode, size, modification and change times) for files last changed at least
+/// two seconds before they were read, else by comparing their every byte.
+std::shared_ptr<const AllianceData> load_alliance_data(const DataFiles& files);
 
 /// Reads `[model.data]` (`defence_share`, `gdp`, `gdp_real`, `gov_debt`, `geography`, `contiguity`
 /// paths relative to the config file; optional `exempt` (default ["IS"]), `reference_year` (2014),
 /// `patron` ("US")) and loads the files. Throws sim::ConfigError.
-AllianceData parse_alliance_data(sim::config::Table& table);
+std::shared_ptr<const AllianceData> parse_alliance_data(sim::config::Table& table);
 
 }  // namespace models

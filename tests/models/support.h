@@ -37,8 +37,8 @@ inline DataFiles shipped_files() {
 }
 
 inline const AllianceData& shipped_data() {
-  static const AllianceData data = load_alliance_data(shipped_files());
-  return data;
+  static const std::shared_ptr<const AllianceData> data = load_alliance_data(shipped_files());
+  return *data;
 }
 
 /// The [model.data] block pointing at configs/data (paths relative to configs/).

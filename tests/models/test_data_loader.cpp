@@ -281,7 +281,7 @@ TEST_CASE("The model.data table resolves paths from the config and checks exempt
       "\"data/contiguity.csv\"\n",
       "model");
   sim::config::Table data_table = ok.table.table("data");
-  const AllianceData data = parse_alliance_data(data_table);
+  const AllianceData data = *parse_alliance_data(data_table);
   data_table.finish();
   CHECK(data.size() == 32);
   CHECK(data.members[*data.find("IS")].exempt);
@@ -313,8 +313,10 @@ TEST_CASE("Data read again is the same, and a file edited since is read afresh",
   };
   REQUIRE(edited("4.48") == share);
   files.defence_share = write_temp("read_again.csv", share);
-  const AllianceData first = load_alliance_data(files);
-  const AllianceData again = load_alliance_data(files);
+  const AllianceData first = *load_alliance_data(files);
+  const AllianceData again = *load_alliance_data(files);
+  // Unchanged files give the one copy every model built from them shares, not a copy each.
+  CHECK(load_alliance_data(files).get() == load_alliance_data(files).get());
   const std::size_t pl = *first.find("PL");
   CHECK(first.members[pl].latest_share_pct == 4.48);
   CHECK(again.members[pl].latest_share_pct == 4.48);
@@ -322,13 +324,13 @@ TEST_CASE("Data read again is the same, and a file edited since is read afresh",
   CHECK(again.members[pl].gdp_usd_bn == first.members[pl].gdp_usd_bn);
 
   write_temp("read_again.csv", edited("4.39"));  // same size
-  CHECK(load_alliance_data(files).members[pl].latest_share_pct == 4.39);
+  CHECK(load_alliance_data(files)->members[pl].latest_share_pct == 4.39);
   write_temp("read_again.csv", edited("4.x9"));
   CHECK_THROWS_WITH(load_alliance_data(files),
                     Catch::StartsWith(display(files.defence_share) + ":" +
                                       std::to_string(line_of(share, poland)) + ": pct_gdp:"));
   write_temp("read_again.csv", share);
-  CHECK(load_alliance_data(files).members[pl].latest_share_pct == 4.48);
+  CHECK(load_alliance_data(files)->members[pl].latest_share_pct == 4.48);
 }
 
 TEST_CASE("Files that have settled are known unchanged by their stamps, and an edit is still seen",
@@ -344,15 +346,15 @@ TEST_CASE("Files that have settled are known unchanged by their stamps, and an e
   files.defence_share = write_temp("settled.csv", share);
   const auto modified = std::filesystem::last_write_time(files.defence_share);
   std::this_thread::sleep_for(std::chrono::milliseconds(2100));
-  const std::size_t pl = *load_alliance_data(files).find("PL");
-  CHECK(load_alliance_data(files).members[pl].latest_share_pct == 4.48);
-  CHECK(load_alliance_data(files).members[pl].latest_share_pct == 4.48);
+  const std::size_t pl = *load_alliance_data(files)->find("PL");
+  CHECK(load_alliance_data(files)->members[pl].latest_share_pct == 4.48);
+  CHECK(load_alliance_data(files)->members[pl].latest_share_pct == 4.48);
 
   std::string text = share;
   write_temp("settled.csv", text.replace(figure_at, 4, "4.39"));  // same size
   std::filesystem::last_write_time(files.defence_share, modified);
-  CHECK(load_alliance_data(files).members[pl].latest_share_pct == 4.39);
+  CHECK(load_alliance_data(files)->members[pl].latest_share_pct == 4.39);
   write_temp("settled.csv", share);
   std::filesystem::last_write_time(files.defence_share, modified);
-  CHECK(load_alliance_data(files).members[pl].latest_share_pct == 4.48);
+  CHECK(load_alliance_data(files)->members[pl].latest_share_pct == 4.48);
 }
