@@ -453,8 +453,8 @@ std::shared_ptr<const AllianceData> load_alliance_data(const DataFiles& files) {
   // reading and parsing them was most of its time. Data read before is kept, and shared by every
   // model built from it, while the files are unchanged: known by their stamps once those are
   // settled (as git and make know a file unchanged), else by comparing every byte, so that an
-  // edit within a stamp's tick is still seen. A file that cannot be read is left to the reading below, which reports it as it always
-  // did; data that fails its checks is not kept.
+  // edit within a stamp's tick is still seen. A file that cannot be read is left to the reading
+  // below, which reports it as it always did; data that fails its checks is not kept.
   constexpr std::size_t kKept = 4;
   static std::mutex mutex;
   static std::vector<ReadData> kept;
