@@ -932,54 +932,58 @@ void AllianceModel::record(const AllianceState& s, sim::RunRecorder& recorder) c
   const int y = s.year_index;
   const auto n = static_cast<Eigen::Index>(members_);
   const auto patron = static_cast<Eigen::Index>(patron_);
-  double* share = recorder.member_row(idx(Recorded::defence_share), y);
+  const auto row = [&](Recorded variable) {
+    return Eigen::Map<Eigen::ArrayXd>(recorder.member_row(idx(variable), y), n);
+  };
+  const AttackState& a = s.attack;
+  // A few rows per loop: one loop writing all fourteen rows had no registers left for their
+  // addresses and reloaded one from the stack for every value it stored.
+  row(Recorded::defence_share) = s.share_pct;
+  row(Recorded::gdp) = s.gdp_usd_bn;
+  row(Recorded::capability) = s.capability_usd_bn;
+  row(Recorded::threat) = s.threat;
+  row(Recorded::attacked) = a.attacked;
+  row(Recorded::territory_lost) = a.territory_lost;
+  row(Recorded::us_responded) = a.us_responded;
   double* spending = recorder.member_row(idx(Recorded::defence_spending), y);
-  double* gdp = recorder.member_row(idx(Recorded::gdp), y);
-  double* capability = recorder.member_row(idx(Recorded::capability), y);
-  double* compliant = recorder.member_row(idx(Recorded::compliant), y);
-  double* reliability = recorder.member_row(idx(Recorded::us_reliability), y);
   double* troops = recorder.member_row(idx(Recorded::us_troops), y);
-  double* threat = recorder.member_row(idx(Recorded::threat), y);
-  double* attacked = recorder.member_row(idx(Recorded::attacked), y);
-  double* lost = recorder.member_row(idx(Recorded::territory_lost), y);
-  double* us_responded = recorder.member_row(idx(Recorded::us_responded), y);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    spending[i] = 0.01 * s.share_pct(i) * s.gdp_usd_bn(i);
+    troops[i] = s.us_troops_thousands(i);
+  }
+  // The patron is not held to its own threshold; exempt members and members before they join
+  // are not held to it either.
+  double* compliant = recorder.member_row(idx(Recorded::compliant), y);
   double* first_compliant = recorder.member_row(idx(Recorded::first_compliant_year), y);
   double* years_compliant = recorder.member_row(idx(Recorded::years_compliant), y);
   double* gave_up = recorder.member_row(idx(Recorded::gave_up), y);
-  const AttackState& a = s.attack;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const bool counted = deciders_(i) != 0.0 && member_in(static_cast<std::size_t>(i), y) != 0.0;
+    compliant[i] = counted ? s.compliant(i) : kNaN;
+    first_compliant[i] = counted ? s.first_compliant_year(i) : kNaN;
+    years_compliant[i] = counted ? s.years_compliant(i) : kNaN;
+    gave_up[i] = counted ? s.gave_up(i) : kNaN;
+  }
   const bool conditional = params_.policy.conditional_article5;
+  double* reliability = recorder.member_row(idx(Recorded::us_reliability), y);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const auto m = static_cast<std::size_t>(i);
+    const bool written_off = conditional && s.compliant(i) == 0.0;
+    reliability[i] =
+        s.beliefs.reliability(m) * (written_off ? 1.0 - s.beliefs.enforcement(m) : 1.0);
+  }
+  reliability[patron] = kNaN;
+  troops[patron] = kNaN;
+  // The sums in member order, as before the loops were split: the same additions, the same bits.
   double allies_compliant = 0.0;
   double allies_at_common = 0.0;
   double allies_spending = 0.0;
   double allies_spending_real = 0.0;
   for (Eigen::Index i = 0; i < n; ++i) {
-    const auto m = static_cast<std::size_t>(i);
-    share[m] = s.share_pct(i);
-    spending[m] = 0.01 * s.share_pct(i) * s.gdp_usd_bn(i);
-    gdp[m] = s.gdp_usd_bn(i);
-    capability[m] = s.capability_usd_bn(i);
-    const bool counted = deciders_(i) != 0.0 && member_in(m, y) != 0.0;
-    // The patron is not held to its own threshold; exempt members and members before they
-    // join are not held to it either.
-    compliant[m] = counted ? s.compliant(i) : kNaN;
-    first_compliant[m] = counted ? s.first_compliant_year(i) : kNaN;
-    years_compliant[m] = counted ? s.years_compliant(i) : kNaN;
-    gave_up[m] = counted ? s.gave_up(i) : kNaN;
-    threat[m] = s.threat(i);
-    attacked[m] = a.attacked(i);
-    lost[m] = a.territory_lost(i);
-    us_responded[m] = a.us_responded(i);
-    if (i == patron) {
-      reliability[m] = kNaN;
-      troops[m] = kNaN;
-      continue;
-    }
-    const bool written_off = conditional && s.compliant(i) == 0.0;
-    reliability[m] =
-        s.beliefs.reliability(m) * (written_off ? 1.0 - s.beliefs.enforcement(m) : 1.0);
-    troops[m] = s.us_troops_thousands(i);
-    allies_spending += spending[m];
+    if (i == patron) continue;
+    allies_spending += spending[i];
     allies_spending_real += 0.01 * s.share_pct(i) * s.gdp_real_usd_bn(i);
+    const bool counted = deciders_(i) != 0.0 && member_in(static_cast<std::size_t>(i), y) != 0.0;
     allies_compliant += counted ? s.compliant(i) : 0.0;
     allies_at_common +=
         counted && s.share_pct(i) >= params_.common_threshold_pct - kComplianceSlackPct ? 1.0 : 0.0;
