@@ -21,6 +21,28 @@ TEST_CASE("Philox4x32-10 reproduces the Random123 known-answer vectors", "[unit]
   CHECK(pi_out == Ctr{{0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u}});
 }
 
+TEST_CASE("A stream's words are its Philox blocks of counters 0, 1, 2, ... in order",
+          "[unit][rng]") {
+  // The stream's format: saved draws and every result depend on it, however refills are made.
+  using Ctr = r123::Philox4x32::ctr_type;
+  using Key = r123::Philox4x32::key_type;
+  const std::uint64_t seed = 0x0123456789abcdefULL;
+  const sim::StreamPurpose purpose = sim::purpose("alliance.budget_noise");
+  for (const std::uint64_t replicate : {std::uint64_t{5}, (std::uint64_t{3} << 32) + 9}) {
+    sim::RngStream stream(seed, replicate, purpose);
+    const Key key{{static_cast<std::uint32_t>(seed),
+                   static_cast<std::uint32_t>(seed >> 32) ^
+                       static_cast<std::uint32_t>(replicate >> 32) * 0x9e3779b9u}};
+    for (std::uint32_t counter = 0; counter < 40; ++counter) {
+      const Ctr words =
+          sim::RngStream::block(Ctr{{counter, 0u, static_cast<std::uint32_t>(replicate),
+                                     static_cast<std::uint32_t>(purpose)}},
+                                key);
+      for (const std::uint32_t word : words) REQUIRE(stream.next_u32() == word);
+    }
+  }
+}
+
 TEST_CASE("A stream is a pure function of seed, replicate and purpose",
           "[unit][rng][determinism]") {
   sim::RngStream a(42, 7, sim::purpose("economy"));
