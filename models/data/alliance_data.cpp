@@ -434,6 +434,9 @@ struct ReadData {
   /// Whether every stamp was settled when the bytes were read: then the same stamps mean the
   /// same bytes, and the files need not be read again.
   bool settled = false;
+  /// The epoch of frozen inputs (sim::config::FrozenInputs) in which the data were last read or
+  /// found unchanged, or 0: while that epoch lasts they are not checked again.
+  std::uint64_t trusted_epoch = 0;
   std::shared_ptr<const AllianceData> data;
 };
 
@@ -458,6 +461,15 @@ std::shared_ptr<const AllianceData> load_alliance_data(const DataFiles& files) {
   constexpr std::size_t kKept = 4;
   static std::mutex mutex;
   static std::vector<ReadData> kept;
+  // While the inputs are frozen, data read or found unchanged in this freeze are used as they
+  // are: no stamps, no system calls.
+  const std::uint64_t epoch = sim::config::frozen_inputs_epoch();
+  if (epoch != 0) {
+    const std::lock_guard lock(mutex);
+    for (const ReadData& read : kept) {
+      if (read.trusted_epoch == epoch && read.files == files) return read.data;
+    }
+  }
   const std::int64_t now = nanoseconds([] {
     timespec time{};
     ::clock_gettime(CLOCK_REALTIME, &time);
@@ -467,8 +479,11 @@ std::shared_ptr<const AllianceData> load_alliance_data(const DataFiles& files) {
   std::shared_ptr<const AllianceData> found;
   if (stamps) {
     const std::lock_guard lock(mutex);
-    for (const ReadData& read : kept) {
-      if (read.settled && read.files == files && read.stamps == *stamps) found = read.data;
+    for (ReadData& read : kept) {
+      if (read.settled && read.files == files && read.stamps == *stamps) {
+        found = read.data;
+        read.trusted_epoch = epoch;
+      }
     }
   }
   if (found) return found;
@@ -490,6 +505,7 @@ std::shared_ptr<const AllianceData> load_alliance_data(const DataFiles& files) {
         // The bytes are the ones kept: from now on their stamps tell it, once settled.
         read.stamps = stamps.value_or(std::vector<FileStamp>{});
         read.settled = settled;
+        read.trusted_epoch = epoch;
       }
     }
   }
@@ -498,7 +514,7 @@ std::shared_ptr<const AllianceData> load_alliance_data(const DataFiles& files) {
   const std::lock_guard lock(mutex);
   if (kept.size() == kKept) kept.erase(kept.begin());
   kept.push_back(ReadData{files, std::move(contents), stamps.value_or(std::vector<FileStamp>{}),
-                          settled, data});
+                          settled, epoch, data});
   return data;
 }
 

@@ -62,11 +62,12 @@ analysis::AbcSimulator calibration_simulator(const StudySpec& study, const Calib
     targets.push_back(target.target);
   }
   const std::vector<PointKey> keys = spec.keys();
+  auto builder = std::make_shared<const PointModelBuilder>(study, base, keys, registry);
   models_at_once = std::max<std::size_t>(models_at_once, 1);
-  return [&study, &spec, &base, &registry, threads, world, outputs, targets, keys, models_at_once](
+  return [&study, &spec, threads, world, outputs, targets, builder, models_at_once](
              std::size_t generation, std::int64_t first_slot, std::span<const double> points,
              std::size_t count, std::vector<double>& summaries, std::vector<double>& distances) {
-    const std::size_t d = keys.size();
+    const std::size_t d = spec.parameters.size();
     const std::size_t m = outputs.size();
     summaries.assign(count * m, NAN);
     distances.assign(count, INFINITY);
@@ -82,8 +83,8 @@ analysis::AbcSimulator calibration_simulator(const StudySpec& study, const Calib
       tbb::parallel_for(tbb::blocked_range<std::size_t>(0, part), [&](const auto& range) {
         for (std::size_t i = range.begin(); i < range.end(); ++i) {
           try {
-            models[i] = build_point_model(study, base, keys, points.subspan((first + i) * d, d),
-                                          registry, "(calibration particle)");
+            models[i] =
+                builder->build(points.subspan((first + i) * d, d), "(calibration particle)");
           } catch (const ConfigError&) {
             // The model refuses this combination of values (a cross-parameter check): the
             // particle is rejected like one outside the prior's support.

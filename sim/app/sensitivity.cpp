@@ -226,6 +226,7 @@ int command_sensitivity(const SensitivityArguments& args, const ModelRegistry& r
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
                             static_cast<std::size_t>(threads));
   tbb::task_arena arena(threads);
+  const PointModelBuilder builder(study, base_model, keys, registry);
   const auto start = std::chrono::steady_clock::now();
   const std::clock_t cpu_start = std::clock();
   for (std::size_t first = 0; first < points; first += kPointBatch) {
@@ -242,8 +243,7 @@ int command_sensitivity(const SensitivityArguments& args, const ModelRegistry& r
           point[i] = values(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(i));
         }
         try {
-          models[p - first] = build_point_model(study, base_model, keys, point, registry,
-                                                fmt::format("(set by sensitivity point {})", p));
+          models[p - first] = builder.build(point, fmt::format("(set by sensitivity point {})", p));
         } catch (...) {
           errors[p - first] = std::current_exception();
         }

@@ -26,14 +26,15 @@ void set_dotted(toml::table& table, const std::string& dotted, double value) {
   current->insert_or_assign(parts.back(), value);
 }
 
-std::unique_ptr<Model> build_point_model(const StudySpec& study, const toml::table& base_model,
-                                         const std::vector<PointKey>& keys,
-                                         std::span<const double> values,
-                                         const ModelRegistry& registry, const std::string& note) {
+namespace {
+
+std::unique_ptr<Model> build_with_keys_set(const StudySpec& study, toml::table& model,
+                                           const std::vector<PointKey>& keys,
+                                           std::span<const double> values,
+                                           const ModelRegistry& registry, const std::string& note) {
   if (values.size() != keys.size()) {
     throw std::invalid_argument("build_point_model: one value per key expected");
   }
-  toml::table model = base_model;
   for (std::size_t p = 0; p < keys.size(); ++p) set_dotted(model, keys[p].key, values[p]);
   try {
     return build_model(study, model, registry, note);
@@ -53,6 +54,25 @@ std::unique_ptr<Model> build_point_model(const StudySpec& study, const toml::tab
     }
     throw;
   }
+}
+
+}  // namespace
+
+std::unique_ptr<Model> build_point_model(const StudySpec& study, const toml::table& base_model,
+                                         const std::vector<PointKey>& keys,
+                                         std::span<const double> values,
+                                         const ModelRegistry& registry, const std::string& note) {
+  toml::table model = base_model;
+  return build_with_keys_set(study, model, keys, values, registry, note);
+}
+
+PointModelBuilder::PointModelBuilder(const StudySpec& study, toml::table base_model,
+                                     std::vector<PointKey> keys, const ModelRegistry& registry)
+    : study_(study), keys_(std::move(keys)), registry_(registry), tables_(std::move(base_model)) {}
+
+std::unique_ptr<Model> PointModelBuilder::build(std::span<const double> values,
+                                                const std::string& note) const {
+  return build_with_keys_set(study_, tables_.local(), keys_, values, registry_, note);
 }
 
 std::unique_ptr<Model> build_point_model(const StudySpec& study, std::size_t base_scenario,

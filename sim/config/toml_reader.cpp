@@ -1,6 +1,7 @@
 #include "sim/config/toml_reader.h"
 
 #include <cmath>
+#include <mutex>
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -286,6 +287,15 @@ std::filesystem::path Table::existing_file(std::string_view key) {
   }
   std::filesystem::path path = relative;
   if (path.is_relative()) path = folder / path;
+  // Found before while the inputs are frozen: taken as still there (see FrozenInputs).
+  static std::mutex found_mutex;
+  static std::uint64_t found_epoch = 0;
+  static std::set<std::string, std::less<>> found_paths;
+  const std::uint64_t epoch = frozen_inputs_epoch();
+  if (epoch != 0) {
+    const std::lock_guard lock(found_mutex);
+    if (found_epoch == epoch && found_paths.contains(path.native())) return path;
+  }
   // Its type from stat and its readability from access (for the effective user, as an open
   // would find it): two system calls, nothing opened. (A model build resolves six files, and a
   // calibration builds one for every particle it tries.)
@@ -298,6 +308,14 @@ std::filesystem::path Table::existing_file(std::string_view key) {
   if (!found_path || ::faccessat(AT_FDCWD, path.c_str(), R_OK, AT_EACCESS) != 0) {
     fail(key, "cannot open file", "\"" + relative + "\"",
          "a readable file (relative paths start at the config's folder " + folder.string() + ")");
+  }
+  if (epoch != 0) {
+    const std::lock_guard lock(found_mutex);
+    if (found_epoch != epoch) {
+      found_paths.clear();
+      found_epoch = epoch;
+    }
+    found_paths.insert(path.native());
   }
   return path;
 }

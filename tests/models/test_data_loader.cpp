@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "models/data/alliance_data.h"
+#include "sim/config/input_file.h"
 #include "support.h"
 
 using namespace models;
@@ -357,4 +358,36 @@ TEST_CASE("Files that have settled are known unchanged by their stamps, and an e
   write_temp("settled.csv", share);
   std::filesystem::last_write_time(files.defence_share, modified);
   CHECK(load_alliance_data(files)->members[pl].latest_share_pct == 4.48);
+}
+
+TEST_CASE("While the inputs are frozen the data read in the freeze stand, edits and all",
+          "[data]") {
+  // A calibration's particles must all see one reading of the data: an edit made while it runs
+  // reaches none of them, and the next run reads the files again.
+  DataFiles files = shipped_files();
+  const std::string share = read_text(files.defence_share);
+  const std::string poland = "PL,Poland,1999,2025,4.48,";
+  REQUIRE(share.find(poland) != std::string::npos);
+  const std::size_t figure_at = share.find(poland) + poland.size() - std::string("4.48,").size();
+  std::string edited = share;
+  edited.replace(figure_at, 4, "4.39");
+  files.defence_share = write_temp("frozen.csv", share);
+  const std::size_t pl = *load_alliance_data(files)->find("PL");
+  {
+    const sim::config::FrozenInputs frozen;
+    const std::shared_ptr<const AllianceData> first = load_alliance_data(files);
+    CHECK(first->members[pl].latest_share_pct == 4.48);
+    write_temp("frozen.csv", edited);
+    CHECK(load_alliance_data(files).get() == first.get());
+    std::filesystem::remove(files.defence_share);
+    CHECK(load_alliance_data(files).get() == first.get());
+    write_temp("frozen.csv", edited);
+  }
+  CHECK(load_alliance_data(files)->members[pl].latest_share_pct == 4.39);
+  {
+    // A new freeze reads the files as they are now.
+    write_temp("frozen.csv", share);
+    const sim::config::FrozenInputs frozen;
+    CHECK(load_alliance_data(files)->members[pl].latest_share_pct == 4.48);
+  }
 }

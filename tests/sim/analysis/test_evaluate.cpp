@@ -1,10 +1,12 @@
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstring>
 
 #include "sim/analysis/evaluate.h"
+#include "sim/config/design_point.h"
 #include "sim/config/study.h"
 #include "sim/core/error.h"
 #include "tests/toy/toy_models.h"
@@ -241,4 +243,45 @@ TEST_CASE("A point's bad value is reported at the key that set it", "[unit][eval
   CHECK_THROWS_WITH(sim::build_point_model(study, 0, keys, value, registry, "(particle 4)"),
                     "c.toml:7:3: model.sd: out of range (particle 4), got -1 (expected a number "
                     "> 0)");
+}
+
+TEST_CASE("A point builder's models are build_point_model's, whatever points came before",
+          "[unit][evaluate]") {
+  // Each thread keeps its copy of the base with the last point's keys set: a point's model must
+  // not depend on which points that thread built before it, nor on a point that failed.
+  const sim::ModelRegistry registry = toy::toy_registry();
+  const sim::StudySpec study = sim::read_study_text(kGaussStudy, "s.toml", ".", registry);
+  const std::vector<sim::PointKey> keys = {{"slope", {"c.toml", 2, 1}}, {"sd", {"c.toml", 3, 1}}};
+  const sim::PointModelBuilder builder(study, sim::merged_model_table(study, 0), keys, registry);
+  const std::vector<std::array<double, 2>> points = {{3.0, 1.0}, {-1.5, 0.5}, {0.25, 4.0}};
+  std::vector<std::unique_ptr<sim::Model>> fresh;
+  std::vector<std::unique_ptr<sim::Model>> built;
+  for (const auto& point : points) {
+    fresh.push_back(sim::build_point_model(study, 0, keys, point, registry, ""));
+    const double bad[] = {point[0], -1.0};
+    CHECK_THROWS_WITH(builder.build(bad, "(particle 4)"),
+                      "c.toml:3:1: model.sd: out of range (particle 4), got -1 (expected a number "
+                      "> 0)");
+    built.push_back(builder.build(point, ""));
+  }
+  sim::StudySettings settings = study.settings();
+  const std::vector<sim::analysis::OutputSpec> outputs = {
+      output_from(R"(output = {variable = "trend", member = "BB", year = 2032})",
+                  built.front()->schema(), settings),
+      output_from(R"(output = {variable = "x", years = [2030, 2034]})", built.front()->schema(),
+                  settings)};
+  const auto pointers = [](const std::vector<std::unique_ptr<sim::Model>>& models) {
+    std::vector<const sim::Model*> result;
+    for (const auto& model : models) result.push_back(model.get());
+    return result;
+  };
+  const sim::analysis::Evaluation expected =
+      sim::analysis::evaluate(pointers(fresh), outputs, options_for(study, 20, 1));
+  const sim::analysis::Evaluation got =
+      sim::analysis::evaluate(pointers(built), outputs, options_for(study, 20, 1));
+  for (std::size_t p = 0; p < points.size(); ++p) {
+    for (std::size_t k = 0; k < outputs.size(); ++k) CHECK(got.mean(p, k) == expected.mean(p, k));
+  }
+  // The points differ in their outputs, so a builder that ignored its values would fail above.
+  CHECK(expected.mean(0, 1) != expected.mean(1, 1));
 }

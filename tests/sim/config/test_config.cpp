@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "sim/config/input_file.h"
 #include "sim/config/study.h"
 #include "tests/toy/toy_models.h"
 
@@ -324,5 +325,58 @@ TEST_CASE(
                                      "/c8.toml:3:11: study.extends: too many levels of "
                                      "extends, got more than 8 files (expected at most 8 "
                                      "files in a chain)"}));
+  std::filesystem::remove_all(folder);
+}
+
+TEST_CASE("Frozen inputs are read and found once, and checked again after the freeze",
+          "[unit][config]") {
+  const std::filesystem::path folder =
+      std::filesystem::temp_directory_path() / "natosim_frozen_inputs_test";
+  std::filesystem::remove_all(folder);
+  std::filesystem::create_directories(folder);
+  const std::filesystem::path file = folder / "values.csv";
+  const auto write = [&](const std::string& text) { std::ofstream(file) << text; };
+  const auto read = [&] { return sim::config::read_input_file(file, "values.csv", "data file"); };
+  toml::table root = sim::config::parse_text("data = \"values.csv\"", "c.toml");
+  auto origin =
+      std::make_shared<const sim::config::Origin>(sim::config::Origin{"c.toml", folder.string()});
+  const auto find = [&] {
+    sim::config::Table table(root, "model", origin);
+    return table.existing_file("data");
+  };
+  const std::string missing =
+      "c.toml:1:8: model.data: cannot open file, got \"values.csv\" (expected a readable file "
+      "(relative paths start at the config's folder " +
+      folder.string() + "))";
+
+  write("first");
+  CHECK(read() == "first");  // not frozen: nothing kept
+  write("second");
+  CHECK(read() == "second");
+  {
+    const sim::config::FrozenInputs frozen;
+    CHECK(sim::config::frozen_inputs_epoch() != 0);
+    CHECK(read() == "second");
+    CHECK(find() == folder / "values.csv");
+    write("third");
+    std::filesystem::remove(file);
+    {
+      const sim::config::FrozenInputs nested;  // the same freeze
+      CHECK(read() == "second");
+      CHECK(find() == folder / "values.csv");
+    }
+    CHECK(read() == "second");
+    CHECK(find() == folder / "values.csv");
+  }
+  CHECK(sim::config::frozen_inputs_epoch() == 0);
+  CHECK_THROWS_WITH(find(), missing);
+  write("fourth");
+  {
+    // A new freeze trusts nothing from the last one.
+    const sim::config::FrozenInputs frozen;
+    CHECK(read() == "fourth");
+    std::filesystem::remove(file);
+    CHECK_THROWS_WITH(find(), missing);
+  }
   std::filesystem::remove_all(folder);
 }
