@@ -1,7 +1,11 @@
 #include "sim/config/toml_reader.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <mutex>
+#include <set>
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -99,7 +103,22 @@ void Table::fail(std::string_view key, const std::string& problem, const std::st
   throw ConfigError(position(key), dotted(key), full_problem, got, expected);
 }
 
-void Table::mark(std::string_view key) { read_.emplace(key); }
+void Table::mark(std::string_view key) {
+  const auto length = static_cast<std::uint32_t>(key.size());
+  read_.append(reinterpret_cast<const char*>(&length), sizeof length);
+  read_.append(key);
+}
+
+bool Table::was_read(std::string_view key) const {
+  for (std::size_t at = 0; at < read_.size();) {
+    std::uint32_t length = 0;
+    std::memcpy(&length, read_.data() + at, sizeof length);
+    at += sizeof length;
+    if (std::string_view(read_).substr(at, length) == key) return true;
+    at += length;
+  }
+  return false;
+}
 
 const toml::node& Table::require(std::string_view key) {
   mark(key);
@@ -354,9 +373,21 @@ std::vector<Table> Table::tables(std::string_view key) {
 
 void Table::finish() const {
   for (auto&& [key, value] : *table_) {
-    if (!read_.contains(key.str())) {
+    if (!was_read(key.str())) {
+      std::vector<std::string_view> names;
+      for (std::size_t at = 0; at < read_.size();) {
+        std::uint32_t length = 0;
+        std::memcpy(&length, read_.data() + at, sizeof length);
+        at += sizeof length;
+        names.push_back(std::string_view(read_).substr(at, length));
+        at += length;
+      }
+      std::sort(names.begin(), names.end());
+      names.erase(std::unique(names.begin(), names.end()), names.end());
       std::string known;
-      for (const auto& name : read_) known += (known.empty() ? "" : ", ") + name;
+      for (const std::string_view name : names) {
+        known += (known.empty() ? "" : ", ") + std::string(name);
+      }
       fail(key.str(), "unknown key", describe_node(value),
            known.empty() ? "no keys here" : "one of: " + known);
     }

@@ -4,7 +4,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -112,7 +111,13 @@ class Table {
   std::string path_;
   std::shared_ptr<const Origin> origin_;
   std::string note_;
-  std::set<std::string, std::less<>> read_;
+  /// Whether `key` was read (or asked for) from this table.
+  bool was_read(std::string_view key) const;
+
+  /// The keys read or asked for, in order, each as its length (4 bytes) and its bytes: one
+  /// growing string rather than a node and a string per key (a calibration reads a model's
+  /// tables for every particle it tries).
+  std::string read_;
   std::shared_ptr<ParameterLog> log_;
 };
 
