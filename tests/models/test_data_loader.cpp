@@ -59,6 +59,19 @@ std::string display(const std::filesystem::path& p) { return p.lexically_normal(
 
 const std::string kGdpSource = "\"World Bank WDI\"";
 
+/// The shipped defence share file, with Poland's 2025 figure (4.48) to be replaced by another
+/// of the same length: the edits the loader must see, or under a freeze must not.
+struct PolandShare {
+  std::string text = read_text(shipped_files().defence_share);
+  std::string row = "PL,Poland,1999,2025,4.48,";
+  std::size_t figure_at = text.find(row) + row.size() - std::string("4.48,").size();
+
+  std::string with(const std::string& figure) const {
+    std::string edited = text;
+    return edited.replace(figure_at, figure.size(), figure);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("The shipped data load: 32 allies in file order, Iceland exempt, the U.S. patron",
@@ -304,15 +317,10 @@ TEST_CASE("Data read again is the same, and a file edited since is read afresh",
   // A calibration loads the same files for every particle: what it gets must follow the files'
   // bytes, even when an edit keeps the file's size and lands within its time stamp's tick.
   DataFiles files = shipped_files();
-  const std::string share = read_text(files.defence_share);
-  const std::string poland = "PL,Poland,1999,2025,4.48,";
-  REQUIRE(share.find(poland) != std::string::npos);
-  const std::size_t figure_at = share.find(poland) + poland.size() - std::string("4.48,").size();
-  const auto edited = [&](const std::string& figure) {
-    std::string text = share;
-    return text.replace(figure_at, figure.size(), figure);
-  };
-  REQUIRE(edited("4.48") == share);
+  const PolandShare poland;
+  const std::string& share = poland.text;
+  REQUIRE(share.find(poland.row) != std::string::npos);
+  REQUIRE(poland.with("4.48") == share);
   files.defence_share = write_temp("read_again.csv", share);
   const AllianceData first = *load_alliance_data(files);
   const AllianceData again = *load_alliance_data(files);
@@ -324,12 +332,12 @@ TEST_CASE("Data read again is the same, and a file edited since is read afresh",
   CHECK(again.members.size() == first.members.size());
   CHECK(again.members[pl].gdp_usd_bn == first.members[pl].gdp_usd_bn);
 
-  write_temp("read_again.csv", edited("4.39"));  // same size
+  write_temp("read_again.csv", poland.with("4.39"));  // same size
   CHECK(load_alliance_data(files)->members[pl].latest_share_pct == 4.39);
-  write_temp("read_again.csv", edited("4.x9"));
+  write_temp("read_again.csv", poland.with("4.x9"));
   CHECK_THROWS_WITH(load_alliance_data(files),
                     Catch::StartsWith(display(files.defence_share) + ":" +
-                                      std::to_string(line_of(share, poland)) + ": pct_gdp:"));
+                                      std::to_string(line_of(share, poland.row)) + ": pct_gdp:"));
   write_temp("read_again.csv", share);
   CHECK(load_alliance_data(files)->members[pl].latest_share_pct == 4.48);
 }
@@ -340,10 +348,9 @@ TEST_CASE("Files that have settled are known unchanged by their stamps, and an e
   // says the same; an edit changes the change time, even when a tool (tar, rsync -t) puts the
   // modification time back, and must be read afresh.
   DataFiles files = shipped_files();
-  const std::string share = read_text(files.defence_share);
-  const std::string poland = "PL,Poland,1999,2025,4.48,";
-  REQUIRE(share.find(poland) != std::string::npos);
-  const std::size_t figure_at = share.find(poland) + poland.size() - std::string("4.48,").size();
+  const PolandShare poland;
+  const std::string& share = poland.text;
+  REQUIRE(share.find(poland.row) != std::string::npos);
   files.defence_share = write_temp("settled.csv", share);
   const auto modified = std::filesystem::last_write_time(files.defence_share);
   std::this_thread::sleep_for(std::chrono::milliseconds(2100));
@@ -351,8 +358,7 @@ TEST_CASE("Files that have settled are known unchanged by their stamps, and an e
   CHECK(load_alliance_data(files)->members[pl].latest_share_pct == 4.48);
   CHECK(load_alliance_data(files)->members[pl].latest_share_pct == 4.48);
 
-  std::string text = share;
-  write_temp("settled.csv", text.replace(figure_at, 4, "4.39"));  // same size
+  write_temp("settled.csv", poland.with("4.39"));  // same size
   std::filesystem::last_write_time(files.defence_share, modified);
   CHECK(load_alliance_data(files)->members[pl].latest_share_pct == 4.39);
   write_temp("settled.csv", share);
@@ -365,12 +371,10 @@ TEST_CASE("While the inputs are frozen the data read in the freeze stand, edits 
   // A calibration's particles must all see one reading of the data: an edit made while it runs
   // reaches none of them, and the next run reads the files again.
   DataFiles files = shipped_files();
-  const std::string share = read_text(files.defence_share);
-  const std::string poland = "PL,Poland,1999,2025,4.48,";
-  REQUIRE(share.find(poland) != std::string::npos);
-  const std::size_t figure_at = share.find(poland) + poland.size() - std::string("4.48,").size();
-  std::string edited = share;
-  edited.replace(figure_at, 4, "4.39");
+  const PolandShare poland;
+  const std::string& share = poland.text;
+  REQUIRE(share.find(poland.row) != std::string::npos);
+  const std::string edited = poland.with("4.39");
   files.defence_share = write_temp("frozen.csv", share);
   const std::size_t pl = *load_alliance_data(files)->find("PL");
   {
