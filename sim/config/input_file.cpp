@@ -4,6 +4,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -19,10 +20,22 @@ int g_freeze_depth = 0;
 std::uint64_t g_last_epoch = 0;
 std::atomic<std::uint64_t> g_epoch{0};
 
-/// Files read while the inputs are frozen, by path, with the epoch they were read in.
-std::mutex g_read_mutex;
-std::uint64_t g_read_epoch = 0;
-std::map<std::string, std::string, std::less<>> g_read;
+/// What was found and read in the freeze of `epoch`: files found, and files' bytes, by path.
+struct FreezeMemory {
+  std::mutex mutex;
+  std::uint64_t epoch = 0;
+  std::set<std::string, std::less<>> found;
+  std::map<std::string, std::string, std::less<>> read;
+
+  /// Forgets an earlier freeze's inputs. Called with `mutex` held.
+  void enter(std::uint64_t now) {
+    if (epoch == now) return;
+    found.clear();
+    read.clear();
+    epoch = now;
+  }
+};
+FreezeMemory g_memory;
 
 }  // namespace
 
@@ -31,11 +44,10 @@ std::string read_input_file(const std::filesystem::path& path, const std::string
   // Read before while the inputs are frozen: the same bytes (see FrozenInputs).
   const std::uint64_t epoch = frozen_inputs_epoch();
   if (epoch != 0) {
-    const std::lock_guard lock(g_read_mutex);
-    const auto found = g_read.find(path.native());
-    if (g_read_epoch == epoch && found != g_read.end() && found->second.size() <= limit) {
-      return found->second;
-    }
+    const std::lock_guard lock(g_memory.mutex);
+    g_memory.enter(epoch);
+    const auto found = g_memory.read.find(path.native());
+    if (found != g_memory.read.end() && found->second.size() <= limit) return found->second;
   }
   const std::string expected = "a readable " + what;
   std::error_code error;
@@ -72,12 +84,9 @@ std::string read_input_file(const std::filesystem::path& path, const std::string
                       "\"" + path.string() + "\"", expected);
   }
   if (epoch != 0) {
-    const std::lock_guard lock(g_read_mutex);
-    if (g_read_epoch != epoch) {
-      g_read.clear();
-      g_read_epoch = epoch;
-    }
-    g_read.insert_or_assign(path.native(), text);
+    const std::lock_guard lock(g_memory.mutex);
+    g_memory.enter(epoch);
+    g_memory.read.insert_or_assign(path.native(), text);
   }
   return text;
 }
@@ -93,5 +102,21 @@ FrozenInputs::~FrozenInputs() {
 }
 
 std::uint64_t frozen_inputs_epoch() { return g_epoch.load(); }
+
+bool found_in_freeze(const std::filesystem::path& path) {
+  const std::uint64_t epoch = frozen_inputs_epoch();
+  if (epoch == 0) return false;
+  const std::lock_guard lock(g_memory.mutex);
+  g_memory.enter(epoch);
+  return g_memory.found.contains(path.native());
+}
+
+void note_found_in_freeze(const std::filesystem::path& path) {
+  const std::uint64_t epoch = frozen_inputs_epoch();
+  if (epoch == 0) return;
+  const std::lock_guard lock(g_memory.mutex);
+  g_memory.enter(epoch);
+  g_memory.found.insert(path.native());
+}
 
 }  // namespace sim::config

@@ -38,4 +38,9 @@ class FrozenInputs {
 /// checked or read while it is k > 0 may be trusted as long as it stays k.
 std::uint64_t frozen_inputs_epoch();
 
+/// Whether `path` was found (a readable file) in the freeze now in force; false when none is.
+bool found_in_freeze(const std::filesystem::path& path);
+/// Notes that `path` was found, for the rest of the freeze now in force (nothing without one).
+void note_found_in_freeze(const std::filesystem::path& path);
+
 }  // namespace sim::config

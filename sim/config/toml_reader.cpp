@@ -4,8 +4,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <mutex>
-#include <set>
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -109,12 +107,13 @@ void Table::mark(std::string_view key) {
   read_.append(key);
 }
 
-bool Table::was_read(std::string_view key) const {
+template <class Visit>
+bool Table::any_read(Visit visit) const {
   for (std::size_t at = 0; at < read_.size();) {
     std::uint32_t length = 0;
     std::memcpy(&length, read_.data() + at, sizeof length);
     at += sizeof length;
-    if (std::string_view(read_).substr(at, length) == key) return true;
+    if (visit(std::string_view(read_).substr(at, length))) return true;
     at += length;
   }
   return false;
@@ -307,14 +306,7 @@ std::filesystem::path Table::existing_file(std::string_view key) {
   std::filesystem::path path = relative;
   if (path.is_relative()) path = folder / path;
   // Found before while the inputs are frozen: taken as still there (see FrozenInputs).
-  static std::mutex found_mutex;
-  static std::uint64_t found_epoch = 0;
-  static std::set<std::string, std::less<>> found_paths;
-  const std::uint64_t epoch = frozen_inputs_epoch();
-  if (epoch != 0) {
-    const std::lock_guard lock(found_mutex);
-    if (found_epoch == epoch && found_paths.contains(path.native())) return path;
-  }
+  if (found_in_freeze(path)) return path;
   // Its type from stat and its readability from access (for the effective user, as an open
   // would find it): two system calls, nothing opened. (A model build resolves six files, and a
   // calibration builds one for every particle it tries.)
@@ -328,14 +320,7 @@ std::filesystem::path Table::existing_file(std::string_view key) {
     fail(key, "cannot open file", "\"" + relative + "\"",
          "a readable file (relative paths start at the config's folder " + folder.string() + ")");
   }
-  if (epoch != 0) {
-    const std::lock_guard lock(found_mutex);
-    if (found_epoch != epoch) {
-      found_paths.clear();
-      found_epoch = epoch;
-    }
-    found_paths.insert(path.native());
-  }
+  note_found_in_freeze(path);
   return path;
 }
 
@@ -373,15 +358,13 @@ std::vector<Table> Table::tables(std::string_view key) {
 
 void Table::finish() const {
   for (auto&& [key, value] : *table_) {
-    if (!was_read(key.str())) {
+    const std::string_view wanted = key.str();
+    if (!any_read([wanted](std::string_view name) { return name == wanted; })) {
       std::vector<std::string_view> names;
-      for (std::size_t at = 0; at < read_.size();) {
-        std::uint32_t length = 0;
-        std::memcpy(&length, read_.data() + at, sizeof length);
-        at += sizeof length;
-        names.push_back(std::string_view(read_).substr(at, length));
-        at += length;
-      }
+      any_read([&](std::string_view name) {
+        names.push_back(name);
+        return false;
+      });
       std::sort(names.begin(), names.end());
       names.erase(std::unique(names.begin(), names.end()), names.end());
       std::string known;

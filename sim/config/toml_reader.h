@@ -111,8 +111,10 @@ class Table {
   std::string path_;
   std::shared_ptr<const Origin> origin_;
   std::string note_;
-  /// Whether `key` was read (or asked for) from this table.
-  bool was_read(std::string_view key) const;
+  /// Calls `visit` with each key read (or asked for) from this table, in order, until it
+  /// returns true; whether one did.
+  template <class Visit>
+  bool any_read(Visit visit) const;
 
   /// The keys read or asked for, in order, each as its length (4 bytes) and its bytes: one
   /// growing string rather than a node and a string per key (a calibration reads a model's
