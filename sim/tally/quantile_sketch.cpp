@@ -31,17 +31,24 @@ void QuantileSketch::make_sparse() {
 }
 
 namespace {
-/// The bin of `index` among `held` bins sorted by index, or nullptr. A binary search whose steps
-/// are selects, not branches: which half holds the bucket is as unpredictable as the values.
-Bin* find_bin(Bin* bins, std::size_t held, std::int32_t index) {
-  if (held == 0) return nullptr;
-  Bin* base = bins;
+/// Values whose bins are looked up side by side (see find_bins).
+constexpr std::size_t kSearchGroup = 8;
+
+/// For each of `indices`, the bin of that index among `held` (> 0) bins sorted by index, or the
+/// last bin below it (check its index). Binary searches whose steps are selects, not branches:
+/// which half holds a bucket is as unpredictable as the values. One search waits on each of its
+/// loads in turn; the group's searches take the same steps (the halves depend on `held` alone),
+/// so they go step by step together and their loads overlap.
+void find_bins(Bin* bins, std::size_t held, const std::array<std::int32_t, kSearchGroup>& indices,
+               std::array<Bin*, kSearchGroup>& found) {
+  found.fill(bins);
   for (std::size_t length = held; length > 1;) {
     const std::size_t half = length / 2;
-    base = base[half].index <= index ? base + half : base;
+    for (std::size_t j = 0; j < kSearchGroup; ++j) {
+      found[j] = found[j][half].index <= indices[j] ? found[j] + half : found[j];
+    }
     length -= half;
   }
-  return base->index == index ? base : nullptr;
 }
 }  // namespace
 
@@ -239,15 +246,25 @@ void QuantileSketch::add(std::span<const std::int32_t> buckets, double low, doub
   scratch.clear();
   Bin* const bins = sparse_.data();
   const std::size_t held = sparse_.size();
-  for (std::int32_t index : buckets) {
-    if (below_ > 0 && index < low_edge_) {
-      ++below_;
-    } else if (above_ > 0 && index > high_edge_) {
-      ++above_;
-    } else if (Bin* const bin = find_bin(bins, held, index); bin != nullptr) {
-      ++bin->count;
-    } else {
-      scratch.push_back(index);
+  std::array<std::int32_t, kSearchGroup> indices{};
+  std::array<Bin*, kSearchGroup> found{};
+  for (std::size_t first = 0; first < buckets.size(); first += kSearchGroup) {
+    const std::size_t group = std::min(kSearchGroup, buckets.size() - first);
+    // A short last group repeats its last value: every search takes the group's steps.
+    for (std::size_t j = 0; j < kSearchGroup; ++j)
+      indices[j] = buckets[first + std::min(j, group - 1)];
+    if (held > 0) find_bins(bins, held, indices, found);
+    for (std::size_t j = 0; j < group; ++j) {
+      const std::int32_t index = indices[j];
+      if (below_ > 0 && index < low_edge_) {
+        ++below_;
+      } else if (above_ > 0 && index > high_edge_) {
+        ++above_;
+      } else if (held > 0 && found[j]->index == index) {
+        ++found[j]->count;
+      } else {
+        scratch.push_back(index);
+      }
     }
   }
   if (!scratch.empty()) {
