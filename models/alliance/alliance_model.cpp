@@ -493,16 +493,24 @@ void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
                          troops.reallocate_to_compliers;
   const double us_pressure =
       policy.pressure.empty() ? 0.0 : d.pressure_scale * policy.pressure.at(s.year);
-  // Each pledge's pressure this year, once for every member (std::pow is the costly part).
+  // The pledges in force this year (pressure > 0) are every member's first notches: their
+  // thresholds, deadlines and pressures are worked out once a year (std::pow is the costly
+  // part), and a member's loop sets only their worth, which its gap multiplier scales.
+  std::array<Notch, kMaxNotches> notches{};
   std::array<double, kMaxPledges> pressure{};
-  const std::size_t pledges = params_.pledges.size();
-  for (std::size_t p = 0; p < pledges; ++p) {
-    const Pledge& pledge = params_.pledges[p];
-    pressure[p] =
+  std::array<bool, kMaxPledges> halts_decline{};
+  std::size_t in_force = 0;
+  for (const Pledge& pledge : params_.pledges) {
+    const double pledge_pressure_now =
         pledge_pressure(s.year, pledge.announced, pledge.deadline, d.budget.pledge_pressure_shape) *
         (1.0 + us_pressure);
+    if (pledge_pressure_now <= 0.0) continue;
+    pressure[in_force] = pledge_pressure_now;
+    halts_decline[in_force] = pledge.halt_decline;
+    notches[in_force] = Notch{pledge.target_pct, 0.0,
+                              std::max(1.0, static_cast<double>(pledge.deadline - s.year + 1))};
+    ++in_force;
   }
-  std::array<Notch, kMaxNotches> notches{};
   // This year's adjustment speeds for every member at once (a vectorised exp).
   s.speed =
       1.0 - (1.0 - d.budget.adjustment_speed) * (-d.budget.acute_speed_gain * s.event_threat).exp();
@@ -511,15 +519,13 @@ void AllianceModel::step_budgets(AllianceState& s, const ReplicateDraws& d,
     const auto m = static_cast<std::size_t>(i);
     const bool member = member_in(m, s.year_index) != 0.0;
     const double multiplier = s.gap_multiplier(i);
-    std::size_t count = 0;
+    const std::size_t count_pledges = member ? in_force : 0;
+    std::size_t count = count_pledges;
     bool no_cut = false;
-    for (std::size_t p = 0; member && p < pledges; ++p) {
-      if (pressure[p] <= 0.0) continue;
-      const Pledge& pledge = params_.pledges[p];
-      const double gap = d.budget.pledge_gap_pp * multiplier;
-      notches[count++] = Notch{pledge.target_pct, gap * gap * pressure[p],
-                               std::max(1.0, static_cast<double>(pledge.deadline - s.year + 1))};
-      no_cut = no_cut || (pledge.halt_decline && s.planned_share_pct(i) < pledge.target_pct);
+    const double gap = d.budget.pledge_gap_pp * multiplier;
+    for (std::size_t p = 0; p < count_pledges; ++p) {
+      notches[p].worth_pp2 = gap * gap * pressure[p];
+      no_cut = no_cut || (halts_decline[p] && s.planned_share_pct(i) < notches[p].threshold_pct);
     }
     if (member && us_levers) {
       // What meeting the U.S. threshold keeps, as the squared gap a member would close for it,
