@@ -1,7 +1,10 @@
 #include "sim/engine/model.h"
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
+
+#include "sim/core/cpu.h"
 
 namespace sim {
 
@@ -46,11 +49,36 @@ void RunRecorder::refuse_write(std::size_t variable, int year_index) {
       std::to_string(variable) + ", year index " + std::to_string(year_index) + ")");
 }
 
+namespace {
+
+void fill_with_nan(double* first, double* last) {
+  std::fill(first, last, std::numeric_limits<double>::quiet_NaN());
+}
+
+#if NATOSIM_WIDE_VECTORS
+// The fill is bound by its stores: AVX2 stores 32 bytes at a time, SSE2 16.
+__attribute__((target("avx2"), flatten)) void fill_with_nan_wide(double* first, double* last) {
+  std::fill(first, last, std::numeric_limits<double>::quiet_NaN());
+}
+#endif
+
+const bool kFillWide = processor_has_avx2();
+
+}  // namespace
+
 void RunRecorder::clear_through(int year_index) const {
   // Callers pass cleared_years_ <= year_index < years_ (check() and reach() see to it).
-  std::fill(values_ + static_cast<std::size_t>(cleared_years_) * stride_,
-            values_ + static_cast<std::size_t>(year_index + 1) * stride_,
-            std::numeric_limits<double>::quiet_NaN());
+  double* const first = values_ + static_cast<std::size_t>(cleared_years_) * stride_;
+  double* const last = values_ + static_cast<std::size_t>(year_index + 1) * stride_;
+#if NATOSIM_WIDE_VECTORS
+  if (kFillWide) {
+    fill_with_nan_wide(first, last);
+  } else {
+    fill_with_nan(first, last);
+  }
+#else
+  fill_with_nan(first, last);
+#endif
   cleared_years_ = year_index + 1;
 }
 

@@ -21,31 +21,15 @@
 #include <tbb/parallel_pipeline.h>
 
 #include "sim/core/bytes.h"
+#include "sim/core/cpu.h"
 #include "sim/core/error.h"
 #include "sim/core/page_arena.h"
 #include "sim/tally/moments.h"
 #include "sim/tally/quantile_sketch.h"
 
-// The summarise pass has a second build for AVX2, chosen at run time (x86-64, GCC or Clang:
-// Clang defines __GNUC__ too).
-#if defined(__x86_64__) && defined(__GNUC__)
-#define NATOSIM_WIDE_VECTORS 1
-#else
-#define NATOSIM_WIDE_VECTORS 0
-#endif
-
 namespace sim {
 
 namespace {
-
-bool processor_has_avx2() {
-#if NATOSIM_WIDE_VECTORS
-  // Also false when the operating system does not save the AVX registers.
-  return __builtin_cpu_supports("avx2") != 0;
-#else
-  return false;
-#endif
-}
 
 /// How a cell's values in one scenario's block are held for the quantile sketch.
 enum class CellShape : std::uint8_t {
