@@ -60,9 +60,9 @@ void fill_with_nan(double* first, double* last) {
 __attribute__((target("avx2"), flatten)) void fill_with_nan_wide(double* first, double* last) {
   std::fill(first, last, std::numeric_limits<double>::quiet_NaN());
 }
-#endif
 
 const bool kFillWide = processor_has_avx2();
+#endif
 
 }  // namespace
 
@@ -70,16 +70,14 @@ void RunRecorder::clear_through(int year_index) const {
   // Callers pass cleared_years_ <= year_index < years_ (check() and reach() see to it).
   double* const first = values_ + static_cast<std::size_t>(cleared_years_) * stride_;
   double* const last = values_ + static_cast<std::size_t>(year_index + 1) * stride_;
+  cleared_years_ = year_index + 1;
 #if NATOSIM_WIDE_VECTORS
   if (kFillWide) {
     fill_with_nan_wide(first, last);
-  } else {
-    fill_with_nan(first, last);
+    return;
   }
-#else
-  fill_with_nan(first, last);
 #endif
-  cleared_years_ = year_index + 1;
+  fill_with_nan(first, last);
 }
 
 void RunRecorder::clear() { clear_into(own_); }

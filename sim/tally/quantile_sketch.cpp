@@ -34,11 +34,12 @@ namespace {
 /// Values whose bins are looked up side by side (see find_bins).
 constexpr std::size_t kSearchGroup = 8;
 
-/// For each of `indices`, the bin of that index among `held` (> 0) bins sorted by index, or the
-/// last bin below it (check its index). Binary searches whose steps are selects, not branches:
-/// which half holds a bucket is as unpredictable as the values. One search waits on each of its
-/// loads in turn; the group's searches take the same steps (the halves depend on `held` alone),
-/// so they go step by step together and their loads overlap.
+/// For each of `indices`, where a search among `held` (> 0) bins sorted by index ends: the bin
+/// of that index if there is one, else a neighbour (check its index). Binary searches whose
+/// steps are selects, not branches: which half holds a bucket is as unpredictable as the
+/// values. One search waits on each of its loads in turn; the group's searches take the same
+/// steps (the halves depend on `held` alone), so they go step by step together and their loads
+/// overlap.
 void find_bins(Bin* bins, std::size_t held, const std::array<std::int32_t, kSearchGroup>& indices,
                std::array<Bin*, kSearchGroup>& found) {
   found.fill(bins);
