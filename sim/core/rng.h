@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -37,11 +38,11 @@ class RngStream {
  public:
   RngStream(std::uint64_t seed, std::uint64_t replicate, StreamPurpose purpose);
 
-  // Inline: the models draw tens of millions of these per second; a block is refilled once in
-  // four calls, out of line.
+  // Inline: the models draw tens of millions of these per second; the buffer is refilled once
+  // in 32 calls (4 without AVX2), out of line.
   /// Next raw 32-bit value.
   std::uint32_t next_u32() {
-    if (used_ == 4) refill();
+    if (used_ == filled_) refill();
     return buffer_[static_cast<std::size_t>(used_++)];
   }
   /// Uniform on [0, 1) with 53 random bits.
@@ -70,15 +71,25 @@ class RngStream {
   /// The raw Philox4x32-10 block function, for the known-answer test.
   static r123::Philox4x32::ctr_type block(r123::Philox4x32::ctr_type counter,
                                           r123::Philox4x32::key_type key);
+  /// Blocks in a refill: eight with AVX2 (made side by side), else one.
+  static int blocks_per_refill();
+  /// The words of blocks_per_refill() blocks, as a refill makes them: the Philox blocks of
+  /// `base` with counter words 0-1 set to `first`, `first + 1`, ... (low word, high word), one
+  /// after the other. For the test that the side-by-side blocks are the block function's.
+  static void fill_blocks(r123::Philox4x32::ctr_type base, std::uint64_t first,
+                          r123::Philox4x32::key_type key, std::span<std::uint32_t, 32> out);
 
  private:
   void refill();
 
   r123::Philox4x32::key_type key_{};
   r123::Philox4x32::ctr_type base_{};
-  r123::Philox4x32::ctr_type buffer_{};
+  /// Words drawn ahead: [used_, filled_) are next.
+  std::array<std::uint32_t, 32> buffer_{};
+  /// Blocks made so far (the next refill's first counter).
   std::uint64_t counter_ = 0;
-  int used_ = 4;
+  int used_ = 0;
+  int filled_ = 0;
 };
 
 }  // namespace sim

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <set>
 #include <vector>
@@ -39,6 +40,34 @@ TEST_CASE("A stream's words are its Philox blocks of counters 0, 1, 2, ... in or
                                      static_cast<std::uint32_t>(purpose)}},
                                 key);
       for (const std::uint32_t word : words) REQUIRE(stream.next_u32() == word);
+    }
+  }
+}
+
+TEST_CASE("A refill's blocks, made side by side, are the block function's, carries included",
+          "[unit][rng]") {
+  // The wide refill makes several blocks at once in vector lanes; each must be the scalar
+  // block of its counter, also where the count's low word wraps into the high one.
+  using Ctr = r123::Philox4x32::ctr_type;
+  using Key = r123::Philox4x32::key_type;
+  const int blocks = sim::RngStream::blocks_per_refill();
+  REQUIRE((blocks == 1 || blocks == 8));
+  const Ctr base{{0u, 0u, 0x243f6a88u, 0x85a308d3u}};
+  const Key key{{0xa4093822u, 0xffffffffu}};
+  for (const std::uint64_t first :
+       {std::uint64_t{0}, std::uint64_t{0xfffffffdu}, (std::uint64_t{0x1234} << 32) + 0xfffffff9u,
+        ~std::uint64_t{0} - 7}) {
+    std::array<std::uint32_t, 32> words{};
+    sim::RngStream::fill_blocks(base, first, key, words);
+    for (int j = 0; j < blocks; ++j) {
+      const std::uint64_t count = first + static_cast<std::uint64_t>(j);
+      const Ctr expected =
+          sim::RngStream::block(Ctr{{static_cast<std::uint32_t>(count),
+                                     static_cast<std::uint32_t>(count >> 32), base[2], base[3]}},
+                                key);
+      for (std::size_t w = 0; w < 4; ++w) {
+        REQUIRE(words[4 * static_cast<std::size_t>(j) + w] == expected[w]);
+      }
     }
   }
 }
