@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/core/matrix_vector.h"
+
 namespace models {
 
 namespace {
@@ -466,7 +468,7 @@ double AllianceModel::capability_index(const ReplicateDraws& d, int t) const {
 void AllianceModel::allied_share_equivalent(AllianceState& s, const ReplicateDraws& d) const {
   // A stock K per GDP Y is worth about delta K / Y of yearly spending in steady state.
   s.effective_ratio = (100.0 * d.depreciation) * s.readiness * s.capability_usd_bn / s.gdp_usd_bn;
-  s.allied_security.matrix().noalias() = s.allied_weights * s.effective_ratio.matrix();
+  sim::multiply(s.allied_weights, s.effective_ratio, s.allied_security);
 }
 
 double AllianceModel::desired_share(const AllianceState& s, const ReplicateDraws& d,
@@ -686,7 +688,7 @@ void AllianceModel::attack_step(AllianceState& s, const ReplicateDraws& d, Strea
   // expect from allies (one matrix-vector product).
   a.own_brigades = p.brigades_per_usd_bn * s.readiness * s.capability_usd_bn;
   a.surge_brigades = p.ally_surge_share * a.own_brigades * contributors_;
-  a.allied_expected.matrix().noalias() = a.reinforcement * a.surge_brigades.matrix();
+  sim::multiply(a.reinforcement, a.surge_brigades, a.allied_expected);
   const double us_surge = p.us_surge_share * a.own_brigades(patron);
   const bool conditional = params_.policy.conditional_article5;
   const double believed_reliability = a.beliefs.reliability();

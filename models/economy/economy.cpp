@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/core/matrix_vector.h"
+
 namespace models {
 
 Eigen::MatrixXd build_correlation(std::size_t members, double common,
@@ -125,7 +127,7 @@ void grow_gdp(Eigen::ArrayXd& gdp, const Eigen::ArrayXd& trend, const Eigen::Mat
               double offset, double volatility, sim::RngStream& rng, Eigen::ArrayXd& z,
               Eigen::ArrayXd& shock) {
   rng.fill_normal({z.data(), static_cast<std::size_t>(z.size())});
-  shock.matrix().noalias() = cholesky.triangularView<Eigen::Lower>() * z.matrix();
+  sim::multiply_lower(cholesky, z, shock);
   gdp *= (trend + offset + volatility * shock).exp();
 }
 

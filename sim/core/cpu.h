@@ -9,7 +9,23 @@
 #define NATOSIM_WIDE_VECTORS 0
 #endif
 
+#include <cstddef>
+
 namespace sim {
+
+/// kLanes doubles side by side (a GCC/Clang vector): two fill an SSE2 register, four an AVX2
+/// one. Kernels written on them lane by lane do the scalar arithmetic in each lane, so their
+/// portable and AVX2 builds give the same bits.
+template <std::size_t kLanes>
+struct DoubleLanes;
+template <>
+struct DoubleLanes<2> {
+  using type = double __attribute__((vector_size(16)));
+};
+template <>
+struct DoubleLanes<4> {
+  using type = double __attribute__((vector_size(32)));
+};
 
 /// Whether this processor runs AVX2 code (false when the operating system does not save the AVX
 /// registers, and on builds without the wide code).

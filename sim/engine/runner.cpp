@@ -420,20 +420,11 @@ constexpr std::size_t kLine = 8;
 /// The bucket of a missing value in a tile's bucket buffer.
 constexpr std::int32_t kMissing = std::numeric_limits<std::int32_t>::min();
 
-/// kLanes doubles side by side (a GCC/Clang vector): the first pass keeps a cache line's sums
-/// and extremes in registers, which the compiler does not do alone. Four (one AVX2 register) in
-/// the wide build of the summarise pass, two (one SSE2 register) in the portable one; each lane
-/// does the scalar arithmetic, so both give the same bits.
+/// Doubles side by side (DoubleLanes): the first pass keeps a cache line's sums and extremes in
+/// registers, which the compiler does not do alone. Four (one AVX2 register) in the wide build
+/// of the summarise pass, two (one SSE2 register) in the portable one.
 template <std::size_t kLanes>
-struct LanesOf;
-template <>
-struct LanesOf<2> {
-  using type = double __attribute__((vector_size(16)));
-};
-template <>
-struct LanesOf<4> {
-  using type = double __attribute__((vector_size(32)));
-};
+using LanesOf = DoubleLanes<kLanes>;
 constexpr std::size_t kWideLanes = 4;
 constexpr std::size_t kPortableLanes = 2;
 
