@@ -294,6 +294,15 @@ AllianceModel::AllianceModel(AllianceParams params, const sim::StudySettings& se
   const PeacekeeperParams& pk = attack.peacekeepers;
   reach_ = adversary_reach(data, attack.adversary);
   contributors_ = deciders_;
+  answers_as_neighbour_.resize(n, n);
+  answers_otherwise_.resize(n, n);
+  for (Eigen::Index j = 0; j < n; ++j) {
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const bool answers = i != j && contributors_(j) != 0.0;
+      answers_as_neighbour_(i, j) = answers && spatial_.contiguity(i, j) != 0.0;
+      answers_otherwise_(i, j) = answers && spatial_.contiguity(i, j) == 0.0;
+    }
+  }
   pk_contributor_ = Eigen::ArrayXd::Zero(n);
   for (std::size_t c : pk.contributors) pk_contributor_(static_cast<Eigen::Index>(c)) = 1.0;
   pk_proximity_ =
@@ -634,14 +643,11 @@ void AllianceModel::initialise_attack(AllianceState& s, const ReplicateDraws& d)
   const double neighbour_response =
       ally_response_probability(d.attack.ally_response, true, true, p);
   const double other_response = ally_response_probability(d.attack.ally_response, false, true, p);
-  a.response.resize(n, n);
-  for (Eigen::Index j = 0; j < n; ++j) {
-    for (Eigen::Index i = 0; i < n; ++i) {
-      const double response =
-          spatial_.contiguity(i, j) != 0.0 ? neighbour_response : other_response;
-      a.response(i, j) = i != j && contributors_(j) != 0.0 ? response : 0.0;
-    }
-  }
+  a.response =
+      answers_as_neighbour_
+          .select(neighbour_response,
+                  answers_otherwise_.select(Eigen::ArrayXXd::Constant(n, n, other_response), 0.0))
+          .matrix();
   a.reinforcement = a.response.cwiseProduct(spatial_.proximity);
   // The peacekeeping force: contributors decide on their own; under Article 5 cover every ally
   // answers as for a member (and a contributor takes the likelier of the two).

@@ -238,6 +238,11 @@ class AllianceModel : public sim::Model {
   /// force; by year index, the share of the adversary tied down and whether the force is there.
   Eigen::ArrayXd reach_;
   Eigen::ArrayXd contributors_;
+  /// Who may answer Article 5 for whom ((i, j): i for a compliant j, i != j, j an ally with
+  /// armed forces other than the patron), as j's neighbour and otherwise: fixed, so a
+  /// replicate's response matrix is two selections rather than a test per pair.
+  Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic> answers_as_neighbour_;
+  Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic> answers_otherwise_;
   Eigen::ArrayXd pk_contributor_;
   Eigen::ArrayXd pk_proximity_;
   std::vector<double> tied_down_;
