@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
 
 #include "sim/core/cpu.h"
@@ -10,15 +11,17 @@ namespace sim {
 
 namespace {
 
-/// Rows summed side by side: their accumulators stay in registers down the columns.
-constexpr int kRowBlock = 16;
+/// Vectors of rows summed side by side: their accumulators stay in registers down the columns,
+/// and the eight chains of additions overlap (one chain waits on each addition in turn).
+constexpr int kRowVectors = 8;
 
 template <std::size_t kLanes>
 inline void multiply_body(const double* matrix, Eigen::Index rows, Eigen::Index cols,
                           Eigen::Index stride, const double* vector, double* out) {
   using Vector = typename DoubleLanes<kLanes>::type;
   constexpr int kWidth = static_cast<int>(kLanes);
-  constexpr int kVectors = kRowBlock / kWidth;
+  constexpr int kVectors = kRowVectors;
+  constexpr int kRowBlock = kRowVectors * kWidth;
   Eigen::Index i = 0;
   for (; i + kRowBlock <= rows; i += kRowBlock) {
     std::array<Vector, kVectors> sums{};
@@ -37,6 +40,16 @@ inline void multiply_body(const double* matrix, Eigen::Index rows, Eigen::Index 
       std::memcpy(out + i + k * kWidth, &result, sizeof result);
     }
   }
+  for (; i + kWidth <= rows; i += kWidth) {
+    Vector sum{};
+    for (Eigen::Index j = 0; j < cols; ++j) {
+      Vector value;
+      std::memcpy(&value, matrix + j * stride + i, sizeof value);
+      sum = value * (Vector{} + vector[j]) + sum;
+    }
+    const Vector result = sum + 0.0;
+    std::memcpy(out + i, &result, sizeof result);
+  }
   for (; i < rows; ++i) {
     double sum = 0.0;
     for (Eigen::Index j = 0; j < cols; ++j) sum = matrix[j * stride + i] * vector[j] + sum;
@@ -44,32 +57,62 @@ inline void multiply_body(const double* matrix, Eigen::Index rows, Eigen::Index 
   }
 }
 
+/// The bits of DoubleLanes<kLanes>, to mask them.
+template <std::size_t kLanes>
+struct BitLanes;
+template <>
+struct BitLanes<2> {
+  using type = std::int64_t __attribute__((vector_size(16)));
+};
+template <>
+struct BitLanes<4> {
+  using type = std::int64_t __attribute__((vector_size(32)));
+};
+
 /// Eigen's panel width for triangular products (EIGEN_TUNE_TRIANGULAR_PANEL_WIDTH).
 constexpr int kPanel = 8;
 
+/// Per column k of a panel, per row: all bits set on or below the diagonal (row >= k).
+constexpr std::array<std::array<std::int64_t, kPanel>, kPanel> kOnOrBelow = [] {
+  std::array<std::array<std::int64_t, kPanel>, kPanel> masks{};
+  for (int k = 0; k < kPanel; ++k) {
+    for (int row = 0; row < kPanel; ++row) masks[k][row] = row >= k ? -1 : 0;
+  }
+  return masks;
+}();
+
 /// Adds one panel of Eigen's lower-triangular product to `out`: its diagonal block's products
 /// column by column, then below it, per row, the panel's sum (from +0, column by column). Rows
-/// side by side, kLanes at a time; a lane above the diagonal keeps its value (a masked add, not
-/// an add of zero, which would turn -0.0 into +0.0).
+/// side by side, kLanes at a time. In the diagonal block a lane above the diagonal adds +0.0
+/// (its product's bits cleared: the matrix there may hold anything), which leaves its value as
+/// it is: a result is never -0.0 (it starts at +0.0, and only -0.0 + -0.0 sums to -0.0).
 template <std::size_t kLanes>
 inline void add_full_panel(const double* matrix, Eigen::Index size, Eigen::Index stride,
                            Eigen::Index first, const double* vector, double* out) {
   using Vector = typename DoubleLanes<kLanes>::type;
+  using Bits = typename BitLanes<kLanes>::type;
   constexpr int kWidth = static_cast<int>(kLanes);
   constexpr int kVectors = kPanel / kWidth;
   std::array<Vector, kPanel> factors{};
   for (int k = 0; k < kPanel; ++k) factors[k] = Vector{} + vector[first + k];
   std::array<Vector, kVectors> block{};
   std::memcpy(block.data(), out + first, sizeof block);
+#pragma GCC unroll 8
   for (int k = 0; k < kPanel; ++k) {
     const double* column = matrix + (first + k) * stride + first;
+#pragma GCC unroll 8
     for (int v = k / kWidth; v < kVectors; ++v) {
       Vector value;
       std::memcpy(&value, column + v * kWidth, sizeof value);
-      Vector row{};
-      for (int lane = 0; lane < kWidth; ++lane) row[lane] = v * kWidth + lane;
-      const Vector added = block[v] + factors[k] * value;
-      block[v] = row >= static_cast<double>(k) ? added : block[v];
+      const Vector product = factors[k] * value;
+      Bits bits;
+      std::memcpy(&bits, &product, sizeof bits);
+      Bits on_or_below;
+      std::memcpy(&on_or_below, kOnOrBelow[k].data() + v * kWidth, sizeof on_or_below);
+      bits &= on_or_below;
+      Vector kept;
+      std::memcpy(&kept, &bits, sizeof kept);
+      block[v] += kept;
     }
   }
   std::memcpy(out + first, block.data(), sizeof block);
