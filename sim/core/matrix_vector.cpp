@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
 
 #include "sim/core/cpu.h"
 
@@ -184,7 +185,11 @@ const bool kMultiplyWide = processor_has_avx2();
 
 void multiply(const Eigen::MatrixXd& matrix, const Eigen::ArrayXd& vector, Eigen::ArrayXd& out,
               KernelBuild build) {
-  eigen_assert(vector.size() == matrix.cols() && vector.data() != out.data());
+  if (vector.size() != matrix.cols() || vector.data() == out.data()) {
+    throw std::invalid_argument(
+        "sim::multiply: the vector must hold one value per column and "
+        "must not be the result");
+  }
   out.resize(matrix.rows());
 #if NATOSIM_WIDE_VECTORS
   if (kMultiplyWide && build == KernelBuild::widest) {
@@ -200,8 +205,12 @@ void multiply(const Eigen::MatrixXd& matrix, const Eigen::ArrayXd& vector, Eigen
 
 void multiply_lower(const Eigen::MatrixXd& lower, const Eigen::ArrayXd& vector, Eigen::ArrayXd& out,
                     KernelBuild build) {
-  eigen_assert(lower.rows() == lower.cols() && vector.size() == lower.cols() &&
-               vector.data() != out.data());
+  if (lower.rows() != lower.cols() || vector.size() != lower.cols() ||
+      vector.data() == out.data()) {
+    throw std::invalid_argument(
+        "sim::multiply_lower: the matrix must be square, the vector must "
+        "hold one value per column and must not be the result");
+  }
   out.resize(lower.rows());
 #if NATOSIM_WIDE_VECTORS
   if (kMultiplyWide && build == KernelBuild::widest) {

@@ -111,7 +111,7 @@ r123::Philox4x32::ctr_type RngStream::block(r123::Philox4x32::ctr_type counter,
 namespace {
 
 #if NATOSIM_WIDE_VECTORS
-/// Four Philox4x32-10 blocks' counters, a block per 64-bit lane with its 32-bit words in the
+/// Four Philox4x32-10 blocks in the making, a block per 64-bit lane with its 32-bit words in the
 /// lanes' low halves: _mm256_mul_epu32 multiplies those, 32 x 32 -> 64 bits, as each round's
 /// two mulhilo do.
 struct FourBlocks {
@@ -211,18 +211,10 @@ void RngStream::fill_blocks(r123::Philox4x32::ctr_type base, std::uint64_t first
 }
 
 void RngStream::refill() {
-#if NATOSIM_WIDE_VECTORS
-  if (kWideBlocks) {
-    eight_blocks_wide(base_, counter_, key_, buffer_.data());
-    counter_ += 8;
-    filled_ = 32;
-    used_ = 0;
-    return;
-  }
-#endif
-  fill_blocks(base_, counter_, key_, std::span<std::uint32_t, 32>(buffer_));
-  ++counter_;
-  filled_ = 4;
+  fill_blocks(base_, counter_, key_, buffer_);
+  const int blocks = blocks_per_refill();
+  counter_ += static_cast<std::uint64_t>(blocks);
+  filled_ = 4 * blocks;
   used_ = 0;
 }
 

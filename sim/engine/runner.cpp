@@ -420,11 +420,9 @@ constexpr std::size_t kLine = 8;
 /// The bucket of a missing value in a tile's bucket buffer.
 constexpr std::int32_t kMissing = std::numeric_limits<std::int32_t>::min();
 
-/// Doubles side by side (DoubleLanes): the first pass keeps a cache line's sums and extremes in
-/// registers, which the compiler does not do alone. Four (one AVX2 register) in the wide build
-/// of the summarise pass, two (one SSE2 register) in the portable one.
-template <std::size_t kLanes>
-using LanesOf = DoubleLanes<kLanes>;
+/// Doubles side by side (DoubleLanes) in the summarise pass: its first pass keeps a cache line's
+/// sums and extremes in registers, which the compiler does not do alone. Four (one AVX2
+/// register) in the wide build, two (one SSE2 register) in the portable one.
 constexpr std::size_t kWideLanes = 4;
 constexpr std::size_t kPortableLanes = 2;
 
@@ -479,7 +477,7 @@ struct TileMoments {
   template <std::size_t kLanes, bool kDifference = false>
   void first_pass(const double* values, const double* base, std::size_t rows, std::size_t stride,
                   std::size_t width, std::uint32_t known_lines = 0) {
-    using Vector = typename LanesOf<kLanes>::type;
+    using Vector = typename DoubleLanes<kLanes>::type;
     constexpr std::size_t kVectors = kLine / kLanes;
     std::size_t first = 0;
     bool fetched = false;
@@ -556,7 +554,7 @@ struct TileMoments {
   template <std::size_t kLanes, bool kDifference = false>
   void recount_missing(const double* values, const double* base, std::size_t rows,
                        std::size_t row_stride, std::size_t width) {
-    using Vector = typename LanesOf<kLanes>::type;
+    using Vector = typename DoubleLanes<kLanes>::type;
     constexpr std::size_t kVectors = kLine / kLanes;
     std::size_t first = 0;
     for (; first + kLine <= width; first += kLine) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <stdexcept>
 
 #include "sim/core/matrix_vector.h"
 #include "sim/core/rng.h"
@@ -84,4 +85,17 @@ TEST_CASE("multiply_lower gives Eigen's lower-triangular product bit for bit",
       REQUIRE(same_bits(out, expected));
     }
   }
+}
+
+TEST_CASE("The products refuse a vector of the wrong size, or the result as the vector",
+          "[unit][matrix_vector]") {
+  const Eigen::MatrixXd matrix = Eigen::MatrixXd::Ones(3, 4);
+  Eigen::ArrayXd out;
+  CHECK_THROWS_AS(sim::multiply(matrix, Eigen::ArrayXd::Ones(3), out), std::invalid_argument);
+  CHECK_THROWS_AS(sim::multiply_lower(matrix, Eigen::ArrayXd::Ones(4), out), std::invalid_argument);
+  Eigen::ArrayXd both = Eigen::ArrayXd::Ones(4);
+  CHECK_THROWS_AS(sim::multiply_lower(Eigen::MatrixXd::Ones(4, 4), both, both),
+                  std::invalid_argument);
+  sim::multiply(matrix, both, out);
+  CHECK((out == 4.0).all());
 }
