@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
@@ -20,25 +21,25 @@ template <std::size_t kLanes>
 inline void multiply_body(const double* matrix, Eigen::Index rows, Eigen::Index cols,
                           Eigen::Index stride, const double* vector, double* out) {
   using Vector = typename DoubleLanes<kLanes>::type;
-  constexpr int kWidth = static_cast<int>(kLanes);
-  constexpr int kVectors = kRowVectors;
-  constexpr int kRowBlock = kRowVectors * kWidth;
+  constexpr auto kWidth = static_cast<Eigen::Index>(kLanes);
+  constexpr auto kVectors = static_cast<std::size_t>(kRowVectors);
+  constexpr Eigen::Index kRowBlock = kRowVectors * kWidth;
   Eigen::Index i = 0;
   for (; i + kRowBlock <= rows; i += kRowBlock) {
     std::array<Vector, kVectors> sums{};
     for (Eigen::Index j = 0; j < cols; ++j) {
       const Vector factor = Vector{} + vector[j];
       const double* column = matrix + j * stride + i;
-      for (int k = 0; k < kVectors; ++k) {
+      for (std::size_t k = 0; k < kVectors; ++k) {
         Vector value;
-        std::memcpy(&value, column + k * kWidth, sizeof value);
+        std::memcpy(&value, column + static_cast<Eigen::Index>(k) * kWidth, sizeof value);
         sums[k] = value * factor + sums[k];
       }
     }
-    for (int k = 0; k < kVectors; ++k) {
+    for (std::size_t k = 0; k < kVectors; ++k) {
       // Eigen adds the sums to the result it zeroed: -0.0 comes out +0.0.
       const Vector result = sums[k] + 0.0;
-      std::memcpy(out + i + k * kWidth, &result, sizeof result);
+      std::memcpy(out + i + static_cast<Eigen::Index>(k) * kWidth, &result, sizeof result);
     }
   }
   for (; i + kWidth <= rows; i += kWidth) {
@@ -92,7 +93,7 @@ inline void add_full_panel(const double* matrix, Eigen::Index size, Eigen::Index
                            Eigen::Index first, const double* vector, double* out) {
   using Vector = typename DoubleLanes<kLanes>::type;
   using Bits = typename BitLanes<kLanes>::type;
-  constexpr int kWidth = static_cast<int>(kLanes);
+  constexpr auto kWidth = static_cast<int>(kLanes);
   constexpr int kVectors = kPanel / kWidth;
   std::array<Vector, kPanel> factors{};
   for (int k = 0; k < kPanel; ++k) factors[k] = Vector{} + vector[first + k];
@@ -104,12 +105,13 @@ inline void add_full_panel(const double* matrix, Eigen::Index size, Eigen::Index
 #pragma GCC unroll 8
     for (int v = k / kWidth; v < kVectors; ++v) {
       Vector value;
-      std::memcpy(&value, column + v * kWidth, sizeof value);
+      std::memcpy(&value, column + static_cast<std::ptrdiff_t>(v * kWidth), sizeof value);
       const Vector product = factors[k] * value;
       Bits bits;
       std::memcpy(&bits, &product, sizeof bits);
       Bits on_or_below;
-      std::memcpy(&on_or_below, kOnOrBelow[k].data() + v * kWidth, sizeof on_or_below);
+      std::memcpy(&on_or_below, kOnOrBelow[k].data() + static_cast<std::ptrdiff_t>(v * kWidth),
+                  sizeof on_or_below);
       bits &= on_or_below;
       Vector kept;
       std::memcpy(&kept, &bits, sizeof kept);
