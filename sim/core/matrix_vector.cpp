@@ -187,7 +187,7 @@ const bool kMultiplyWide = processor_has_avx2();
 
 void multiply(const Eigen::MatrixXd& matrix, const Eigen::ArrayXd& vector, Eigen::ArrayXd& out,
               KernelBuild build) {
-  if (vector.size() != matrix.cols() || vector.data() == out.data()) {
+  if (vector.size() != matrix.cols() || (vector.size() > 0 && vector.data() == out.data())) {
     throw std::invalid_argument(
         "sim::multiply: the vector must hold one value per column and "
         "must not be the result");
@@ -208,7 +208,7 @@ void multiply(const Eigen::MatrixXd& matrix, const Eigen::ArrayXd& vector, Eigen
 void multiply_lower(const Eigen::MatrixXd& lower, const Eigen::ArrayXd& vector, Eigen::ArrayXd& out,
                     KernelBuild build) {
   if (lower.rows() != lower.cols() || vector.size() != lower.cols() ||
-      vector.data() == out.data()) {
+      (vector.size() > 0 && vector.data() == out.data())) {
     throw std::invalid_argument(
         "sim::multiply_lower: the matrix must be square, the vector must "
         "hold one value per column and must not be the result");

@@ -98,4 +98,13 @@ TEST_CASE("The products refuse a vector of the wrong size, or the result as the 
                   std::invalid_argument);
   sim::multiply(matrix, both, out);
   CHECK((out == 4.0).all());
+  // No columns: empty arrays share a null address, which is no aliasing; the sums are +0.
+  const Eigen::ArrayXd none;
+  Eigen::ArrayXd sums;
+  sim::multiply(Eigen::MatrixXd(3, 0), none, sums);
+  REQUIRE(sums.size() == 3);
+  CHECK(same_bits(sums, Eigen::ArrayXd::Zero(3)));
+  Eigen::ArrayXd nothing;
+  sim::multiply_lower(Eigen::MatrixXd(0, 0), none, nothing);
+  CHECK(nothing.size() == 0);
 }
