@@ -175,7 +175,8 @@ struct Totals {
 };
 
 /// Summarised chunks waiting to be folded together (StudyRunner::fold_chunks), per scenario in
-/// work order, blocks in increasing order: their statistics only; the buffers are reused.
+/// work order, blocks in increasing order: their statistics only; the buffers are reused. A batch
+/// of `capacity` blocks holds all but its last: that one is folded from where it was summarised.
 struct PendingChunks {
   std::size_t capacity = 1;
   std::vector<std::vector<Chunk>> chunks;
@@ -185,9 +186,10 @@ struct PendingChunks {
   PendingChunks(std::size_t scenarios, std::size_t chunks_per_batch)
       : capacity(chunks_per_batch), chunks(scenarios), held(scenarios, 0) {
     for (std::vector<Chunk>& slots : chunks)
-      slots.resize(chunks_per_batch > 1 ? chunks_per_batch : 0);
+      slots.resize(chunks_per_batch > 1 ? chunks_per_batch - 1 : 0);
   }
-  bool full(std::size_t k) const { return held[k] == capacity; }
+  /// Whether one more chunk completes scenario `k`'s batch.
+  bool completed_by_next(std::size_t k) const { return held[k] + 1 == capacity; }
   /// Moves a chunk's statistics in behind scenario `k`'s others (the chunk keeps the slot's old
   /// buffers, to reuse).
   void take(std::size_t k, Chunk& chunk) {
@@ -254,10 +256,13 @@ class StudyRunner {
   /// Folds chunks of one scenario, blocks in increasing order, into the totals: the same
   /// totals as folding them one by one.
   void fold_chunks(std::span<Chunk* const> chunks, Totals& totals) const;
-  /// Folds scenario `k`'s pending chunks (every scenario's for k = npos) and empties them.
-  void fold_pending(PendingChunks& pending, std::size_t k, Totals& totals) const;
-  /// Takes a chunk's statistics into `pending` (scenario `k` in work order), folding that
-  /// scenario's batch when it is full or at the scenario's staggered batch end.
+  /// Folds scenario `k`'s pending chunks (every scenario's for k = npos), then `last` if given
+  /// (a later block of scenario `k`), and empties them.
+  void fold_pending(PendingChunks& pending, std::size_t k, Totals& totals,
+                    Chunk* last = nullptr) const;
+  /// Takes a chunk's statistics into `pending` (scenario `k` in work order), or folds that
+  /// scenario's batch with the chunk when it completes the batch or ends it at the scenario's
+  /// staggered batch end.
   void hold(PendingChunks& pending, std::size_t k, Chunk& chunk, Totals& totals) const;
   /// Scenarios (work order) of work item `index`: [first, end).
   std::pair<std::size_t, std::size_t> item_scenarios(std::int64_t index) const;
@@ -889,7 +894,8 @@ inline void StudyRunner::summarise_chunk_body(Chunk& chunk, const double* raw,
   }
 }
 
-void StudyRunner::fold_pending(PendingChunks& pending, std::size_t k, Totals& totals) const {
+void StudyRunner::fold_pending(PendingChunks& pending, std::size_t k, Totals& totals,
+                               Chunk* last) const {
   const std::size_t first = k == std::string::npos ? 0 : k;
   const std::size_t end = k == std::string::npos ? pending.chunks.size() : k + 1;
   for (std::size_t scenario = first; scenario < end; ++scenario) {
@@ -897,6 +903,7 @@ void StudyRunner::fold_pending(PendingChunks& pending, std::size_t k, Totals& to
     for (std::size_t b = 0; b < pending.held[scenario]; ++b) {
       pending.batch.push_back(&pending.chunks[scenario][b]);
     }
+    if (last != nullptr) pending.batch.push_back(last);
     fold_chunks(pending.batch, totals);
     pending.held[scenario] = 0;
   }
@@ -913,8 +920,11 @@ void StudyRunner::hold(PendingChunks& pending, std::size_t k, Chunk& chunk, Tota
   // the same amount rather than every scenario at once every few blocks (which left threads
   // waiting for the burst); a batch shortened by a checkpoint's fold realigns by itself.
   const auto phase = static_cast<std::size_t>(chunk.block) + 1 + k;
-  pending.take(k, chunk);
-  if (pending.full(k) || phase % pending.capacity == 0) fold_pending(pending, k, totals);
+  if (pending.completed_by_next(k) || phase % pending.capacity == 0) {
+    fold_pending(pending, k, totals, &chunk);
+  } else {
+    pending.take(k, chunk);
+  }
 }
 
 std::pair<std::size_t, std::size_t> StudyRunner::item_scenarios(std::int64_t index) const {
@@ -1602,12 +1612,12 @@ RunnerFootprint runner_footprint(std::size_t scenarios, bool paired, int threads
           ? 1
           : (workers + footprint.scenarios_per_item - 1) / footprint.scenarios_per_item + spare;
   // Four blocks at a time cut the baseline's CPU time by about a tenth against one (each cell's
-  // sketch comes from memory a quarter as often); more gained nothing. At most 32 chunks wait
-  // (about 60 MB for the alliance model), so a study of many scenarios folds block by block.
-  footprint.blocks_per_batch =
-      std::clamp<std::size_t>(32 / std::max<std::size_t>(scenarios, 1), 1, 4);
-  footprint.pending_chunks =
-      footprint.blocks_per_batch > 1 ? footprint.blocks_per_batch * scenarios : 0;
+  // sketch comes from memory a quarter as often); more gained nothing. A batch's last block is
+  // folded where it was summarised, so blocks_per_batch - 1 chunks a scenario wait: at most 32
+  // (about 60 MB for the alliance model), and a study of more scenarios folds block by block.
+  const std::size_t waiting_per_scenario = 32 / std::max<std::size_t>(scenarios, 1);
+  footprint.blocks_per_batch = std::min<std::size_t>(waiting_per_scenario + 1, 4);
+  footprint.pending_chunks = (footprint.blocks_per_batch - 1) * scenarios;
   // A raw buffer per thread, and the reference's per item in flight.
   footprint.raw_buffers = workers + (paired ? footprint.items_in_flight : 0);
   return footprint;

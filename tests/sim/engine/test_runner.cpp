@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include "sim/config/study.h"
 #include "sim/core/error.h"
@@ -419,6 +420,67 @@ TEST_CASE("Moments and paired differences are each block's column moments merged
           CHECK(same(results.differences[v].mean[cell], paired.mean));
           CHECK(same(results.differences[v].mcse[cell], paired.mcse()));
         }
+      }
+    }
+  }
+}
+
+TEST_CASE("A scenario's statistics are the same whichever number of scenarios shares its study",
+          "[unit][engine]") {
+  // The fold takes 4, 3, 2 or 1 blocks of a scenario at a time, by the number of scenarios
+  // (runner_footprint), and folds a batch's last block from where it was summarised. None of it
+  // may show: the reference's and another scenario's statistics and paired differences are the
+  // same, bit for bit, in studies of 2, 12, 20 and 40 scenarios (the others copies).
+  const auto study_text = [](std::size_t scenarios) {
+    std::string text = kStudy.substr(0, kStudy.find("[[scenario]]"));
+    text +=
+        "[[scenario]]\nname = \"low\"\n\n[[scenario]]\nname = \"high\"\n[scenario.set]\n"
+        "drift = {dist = \"uniform\", low = 0.1, high = 0.3}\n";
+    for (std::size_t s = 2; s < scenarios; ++s) {
+      text += "\n[[scenario]]\nname = \"copy" + std::to_string(s) + "\"\n";
+    }
+    return text;
+  };
+  // Scenario `scenario`'s part of a field laid out scenario after scenario.
+  const auto slice = [](const std::vector<double>& values, std::size_t scenarios,
+                        std::size_t scenario) {
+    const std::size_t per_scenario = values.size() / scenarios;
+    const auto first = values.begin() + static_cast<std::ptrdiff_t>(scenario * per_scenario);
+    return std::vector<double>(first, first + static_cast<std::ptrdiff_t>(per_scenario));
+  };
+  std::optional<sim::Results> two;
+  const std::map<std::size_t, std::size_t> batch_of = {{2, 4}, {12, 3}, {20, 2}, {40, 1}};
+  for (const auto& [scenarios, batch] : batch_of) {
+    CHECK(sim::runner_footprint(scenarios, true, 2, false).blocks_per_batch == batch);
+    Study study(study_text(scenarios));
+    REQUIRE(study.runs.size() == scenarios);
+    sim::RunOptions options = study.options(2);
+    options.block_size = 8;  // 150 replicates: 19 blocks, batches ending all along
+    options.trajectories = false;
+    sim::Results results = sim::run_study(study.runs, options);
+    if (!two) {
+      two = std::move(results);
+      continue;
+    }
+    INFO(scenarios << " scenarios");
+    for (std::size_t v = 0; v < results.summaries.size(); ++v) {
+      INFO("variable " << results.variables[v].name);
+      const sim::VariableSummary& x = two->summaries[v];
+      const sim::VariableSummary& y = results.summaries[v];
+      for (std::size_t s = 0; s < 2; ++s) {
+        for (const auto field : {&sim::VariableSummary::mean, &sim::VariableSummary::sd,
+                                 &sim::VariableSummary::mcse, &sim::VariableSummary::min,
+                                 &sim::VariableSummary::max, &sim::VariableSummary::quantiles}) {
+          CHECK(same_bits(slice(x.*field, 2, s), slice(y.*field, scenarios, s)));
+        }
+        const std::size_t cells = x.count.size() / 2;
+        CHECK(std::equal(x.count.begin() + static_cast<std::ptrdiff_t>(s * cells),
+                         x.count.begin() + static_cast<std::ptrdiff_t>((s + 1) * cells),
+                         y.count.begin() + static_cast<std::ptrdiff_t>(s * cells)));
+        CHECK(same_bits(slice(two->differences[v].mean, 2, s),
+                        slice(results.differences[v].mean, scenarios, s)));
+        CHECK(same_bits(slice(two->differences[v].mcse, 2, s),
+                        slice(results.differences[v].mcse, scenarios, s)));
       }
     }
   }
@@ -866,6 +928,27 @@ TEST_CASE("MPI block owners cover every rank and give rank 0 one block in 2R - 1
     }
     CHECK(owned[0] == 100);
     for (int rank = 1; rank < ranks; ++rank) CHECK(owned[static_cast<std::size_t>(rank)] == 200);
+  }
+}
+
+TEST_CASE("At most 32 summarised chunks wait to be folded, in batches of up to four blocks",
+          "[unit][engine]") {
+  // A batch's last block is folded where it was summarised: blocks_per_batch - 1 wait per
+  // scenario, as many blocks a batch as 32 waiting chunks allow, at most four.
+  const std::map<std::size_t, std::size_t> batch_of = {{1, 4},  {5, 4},  {8, 4},  {9, 4},
+                                                       {10, 4}, {11, 3}, {16, 3}, {17, 2},
+                                                       {32, 2}, {33, 1}, {200, 1}};
+  for (const auto& [scenarios, batch] : batch_of) {
+    for (const bool paired : {false, true}) {
+      for (const int threads : {1, 2, 16}) {
+        INFO(scenarios << " scenarios, paired " << paired << ", " << threads << " threads");
+        const sim::RunnerFootprint footprint =
+            sim::runner_footprint(scenarios, paired, threads, false);
+        CHECK(footprint.blocks_per_batch == batch);
+        CHECK(footprint.pending_chunks == (batch - 1) * scenarios);
+        CHECK(footprint.pending_chunks <= 32);
+      }
+    }
   }
 }
 
