@@ -115,14 +115,16 @@ Timing time_engine(const Loaded& loaded, std::int64_t replicates, int threads, b
 }
 
 /// CPU ns per member-year of `copies` identical scenarios (the study's first), the first the
-/// reference: how the engine's cost grows with scenarios, the model's work held fixed.
-double copies_cpu_ns(const Loaded& loaded, std::int64_t replicates, int copies) {
+/// reference unless `paired` is false (then no paired differences): how the engine's cost grows
+/// with scenarios, the model's work held fixed.
+double copies_cpu_ns(const Loaded& loaded, std::int64_t replicates, int copies,
+                     bool paired = true) {
   std::vector<sim::ScenarioRun> runs;
   for (int i = 0; i < copies; ++i) {
     runs.push_back({fmt::format("copy{}", i), "", loaded.runs.front().model});
   }
   sim::RunOptions options = options_for(loaded, replicates, 1);
-  options.reference = 0;
+  options.reference = paired ? 0 : -1;
   const Timing timing = time_runs(runs, options);
   const double member_years = static_cast<double>(replicates) * copies * loaded.study.years *
                               static_cast<double>(runs.front().model->schema().members.size());
@@ -269,6 +271,7 @@ int main(int argc, char** argv) {
   int repeat = 3;
   bool model_alone_only = false;
   int copies_only = 0;
+  bool copies_paired = true;
   bool end_to_end_only = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -312,16 +315,19 @@ int main(int argc, char** argv) {
       end_to_end_only = true;
     } else if (arg == "--copies" && i + 1 < argc) {
       copies_only = std::max(1, std::atoi(argv[++i]));
+    } else if (arg == "--unpaired") {
+      copies_paired = false;
     } else if (arg == "-h" || arg == "--help") {
       std::puts(
           "usage: natosim_bench [CONFIG] [--replicates N] [--repeat K] [--no-memory]\n"
-          "                     [--model-alone] [--copies C]\n"
+          "                     [--model-alone] [--copies C [--unpaired]]\n"
           "                     [--end-to-end] [--portable]\n"
           "Times the study's scenarios on 1 and 2 threads (summaries only), the models alone,\n"
           "and the peak memory of 1,000 vs 100,000 replicates (summaries only, then with the\n"
           "event table). Then CPU time per member-year against the floor kernel (the arithmetic\n"
           "a member-year needs, built with the same flags): the models alone, end to end, one\n"
-          "scenario against 16 copies of it (paired differences on), and the 2-thread efficiency\n"
+          "scenario against 16 copies of it (paired differences on, and in this process also\n"
+          "off, which splits their cost from the scenarios'), and the 2-thread efficiency\n"
           "by wall and by CPU time. Every timing is the least of K runs (the machines are shared:\n"
           "other work only ever adds time). The end-to-end, 1-scenario and 16-copy measures are\n"
           "taken twice: in this process (runs after the first reuse its heap) and each run in a\n"
@@ -333,8 +339,9 @@ int main(int argc, char** argv) {
           "are given both ways: least against least, and the median of each round's own ratio\n"
           "(which a change of the host's load between rounds does not bias). --model-alone\n"
           "times the models alone and nothing else (for a profiler); --copies C times C copies\n"
-          "of the first scenario (the first the reference), N / 4 replicates each, and nothing\n"
-          "else; --end-to-end times the study end to end on one thread and nothing else.\n"
+          "of the first scenario (the first the reference; with --unpaired none, so no paired\n"
+          "differences), N / 4 replicates each, and nothing else; --end-to-end times the study end "
+          "to end on one thread and nothing else.\n"
           "--portable runs every study with the portable build of the summarise pass, not its\n"
           "AVX2 build (same results; this shows what the wider instructions save).\n"
           "Run it as scripts/bench.sh does, with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (glibc's\n"
@@ -367,13 +374,15 @@ int main(int argc, char** argv) {
     }
     if (copies_only > 0) {
       const std::int64_t copies_replicates = std::max<std::int64_t>(replicates / 4, 100);
-      copies_cpu_ns(loaded, std::min<std::int64_t>(copies_replicates, 100), copies_only);
-      double least = copies_cpu_ns(loaded, copies_replicates, copies_only);
+      copies_cpu_ns(loaded, std::min<std::int64_t>(copies_replicates, 100), copies_only,
+                    copies_paired);
+      double least = copies_cpu_ns(loaded, copies_replicates, copies_only, copies_paired);
       for (int k = 1; k < repeat; ++k) {
-        least = std::min(least, copies_cpu_ns(loaded, copies_replicates, copies_only));
+        least =
+            std::min(least, copies_cpu_ns(loaded, copies_replicates, copies_only, copies_paired));
       }
-      fmt::print("{} copies, {} replicates each: {:.1f} ns CPU per member-year\n", copies_only,
-                 copies_replicates, least);
+      fmt::print("{} copies{}, {} replicates each: {:.1f} ns CPU per member-year\n", copies_only,
+                 copies_paired ? "" : " (no reference)", copies_replicates, least);
       return 0;
     }
     time_engine(loaded, std::min<std::int64_t>(replicates, 200), 2);  // warm-up
@@ -452,6 +461,7 @@ int main(int argc, char** argv) {
     Least end_to_end;
     Least one_scenario;
     Least sixteen;
+    Least sixteen_unpaired;
     Least cold_end_to_end;
     Least cold_one;
     Least cold_sixteen;
@@ -479,6 +489,7 @@ int main(int argc, char** argv) {
       // is the fresh processes' measure below, not this one's (a heap its size, reused).
       copies_cpu_ns(loaded, copies_replicates, 16);
       sixteen.add(copies_cpu_ns(loaded, copies_replicates, 16));
+      sixteen_unpaired.add(copies_cpu_ns(loaded, copies_replicates, 16, false));
       cold(cold_end_to_end, "end-to-end", replicates);
       cold(cold_one, "copies-1", copies_replicates);
       cold(cold_sixteen, "copies-16", copies_replicates);
@@ -508,6 +519,10 @@ int main(int argc, char** argv) {
     fmt::print(
         "  engine + model, 16 copies of it              : {:7.1f}  x{:.2f}  ({:+.1f} % vs 1)\n",
         sixteen_ns, sixteen_ns / floor_ns, 100.0 * (sixteen_ns / one_scenario_ns - 1.0));
+    fmt::print(
+        "  16 copies without a reference (unpaired)     : {:7.1f}  x{:.2f}  ({:+.1f} % vs 1)\n",
+        sixteen_unpaired.least, sixteen_unpaired.least / floor_ns,
+        100.0 * (sixteen_unpaired.least / one_scenario_ns - 1.0));
     fmt::print(
         "  2 threads: wall efficiency {:.1f} %, CPU efficiency {:.1f} % (CPU 1 thread / CPU 2 "
         "threads)\n",
@@ -566,11 +581,14 @@ int main(int argc, char** argv) {
         [&](std::size_t k) { return end_to_end.rounds[k] / floor_kernel.rounds[k]; });
     const double sixteen_vs_one = median_over_rounds(
         [&](std::size_t k) { return sixteen.rounds[k] / one_scenario.rounds[k]; });
+    const double unpaired_vs_one = median_over_rounds(
+        [&](std::size_t k) { return sixteen_unpaired.rounds[k] / one_scenario.rounds[k]; });
     fmt::print(
         "Within a round, in this process (the median over the {} rounds of each round's own\n"
         "ratio, which a change of the host's load between rounds does not bias): model alone\n"
-        "x{:.2f}, end to end x{:.2f}, 16 copies vs 1 {:+.1f} %\n",
-        repeat, alone_ratio, end_to_end_ratio, 100.0 * (sixteen_vs_one - 1.0));
+        "x{:.2f}, end to end x{:.2f}, 16 copies vs 1 {:+.1f} % ({:+.1f} % without a reference)\n",
+        repeat, alone_ratio, end_to_end_ratio, 100.0 * (sixteen_vs_one - 1.0),
+        100.0 * (unpaired_vs_one - 1.0));
     if (memory) {
       for (const bool events : {false, true}) {
         const double small = peak_memory_mib(binary, config, 1000, events);
