@@ -340,8 +340,8 @@ int main(int argc, char** argv) {
           "(which a change of the host's load between rounds does not bias). --model-alone\n"
           "times the models alone and nothing else (for a profiler); --copies C times C copies\n"
           "of the first scenario (the first the reference; with --unpaired none, so no paired\n"
-          "differences), N / 4 replicates each, and nothing else; --end-to-end times the study end "
-          "to end on one thread and nothing else.\n"
+          "differences), N / 4 replicates each, and nothing else; --end-to-end times the study\n"
+          "end to end on one thread and nothing else.\n"
           "--portable runs every study with the portable build of the summarise pass, not its\n"
           "AVX2 build (same results; this shows what the wider instructions save).\n"
           "Run it as scripts/bench.sh does, with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (glibc's\n"
@@ -351,6 +351,10 @@ int main(int argc, char** argv) {
     } else {
       config = arg;
     }
+  }
+  if (!copies_paired && copies_only == 0) {
+    std::fputs("natosim_bench: --unpaired goes with --copies C (see --help)\n", stderr);
+    return 2;
   }
   try {
     Loaded loaded;
