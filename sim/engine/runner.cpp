@@ -266,10 +266,14 @@ class StudyRunner {
   void hold(PendingChunks& pending, std::size_t k, Chunk& chunk, Totals& totals) const;
   /// Scenarios (work order) of work item `index`: [first, end).
   std::pair<std::size_t, std::size_t> item_scenarios(std::int64_t index) const;
+  /// The worker threads this run may use (RunOptions::threads, or every core).
+  int threads() const {
+    return options_.threads > 0 ? options_.threads : tbb::info::default_concurrency();
+  }
   /// What this run holds at once (items in flight, chunks waiting to be folded).
   RunnerFootprint footprint() const {
-    const int threads = options_.threads > 0 ? options_.threads : tbb::info::default_concurrency();
-    return runner_footprint(names_.size(), options_.reference >= 0, threads, options_.trajectories);
+    return runner_footprint(names_.size(), options_.reference >= 0, threads(),
+                            options_.trajectories);
   }
   /// Work items per block: 1 with a reference (a block is run whole), else one per scenario.
   std::int64_t items_per_block() const {
@@ -1010,9 +1014,8 @@ void StudyRunner::summarise(const Totals& totals, Results& results) const {
   // the other (mostly the quantiles' walks) they were the last 10-13 ms of a 2-thread baseline
   // study of 2,000 replicates, with one thread working; side by side 6-8 ms, about 1% of the
   // study's wall time.
-  const int threads = options_.threads > 0 ? options_.threads : tbb::info::default_concurrency();
   const tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
-                                  static_cast<std::size_t>(threads));
+                                  static_cast<std::size_t>(threads()));
   tbb::parallel_for(std::size_t{0}, variables * names_.size(), [&](std::size_t task) {
     const std::size_t v = task / names_.size();
     const std::size_t s = task % names_.size();
@@ -1174,9 +1177,8 @@ Totals StudyRunner::empty_totals() const {
 void StudyRunner::pipeline(std::int64_t count,
                            const std::function<std::int64_t(std::int64_t)>& item_at,
                            const ResultsSink* sink, const std::function<void(BlockWork&)>& serial) {
-  const int threads = options_.threads > 0 ? options_.threads : tbb::info::default_concurrency();
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
-                            static_cast<std::size_t>(threads));
+                            static_cast<std::size_t>(threads()));
   std::int64_t next = 0;
   bool stopped = false;
   // An item's buffers are owned here so that none leaks when a model throws and the pipeline
