@@ -20,7 +20,12 @@ cd "$root"
 # process, where with it they cost no more (docs/MODEL.md, Speed). natosim_bench says which.
 export GLIBC_TUNABLES="${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}glibc.malloc.hugetlb=1"
 "$root/build/release/natosim_bench" "$@"
-for arg in "$@"; do [ "$arg" = "--no-memory" ] && exit 0; done
+# The memory section below belongs to the full benchmark, not to its single-purpose modes.
+for arg in "$@"; do
+  case "$arg" in
+    --no-memory | --model-alone | --copies | --end-to-end | --scaling | -h | --help) exit 0 ;;
+  esac
+done
 
 echo
 echo "memory estimate printed before a run vs measured peak (max RSS), 2 threads:"

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -19,6 +21,7 @@
 #include "scripts/bench_floor.h"
 #include "sim/config/study.h"
 #include "sim/core/error.h"
+#include "sim/core/page_arena.h"
 #include "sim/engine/runner.h"
 
 namespace {
@@ -83,14 +86,26 @@ sim::RunOptions options_for(const Loaded& loaded, std::int64_t replicates, int t
 struct Timing {
   double wall_seconds = 0.0;
   double cpu_seconds = 0.0;
+  /// Of cpu_seconds, in the kernel (mostly the first touch of memory).
+  double system_seconds = 0.0;
 };
+
+/// System CPU seconds of the whole process so far.
+double process_system_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(usage.ru_stime.tv_usec);
+}
 
 /// Wall and process CPU seconds for the engine to run `replicates` of each of `runs`.
 Timing time_runs(const std::vector<sim::ScenarioRun>& runs, sim::RunOptions options) {
   const auto start = std::chrono::steady_clock::now();
   const double cpu_start = process_cpu_seconds();
+  const double system_start = process_system_seconds();
   sim::Results results = sim::run_study(runs, options);
-  const Timing timing{seconds_since(start), process_cpu_seconds() - cpu_start};
+  const Timing timing{seconds_since(start), process_cpu_seconds() - cpu_start,
+                      process_system_seconds() - system_start};
   if (results.summaries.empty()) std::abort();
   return timing;
 }
@@ -117,8 +132,14 @@ Timing time_engine(const Loaded& loaded, std::int64_t replicates, int threads, b
 /// CPU ns per member-year of `copies` identical scenarios (the study's first), the first the
 /// reference unless `paired` is false (then no paired differences): how the engine's cost grows
 /// with scenarios, the model's work held fixed.
-double copies_cpu_ns(const Loaded& loaded, std::int64_t replicates, int copies,
-                     bool paired = true) {
+struct CopiesCost {
+  /// CPU ns per member-year, user + system.
+  double ns = 0.0;
+  /// Of which system (kernel) time.
+  double system_ns = 0.0;
+};
+CopiesCost copies_cost(const Loaded& loaded, std::int64_t replicates, int copies,
+                       bool paired = true) {
   std::vector<sim::ScenarioRun> runs;
   for (int i = 0; i < copies; ++i) {
     runs.push_back({fmt::format("copy{}", i), "", loaded.runs.front().model});
@@ -128,7 +149,145 @@ double copies_cpu_ns(const Loaded& loaded, std::int64_t replicates, int copies,
   const Timing timing = time_runs(runs, options);
   const double member_years = static_cast<double>(replicates) * copies * loaded.study.years *
                               static_cast<double>(runs.front().model->schema().members.size());
-  return 1e9 * timing.cpu_seconds / member_years;
+  return {1e9 * timing.cpu_seconds / member_years, 1e9 * timing.system_seconds / member_years};
+}
+double copies_cpu_ns(const Loaded& loaded, std::int64_t replicates, int copies,
+                     bool paired = true) {
+  return copies_cost(loaded, replicates, copies, paired).ns;
+}
+
+/// The median of `values` and a distribution-free interval for it: the k-th smallest and k-th
+/// largest, k the largest for which the interval covers the median with probability >= 90%
+/// whatever the distribution (the count of values below the median is Binomial(n, 1/2)).
+/// With fewer than 5 values no such interval exists; then the least and the largest.
+struct MedianInterval {
+  double median = 0.0;
+  double low = 0.0;
+  double high = 0.0;
+  double coverage = 0.0;
+};
+MedianInterval median_interval(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  MedianInterval out;
+  out.median = n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+  // below[j] = P(B <= j) for B ~ Binomial(n, 1/2).
+  std::vector<double> below(n + 1, 0.0);
+  double term = std::pow(0.5, static_cast<double>(n));
+  double total = 0.0;
+  for (std::size_t j = 0; j <= n; ++j) {
+    total += term;
+    below[j] = total;
+    term *= static_cast<double>(n - j) / static_cast<double>(j + 1);
+  }
+  std::size_t k = 1;
+  while (k + 1 <= n / 2 && 1.0 - 2.0 * below[k] >= 0.9) ++k;
+  out.low = values[k - 1];
+  out.high = values[n - k];
+  out.coverage =
+      k == 1 ? 1.0 - 2.0 * std::pow(0.5, static_cast<double>(n)) : 1.0 - 2.0 * below[k - 1];
+  return out;
+}
+
+/// --scaling R: how the cost per member-year grows from one scenario to 16, R rounds in this
+/// process, each round timing every kind once. Each round begins with an untimed study of 16
+/// copies at the larger size and times the others from the largest memory to the smallest, so
+/// that each reuses
+/// pages the one before it freed: on the virtual machines we measure on, a page the guest has
+/// not used for about two seconds costs 20-30 times as much to touch again (docs/MODEL.md,
+/// Speed), which a study that needs more memory than the one before it would pay in the
+/// middle of a round. Per round: the ratio at the same replicates per scenario, and the
+/// ratio of the slopes between two sizes (a cost per member-year with each study's fixed cost
+/// taken out). Prints the median of each over the rounds with a 90% distribution-free interval:
+/// the rounds' own spread, which says whether this host can tell 5% apart at all.
+int run_scaling(const Loaded& loaded, std::int64_t replicates, int rounds) {
+  // The copies at c and 4c replicates each, one scenario at 4c and 16c: the same replicates a
+  // scenario at 4c.
+  const std::int64_t small_copies = std::max<std::int64_t>(replicates / 8, 64);
+  const std::int64_t large_copies = 4 * small_copies;
+  const std::int64_t small_one = large_copies;
+  const std::int64_t large_one = 4 * small_one;
+  copies_cpu_ns(loaded, small_one, 1);  // untimed: the model's first runs
+  // Slope between a size and four times it: (4 * large - small) / 3 in ns per member-year.
+  const auto slope = [](double small, double large) { return (4.0 * large - small) / 3.0; };
+  // Ratios per round, [0] with the kernel's time (user + system), [1] user time only.
+  std::array<std::vector<double>, 2> same_paired;
+  std::array<std::vector<double>, 2> same_unpaired;
+  std::array<std::vector<double>, 2> slope_paired;
+  std::array<std::vector<double>, 2> slope_unpaired;
+  fmt::print(
+      "ns CPU per member-year (of which system); one scenario at {} and {} replicates, 16 "
+      "copies at {} and {} each\n",
+      small_one, large_one, small_copies, large_copies);
+  for (int r = 0; r < rounds; ++r) {
+    // Untimed: the largest study of the round first (its memory is the most of any).
+    copies_cpu_ns(loaded, large_copies, 16);
+    const CopiesCost paired_large = copies_cost(loaded, large_copies, 16);
+    const CopiesCost paired_small = copies_cost(loaded, small_copies, 16);
+    const CopiesCost unpaired_large = copies_cost(loaded, large_copies, 16, false);
+    const CopiesCost unpaired_small = copies_cost(loaded, small_copies, 16, false);
+    const CopiesCost one_large = copies_cost(loaded, large_one, 1);
+    const CopiesCost one_small = copies_cost(loaded, small_one, 1);
+    for (std::size_t user_only = 0; user_only < 2; ++user_only) {
+      const auto ns = [&](const CopiesCost& cost) {
+        return user_only == 1 ? cost.ns - cost.system_ns : cost.ns;
+      };
+      // The same replicates per scenario: one at small_one, 16 copies at large_copies.
+      same_paired[user_only].push_back(ns(paired_large) / ns(one_small));
+      same_unpaired[user_only].push_back(ns(unpaired_large) / ns(one_small));
+      const double one_slope = slope(ns(one_small), ns(one_large));
+      slope_paired[user_only].push_back(slope(ns(paired_small), ns(paired_large)) / one_slope);
+      slope_unpaired[user_only].push_back(slope(ns(unpaired_small), ns(unpaired_large)) /
+                                          one_slope);
+    }
+    const auto pair = [](const CopiesCost& small, const CopiesCost& large) {
+      return fmt::format("{:6.1f} ({:4.1f}) {:6.1f} ({:4.1f})", small.ns, small.system_ns, large.ns,
+                         large.system_ns);
+    };
+    fmt::print("round {:2}: one {}  16 paired {}  16 unpaired {}\n", r + 1,
+               pair(one_small, one_large), pair(paired_small, paired_large),
+               pair(unpaired_small, unpaired_large));
+  }
+  const auto show = [](const std::string& what, const std::vector<double>& ratios) {
+    const MedianInterval m = median_interval(ratios);
+    fmt::print("  {:<52}: median {:+6.1f} %, {:.0f}% interval {:+6.1f} % to {:+6.1f} %\n", what,
+               100.0 * (m.median - 1.0), 100.0 * m.coverage, 100.0 * (m.low - 1.0),
+               100.0 * (m.high - 1.0));
+  };
+  fmt::print("16 copies against one scenario, over {} rounds (the rounds' own ratios):\n", rounds);
+  for (std::size_t user_only = 0; user_only < 2; ++user_only) {
+    const std::string time = user_only == 1 ? ", user time" : "";
+    show("same replicates a scenario, paired" + time, same_paired[user_only]);
+    show("same replicates a scenario, no reference" + time, same_unpaired[user_only]);
+    show("slope (fixed cost out), paired" + time, slope_paired[user_only]);
+    show("slope (fixed cost out), no reference" + time, slope_unpaired[user_only]);
+  }
+  return 0;
+}
+
+/// --first-touch: CPU milliseconds to touch a 2 MiB huge page of fresh memory for the first
+/// time, in 256 MiB mapped the way the runner maps its buffers (sim::HugeBuffer), after pauses
+/// of 0.5 s and 3 s since the last such memory was freed. On bare metal both are about the time
+/// to zero 2 MiB; on a virtual machine whose host takes back memory the guest has freed (free
+/// page reporting, after about two seconds), the second is the host backing the page anew.
+int run_first_touch() {
+  constexpr std::size_t kPage = std::size_t{2} << 20;
+  constexpr std::size_t kBytes = std::size_t{256} << 20;
+  const auto touch = [&] {
+    const sim::HugeBuffer buffer(kBytes);
+    const double start = process_cpu_seconds();
+    for (std::size_t at = 0; at < kBytes; at += kPage) {
+      *reinterpret_cast<volatile std::byte*>(buffer.data() + at) = std::byte{1};
+    }
+    return 1e3 * (process_cpu_seconds() - start) / static_cast<double>(kBytes / kPage);
+  };
+  fmt::print("first touch of a 2 MiB page (ms CPU), {} pages a time:\n", kBytes / kPage);
+  fmt::print("  {:<25} : {:6.3f}\n", "fresh process", touch());
+  for (const double pause : {0.5, 3.0, 0.5, 3.0}) {
+    usleep(static_cast<useconds_t>(pause * 1e6));
+    fmt::print("  {:<25} : {:6.3f}\n", fmt::format("after {:.1f} s with it freed", pause), touch());
+  }
+  return 0;
 }
 
 /// Wall and CPU seconds for the models alone (no statistics), one thread, same runs.
@@ -273,6 +432,7 @@ int main(int argc, char** argv) {
   int copies_only = 0;
   bool copies_paired = true;
   bool end_to_end_only = false;
+  int scaling_rounds = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--portable") {
@@ -317,11 +477,15 @@ int main(int argc, char** argv) {
       copies_only = std::max(1, std::atoi(argv[++i]));
     } else if (arg == "--unpaired") {
       copies_paired = false;
+    } else if (arg == "--first-touch") {
+      return run_first_touch();
+    } else if (arg == "--scaling" && i + 1 < argc) {
+      scaling_rounds = std::max(1, std::atoi(argv[++i]));
     } else if (arg == "-h" || arg == "--help") {
       std::puts(
           "usage: natosim_bench [CONFIG] [--replicates N] [--repeat K] [--no-memory]\n"
           "                     [--model-alone] [--copies C [--unpaired]]\n"
-          "                     [--end-to-end] [--portable]\n"
+          "                     [--end-to-end] [--scaling R] [--first-touch] [--portable]\n"
           "Times the study's scenarios on 1 and 2 threads (summaries only), the models alone,\n"
           "and the peak memory of 1,000 vs 100,000 replicates (summaries only, then with the\n"
           "event table). Then CPU time per member-year against the floor kernel (the arithmetic\n"
@@ -342,6 +506,15 @@ int main(int argc, char** argv) {
           "of the first scenario (the first the reference; with --unpaired none, so no paired\n"
           "differences), N / 4 replicates each, and nothing else; --end-to-end times the study\n"
           "end to end on one thread and nothing else.\n"
+          "--scaling R times one scenario against 16 copies (with and without a reference) in R\n"
+          "rounds in this process, the copies at N / 8 and N / 2 replicates each, one scenario\n"
+          "at N / 2 and 2N, and nothing else: per round the ratio at the same replicates a\n"
+          "scenario and the ratio of the slopes, with CPU time (user + system) and user time\n"
+          "alone (without the first touch of memory); then each one's median over the rounds\n"
+          "with a 90% distribution-free interval (R >= 8 for a useful one).\n"
+          "--first-touch times the first touch of a 2 MiB page of fresh memory, in a fresh\n"
+          "process and after 0.5 s and 3 s with the memory freed, and nothing else: on a virtual\n"
+          "machine whose host takes freed memory back, the latter is many times the former.\n"
           "--portable runs every study with the portable build of the summarise pass, not its\n"
           "AVX2 build (same results; this shows what the wider instructions save).\n"
           "Run it as scripts/bench.sh does, with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (glibc's\n"
@@ -376,6 +549,7 @@ int main(int argc, char** argv) {
       print_alone(time_models_alone(loaded, replicates));
       return 0;
     }
+    if (scaling_rounds > 0) return run_scaling(loaded, replicates, scaling_rounds);
     if (copies_only > 0) {
       const std::int64_t copies_replicates = std::max<std::int64_t>(replicates / 4, 100);
       copies_cpu_ns(loaded, std::min<std::int64_t>(copies_replicates, 100), copies_only,
