@@ -23,7 +23,8 @@ export GLIBC_TUNABLES="${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}glibc.malloc.hugetlb=1
 # The memory section below belongs to the full benchmark, not to its single-purpose modes.
 for arg in "$@"; do
   case "$arg" in
-    --no-memory | --model-alone | --copies | --end-to-end | --scaling | -h | --help) exit 0 ;;
+    --no-memory | --model-alone | --copies | --end-to-end | --scaling | --efficiency | \
+    --first-touch | -h | --help) exit 0 ;;
   esac
 done
 

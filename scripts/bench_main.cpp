@@ -265,6 +265,47 @@ int run_scaling(const Loaded& loaded, std::int64_t replicates, int rounds) {
   return 0;
 }
 
+/// --efficiency R: the study on 1 and 2 threads in R rounds in this process, and per round the
+/// 2-thread efficiency by wall time (1-thread wall over twice the 2-thread wall), by CPU time
+/// (user + system of 1 thread over that of 2) and by user time alone; then each one's median
+/// over the rounds with a 90% distribution-free interval. A round's own ratio is not biased by
+/// the host's load changing between rounds. Each round begins with an untimed 2-thread study,
+/// then times 2 threads, then 1: the 2-thread study holds more memory (more items in flight),
+/// and right after a smaller study it would touch pages the host has taken back (see
+/// run_scaling), which is the host's cost, not the threads'.
+int run_efficiency(const Loaded& loaded, std::int64_t replicates, int rounds) {
+  time_engine(loaded, std::min<std::int64_t>(replicates, 200), 2);  // untimed
+  std::vector<double> by_wall;
+  std::vector<double> by_cpu;
+  std::vector<double> by_user;
+  fmt::print("study {}, {} scenarios, {} replicates; seconds (wall / CPU / of which system):\n",
+             loaded.study.name, loaded.runs.size(), replicates);
+  for (int r = 0; r < rounds; ++r) {
+    time_engine(loaded, replicates, 2);
+    const Timing two = time_engine(loaded, replicates, 2);
+    const Timing one = time_engine(loaded, replicates, 1);
+    by_wall.push_back(one.wall_seconds / (2.0 * two.wall_seconds));
+    by_cpu.push_back(one.cpu_seconds / two.cpu_seconds);
+    by_user.push_back((one.cpu_seconds - one.system_seconds) /
+                      (two.cpu_seconds - two.system_seconds));
+    fmt::print(
+        "round {:2}: 1 thread {:.3f} / {:.3f} / {:.3f}  2 threads {:.3f} / {:.3f} / {:.3f}  "
+        "efficiency by wall {:5.1f} %\n",
+        r + 1, one.wall_seconds, one.cpu_seconds, one.system_seconds, two.wall_seconds,
+        two.cpu_seconds, two.system_seconds, 100.0 * by_wall.back());
+  }
+  const auto show = [](const char* what, const std::vector<double>& values) {
+    const MedianInterval m = median_interval(values);
+    fmt::print("  {:<24}: median {:5.1f} %, {:.0f}% interval {:5.1f} % to {:5.1f} %\n", what,
+               100.0 * m.median, 100.0 * m.coverage, 100.0 * m.low, 100.0 * m.high);
+  };
+  fmt::print("2-thread efficiency over {} rounds (the rounds' own ratios):\n", rounds);
+  show("by wall time", by_wall);
+  show("by CPU time", by_cpu);
+  show("by user time", by_user);
+  return 0;
+}
+
 /// --first-touch: CPU milliseconds to touch a 2 MiB huge page of fresh memory for the first
 /// time, in 256 MiB mapped the way the runner maps its buffers (sim::HugeBuffer), after pauses
 /// of 0.5 s and 3 s since the last such memory was freed. On bare metal both are about the time
@@ -433,6 +474,7 @@ int main(int argc, char** argv) {
   bool copies_paired = true;
   bool end_to_end_only = false;
   int scaling_rounds = 0;
+  int efficiency_rounds = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--portable") {
@@ -479,13 +521,16 @@ int main(int argc, char** argv) {
       copies_paired = false;
     } else if (arg == "--first-touch") {
       return run_first_touch();
+    } else if (arg == "--efficiency" && i + 1 < argc) {
+      efficiency_rounds = std::max(1, std::atoi(argv[++i]));
     } else if (arg == "--scaling" && i + 1 < argc) {
       scaling_rounds = std::max(1, std::atoi(argv[++i]));
     } else if (arg == "-h" || arg == "--help") {
       std::puts(
           "usage: natosim_bench [CONFIG] [--replicates N] [--repeat K] [--no-memory]\n"
           "                     [--model-alone] [--copies C [--unpaired]]\n"
-          "                     [--end-to-end] [--scaling R] [--first-touch] [--portable]\n"
+          "                     [--end-to-end] [--scaling R] [--efficiency R]\n"
+          "                     [--first-touch] [--portable]\n"
           "Times the study's scenarios on 1 and 2 threads (summaries only), the models alone,\n"
           "and the peak memory of 1,000 vs 100,000 replicates (summaries only, then with the\n"
           "event table). Then CPU time per member-year against the floor kernel (the arithmetic\n"
@@ -512,6 +557,9 @@ int main(int argc, char** argv) {
           "scenario and the ratio of the slopes, with CPU time (user + system) and user time\n"
           "alone (without the first touch of memory); then each one's median over the rounds\n"
           "with a 90% distribution-free interval (R >= 8 for a useful one).\n"
+          "--efficiency R times the study on 1 and 2 threads in R rounds in this process, and\n"
+          "nothing else: per round the 2-thread efficiency by wall, CPU and user time, then\n"
+          "each one's median over the rounds with a 90% distribution-free interval.\n"
           "--first-touch times the first touch of a 2 MiB page of fresh memory, in a fresh\n"
           "process and after 0.5 s and 3 s with the memory freed, and nothing else: on a virtual\n"
           "machine whose host takes freed memory back, the latter is many times the former.\n"
@@ -550,17 +598,22 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (scaling_rounds > 0) return run_scaling(loaded, replicates, scaling_rounds);
+    if (efficiency_rounds > 0) return run_efficiency(loaded, replicates, efficiency_rounds);
     if (copies_only > 0) {
       const std::int64_t copies_replicates = std::max<std::int64_t>(replicates / 4, 100);
       copies_cpu_ns(loaded, std::min<std::int64_t>(copies_replicates, 100), copies_only,
                     copies_paired);
-      double least = copies_cpu_ns(loaded, copies_replicates, copies_only, copies_paired);
-      for (int k = 1; k < repeat; ++k) {
-        least =
-            std::min(least, copies_cpu_ns(loaded, copies_replicates, copies_only, copies_paired));
+      double least = std::numeric_limits<double>::infinity();
+      double least_user = least;
+      for (int k = 0; k < repeat; ++k) {
+        const CopiesCost cost = copies_cost(loaded, copies_replicates, copies_only, copies_paired);
+        least = std::min(least, cost.ns);
+        least_user = std::min(least_user, cost.ns - cost.system_ns);
       }
-      fmt::print("{} copies{}, {} replicates each: {:.1f} ns CPU per member-year\n", copies_only,
-                 copies_paired ? "" : " (no reference)", copies_replicates, least);
+      fmt::print(
+          "{} copies{}, {} replicates each: {:.1f} ns CPU per member-year (user time {:.1f})\n",
+          copies_only, copies_paired ? "" : " (no reference)", copies_replicates, least,
+          least_user);
       return 0;
     }
     time_engine(loaded, std::min<std::int64_t>(replicates, 200), 2);  // warm-up
