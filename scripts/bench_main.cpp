@@ -14,6 +14,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -265,47 +266,6 @@ int run_scaling(const Loaded& loaded, std::int64_t replicates, int rounds) {
   return 0;
 }
 
-/// --efficiency R: the study on 1 and 2 threads in R rounds in this process, and per round the
-/// 2-thread efficiency by wall time (1-thread wall over twice the 2-thread wall), by CPU time
-/// (user + system of 1 thread over that of 2) and by user time alone; then each one's median
-/// over the rounds with a 90% distribution-free interval. A round's own ratio is not biased by
-/// the host's load changing between rounds. Each round begins with an untimed 2-thread study,
-/// then times 2 threads, then 1: the 2-thread study holds more memory (more items in flight),
-/// and right after a smaller study it would touch pages the host has taken back (see
-/// run_scaling), which is the host's cost, not the threads'.
-int run_efficiency(const Loaded& loaded, std::int64_t replicates, int rounds) {
-  time_engine(loaded, std::min<std::int64_t>(replicates, 200), 2);  // untimed
-  std::vector<double> by_wall;
-  std::vector<double> by_cpu;
-  std::vector<double> by_user;
-  fmt::print("study {}, {} scenarios, {} replicates; seconds (wall / CPU / of which system):\n",
-             loaded.study.name, loaded.runs.size(), replicates);
-  for (int r = 0; r < rounds; ++r) {
-    time_engine(loaded, replicates, 2);
-    const Timing two = time_engine(loaded, replicates, 2);
-    const Timing one = time_engine(loaded, replicates, 1);
-    by_wall.push_back(one.wall_seconds / (2.0 * two.wall_seconds));
-    by_cpu.push_back(one.cpu_seconds / two.cpu_seconds);
-    by_user.push_back((one.cpu_seconds - one.system_seconds) /
-                      (two.cpu_seconds - two.system_seconds));
-    fmt::print(
-        "round {:2}: 1 thread {:.3f} / {:.3f} / {:.3f}  2 threads {:.3f} / {:.3f} / {:.3f}  "
-        "efficiency by wall {:5.1f} %\n",
-        r + 1, one.wall_seconds, one.cpu_seconds, one.system_seconds, two.wall_seconds,
-        two.cpu_seconds, two.system_seconds, 100.0 * by_wall.back());
-  }
-  const auto show = [](const char* what, const std::vector<double>& values) {
-    const MedianInterval m = median_interval(values);
-    fmt::print("  {:<24}: median {:5.1f} %, {:.0f}% interval {:5.1f} % to {:5.1f} %\n", what,
-               100.0 * m.median, 100.0 * m.coverage, 100.0 * m.low, 100.0 * m.high);
-  };
-  fmt::print("2-thread efficiency over {} rounds (the rounds' own ratios):\n", rounds);
-  show("by wall time", by_wall);
-  show("by CPU time", by_cpu);
-  show("by user time", by_user);
-  return 0;
-}
-
 /// --first-touch: CPU milliseconds to touch a 2 MiB huge page of fresh memory for the first
 /// time, in 256 MiB mapped the way the runner maps its buffers (sim::HugeBuffer), after pauses
 /// of 0.5 s and 3 s since the last such memory was freed. On bare metal both are about the time
@@ -350,6 +310,58 @@ Timing time_models_alone(const Loaded& loaded, std::int64_t replicates) {
   const Timing timing{seconds_since(start), thread_cpu_seconds() - cpu_start};
   if (checksum == 42.4242) std::puts("");  // keep the loop observable
   return timing;
+}
+
+/// --efficiency R: the study on 1 and 2 threads in R rounds in this process, and per round the
+/// 2-thread efficiency by wall time (1-thread wall over twice the 2-thread wall), by CPU time
+/// (user + system of 1 thread over that of 2) and by user time alone; then each one's median
+/// over the rounds with a 90% distribution-free interval. A round's own ratio is not biased by
+/// the host's load changing between rounds. Each round begins with an untimed 2-thread study,
+/// then times 2 threads, then 1: the 2-thread study holds more memory (more items in flight),
+/// and right after a smaller study it would touch pages the host has taken back (see
+/// run_scaling), which is the host's cost, not the threads'. Each round also times the models
+/// alone on one thread and on two at once, each thread the same runs (no engine, nothing
+/// shared): the host's own ceiling for two threads in that round.
+int run_efficiency(const Loaded& loaded, std::int64_t replicates, int rounds) {
+  time_engine(loaded, std::min<std::int64_t>(replicates, 200), 2);  // untimed
+  std::vector<double> by_wall;
+  std::vector<double> by_cpu;
+  std::vector<double> by_user;
+  std::vector<double> ceiling;
+  const std::int64_t alone_replicates = std::max<std::int64_t>(replicates / 4, 50);
+  fmt::print("study {}, {} scenarios, {} replicates; seconds (wall / CPU / of which system):\n",
+             loaded.study.name, loaded.runs.size(), replicates);
+  for (int r = 0; r < rounds; ++r) {
+    time_engine(loaded, replicates, 2);
+    const Timing two = time_engine(loaded, replicates, 2);
+    const Timing one = time_engine(loaded, replicates, 1);
+    const double alone = time_models_alone(loaded, alone_replicates).wall_seconds;
+    const auto pair_start = std::chrono::steady_clock::now();
+    std::thread other([&] { time_models_alone(loaded, alone_replicates); });
+    time_models_alone(loaded, alone_replicates);
+    other.join();
+    ceiling.push_back(alone / seconds_since(pair_start));
+    by_wall.push_back(one.wall_seconds / (2.0 * two.wall_seconds));
+    by_cpu.push_back(one.cpu_seconds / two.cpu_seconds);
+    by_user.push_back((one.cpu_seconds - one.system_seconds) /
+                      (two.cpu_seconds - two.system_seconds));
+    fmt::print(
+        "round {:2}: 1 thread {:.3f} / {:.3f} / {:.3f}  2 threads {:.3f} / {:.3f} / {:.3f}  "
+        "efficiency by wall {:5.1f} % (models alone {:5.1f} %)\n",
+        r + 1, one.wall_seconds, one.cpu_seconds, one.system_seconds, two.wall_seconds,
+        two.cpu_seconds, two.system_seconds, 100.0 * by_wall.back(), 100.0 * ceiling.back());
+  }
+  const auto show = [](const char* what, const std::vector<double>& values) {
+    const MedianInterval m = median_interval(values);
+    fmt::print("  {:<24}: median {:5.1f} %, {:.0f}% interval {:5.1f} % to {:5.1f} %\n", what,
+               100.0 * m.median, 100.0 * m.coverage, 100.0 * m.low, 100.0 * m.high);
+  };
+  fmt::print("2-thread efficiency over {} rounds (the rounds' own ratios):\n", rounds);
+  show("by wall time", by_wall);
+  show("by CPU time", by_cpu);
+  show("by user time", by_user);
+  show("models alone (the host's)", ceiling);
+  return 0;
 }
 
 /// This process's peak resident memory in KiB (VmHWM: the high-water mark of its own address
@@ -558,7 +570,8 @@ int main(int argc, char** argv) {
           "alone (without the first touch of memory); then each one's median over the rounds\n"
           "with a 90% distribution-free interval (R >= 8 for a useful one).\n"
           "--efficiency R times the study on 1 and 2 threads in R rounds in this process, and\n"
-          "nothing else: per round the 2-thread efficiency by wall, CPU and user time, then\n"
+          "nothing else: per round the 2-thread efficiency by wall, CPU and user time, and the\n"
+          "host's own (the models alone on one thread and on two at once, nothing shared), then\n"
           "each one's median over the rounds with a 90% distribution-free interval.\n"
           "--first-touch times the first touch of a 2 MiB page of fresh memory, in a fresh\n"
           "process and after 0.5 s and 3 s with the memory freed, and nothing else: on a virtual\n"
