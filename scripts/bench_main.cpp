@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "scripts/bench_floor.h"
+#include "scripts/bench_stats.h"
 #include "sim/config/study.h"
 #include "sim/core/error.h"
 #include "sim/core/page_arena.h"
@@ -157,39 +158,6 @@ double copies_cpu_ns(const Loaded& loaded, std::int64_t replicates, int copies,
   return copies_cost(loaded, replicates, copies, paired).ns;
 }
 
-/// The median of `values` and a distribution-free interval for it: the k-th smallest and k-th
-/// largest, k the largest for which the interval covers the median with probability >= 90%
-/// whatever the distribution (the count of values below the median is Binomial(n, 1/2)).
-/// With fewer than 5 values no such interval exists; then the least and the largest.
-struct MedianInterval {
-  double median = 0.0;
-  double low = 0.0;
-  double high = 0.0;
-  double coverage = 0.0;
-};
-MedianInterval median_interval(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t n = values.size();
-  MedianInterval out;
-  out.median = n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-  // below[j] = P(B <= j) for B ~ Binomial(n, 1/2).
-  std::vector<double> below(n + 1, 0.0);
-  double term = std::pow(0.5, static_cast<double>(n));
-  double total = 0.0;
-  for (std::size_t j = 0; j <= n; ++j) {
-    total += term;
-    below[j] = total;
-    term *= static_cast<double>(n - j) / static_cast<double>(j + 1);
-  }
-  std::size_t k = 1;
-  while (k + 1 <= n / 2 && 1.0 - 2.0 * below[k] >= 0.9) ++k;
-  out.low = values[k - 1];
-  out.high = values[n - k];
-  out.coverage =
-      k == 1 ? 1.0 - 2.0 * std::pow(0.5, static_cast<double>(n)) : 1.0 - 2.0 * below[k - 1];
-  return out;
-}
-
 /// --scaling R: how the cost per member-year grows from one scenario to 16, R rounds in this
 /// process, each round timing every kind once. Each round begins with an untimed study of 16
 /// copies at the larger size and times the others from the largest memory to the smallest, so
@@ -250,7 +218,7 @@ int run_scaling(const Loaded& loaded, std::int64_t replicates, int rounds) {
                pair(unpaired_small, unpaired_large));
   }
   const auto show = [](const std::string& what, const std::vector<double>& ratios) {
-    const MedianInterval m = median_interval(ratios);
+    const bench::MedianInterval m = bench::median_interval(ratios);
     fmt::print("  {:<52}: median {:+6.1f} %, {:.0f}% interval {:+6.1f} % to {:+6.1f} %\n", what,
                100.0 * (m.median - 1.0), 100.0 * m.coverage, 100.0 * (m.low - 1.0),
                100.0 * (m.high - 1.0));
@@ -352,7 +320,7 @@ int run_efficiency(const Loaded& loaded, std::int64_t replicates, int rounds) {
         two.cpu_seconds, two.system_seconds, 100.0 * by_wall.back(), 100.0 * ceiling.back());
   }
   const auto show = [](const char* what, const std::vector<double>& values) {
-    const MedianInterval m = median_interval(values);
+    const bench::MedianInterval m = bench::median_interval(values);
     fmt::print("  {:<24}: median {:5.1f} %, {:.0f}% interval {:5.1f} % to {:5.1f} %\n", what,
                100.0 * m.median, 100.0 * m.coverage, 100.0 * m.low, 100.0 * m.high);
   };
