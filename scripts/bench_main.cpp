@@ -161,14 +161,14 @@ double copies_cpu_ns(const Loaded& loaded, std::int64_t replicates, int copies,
 /// --scaling R: how the cost per member-year grows from one scenario to 16, R rounds in this
 /// process, each round timing every kind once. Each round begins with an untimed study of 16
 /// copies at the larger size and times the others from the largest memory to the smallest, so
-/// that each reuses
-/// pages the one before it freed: on the virtual machines we measure on, a page the guest has
-/// not used for about two seconds costs 20-30 times as much to touch again (docs/MODEL.md,
-/// Speed), which a study that needs more memory than the one before it would pay in the
-/// middle of a round. Per round: the ratio at the same replicates per scenario, and the
-/// ratio of the slopes between two sizes (a cost per member-year with each study's fixed cost
-/// taken out). Prints the median of each over the rounds with a 90% distribution-free interval:
-/// the rounds' own spread, which says whether this host can tell 5% apart at all.
+/// that each reuses pages the one before it freed: on the virtual machines we measure on, a
+/// page the guest has left free for about two seconds costs 10-30 times as much to touch again
+/// (--first-touch; docs/MODEL.md, Speed), which a study that needs more memory than the one
+/// before it would pay in the middle of a round. Per round: the ratio at the same replicates per
+/// scenario, and the ratio of the slopes between two sizes (a cost per member-year with each
+/// study's fixed cost taken out). Prints the median of each over the rounds with a 90%
+/// distribution-free interval: the rounds' own spread, which says whether this host can tell 5%
+/// apart at all.
 int run_scaling(const Loaded& loaded, std::int64_t replicates, int rounds) {
   // The copies at c and 4c replicates each, one scenario at 4c and 16c: the same replicates a
   // scenario at 4c.
@@ -236,9 +236,10 @@ int run_scaling(const Loaded& loaded, std::int64_t replicates, int rounds) {
 
 /// --first-touch: CPU milliseconds to touch a 2 MiB huge page of fresh memory for the first
 /// time, in 256 MiB mapped the way the runner maps its buffers (sim::HugeBuffer), after pauses
-/// of 0.5 s and 3 s since the last such memory was freed. On bare metal both are about the time
-/// to zero 2 MiB; on a virtual machine whose host takes back memory the guest has freed (free
-/// page reporting, after about two seconds), the second is the host backing the page anew.
+/// of 0.5 s and 3 s since the last such memory was freed. Where the memory is the machine's own,
+/// both should be about the time to zero 2 MiB; on a virtual machine whose host takes back
+/// memory the guest has freed (after about two seconds on ours), the second is the host backing
+/// the page anew.
 int run_first_touch() {
   constexpr std::size_t kPage = std::size_t{2} << 20;
   constexpr std::size_t kBytes = std::size_t{256} << 20;
