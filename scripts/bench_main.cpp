@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -665,9 +666,7 @@ int main(int argc, char** argv) {
     const auto median_over_rounds = [&](const auto& f) {
       std::vector<double> values;
       for (int k = 0; k < repeat; ++k) values.push_back(f(static_cast<std::size_t>(k)));
-      std::sort(values.begin(), values.end());
-      const std::size_t middle = values.size() / 2;
-      return values.size() % 2 == 1 ? values[middle] : 0.5 * (values[middle - 1] + values[middle]);
+      return bench::median_interval(std::move(values)).median;
     };
     Least floor_kernel;
     Least alone_per;
