@@ -126,9 +126,11 @@ Timing least_of(int repeat, const Measure& measure) {
 }
 
 /// Seconds for the engine to run `replicates` of every scenario.
-Timing time_engine(const Loaded& loaded, std::int64_t replicates, int threads, bool events = true) {
+Timing time_engine(const Loaded& loaded, std::int64_t replicates, int threads, bool events = true,
+                   sim::StudyTimings* timings = nullptr) {
   sim::RunOptions options = options_for(loaded, replicates, threads);
   options.events = events;
+  options.timings = timings;
   return time_runs(loaded.runs, options);
 }
 
@@ -291,20 +293,24 @@ Timing time_models_alone(const Loaded& loaded, std::int64_t replicates) {
 /// and right after a smaller study it would touch pages the host has taken back (see
 /// run_scaling), which is the host's cost, not the threads'. Each round also times the models
 /// alone on one thread and on two at once, each thread the same runs (no engine, nothing
-/// shared): the host's own ceiling for two threads in that round.
+/// shared): the host's own ceiling for two threads in that round. Last, where the studies' wall
+/// time went (sim::StudyTimings): the parts that run on one thread cap the efficiency whatever
+/// the host.
 int run_efficiency(const Loaded& loaded, std::int64_t replicates, int rounds) {
   time_engine(loaded, std::min<std::int64_t>(replicates, 200), 2);  // untimed
   std::vector<double> by_wall;
   std::vector<double> by_cpu;
   std::vector<double> by_user;
   std::vector<double> ceiling;
+  // Per round, the studies' phases on 2 threads and on 1.
+  std::array<std::vector<sim::StudyTimings>, 2> phases;
   const std::int64_t alone_replicates = std::max<std::int64_t>(replicates / 4, 50);
   fmt::print("study {}, {} scenarios, {} replicates; seconds (wall / CPU / of which system):\n",
              loaded.study.name, loaded.runs.size(), replicates);
   for (int r = 0; r < rounds; ++r) {
     time_engine(loaded, replicates, 2);
-    const Timing two = time_engine(loaded, replicates, 2);
-    const Timing one = time_engine(loaded, replicates, 1);
+    const Timing two = time_engine(loaded, replicates, 2, true, &phases[0].emplace_back());
+    const Timing one = time_engine(loaded, replicates, 1, true, &phases[1].emplace_back());
     const double alone = time_models_alone(loaded, alone_replicates).wall_seconds;
     const auto pair_start = std::chrono::steady_clock::now();
     std::thread other([&] { time_models_alone(loaded, alone_replicates); });
@@ -331,6 +337,36 @@ int run_efficiency(const Loaded& loaded, std::int64_t replicates, int rounds) {
   show("by CPU time", by_cpu);
   show("by user time", by_user);
   show("models alone (the host's)", ceiling);
+  // Medians over the rounds, phase by phase.
+  const auto median_of = [&](std::size_t threads_index, double sim::StudyTimings::*phase) {
+    std::vector<double> values;
+    for (const sim::StudyTimings& timings : phases[threads_index]) {
+      values.push_back(timings.*phase);
+    }
+    return bench::median_interval(values).median;
+  };
+  fmt::print("where the study's wall time went (ms, medians over the rounds):\n");
+  fmt::print("  {:<10} {:>8} {:>8} {:>10} {:>10} {:>8}\n", "", "setup", "blocks", "last fold",
+             "summaries", "finish");
+  std::array<std::array<double, 5>, 2> ms{};
+  for (std::size_t t = 0; t < 2; ++t) {
+    std::size_t k = 0;
+    for (double sim::StudyTimings::*phase :
+         {&sim::StudyTimings::setup, &sim::StudyTimings::blocks, &sim::StudyTimings::last_fold,
+          &sim::StudyTimings::summaries, &sim::StudyTimings::finish}) {
+      ms[t][k++] = 1e3 * median_of(t, phase);
+    }
+    fmt::print("  {:<10} {:8.1f} {:8.1f} {:10.1f} {:10.1f} {:8.1f}\n",
+               t == 0 ? "2 threads" : "1 thread", ms[t][0], ms[t][1], ms[t][2], ms[t][3], ms[t][4]);
+  }
+  // The 1-thread study's wall time over twice the 2-thread one's, had its blocks taken exactly
+  // half as long on 2 threads and everything else as measured.
+  const double one_wall = ms[1][0] + ms[1][1] + ms[1][2] + ms[1][3] + ms[1][4];
+  const double two_rest = ms[0][0] + ms[0][2] + ms[0][3] + ms[0][4];
+  fmt::print(
+      "  the blocks' part alone: {:.1f} % efficiency by wall; with it twice as fast on 2 threads\n"
+      "  and the rest as above, the study's would be {:.1f} % (what its one-thread parts leave)\n",
+      100.0 * ms[1][1] / (2.0 * ms[0][1]), 100.0 * one_wall / (2.0 * (two_rest + ms[1][1] / 2.0)));
   return 0;
 }
 
@@ -542,7 +578,9 @@ int main(int argc, char** argv) {
           "--efficiency R times the study on 1 and 2 threads in R rounds in this process, and\n"
           "nothing else: per round the 2-thread efficiency by wall, CPU and user time, and the\n"
           "host's own (the models alone on one thread and on two at once, nothing shared), then\n"
-          "each one's median over the rounds with a 90% distribution-free interval.\n"
+          "each one's median over the rounds with a 90% distribution-free interval; last, where\n"
+          "the studies' wall time went (setup, blocks, last fold, summaries, finish) and the\n"
+          "efficiency their one-thread parts leave.\n"
           "--first-touch times the first touch of a 2 MiB page of fresh memory, in a fresh\n"
           "process and after 0.5 s and 3 s with the memory freed, and nothing else: on a virtual\n"
           "machine whose host takes freed memory back, the latter is many times the former.\n"

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -1255,6 +1256,9 @@ void StudyRunner::pipeline(std::int64_t count,
 }
 
 void StudyRunner::run(ResultsSink& sink) {
+  using Clock = std::chrono::steady_clock;
+  std::array<Clock::time_point, 6> at{};
+  at[0] = Clock::now();
   Results results = layout();
   sink.begin(results, options_.block_size);
   results.summaries.resize(schema_.variables.size());
@@ -1279,6 +1283,7 @@ void StudyRunner::run(ResultsSink& sink) {
   const std::int64_t first_item = first_block * items_per_block();
   const auto item_at = [first_item](std::int64_t k) { return first_item + k; };
   PendingChunks pending(names_.size(), footprint().blocks_per_batch);
+  at[1] = Clock::now();
   pipeline((block_count - first_block) * items_per_block(), item_at, &sink, [&](BlockWork& work) {
     std::size_t k = 0;
     for (Chunk& chunk : work.chunks) {
@@ -1298,9 +1303,19 @@ void StudyRunner::run(ResultsSink& sink) {
       options_.checkpoint(RunCheckpoint{blocks_done, save_tally(totals)});
     }
   });
+  at[2] = Clock::now();
   fold_pending(pending, std::string::npos, totals);
+  at[3] = Clock::now();
   summarise(totals, results);
+  at[4] = Clock::now();
   sink.finish(std::move(results));
+  at[5] = Clock::now();
+  if (options_.timings != nullptr) {
+    const auto seconds = [&](std::size_t phase) {
+      return std::chrono::duration<double>(at[phase + 1] - at[phase]).count();
+    };
+    *options_.timings = StudyTimings{seconds(0), seconds(1), seconds(2), seconds(3), seconds(4)};
+  }
 }
 
 void StudyRunner::produce(const std::vector<std::int64_t>& blocks, const ItemConsumer& emit) {

@@ -27,6 +27,22 @@ struct RunCheckpoint {
   std::vector<unsigned char> tally;
 };
 
+/// Where a study's wall time went, in seconds (RunOptions::timings): which parts ran on every
+/// thread and which on one, for the bench's thread-efficiency figures.
+struct StudyTimings {
+  /// Laying out the results and the totals (their per-cell arrays first touched), and a resumed
+  /// run's statistics read back: one thread.
+  double setup = 0.0;
+  /// The blocks run, summarised and folded as they finish: every thread.
+  double blocks = 0.0;
+  /// The chunks still waiting at the end folded into the totals: one thread.
+  double last_fold = 0.0;
+  /// The closing summaries (moments, quantiles, paired differences), side by side.
+  double summaries = 0.0;
+  /// The sink's finish (the summaries handed over or written): one thread.
+  double finish = 0.0;
+};
+
 /// How to run a study. The results depend on `seed`, `replicates`, `start_year`, `years`,
 /// `block_size` and the models, never on `threads`.
 struct RunOptions {
@@ -66,6 +82,9 @@ struct RunOptions {
   /// Receives the state to save, after the sink has received the block's last item. Null: no
   /// checkpoints.
   std::function<void(const RunCheckpoint&)> checkpoint;
+  /// When set, filled with where the study's wall time went once run_study has finished
+  /// (untouched when it throws).
+  StudyTimings* timings = nullptr;
 };
 
 /// Whether this processor runs the AVX2 build of the summarise pass (RunOptions::wide_vectors).

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -293,6 +294,32 @@ TEST_CASE("A stop request ends the run with Interrupted", "[unit][engine]") {
   sim::RunOptions options = study.options(2);
   options.stop = &stop;
   CHECK_THROWS_AS(sim::run_study(study.runs, options), sim::Interrupted);
+}
+
+TEST_CASE("A study's timings are its phases, within its wall time; untouched when it throws",
+          "[unit][engine]") {
+  Study study(kStudy);
+  sim::RunOptions options = study.options(2);
+  sim::StudyTimings timings{-1.0, -1.0, -1.0, -1.0, -1.0};
+  options.timings = &timings;
+  const auto start = std::chrono::steady_clock::now();
+  sim::run_study(study.runs, options);
+  const double whole =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (const double phase : {timings.setup, timings.last_fold, timings.summaries, timings.finish}) {
+    CHECK(phase >= 0.0);
+  }
+  CHECK(timings.blocks > 0.0);
+  CHECK(timings.setup + timings.blocks + timings.last_fold + timings.summaries + timings.finish <=
+        whole);
+
+  sim::StudyTimings untouched{-1.0, -1.0, -1.0, -1.0, -1.0};
+  options.timings = &untouched;
+  std::atomic<bool> stop{true};
+  options.stop = &stop;
+  CHECK_THROWS_AS(sim::run_study(study.runs, options), sim::Interrupted);
+  CHECK(untouched.setup == -1.0);
+  CHECK(untouched.blocks == -1.0);
 }
 
 TEST_CASE("Progress reaches the total number of runs", "[unit][engine]") {
