@@ -30,8 +30,8 @@ struct RunCheckpoint {
 /// Where a study's wall time went, in seconds (RunOptions::timings): which parts ran on every
 /// thread and which on one, for the bench's thread-efficiency figures.
 struct StudyTimings {
-  /// Laying out the results and the totals (their per-cell arrays first touched), and a resumed
-  /// run's statistics read back: one thread.
+  /// Laying out the results (the sink's begin too) and the totals (their per-cell arrays first
+  /// touched), and a resumed run's statistics read back: one thread.
   double setup = 0.0;
   /// The blocks run, summarised and folded as they finish: every thread.
   double blocks = 0.0;
