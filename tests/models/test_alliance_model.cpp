@@ -162,7 +162,8 @@ TEST_CASE("The first simulated year is the data", "[data]") {
   }
 }
 
-TEST_CASE("Every variable is recorded every year; only declared ones are ever missing", "[unit]") {
+TEST_CASE("Every variable is recorded every year, and only declared ones are ever missing",
+          "[unit]") {
   const auto model = make_baseline_model(
       "policy.conditional_article5 = true\npolicy.exercises_to_compliers_only = true\n"
       "policy.troops.reallocate_to_compliers = true");

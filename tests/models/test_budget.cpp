@@ -154,7 +154,7 @@ TEST_CASE("Wanting more than a pledge never leaves a member further from its dea
   CHECK(adjust_share(2.5, below, limits, 0.0) == Approx(2.35));
 }
 
-TEST_CASE("Adjustment is partial and bounded; compliers stay compliant; halted declines hold",
+TEST_CASE("Adjustment is partial and bounded, compliers stay compliant, halted declines hold",
           "[unit]") {
   AdjustmentLimits limits;
   limits.speed = 0.4;

@@ -176,7 +176,7 @@ TEST_CASE("Every point runs replicate r with the same random numbers", "[unit][e
   CHECK(result.at(0, 0, 0) != result.at(0, 1, 0));
 }
 
-TEST_CASE("A run that throws propagates out of evaluate; a stop request interrupts it",
+TEST_CASE("A run that throws propagates out of evaluate, and a stop request interrupts it",
           "[unit][evaluate]") {
   const sim::ModelRegistry registry = toy::toy_registry();
   Points points =

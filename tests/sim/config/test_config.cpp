@@ -270,7 +270,7 @@ drift = 0.3
 }
 
 TEST_CASE(
-    "An extends chain is followed to its end; self-extension, cycles and long chains are "
+    "An extends chain is followed to its end, and self-extension, cycles and long chains are "
     "refused",
     "[unit][config]") {
   const std::filesystem::path folder =

@@ -231,7 +231,7 @@ TEST_CASE("A distribution's support must honour the open ends of the parameter's
   CHECK(refusal(R"({dist = "lognormal", mu = -2, sigma = 0.5, upper = 0.9})", open) == "accepted");
 }
 
-TEST_CASE("A U-shaped beta prior draws inside its open support; degenerate shapes are refused",
+TEST_CASE("A U-shaped beta prior draws inside its open support, and degenerate shapes are refused",
           "[unit][uncertain]") {
   const sim::config::Range open{0.0, 1.0, true, true};
   const sim::Uncertain u = parse(R"({dist = "beta", alpha = 1e-3, beta = 1e-3})", open);

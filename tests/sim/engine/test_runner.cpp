@@ -296,7 +296,7 @@ TEST_CASE("A stop request ends the run with Interrupted", "[unit][engine]") {
   CHECK_THROWS_AS(sim::run_study(study.runs, options), sim::Interrupted);
 }
 
-TEST_CASE("A study's timings are its phases, within its wall time; untouched when it throws",
+TEST_CASE("A study's timings are its phases within its wall time, untouched when it throws",
           "[unit][engine]") {
   Study study(kStudy);
   sim::RunOptions options = study.options(2);

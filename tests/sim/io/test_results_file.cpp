@@ -354,7 +354,8 @@ TEST_CASE("With --force only a natosim file of the same kind is replaced, never 
   CHECK_FALSE(fs::exists(sim::io::partial_path(config)));
 }
 
-TEST_CASE("One run at a time holds an output path; the lock goes with its holder", "[unit][io]") {
+TEST_CASE("One run at a time holds an output path, and the lock goes with its holder",
+          "[unit][io]") {
   TempDir dir;
   const fs::path out = dir.path() / "study.h5";
   {
@@ -369,7 +370,7 @@ TEST_CASE("One run at a time holds an output path; the lock goes with its holder
   CHECK_NOTHROW(sim::io::lock_output(out, false, sim::io::kFileType));
 }
 
-TEST_CASE("Partial files of dead processes are removed; a live process's are kept", "[unit][io]") {
+TEST_CASE("Partial files of dead processes are removed, a live process's kept", "[unit][io]") {
   TempDir dir;
   const fs::path out = dir.path() / "study.h5";
   // pid 2^22 + 1 is above Linux's pid_max limit (4194304), so no process has it.
