@@ -30,10 +30,11 @@ struct RunCheckpoint {
 /// Where a study's wall time went, in seconds (RunOptions::timings): which parts ran on every
 /// thread and which on one, for the bench's thread-efficiency figures.
 struct StudyTimings {
-  /// Laying out the results (the sink's begin too) and the totals (their per-cell arrays first
-  /// touched), and a resumed run's statistics read back: one thread.
+  /// Laying out the results (the sink's begin too), and for a resumed run the totals made and
+  /// its statistics read back: one thread.
   double setup = 0.0;
-  /// The blocks run, summarised and folded as they finish: every thread.
+  /// The blocks run, summarised and folded as they finish: every thread. The totals (their
+  /// per-cell arrays first touched) are made here, by the first fold, unless a run resumes.
   double blocks = 0.0;
   /// The chunks still waiting at the end folded into the totals: one thread.
   double last_fold = 0.0;
