@@ -61,6 +61,21 @@ PageArena::~PageArena() {
 }
 
 void* PageArena::do_allocate(std::size_t bytes, std::size_t alignment) {
+  if (!shared_) return allocate_unlocked(bytes, alignment);
+  const std::scoped_lock hold(lock_);
+  return allocate_unlocked(bytes, alignment);
+}
+
+void PageArena::do_deallocate(void* block, std::size_t bytes, std::size_t alignment) {
+  if (!shared_) {
+    deallocate_unlocked(block, bytes, alignment);
+    return;
+  }
+  const std::scoped_lock hold(lock_);
+  deallocate_unlocked(block, bytes, alignment);
+}
+
+void* PageArena::allocate_unlocked(std::size_t bytes, std::size_t alignment) {
   if (bytes > kLargestBlock || alignment > kGranule) {
     return std::pmr::get_default_resource()->allocate(bytes, alignment);
   }
@@ -85,7 +100,7 @@ void* PageArena::do_allocate(std::size_t bytes, std::size_t alignment) {
   return block;
 }
 
-void PageArena::do_deallocate(void* block, std::size_t bytes, std::size_t alignment) {
+void PageArena::deallocate_unlocked(void* block, std::size_t bytes, std::size_t alignment) {
   if (bytes > kLargestBlock || alignment > kGranule) {
     std::pmr::get_default_resource()->deallocate(block, bytes, alignment);
     return;

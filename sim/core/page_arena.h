@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <memory>
 #include <memory_resource>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -86,10 +87,11 @@ struct HugePageAllocator {
 template <typename T>
 using HugeVector = std::vector<T, HugePageAllocator<T>>;
 
-/// A memory resource for many small allocations of one owner, on one thread at a time (the
-/// runner's quantile sketches: one growing window of counts per cell and scenario, some tens of
-/// megabytes a study). It carves blocks from regions of transparent huge pages where the system
-/// offers them (Linux, madvise), and reuses a freed block for the next request of its size class.
+/// A memory resource for many small allocations of one owner, on one thread at a time unless
+/// shared (the runner's quantile sketches: one growing window of counts per cell and scenario,
+/// some tens of megabytes a study). It carves blocks from regions of transparent huge pages where
+/// the system offers them (Linux, madvise), and reuses a freed block for the next request of its
+/// size class.
 ///
 /// Why: on the virtual machines we measure on, the first touch of a 4 KiB page costs 10-20 us of
 /// kernel time, and a study touches its sketches' memory (about 20 MB a scenario) once, page by
@@ -114,6 +116,10 @@ class PageArena final : public std::pmr::memory_resource {
 
   /// Bytes of regions taken from the system so far.
   std::size_t reserved_bytes() const { return regions_.size() * kRegionBytes; }
+  /// While shared, allocations and deallocations take a lock, so that several threads may use
+  /// the arena at once (the runner's last fold, scenarios side by side); otherwise they take
+  /// none. Set it only while no other thread uses the arena.
+  void set_shared(bool shared) { shared_ = shared; }
 
  private:
   struct FreeBlock {
@@ -121,6 +127,8 @@ class PageArena final : public std::pmr::memory_resource {
   };
   void* do_allocate(std::size_t bytes, std::size_t alignment) override;
   void do_deallocate(void* block, std::size_t bytes, std::size_t alignment) override;
+  void* allocate_unlocked(std::size_t bytes, std::size_t alignment);
+  void deallocate_unlocked(void* block, std::size_t bytes, std::size_t alignment);
   bool do_is_equal(const std::pmr::memory_resource& other) const noexcept override {
     return this == &other;
   }
@@ -130,6 +138,8 @@ class PageArena final : public std::pmr::memory_resource {
   char* end_ = nullptr;
   /// Freed blocks per size class (class k holds blocks of (k + 1) * kGranule bytes).
   std::array<FreeBlock*, kLargestBlock / kGranule> free_{};
+  bool shared_ = false;
+  std::mutex lock_;
 };
 
 }  // namespace sim

@@ -169,10 +169,14 @@ struct Totals {
   std::vector<std::pmr::vector<tally::Moments>> moments;
   std::vector<std::pmr::vector<tally::QuantileSketch>> sketches;
   std::vector<std::pmr::vector<tally::Moments>> differences;
-  /// Working space of the fold: a sparse sketch's sorted buckets, and how many of each batched
-  /// chunk's listed buckets are taken.
-  std::vector<std::int32_t> scratch;
-  std::vector<std::size_t> taken;
+  /// Working space of the fold, per scenario (the last fold takes scenarios side by side): a
+  /// sparse sketch's sorted buckets, and how many of each batched chunk's listed buckets are
+  /// taken.
+  struct FoldSpace {
+    std::vector<std::int32_t> scratch;
+    std::vector<std::size_t> taken;
+  };
+  std::vector<FoldSpace> fold_space;
 };
 
 /// Summarised chunks waiting to be folded together (StudyRunner::fold_chunks), per scenario in
@@ -257,8 +261,8 @@ class StudyRunner {
   /// Folds chunks of one scenario, blocks in increasing order, into the totals: the same
   /// totals as folding them one by one.
   void fold_chunks(std::span<Chunk* const> chunks, Totals& totals) const;
-  /// Folds scenario `k`'s pending chunks (every scenario's for k = npos), then `last` if given
-  /// (a later block of scenario `k`), and empties them.
+  /// Folds scenario `k`'s pending chunks, then `last` if given (a later block of scenario `k`),
+  /// and empties them; for k = npos every scenario's (no `last`), on the study's threads.
   void fold_pending(PendingChunks& pending, std::size_t k, Totals& totals,
                     Chunk* last = nullptr) const;
   /// Takes a chunk's statistics into `pending` (scenario `k` in work order), or folds that
@@ -901,17 +905,33 @@ inline void StudyRunner::summarise_chunk_body(Chunk& chunk, const double* raw,
 
 void StudyRunner::fold_pending(PendingChunks& pending, std::size_t k, Totals& totals,
                                Chunk* last) const {
-  const std::size_t first = k == std::string::npos ? 0 : k;
-  const std::size_t end = k == std::string::npos ? pending.chunks.size() : k + 1;
-  for (std::size_t scenario = first; scenario < end; ++scenario) {
+  if (k != std::string::npos) {
     pending.batch.clear();
-    for (std::size_t b = 0; b < pending.held[scenario]; ++b) {
-      pending.batch.push_back(&pending.chunks[scenario][b]);
+    for (std::size_t b = 0; b < pending.held[k]; ++b) {
+      pending.batch.push_back(&pending.chunks[k][b]);
     }
     if (last != nullptr) pending.batch.push_back(last);
     fold_chunks(pending.batch, totals);
-    pending.held[scenario] = 0;
+    pending.held[k] = 0;
+    return;
   }
+  if (last != nullptr) throw std::logic_error("fold_pending: a last chunk for every scenario");
+  // Every scenario's (a checkpoint's fold, or the study's last, which the other threads would
+  // otherwise wait for): the scenarios' totals are apart but for the sketches' arena, shared
+  // meanwhile, so they are folded on the study's threads at once, each in block order as always.
+  totals.arena->set_shared(true);
+  struct Unshare {
+    PageArena& arena;
+    ~Unshare() { arena.set_shared(false); }
+  } unshare{*totals.arena};
+  const tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                                  static_cast<std::size_t>(threads()));
+  tbb::parallel_for(std::size_t{0}, pending.chunks.size(), [&](std::size_t scenario) {
+    std::vector<Chunk*> batch(pending.held[scenario]);
+    for (std::size_t b = 0; b < batch.size(); ++b) batch[b] = &pending.chunks[scenario][b];
+    fold_chunks(batch, totals);
+    pending.held[scenario] = 0;
+  });
 }
 
 void StudyRunner::hold(PendingChunks& pending, std::size_t k, Chunk& chunk, Totals& totals) const {
@@ -944,7 +964,8 @@ void StudyRunner::fold_chunks(std::span<Chunk* const> chunks, Totals& totals) co
   // cache once per batch rather than once per block: a study's sketches far exceed the cache.
   if (chunks.empty()) return;
   const std::size_t s = chunks.front()->scenario;
-  std::vector<std::size_t>& taken = totals.taken;
+  Totals::FoldSpace& space = totals.fold_space[s];
+  std::vector<std::size_t>& taken = space.taken;
   taken.assign(chunks.size(), 0);
   std::pmr::vector<tally::Moments>& moment_totals = totals.moments[s];
   std::pmr::vector<tally::QuantileSketch>& sketches = totals.sketches[s];
@@ -973,7 +994,7 @@ void StudyRunner::fold_chunks(std::span<Chunk* const> chunks, Totals& totals) co
           break;
         case CellShape::spread:
           sketch.add(std::span<const std::int32_t>(chunk.bucket_room.data() + taken[b], n),
-                     moments.min, moments.max, totals.scratch);
+                     moments.min, moments.max, space.scratch);
           taken[b] += n;
           break;
       }
@@ -1160,6 +1181,7 @@ Totals StudyRunner::empty_totals() const {
       std::minmax_element(options_.quantile_levels.begin(), options_.quantile_levels.end());
   const double lowest = options_.quantile_levels.empty() ? 0.0 : *lowest_level;
   const double highest = options_.quantile_levels.empty() ? 1.0 : *highest_level;
+  totals.fold_space.resize(scenario_count);
   totals.sketches.reserve(scenario_count);
   for (std::size_t s = 0; s < scenario_count; ++s) totals.sketches.emplace_back(fixed);
   for (std::pmr::vector<tally::QuantileSketch>& sketches : totals.sketches) {
