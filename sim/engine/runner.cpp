@@ -535,27 +535,36 @@ struct TileMoments {
       }
     }
   }
-  /// For the paired differences: sets every line of cells whose values (`values`, this block's,
-  /// after its first pass) and the reference's (`reference`, per cell) are each present in all
-  /// `rows` and equal, whose differences are then all one value, as the first pass would find
-  /// them, and returns those lines' bits (first_pass's `known_lines`): neither block's values
-  /// of such a line are read again.
-  std::uint32_t set_constant_lines(const TileMoments& values, const tally::Moments* reference,
-                                   std::size_t rows, std::size_t width) {
+  /// For the paired differences: sets every line of cells whose differences the two blocks'
+  /// counts and extremes determine, as the passes would find them, and returns those lines' bits
+  /// (first_pass's and recount_missing's `known_lines`): neither block's values of such a line
+  /// are read again. A cell's differences are determined when either block has no value of it
+  /// (none present), or when both blocks' present values are each all equal and one block has
+  /// every value (the differences, present where the other block's values are, all one value).
+  /// `values` is this block's after its first pass, `reference` the reference's per cell.
+  std::uint32_t set_determined_lines(const TileMoments& values, const tally::Moments* reference,
+                                     std::size_t rows, std::size_t width) {
     std::uint32_t known = 0;
+    const auto all = static_cast<double>(rows);
     for (std::size_t first = 0; first + kLine <= width; first += kLine) {
-      bool constant = true;
+      bool determined = true;
       for (std::size_t c = first; c < first + kLine; ++c) {
-        constant = constant && values.n[c] == static_cast<double>(rows) &&
-                   values.low[c] == values.high[c] &&
-                   reference[c].n == static_cast<std::int64_t>(rows) &&
-                   reference[c].min == reference[c].max;
+        const double other = static_cast<double>(reference[c].n);
+        const bool empty = values.n[c] == 0.0 || other == 0.0;
+        const bool constant = values.low[c] == values.high[c] &&
+                              reference[c].min == reference[c].max &&
+                              (values.n[c] == all || other == all);
+        determined = determined && (empty || constant);
       }
-      if (!constant) continue;
+      if (!determined) continue;
       known |= 1U << (first / kLine);
       for (std::size_t c = first; c < first + kLine; ++c) {
-        low[c] = values.low[c] - reference[c].min;
-        high[c] = low[c];
+        const double other = static_cast<double>(reference[c].n);
+        const bool empty = values.n[c] == 0.0 || other == 0.0;
+        const double difference = values.low[c] - reference[c].min;
+        n[c] = empty ? 0.0 : std::min(values.n[c], other);
+        low[c] = empty ? std::numeric_limits<double>::infinity() : difference;
+        high[c] = empty ? -std::numeric_limits<double>::infinity() : difference;
       }
     }
     return known;
@@ -565,13 +574,15 @@ struct TileMoments {
   /// first pass, for the few cells that need it. Rows are `row_stride` apart. A line of cells
   /// with such a cell is recounted whole, down the rows a vector at a time (cells with missing
   /// values come in lines: a variable's members side by side); the other cells' sums stand.
+  /// Lines whose bit is set in `known_lines` are left as the caller set them.
   template <std::size_t kLanes, bool kDifference = false>
   void recount_missing(const double* values, const double* base, std::size_t rows,
-                       std::size_t row_stride, std::size_t width) {
+                       std::size_t row_stride, std::size_t width, std::uint32_t known_lines = 0) {
     using Vector = typename DoubleLanes<kLanes>::type;
     constexpr std::size_t kVectors = kLine / kLanes;
     std::size_t first = 0;
     for (; first + kLine <= width; first += kLine) {
+      if ((known_lines >> (first / kLine) & 1U) != 0) continue;
       bool any_missing = false;
       for (std::size_t c = first; c < first + kLine; ++c)
         any_missing = any_missing || sum[c] != sum[c];
@@ -689,7 +700,7 @@ struct VaryingColumns {
   bool all = false;
 
   /// `in_place_allowed`: whether every column may be read in place (not when some must not be
-  /// read at all: lines set by TileMoments::set_constant_lines).
+  /// read at all: lines set by TileMoments::set_determined_lines).
   void find(const TileMoments& moments, std::size_t width, bool in_place_allowed = true) {
     count = 0;
     for (std::size_t c = 0; c < width; ++c) {
@@ -790,11 +801,12 @@ inline void StudyRunner::summarise_chunk_body(Chunk& chunk, const double* raw,
     values.finish_first_pass(width);
     std::uint32_t known = 0;
     if (reference != nullptr) {
-      known = differences.set_constant_lines(values, reference->moments + first_cell, count, width);
+      known =
+          differences.set_determined_lines(values, reference->moments + first_cell, count, width);
       differences.first_pass<kLanes, true>(raw + first_cell, reference->raw + first_cell, count,
                                            cells_, width, known);
       differences.recount_missing<kLanes, true>(raw + first_cell, reference->raw + first_cell,
-                                                count, cells_, width);
+                                                count, cells_, width, known);
       differences.finish_first_pass(width);
       varying_differences.find(differences, width, known == 0);
     }

@@ -20,6 +20,12 @@ struct RandomWalkParams {
   double start = 0.0;
   bool multiplicative = false;
   bool events = true;
+  /// What "maybe" records: the level, or (`step`) `maybe_scale` times the replicate's number
+  /// divided by 64, rounded down: constant within blocks of 64 replicates, not between them.
+  bool maybe_step = false;
+  double maybe_scale = 1.0;
+  /// Which replicates "maybe" is missing on: "odd", "even", "none" or "all".
+  std::string maybe_missing = "odd";
   /// Replicate whose run throws (for error-path tests); -1 for none.
   std::int64_t fail_replicate = -1;
   /// Optional per-member starting values read from a one-column file.
@@ -39,6 +45,9 @@ RandomWalkParams parse_random_walk(sim::config::Table& table) {
   params.threshold = table.number_or("threshold", 0.5);
   params.start = table.number_or("start", 0.0);
   params.fail_replicate = table.integer_or("fail_replicate", -1, -1, INT64_MAX);
+  params.maybe_step = table.choice_or("maybe_value", {"level", "step"}, "level") == "step";
+  params.maybe_scale = table.number_or("maybe_scale", 1.0);
+  params.maybe_missing = table.choice_or("maybe_missing", {"odd", "even", "none", "all"}, "odd");
   params.multiplicative =
       table.choice_or("mode", {"additive", "multiplicative"}, "additive") == "multiplicative";
   if (auto events = table.table_if("events")) {
@@ -78,7 +87,8 @@ class RandomWalk final : public sim::Model {
     schema_.variables = {
         {"level", "1", "random walk level", sim::Level::member, false, false},
         {"flag", "1", "level above threshold", sim::Level::member, true, false},
-        {"maybe", "1", "level, missing on odd replicates", sim::Level::member, false, true},
+        {"maybe", "1", "level, missing on odd replicates (or as set)", sim::Level::member, false,
+         true},
         {"total", "1", "sum of levels", sim::Level::global, false, false},
     };
     if (params_.events) {
@@ -110,7 +120,7 @@ class RandomWalk final : public sim::Model {
         total += level[m];
         recorder.set(0, y, m, level[m]);
         recorder.set(1, y, m, level[m] > params_.threshold ? 1.0 : 0.0);
-        recorder.set(2, y, m, context.replicate % 2 ? NAN : level[m]);
+        recorder.set(2, y, m, maybe_missing(context.replicate) ? NAN : maybe(context, level[m]));
         if (params_.events && before <= params_.threshold && level[m] > params_.threshold) {
           const double row[] = {static_cast<double>(m), level[m]};
           recorder.add_event(y, row);
@@ -121,6 +131,16 @@ class RandomWalk final : public sim::Model {
   }
 
  private:
+  bool maybe_missing(std::uint64_t replicate) const {
+    const std::string& missing = params_.maybe_missing;
+    return missing == "all" || (missing == "odd" && replicate % 2 == 1) ||
+           (missing == "even" && replicate % 2 == 0);
+  }
+  double maybe(const sim::RunContext& context, double level) const {
+    return params_.maybe_step ? params_.maybe_scale * static_cast<double>(context.replicate / 64)
+                              : level;
+  }
+
   RandomWalkParams params_;
   sim::ModelSchema schema_;
 };

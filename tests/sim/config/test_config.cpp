@@ -134,7 +134,8 @@ TEST_CASE("Each bad config gives one line naming file, position, key and expecta
        "name, reference, replicates, seed, start_year, years)"},
       {"unknown key in [model]", "members = 2", "members = 2\nvolatilty = 2.0",
        "study.toml:10:13: model.volatilty: unknown key, got 2 (expected one of: axes, drift, "
-       "events, fail_replicate, members, mode, start, starts_file, threshold, volatility)"},
+       "events, fail_replicate, maybe_missing, maybe_scale, maybe_value, members, mode, start, "
+       "starts_file, threshold, volatility)"},
       {"wrong type", "replicates = 10", "replicates = \"ten\"",
        "study.toml:5:14: study.replicates: wrong type, got \"ten\" (expected an integer in [1, "
        "100000000])"},

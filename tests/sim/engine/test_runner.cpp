@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <optional>
 
@@ -399,28 +400,28 @@ TEST_CASE("Engine quantiles equal exact nearest-rank quantiles of the trajectori
   }
 }
 
-TEST_CASE("Moments and paired differences are each block's column moments merged in block order",
-          "[unit][engine]") {
-  // The runner summarises tiles of cells replicate by replicate; each cell must still see
-  // exactly tally::moments_of on its block's present values, merged block after block, and the
-  // paired differences likewise on value minus the reference's value: bit for bit, for a spread
-  // variable, a 0/1 flag, a variable missing on odd replicates and a global one.
-  Study study(kStudy);
+namespace {
+
+/// Checks every cell of `study` run in blocks of 64 against tally::moments_of on each block's
+/// present values, merged block after block, and its paired differences likewise on value minus
+/// the reference's (the first scenario's) value: bit for bit.
+void check_block_moments(const Study& study) {
   sim::RunOptions options = study.options(2);
   options.block_size = 64;  // 150 replicates: blocks of 64, 64 and 22
   const sim::Results results = sim::run_study(study.runs, options);
   const auto replicates = static_cast<std::size_t>(options.replicates);
   const auto block = static_cast<std::size_t>(options.block_size);
+  const std::size_t scenarios = study.runs.size();
   const auto same = [](double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; };
   for (std::size_t v = 0; v < results.variables.size(); ++v) {
     // Years x members (or years) per replicate: the summaries' cells of one scenario.
-    const std::size_t cells = results.cells(results.variables[v]) / 3;
+    const std::size_t cells = results.cells(results.variables[v]) / scenarios;
     const std::size_t per_replicate = cells;
     const auto& trajectory = results.trajectories[v];
     const auto value = [&](std::size_t s, std::size_t r, std::size_t k) {
       return trajectory[(s * replicates + r) * per_replicate + k];
     };
-    for (std::size_t s = 0; s < 3; ++s) {
+    for (std::size_t s = 0; s < scenarios; ++s) {
       for (std::size_t k = 0; k < cells; ++k) {
         sim::tally::Moments merged;
         sim::tally::Moments paired;
@@ -438,17 +439,63 @@ TEST_CASE("Moments and paired differences are each block's column moments merged
         INFO("variable " << results.variables[v].name << " scenario " << s << " cell " << k);
         const std::size_t cell = s * cells + k;
         const sim::VariableSummary& summary = results.summaries[v];
+        // A cell with no value has no mean, spread or extremes (NaN).
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        const bool empty = merged.n == 0;
         CHECK(summary.count[cell] == merged.n);
-        CHECK(same(summary.mean[cell], merged.mean));
-        CHECK(same(summary.sd[cell], merged.sd()));
-        CHECK(same(summary.min[cell], merged.min));
-        CHECK(same(summary.max[cell], merged.max));
+        CHECK(same(summary.mean[cell], empty ? nan : merged.mean));
+        CHECK(same(summary.sd[cell], empty ? nan : merged.sd()));
+        CHECK(same(summary.min[cell], empty ? nan : merged.min));
+        CHECK(same(summary.max[cell], empty ? nan : merged.max));
         if (s > 0) {
-          CHECK(same(results.differences[v].mean[cell], paired.mean));
+          CHECK(same(results.differences[v].mean[cell], paired.n > 0 ? paired.mean : nan));
           CHECK(same(results.differences[v].mcse[cell], paired.mcse()));
         }
       }
     }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("Moments and paired differences are each block's column moments merged in block order",
+          "[unit][engine]") {
+  // The runner summarises tiles of cells replicate by replicate; each cell must still see
+  // exactly tally::moments_of on its block's present values, merged block after block, and the
+  // paired differences likewise: for a spread variable, a 0/1 flag, a variable missing on odd
+  // replicates and a global one.
+  check_block_moments(Study(kStudy));
+}
+
+TEST_CASE("Paired differences that the blocks' counts and extremes fix are those of the values",
+          "[unit][engine]") {
+  // The summarise pass sets a line of cells' differences without reading them when each cell's
+  // are fixed by the two blocks' counts and extremes: either block has no value (none), or both
+  // are constant and one block has every value (one value, present where the other block's
+  // are). "maybe" here is constant within blocks of 64 and not between them, missing on all,
+  // odd, even or no replicates; with 8 members its first year fills a whole line of 8 cells.
+  // Against a reference with every value and one missing on odd replicates, each case, and the
+  // ones that look alike but are not fixed (both blocks missing values): bit for bit.
+  for (const std::string reference : {"none", "odd"}) {
+    std::string text = R"([study]
+model = "random_walk"
+seed = 2025
+replicates = 150
+years = 4
+
+[model]
+members = 8
+threshold = 1.0
+maybe_value = "step"
+)";
+    text += "maybe_missing = \"" + reference + "\"\n\n[[scenario]]\nname = \"reference\"\n";
+    for (const std::string missing : {"none", "odd", "even", "all"}) {
+      text += "\n[[scenario]]\nname = \"" + missing + "\"\n[scenario.set]\nmaybe_missing = \"" +
+              missing + "\"\nmaybe_scale = 3.5\n";
+    }
+    text += "\n[[scenario]]\nname = \"level\"\n[scenario.set]\nmaybe_value = \"level\"\n";
+    INFO("reference missing on " << reference << " replicates");
+    check_block_moments(Study(text));
   }
 }
 
