@@ -33,6 +33,13 @@ class ByteWriter {
   void put_string(const std::string& text) {
     put_span(std::span<const char>(text.data(), text.size()));
   }
+  /// Room for `bytes` more bytes, so that a writer that knows its size copies nothing twice.
+  void reserve(std::size_t bytes) { buffer_.reserve(buffer_.size() + bytes); }
+  /// The bytes put_span takes for `count` elements of T.
+  template <class T>
+  static constexpr std::size_t span_bytes(std::size_t count) {
+    return sizeof(std::uint64_t) + count * sizeof(T);
+  }
 
   const std::vector<unsigned char>& bytes() const { return buffer_; }
   std::vector<unsigned char>& bytes() { return buffer_; }
@@ -66,6 +73,27 @@ class ByteReader {
     if (!values.empty()) std::memcpy(values.data(), bytes_.data() + at_, values.size() * sizeof(T));
     at_ += values.size() * sizeof(T);
     return values;
+  }
+  /// A count-prefixed array (put_span's) left where it is: its count, and copy_to to copy it
+  /// out once (the bytes need not be aligned for T).
+  template <class T>
+  requires std::is_trivially_copyable_v<T>
+  struct Packed {
+    const unsigned char* bytes = nullptr;
+    std::size_t count = 0;
+    void copy_to(T* out) const {
+      if (count > 0) std::memcpy(out, bytes, count * sizeof(T));
+    }
+  };
+  template <class T>
+  requires std::is_trivially_copyable_v<T> Packed<T> get_packed() {
+    const auto count = get<std::uint64_t>();
+    if (count > (bytes_.size() - at_) / sizeof(T)) {
+      throw std::runtime_error("truncated data (a count beyond the end)");
+    }
+    const Packed<T> packed{bytes_.data() + at_, static_cast<std::size_t>(count)};
+    at_ += packed.count * sizeof(T);
+    return packed;
   }
   std::string get_string() {
     const std::vector<char> characters = get_vector<char>();

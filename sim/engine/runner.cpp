@@ -1406,17 +1406,32 @@ void StudyRunner::fold(const ItemSource& next, ResultsSink& sink) {
 }
 
 std::vector<unsigned char> StudyRunner::save_item(std::int64_t item, const Chunk& chunk) const {
-  ByteWriter out;
-  out.put<std::int64_t>(item);
-  out.put<std::uint64_t>(cells_);
-  out.put<std::int64_t>(chunk.count);
-  out.put_span(std::span<const tally::Moments>(chunk.moments));
-  out.put_span(std::span<const CellShape>(chunk.shapes));
   // Only two-bucket cells' counts and spread cells' buckets: the moments give the rest.
   std::vector<std::uint32_t> at_low;
   for (std::size_t cell = 0; cell < cells_; ++cell) {
     if (chunk.shapes[cell] == CellShape::two_buckets) at_low.push_back(chunk.at_low[cell]);
   }
+  // The item's size first: grown as it is written, its megabytes were copied again at each
+  // growth and taken from fresh pages (for MPI, every item of a study goes through here).
+  std::size_t bytes = 3 * sizeof(std::uint64_t) + 2 * sizeof(std::uint64_t) +
+                      ByteWriter::span_bytes<tally::Moments>(chunk.moments.size()) +
+                      ByteWriter::span_bytes<CellShape>(chunk.shapes.size()) +
+                      ByteWriter::span_bytes<std::uint32_t>(at_low.size()) +
+                      ByteWriter::span_bytes<std::int32_t>(chunk.listed) +
+                      ByteWriter::span_bytes<tally::Moments>(chunk.differences.size());
+  for (const std::vector<double>& values : chunk.out.trajectories) {
+    bytes += ByteWriter::span_bytes<double>(values.size());
+  }
+  for (const std::vector<double>& column : chunk.out.events) {
+    bytes += ByteWriter::span_bytes<double>(column.size());
+  }
+  ByteWriter out;
+  out.reserve(bytes);
+  out.put<std::int64_t>(item);
+  out.put<std::uint64_t>(cells_);
+  out.put<std::int64_t>(chunk.count);
+  out.put_span(std::span<const tally::Moments>(chunk.moments));
+  out.put_span(std::span<const CellShape>(chunk.shapes));
   out.put_span(std::span<const std::uint32_t>(at_low));
   out.put_span(chunk.buckets());
   out.put_span(std::span<const tally::Moments>(chunk.differences));
@@ -1443,25 +1458,26 @@ void StudyRunner::load_item(std::int64_t item, const std::vector<unsigned char>&
     chunk.first = chunk.block * options_.block_size;
     chunk.count = std::min(options_.block_size, options_.replicates - chunk.first);
     if (in.get<std::int64_t>() != chunk.count) throw std::runtime_error("another block size");
-    const std::vector<tally::Moments> moments_in = in.get_vector<tally::Moments>();
-    const std::vector<CellShape> shapes_in = in.get_vector<CellShape>();
+    // The arrays are copied once, from the bytes straight into the chunk.
+    const auto moments_in = in.get_packed<tally::Moments>();
+    const auto shapes_in = in.get_packed<CellShape>();
     const std::vector<std::uint32_t> at_low = in.get_vector<std::uint32_t>();
-    const std::vector<std::int32_t> buckets_in = in.get_vector<std::int32_t>();
-    if (moments_in.size() != cells_ || shapes_in.size() != cells_) {
+    const auto buckets_in = in.get_packed<std::int32_t>();
+    if (moments_in.count != cells_ || shapes_in.count != cells_) {
       throw std::runtime_error("wrong number of cells");
     }
-    const std::vector<tally::Moments> differences_in = in.get_vector<tally::Moments>();
+    const auto differences_in = in.get_packed<tally::Moments>();
     const bool paired =
         options_.reference >= 0 && static_cast<int>(chunk.scenario) != options_.reference;
-    if (differences_in.size() != (paired ? cells_ : 0)) {
+    if (differences_in.count != (paired ? cells_ : 0)) {
       throw std::runtime_error("paired differences missing or unexpected");
     }
-    chunk.lay_out(cells_, buckets_in.size(), paired, options_.reference >= 0);
-    std::copy(moments_in.begin(), moments_in.end(), chunk.moments.begin());
-    std::copy(shapes_in.begin(), shapes_in.end(), chunk.shapes.begin());
-    std::copy(buckets_in.begin(), buckets_in.end(), chunk.bucket_room.begin());
-    chunk.listed = buckets_in.size();
-    std::copy(differences_in.begin(), differences_in.end(), chunk.differences.begin());
+    chunk.lay_out(cells_, buckets_in.count, paired, options_.reference >= 0);
+    moments_in.copy_to(chunk.moments.data());
+    shapes_in.copy_to(chunk.shapes.data());
+    buckets_in.copy_to(chunk.bucket_room.data());
+    chunk.listed = buckets_in.count;
+    differences_in.copy_to(chunk.differences.data());
     // Every cell's shape must fit its moments, so that the fold takes exactly the values the
     // moments count.
     std::fill(chunk.at_low.begin(), chunk.at_low.end(), 0U);
