@@ -62,18 +62,6 @@ class ByteReader {
     at_ += sizeof(T);
     return value;
   }
-  template <class T>
-  requires std::is_trivially_copyable_v<T> std::vector<T> get_vector() {
-    const auto count = get<std::uint64_t>();
-    if (count > (bytes_.size() - at_) / sizeof(T)) {
-      throw std::runtime_error("truncated data (a count beyond the end)");
-    }
-    std::vector<T> values(static_cast<std::size_t>(count));
-    // memcpy from or to an empty vector's null data() is undefined, even for 0 bytes.
-    if (!values.empty()) std::memcpy(values.data(), bytes_.data() + at_, values.size() * sizeof(T));
-    at_ += values.size() * sizeof(T);
-    return values;
-  }
   /// A count-prefixed array (put_span's) left where it is: its count, and copy_to to copy it
   /// out once (the bytes need not be aligned for T).
   template <class T>
@@ -82,6 +70,7 @@ class ByteReader {
     const unsigned char* bytes = nullptr;
     std::size_t count = 0;
     void copy_to(T* out) const {
+      // memcpy from or to an empty vector's null data() is undefined, even for 0 bytes.
       if (count > 0) std::memcpy(out, bytes, count * sizeof(T));
     }
   };
@@ -94,6 +83,13 @@ class ByteReader {
     const Packed<T> packed{bytes_.data() + at_, static_cast<std::size_t>(count)};
     at_ += packed.count * sizeof(T);
     return packed;
+  }
+  template <class T>
+  requires std::is_trivially_copyable_v<T> std::vector<T> get_vector() {
+    const Packed<T> packed = get_packed<T>();
+    std::vector<T> values(packed.count);
+    packed.copy_to(values.data());
+    return values;
   }
   std::string get_string() {
     const std::vector<char> characters = get_vector<char>();
