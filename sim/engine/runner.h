@@ -27,8 +27,8 @@ struct RunCheckpoint {
   std::vector<unsigned char> tally;
 };
 
-/// Where a study's wall time went, in seconds (RunOptions::timings): which parts ran on every
-/// thread and which on one, for the bench's thread-efficiency figures.
+/// Where a study's wall time went, in seconds (RunOptions::timings): the blocks, which run on
+/// every thread, and the parts around them, for the bench's thread-efficiency figures.
 struct StudyTimings {
   /// Laying out the results (the sink's begin too), and for a resumed run the totals made and
   /// its statistics read back: one thread.
@@ -36,7 +36,8 @@ struct StudyTimings {
   /// The blocks run, summarised and folded as they finish: every thread. The totals (their
   /// per-cell arrays first touched) are made here, by the first fold, unless a run resumes.
   double blocks = 0.0;
-  /// The chunks still waiting at the end folded into the totals: one thread.
+  /// The chunks still waiting at the end folded into the totals: scenarios side by side, each
+  /// on one thread.
   double last_fold = 0.0;
   /// The closing summaries (moments, quantiles, paired differences), side by side.
   double summaries = 0.0;
