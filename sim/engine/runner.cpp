@@ -136,6 +136,8 @@ struct BlockWork {
   std::vector<Chunk> chunks;
   /// The reference scenario's raw values [replicate in block][year * stride + slot].
   HugeVector<double> reference_raw;
+  /// The reference's events, per part of its replicates (StudyRunner::run_reference_chunk).
+  std::vector<std::vector<double>> reference_events;
 };
 
 /// The reference scenario's block, as the other scenarios' paired differences need it.
@@ -292,6 +294,17 @@ class StudyRunner {
   /// to `reference` (the reference's block; null for none).
   void run_chunk(Chunk& chunk, HugeVector<double>& raw, const ReferenceBlock* reference,
                  Scratch& scratch, const ResultsSink* sink) const;
+  /// As run_chunk for the reference's chunk (no reference of its own), its replicates run in
+  /// parts that idle threads may take (each part's events in `part_events`, joined in order):
+  /// the others of its block wait for it.
+  void run_reference_chunk(Chunk& chunk, HugeVector<double>& raw,
+                           tbb::enumerable_thread_specific<Scratch>& scratches,
+                           std::vector<std::vector<double>>& part_events,
+                           const ResultsSink* sink) const;
+  /// Runs replicates [begin, end) of the chunk into their rows of `raw`, appending their event
+  /// rows to `events`.
+  void run_replicates(const Chunk& chunk, double* raw, std::size_t begin, std::size_t end,
+                      Scratch& scratch, std::vector<double>& events) const;
   /// Fills chunk.out (trajectories per variable, event columns) from the chunk's raw values.
   void fill_block(Chunk& chunk, const double* raw) const;
   /// Computes a chunk's moments, cell shapes, bucket indices and paired differences from its
@@ -353,20 +366,16 @@ void StudyRunner::report_unset(const Chunk& chunk, const double* raw, std::size_
                          std::to_string(replicate) + ")");
 }
 
-void StudyRunner::run_chunk(Chunk& chunk, HugeVector<double>& raw, const ReferenceBlock* reference,
-                            Scratch& scratch, const ResultsSink* sink) const {
-  const auto count = static_cast<std::size_t>(chunk.count);
-  // Buffers are reused from chunk to chunk (resize keeps capacity): fresh multi-megabyte
-  // allocations per chunk cost more in page faults than the statistics themselves.
-  raw.resize(count * cells_);
-  chunk.events.clear();
+void StudyRunner::run_replicates(const Chunk& chunk, double* raw, std::size_t begin,
+                                 std::size_t end, Scratch& scratch,
+                                 std::vector<double>& events) const {
   if (!scratch.recorder) scratch.recorder.emplace(schema_, options_.years);
   RunRecorder& recorder = *scratch.recorder;
   const Model& model = *scenarios_[chunk.scenario].model;
-  for (std::size_t i = 0; i < count; ++i) {
+  for (std::size_t i = begin; i < end; ++i) {
     const std::int64_t replicate = chunk.first + static_cast<std::int64_t>(i);
     // The model writes its values straight into the block's row: no copy.
-    recorder.clear_into(std::span<double>(raw.data() + i * cells_, cells_));
+    recorder.clear_into(std::span<double>(raw + i * cells_, cells_));
     RunContext context{options_.seed, static_cast<std::uint64_t>(replicate), options_.start_year,
                        options_.years};
     model.run(context, recorder);
@@ -374,14 +383,60 @@ void StudyRunner::run_chunk(Chunk& chunk, HugeVector<double>& raw, const Referen
     const auto years = recorder.event_years();
     const auto values = recorder.event_values();
     for (std::size_t e = 0; event_width_ > 0 && e < years.size(); ++e) {
-      chunk.events.push_back(static_cast<double>(replicate));
-      chunk.events.push_back(static_cast<double>(years[e]));
-      chunk.events.insert(chunk.events.end(),
-                          values.begin() + static_cast<std::ptrdiff_t>(e * event_width_),
-                          values.begin() + static_cast<std::ptrdiff_t>((e + 1) * event_width_));
+      events.push_back(static_cast<double>(replicate));
+      events.push_back(static_cast<double>(years[e]));
+      events.insert(events.end(), values.begin() + static_cast<std::ptrdiff_t>(e * event_width_),
+                    values.begin() + static_cast<std::ptrdiff_t>((e + 1) * event_width_));
     }
   }
+}
+
+void StudyRunner::run_chunk(Chunk& chunk, HugeVector<double>& raw, const ReferenceBlock* reference,
+                            Scratch& scratch, const ResultsSink* sink) const {
+  const auto count = static_cast<std::size_t>(chunk.count);
+  // Buffers are reused from chunk to chunk (resize keeps capacity): fresh multi-megabyte
+  // allocations per chunk cost more in page faults than the statistics themselves.
+  raw.resize(count * cells_);
+  chunk.events.clear();
+  run_replicates(chunk, raw.data(), 0, count, scratch, chunk.events);
   summarise_chunk(chunk, raw.data(), reference, scratch);
+  fill_block(chunk, raw.data());
+  if (sink != nullptr) sink->encode(chunk.out);
+}
+
+void StudyRunner::run_reference_chunk(Chunk& chunk, HugeVector<double>& raw,
+                                      tbb::enumerable_thread_specific<Scratch>& scratches,
+                                      std::vector<std::vector<double>>& part_events,
+                                      const ResultsSink* sink) const {
+  // Parts of 16 replicates: a thread with nothing else to run (a study of one block, or a
+  // study's last) takes some, and a part's work (about a millisecond for the alliance model)
+  // dwarfs the cost of handing it over. The replicates are independent and their rows apart,
+  // so the values are those of one thread's run; the events are joined in replicate order.
+  constexpr std::size_t kPart = 16;
+  const auto count = static_cast<std::size_t>(chunk.count);
+  raw.resize(count * cells_);
+  const std::size_t parts = (count + kPart - 1) / kPart;
+  if (part_events.size() < parts) part_events.resize(parts);
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(0, parts, 1),
+      [&](const tbb::blocked_range<std::size_t>& range) {
+        // A thread's scratch is used by one call that does not wait at a time: a thread
+        // waiting here may take another chunk's task, which uses its scratch whole, but not
+        // the reference's rows or these parts' events.
+        Scratch& scratch = scratches.local();
+        for (std::size_t part = range.begin(); part < range.end(); ++part) {
+          part_events[part].clear();
+          run_replicates(chunk, raw.data(), part * kPart, std::min(count, (part + 1) * kPart),
+                         scratch, part_events[part]);
+        }
+      },
+      tbb::simple_partitioner());
+  chunk.events.clear();
+  for (std::size_t part = 0; part < parts; ++part) {
+    chunk.events.insert(chunk.events.end(), part_events[part].begin(), part_events[part].end());
+  }
+  Scratch& scratch = scratches.local();
+  summarise_chunk(chunk, raw.data(), nullptr, scratch);
   fill_block(chunk, raw.data());
   if (sink != nullptr) sink->encode(chunk.out);
 }
@@ -1248,7 +1303,8 @@ void StudyRunner::pipeline(std::int64_t count,
     }
     // The reference first (its values are the others' base), then the others side by side.
     if (paired) {
-      run_chunk(work->chunks[0], work->reference_raw, nullptr, scratches.local(), sink);
+      run_reference_chunk(work->chunks[0], work->reference_raw, scratches, work->reference_events,
+                          sink);
     }
     const ReferenceBlock reference_block{work->reference_raw.data(),
                                          work->chunks[0].moments.data()};

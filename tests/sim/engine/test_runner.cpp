@@ -217,6 +217,16 @@ TEST_CASE("The event table agrees with the trajectories it came from", "[unit][e
   CHECK(results.event_columns[0].name == "scenario");
   CHECK(results.event_values[0].size() == crossings);
   CHECK(std::is_sorted(results.event_values[0].begin(), results.event_values[0].end()));
+  // In replicate order within a scenario, whoever ran which replicates (the reference's block
+  // runs in parts that other threads may take).
+  const std::vector<double>& scenario = results.event_values[0];
+  const std::vector<double>& replicate = results.event_values[1];
+  std::size_t out_of_order = 0;
+  for (std::size_t row = 1; row < scenario.size(); ++row) {
+    out_of_order +=
+        scenario[row] == scenario[row - 1] && replicate[row] < replicate[row - 1] ? 1 : 0;
+  }
+  CHECK(out_of_order == 0);
   for (double year : results.event_values[2]) {
     CHECK(year >= 2025);
     CHECK(year <= 2028);
