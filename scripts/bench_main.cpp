@@ -172,13 +172,23 @@ double copies_cpu_ns(const Loaded& loaded, std::int64_t replicates, int copies,
 /// study's fixed cost taken out). Prints the median of each over the rounds with a 90%
 /// distribution-free interval: the rounds' own spread, which says whether this host can tell 5%
 /// apart at all.
-int run_scaling(const Loaded& loaded, std::int64_t replicates, int rounds) {
+///
+/// `matched`: the copies at the one scenario's two sizes, so that every study's scenarios run the
+/// same replicates each. By default the copies run a quarter of the one scenario's replicates
+/// each (the studies then hold about as many member-years), so costs a scenario pays as its
+/// first thousands of replicates arrive (its quantile sketches' buckets and pages growing, then
+/// levelling off) could weigh differently on the two sides; matched, they cannot. Measured on 6
+/// December 2026 the two gave the same picture (16 unpaired copies -0.1% to +3.4% matched in three
+/// runs, +1.9% to +2.4% by default). Matched, one scenario is also timed before the copies, each
+/// size's cost the mean of the two: a round takes about a minute, and the host's speed drifts
+/// within it.
+int run_scaling(const Loaded& loaded, std::int64_t replicates, int rounds, bool matched) {
   // The copies at c and 4c replicates each, one scenario at 4c and 16c: the same replicates a
-  // scenario at 4c.
-  const std::int64_t small_copies = std::max<std::int64_t>(replicates / 8, 64);
-  const std::int64_t large_copies = 4 * small_copies;
-  const std::int64_t small_one = large_copies;
+  // scenario at 4c. Matched: the copies at 4c and 16c each too.
+  const std::int64_t small_one = 4 * std::max<std::int64_t>(replicates / 8, 64);
   const std::int64_t large_one = 4 * small_one;
+  const std::int64_t small_copies = matched ? small_one : small_one / 4;
+  const std::int64_t large_copies = matched ? large_one : small_one;
   copies_cpu_ns(loaded, small_one, 1);  // untimed: the model's first runs
   // Slope between a size and four times it: (4 * large - small) / 3 in ns per member-year.
   const auto slope = [](double small, double large) { return (4.0 * large - small) / 3.0; };
@@ -187,6 +197,7 @@ int run_scaling(const Loaded& loaded, std::int64_t replicates, int rounds) {
   std::array<std::vector<double>, 2> same_unpaired;
   std::array<std::vector<double>, 2> slope_paired;
   std::array<std::vector<double>, 2> slope_unpaired;
+  std::array<std::vector<double>, 2> slope_paired_unpaired;
   fmt::print(
       "ns CPU per member-year (of which system); one scenario at {} and {} replicates, 16 "
       "copies at {} and {} each\n",
@@ -194,23 +205,37 @@ int run_scaling(const Loaded& loaded, std::int64_t replicates, int rounds) {
   for (int r = 0; r < rounds; ++r) {
     // Untimed: the largest study of the round first (its memory is the most of any).
     copies_cpu_ns(loaded, large_copies, 16);
+    // Matched: one scenario timed before the copies too, and each size's cost the mean of the
+    // two, so that a host whose speed drifts through the round biases neither side.
+    const CopiesCost one_large_before = matched ? copies_cost(loaded, large_one, 1) : CopiesCost{};
+    const CopiesCost one_small_before = matched ? copies_cost(loaded, small_one, 1) : CopiesCost{};
     const CopiesCost paired_large = copies_cost(loaded, large_copies, 16);
     const CopiesCost paired_small = copies_cost(loaded, small_copies, 16);
     const CopiesCost unpaired_large = copies_cost(loaded, large_copies, 16, false);
     const CopiesCost unpaired_small = copies_cost(loaded, small_copies, 16, false);
-    const CopiesCost one_large = copies_cost(loaded, large_one, 1);
-    const CopiesCost one_small = copies_cost(loaded, small_one, 1);
+    const auto mean_with = [&](const CopiesCost& before, const CopiesCost& after) {
+      return matched
+                 ? CopiesCost{(before.ns + after.ns) / 2, (before.system_ns + after.system_ns) / 2}
+                 : after;
+    };
+    const CopiesCost one_large = mean_with(one_large_before, copies_cost(loaded, large_one, 1));
+    const CopiesCost one_small = mean_with(one_small_before, copies_cost(loaded, small_one, 1));
     for (std::size_t user_only = 0; user_only < 2; ++user_only) {
       const auto ns = [&](const CopiesCost& cost) {
         return user_only == 1 ? cost.ns - cost.system_ns : cost.ns;
       };
-      // The same replicates per scenario: one at small_one, 16 copies at large_copies.
-      same_paired[user_only].push_back(ns(paired_large) / ns(one_small));
-      same_unpaired[user_only].push_back(ns(unpaired_large) / ns(one_small));
+      // The same replicates per scenario: one at small_one, 16 copies at large_copies (matched:
+      // both at large_one).
+      same_paired[user_only].push_back(matched ? ns(paired_large) / ns(one_large)
+                                               : ns(paired_large) / ns(one_small));
+      same_unpaired[user_only].push_back(matched ? ns(unpaired_large) / ns(one_large)
+                                                 : ns(unpaired_large) / ns(one_small));
       const double one_slope = slope(ns(one_small), ns(one_large));
       slope_paired[user_only].push_back(slope(ns(paired_small), ns(paired_large)) / one_slope);
       slope_unpaired[user_only].push_back(slope(ns(unpaired_small), ns(unpaired_large)) /
                                           one_slope);
+      slope_paired_unpaired[user_only].push_back(slope(ns(paired_small), ns(paired_large)) /
+                                                 slope(ns(unpaired_small), ns(unpaired_large)));
     }
     const auto pair = [](const CopiesCost& small, const CopiesCost& large) {
       return fmt::format("{:6.1f} ({:4.1f}) {:6.1f} ({:4.1f})", small.ns, small.system_ns, large.ns,
@@ -233,6 +258,7 @@ int run_scaling(const Loaded& loaded, std::int64_t replicates, int rounds) {
     show("same replicates a scenario, no reference" + time, same_unpaired[user_only]);
     show("slope (fixed cost out), paired" + time, slope_paired[user_only]);
     show("slope (fixed cost out), no reference" + time, slope_unpaired[user_only]);
+    show("slope, paired against no reference" + time, slope_paired_unpaired[user_only]);
   }
   return 0;
 }
@@ -492,6 +518,7 @@ int main(int argc, char** argv) {
   bool copies_paired = true;
   bool end_to_end_only = false;
   int scaling_rounds = 0;
+  bool matched = false;
   int efficiency_rounds = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -541,13 +568,15 @@ int main(int argc, char** argv) {
       return run_first_touch();
     } else if (arg == "--efficiency" && i + 1 < argc) {
       efficiency_rounds = std::max(1, std::atoi(argv[++i]));
+    } else if (arg == "--matched") {
+      matched = true;
     } else if (arg == "--scaling" && i + 1 < argc) {
       scaling_rounds = std::max(1, std::atoi(argv[++i]));
     } else if (arg == "-h" || arg == "--help") {
       std::puts(
           "usage: natosim_bench [CONFIG] [--replicates N] [--repeat K] [--no-memory]\n"
           "                     [--model-alone] [--copies C [--unpaired]]\n"
-          "                     [--end-to-end] [--scaling R] [--efficiency R]\n"
+          "                     [--end-to-end] [--scaling R [--matched]] [--efficiency R]\n"
           "                     [--first-touch] [--portable]\n"
           "Times the study's scenarios on 1 and 2 threads (summaries only), the models alone,\n"
           "and the peak memory of 1,000 vs 100,000 replicates (summaries only, then with the\n"
@@ -574,7 +603,11 @@ int main(int argc, char** argv) {
           "at N / 2 and 2N, and nothing else: per round the ratio at the same replicates a\n"
           "scenario and the ratio of the slopes, with CPU time (user + system) and user time\n"
           "alone (without the first touch of memory); then each one's median over the rounds\n"
-          "with a 90% distribution-free interval (R >= 8 for a useful one).\n"
+          "with a 90% distribution-free interval (R >= 8 for a useful one). With --matched the\n"
+          "copies run the one scenario's two sizes (N / 2 and 2N each), so that every study runs\n"
+          "the same replicates a scenario; one scenario is timed before and after the copies;\n"
+          "a round takes about a minute at N = 4000. Either way it also gives the paired copies'\n"
+          "slope against the unpaired ones' (what the paired differences add).\n"
           "--efficiency R times the study on 1 and 2 threads in R rounds in this process, and\n"
           "nothing else: per round the 2-thread efficiency by wall, CPU and user time, and the\n"
           "host's own (the models alone on one thread and on two at once, nothing shared), then\n"
@@ -598,6 +631,10 @@ int main(int argc, char** argv) {
     std::fputs("natosim_bench: --unpaired goes with --copies C (see --help)\n", stderr);
     return 2;
   }
+  if (matched && scaling_rounds == 0) {
+    std::fputs("natosim_bench: --matched goes with --scaling R (see --help)\n", stderr);
+    return 2;
+  }
   try {
     Loaded loaded;
     load(loaded, config);
@@ -618,7 +655,7 @@ int main(int argc, char** argv) {
       print_alone(time_models_alone(loaded, replicates));
       return 0;
     }
-    if (scaling_rounds > 0) return run_scaling(loaded, replicates, scaling_rounds);
+    if (scaling_rounds > 0) return run_scaling(loaded, replicates, scaling_rounds, matched);
     if (efficiency_rounds > 0) return run_efficiency(loaded, replicates, efficiency_rounds);
     if (copies_only > 0) {
       const std::int64_t copies_replicates = std::max<std::int64_t>(replicates / 4, 100);
