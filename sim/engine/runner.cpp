@@ -305,6 +305,9 @@ class StudyRunner {
   /// rows to `events`.
   void run_replicates(const Chunk& chunk, double* raw, std::size_t begin, std::size_t end,
                       Scratch& scratch, std::vector<double>& events) const;
+  /// What follows a chunk's runs: its statistics, its block of results, their encoding.
+  void finish_chunk(Chunk& chunk, const double* raw, const ReferenceBlock* reference,
+                    Scratch& scratch, const ResultsSink* sink) const;
   /// Fills chunk.out (trajectories per variable, event columns) from the chunk's raw values.
   void fill_block(Chunk& chunk, const double* raw) const;
   /// Computes a chunk's moments, cell shapes, bucket indices and paired differences from its
@@ -399,8 +402,13 @@ void StudyRunner::run_chunk(Chunk& chunk, HugeVector<double>& raw, const Referen
   raw.resize(count * cells_);
   chunk.events.clear();
   run_replicates(chunk, raw.data(), 0, count, scratch, chunk.events);
-  summarise_chunk(chunk, raw.data(), reference, scratch);
-  fill_block(chunk, raw.data());
+  finish_chunk(chunk, raw.data(), reference, scratch, sink);
+}
+
+void StudyRunner::finish_chunk(Chunk& chunk, const double* raw, const ReferenceBlock* reference,
+                               Scratch& scratch, const ResultsSink* sink) const {
+  summarise_chunk(chunk, raw, reference, scratch);
+  fill_block(chunk, raw);
   if (sink != nullptr) sink->encode(chunk.out);
 }
 
@@ -435,10 +443,7 @@ void StudyRunner::run_reference_chunk(Chunk& chunk, HugeVector<double>& raw,
   for (std::size_t part = 0; part < parts; ++part) {
     chunk.events.insert(chunk.events.end(), part_events[part].begin(), part_events[part].end());
   }
-  Scratch& scratch = scratches.local();
-  summarise_chunk(chunk, raw.data(), nullptr, scratch);
-  fill_block(chunk, raw.data());
-  if (sink != nullptr) sink->encode(chunk.out);
+  finish_chunk(chunk, raw.data(), nullptr, scratches.local(), sink);
 }
 
 void StudyRunner::fill_block(Chunk& chunk, const double* raw) const {
