@@ -73,10 +73,14 @@ int reference_of(const Loaded& loaded) {
 
 /// Whether runs may take the AVX2 build of the summarise pass (false with --portable).
 bool wide_vectors = true;
+/// Whether a paired study's scenarios read the reference's random words (false with
+/// --no-shared-words).
+bool share_random_words = true;
 
 sim::RunOptions options_for(const Loaded& loaded, std::int64_t replicates, int threads) {
   sim::RunOptions options;
   options.wide_vectors = wide_vectors;
+  options.share_random_words = share_random_words;
   options.reference = reference_of(loaded);
   options.seed = loaded.study.seed;
   options.replicates = replicates;
@@ -418,6 +422,7 @@ std::optional<std::string> child_report(const std::string& self,
   std::vector<char*> argv{const_cast<char*>(self.c_str())};
   // First, so that the child knows it before it reads its probe.
   if (!wide_vectors) argv.push_back(const_cast<char*>("--portable"));
+  if (!share_random_words) argv.push_back(const_cast<char*>("--no-shared-words"));
   for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   int pipe_ends[2];
@@ -526,6 +531,10 @@ int main(int argc, char** argv) {
       wide_vectors = false;
       continue;
     }
+    if (arg == "--no-shared-words") {
+      share_random_words = false;
+      continue;
+    }
     if ((arg == "--memory-probe" || arg == "--memory-probe-no-events") && i + 2 < argc) {
       Loaded loaded;
       load(loaded, argv[i + 2]);
@@ -577,7 +586,7 @@ int main(int argc, char** argv) {
           "usage: natosim_bench [CONFIG] [--replicates N] [--repeat K] [--no-memory]\n"
           "                     [--model-alone] [--copies C [--unpaired]]\n"
           "                     [--end-to-end] [--scaling R [--matched]] [--efficiency R]\n"
-          "                     [--first-touch] [--portable]\n"
+          "                     [--first-touch] [--portable] [--no-shared-words]\n"
           "Times the study's scenarios on 1 and 2 threads (summaries only), the models alone,\n"
           "and the peak memory of 1,000 vs 100,000 replicates (summaries only, then with the\n"
           "event table). Then CPU time per member-year against the floor kernel (the arithmetic\n"
@@ -619,6 +628,9 @@ int main(int argc, char** argv) {
           "machine whose host takes freed memory back, the latter is many times the former.\n"
           "--portable runs every study with the portable build of the summarise pass, not its\n"
           "AVX2 build (same results; this shows what the wider instructions save).\n"
+          "--no-shared-words makes every scenario of a paired study make its own random words,\n"
+          "rather than read those of the reference's run of the replicate (same results; this\n"
+          "shows what sharing them saves).\n"
           "Run it as scripts/bench.sh does, with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (glibc's\n"
           "heap in huge pages, as scripts/run.sh runs a study); it says which heap it had.\n"
           "Default CONFIG: configs/baseline.toml, N = 2000, K = 3.");
@@ -702,6 +714,9 @@ int main(int argc, char** argv) {
                                        : sim::summarise_has_wide_vectors()
                                            ? "AVX2 build"
                                            : "portable build (no AVX2 here)");
+    fmt::print("random words: {}\n", share_random_words
+                                         ? "a paired study's scenarios read the reference's"
+                                         : "each scenario makes its own (--no-shared-words)");
     print_alone(timing);
     fmt::print(
         "engine + model, 1 thread   : {:10.0f} run-years/s  {:8.2f} us per replicate  "

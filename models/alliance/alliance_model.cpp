@@ -315,23 +315,24 @@ AllianceModel::AllianceModel(AllianceParams params, const sim::StudySettings& se
   }
 }
 
-ReplicateDraws AllianceModel::draw(std::uint64_t seed, std::uint64_t replicate) const {
+ReplicateDraws AllianceModel::draw(std::uint64_t seed, std::uint64_t replicate,
+                                   sim::RandomWordsRun* words) const {
   ReplicateDraws d;
-  d.threat = draw_threat(params_.threat, seed, replicate);
-  d.budget = draw_budget(params_.budget, seed, replicate);
-  d.depreciation = params_.capability.depreciation.draw(seed, replicate);
-  d.trend_offset = params_.economy.trend_offset.draw(seed, replicate);
-  d.volatility = params_.economy.volatility.draw(seed, replicate);
-  d.ally_reliability = params_.spillover.ally_reliability.draw(seed, replicate);
-  d.enforcement_probability = params_.policy.enforcement_probability.draw(seed, replicate);
-  d.us_reliability = params_.policy.reliability.draw(seed, replicate);
-  d.pressure_scale = params_.policy.pressure_scale.draw(seed, replicate);
-  d.reliability_prior = params_.beliefs.reliability_prior.draw(seed, replicate);
+  d.threat = draw_threat(params_.threat, seed, replicate, words);
+  d.budget = draw_budget(params_.budget, seed, replicate, words);
+  d.depreciation = params_.capability.depreciation.draw(seed, replicate, words);
+  d.trend_offset = params_.economy.trend_offset.draw(seed, replicate, words);
+  d.volatility = params_.economy.volatility.draw(seed, replicate, words);
+  d.ally_reliability = params_.spillover.ally_reliability.draw(seed, replicate, words);
+  d.enforcement_probability = params_.policy.enforcement_probability.draw(seed, replicate, words);
+  d.us_reliability = params_.policy.reliability.draw(seed, replicate, words);
+  d.pressure_scale = params_.policy.pressure_scale.draw(seed, replicate, words);
+  d.reliability_prior = params_.beliefs.reliability_prior.draw(seed, replicate, words);
   d.enforcement_prior = params_.beliefs.enforcement_prior
-                            ? params_.beliefs.enforcement_prior->draw(seed, replicate)
+                            ? params_.beliefs.enforcement_prior->draw(seed, replicate, words)
                             : d.enforcement_probability;
   d.attack = draw_attack(params_.attack, seed, replicate, d.us_reliability,
-                         d.enforcement_probability, d.ally_reliability);
+                         d.enforcement_probability, d.ally_reliability, words);
   return d;
 }
 
@@ -745,8 +746,7 @@ void AllianceModel::attack_step(AllianceState& s, const ReplicateDraws& d, Strea
   // yet attacked this year. Two uniforms per slot from this year's stream, always drawn, so
   // that later slots and years never depend on what happened; each attack is resolved from
   // its own stream.
-  sim::RngStream rng(
-      context.seed, context.replicate,
+  sim::RngStream rng = context.stream(
       sim::sub_purpose(sim::purpose("alliance.attacks"), static_cast<std::uint32_t>(s.year_index)));
   const auto utilities = std::span<const double>(a.utility.data(), members_ + 1);
   for (int slot = 0; slot < adversary.max_attacks_per_year; ++slot) {
@@ -763,11 +763,10 @@ void AllianceModel::attack_step(AllianceState& s, const ReplicateDraws& d, Strea
         draw_target(utilities, a.eligible, adversary.target_sharpness, u_target);
     if (target > members_) continue;
     a.eligible[target] = 0;  // distinct targets within a year
-    sim::RngStream resolution(
-        context.seed, context.replicate,
-        sim::sub_purpose(sim::sub_purpose(sim::purpose("alliance.attack_resolution"),
-                                          static_cast<std::uint32_t>(s.year_index)),
-                         static_cast<std::uint32_t>(slot)));
+    sim::RngStream resolution =
+        context.stream(sim::sub_purpose(sim::sub_purpose(sim::purpose("alliance.attack_resolution"),
+                                                         static_cast<std::uint32_t>(s.year_index)),
+                                        static_cast<std::uint32_t>(slot)));
     resolve_attack(s, d, target, resolution, recorder);
   }
 }
@@ -1027,7 +1026,7 @@ void AllianceModel::run(const sim::RunContext& context, sim::RunRecorder& record
         fmt::format("AllianceModel::run: built for {} years from {}, asked for {} years from {}",
                     years_, start_year_, context.years, context.start_year));
   }
-  const ReplicateDraws draws = draw(context.seed, context.replicate);
+  const ReplicateDraws draws = draw(context.seed, context.replicate, context.words);
   // One state per thread, reused by every run on it: initialise sets every field, and the arrays
   // keep their memory, so a run does not allocate once the thread has done one.
   thread_local AllianceState state;

@@ -140,7 +140,9 @@ class AllianceModel : public sim::Model {
     return joined_year_[member] <= start_year_ + year_index ? 1.0 : 0.0;
   }
 
-  ReplicateDraws draw(std::uint64_t seed, std::uint64_t replicate) const;
+  /// `words`: the run's store of random words (sim::RunContext::words), which changes no draw.
+  ReplicateDraws draw(std::uint64_t seed, std::uint64_t replicate,
+                      sim::RandomWordsRun* words = nullptr) const;
   /// The state at the start year (year index 0), straight from the data, with the calibrated
   /// reference shares; `context` supplies the seed and replicate for the cost draws.
   void initialise(AllianceState& state, const ReplicateDraws& draws,

@@ -177,21 +177,21 @@ AttackModelParams parse_attack(sim::config::Table& model, const AllianceData& da
 
 AttackDrawn draw_attack(const AttackModelParams& p, std::uint64_t seed, std::uint64_t replicate,
                         double us_reliability, double enforcement_probability,
-                        double ally_reliability) {
+                        double ally_reliability, sim::RandomWordsRun* words) {
   const AdversaryParams& a = p.adversary;
   AttackDrawn d;
-  d.level_brigades = a.level_brigades.draw(seed, replicate);
-  d.growth_per_year = a.growth_per_year.draw(seed, replicate);
-  d.cost_of_failure = a.cost_of_failure.draw(seed, replicate);
-  d.escalation_cost = a.escalation_cost.draw(seed, replicate);
-  d.risk_appetite = a.risk_appetite.draw(seed, replicate);
+  d.level_brigades = a.level_brigades.draw(seed, replicate, words);
+  d.growth_per_year = a.growth_per_year.draw(seed, replicate, words);
+  d.cost_of_failure = a.cost_of_failure.draw(seed, replicate, words);
+  d.escalation_cost = a.escalation_cost.draw(seed, replicate, words);
+  d.risk_appetite = a.risk_appetite.draw(seed, replicate, words);
   d.reliability_prior =
-      a.reliability_prior ? a.reliability_prior->draw(seed, replicate) : us_reliability;
-  d.enforcement_prior =
-      a.enforcement_prior ? a.enforcement_prior->draw(seed, replicate) : enforcement_probability;
-  d.ally_response =
-      p.attack.ally_response ? p.attack.ally_response->draw(seed, replicate) : ally_reliability;
-  d.contributor_response = p.peacekeepers.contributor_response.draw(seed, replicate);
+      a.reliability_prior ? a.reliability_prior->draw(seed, replicate, words) : us_reliability;
+  d.enforcement_prior = a.enforcement_prior ? a.enforcement_prior->draw(seed, replicate, words)
+                                            : enforcement_probability;
+  d.ally_response = p.attack.ally_response ? p.attack.ally_response->draw(seed, replicate, words)
+                                           : ally_reliability;
+  d.contributor_response = p.peacekeepers.contributor_response.draw(seed, replicate, words);
   return d;
 }
 

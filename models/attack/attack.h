@@ -147,9 +147,11 @@ struct AttackDrawn {
 };
 
 /// Draws for replicate `replicate`; unset priors and ally_response take the given fallbacks.
+/// `words`: the run's store of random words (sim::RunContext::words), which changes no draw.
 AttackDrawn draw_attack(const AttackModelParams& params, std::uint64_t seed,
                         std::uint64_t replicate, double us_reliability,
-                        double enforcement_probability, double ally_reliability);
+                        double enforcement_probability, double ally_reliability,
+                        sim::RandomWordsRun* words = nullptr);
 
 /// The adversary's reach at each member (0-1): 1 within `reach_full_km` of Moscow, then
 /// `exp(-(d - full) / scale)`, times `reach_without_border` without a land border with Russia,

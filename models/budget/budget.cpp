@@ -57,21 +57,22 @@ BudgetParams parse_budget(sim::config::Table& table) {
   return p;
 }
 
-BudgetDrawn draw_budget(const BudgetParams& p, std::uint64_t seed, std::uint64_t replicate) {
+BudgetDrawn draw_budget(const BudgetParams& p, std::uint64_t seed, std::uint64_t replicate,
+                        sim::RandomWordsRun* words) {
   BudgetDrawn d;
-  d.threat_response_pp = p.threat_response_pp.draw(seed, replicate);
-  d.spill_in = p.spill_in.draw(seed, replicate);
-  d.pledge_gap_pp = p.pledge_gap_pp.draw(seed, replicate);
-  d.pledge_pressure_shape = p.pledge_pressure_shape.draw(seed, replicate);
-  d.guarantee_gap_pp = p.guarantee_gap_pp.draw(seed, replicate);
-  d.exercises_gap_pp = p.exercises_gap_pp.draw(seed, replicate);
-  d.troops_gap_pp = p.troops_gap_pp.draw(seed, replicate);
-  d.exercise_readiness_bonus = p.exercise_readiness_bonus.draw(seed, replicate);
-  d.debt_drag = p.debt_drag.draw(seed, replicate);
-  d.adjustment_speed = p.adjustment_speed.draw(seed, replicate);
-  d.acute_speed_gain = p.acute_speed_gain.draw(seed, replicate);
-  d.threat_uptake = p.threat_uptake.draw(seed, replicate);
-  d.noise_sd_pct = p.noise_sd_pct.draw(seed, replicate);
+  d.threat_response_pp = p.threat_response_pp.draw(seed, replicate, words);
+  d.spill_in = p.spill_in.draw(seed, replicate, words);
+  d.pledge_gap_pp = p.pledge_gap_pp.draw(seed, replicate, words);
+  d.pledge_pressure_shape = p.pledge_pressure_shape.draw(seed, replicate, words);
+  d.guarantee_gap_pp = p.guarantee_gap_pp.draw(seed, replicate, words);
+  d.exercises_gap_pp = p.exercises_gap_pp.draw(seed, replicate, words);
+  d.troops_gap_pp = p.troops_gap_pp.draw(seed, replicate, words);
+  d.exercise_readiness_bonus = p.exercise_readiness_bonus.draw(seed, replicate, words);
+  d.debt_drag = p.debt_drag.draw(seed, replicate, words);
+  d.adjustment_speed = p.adjustment_speed.draw(seed, replicate, words);
+  d.acute_speed_gain = p.acute_speed_gain.draw(seed, replicate, words);
+  d.threat_uptake = p.threat_uptake.draw(seed, replicate, words);
+  d.noise_sd_pct = p.noise_sd_pct.draw(seed, replicate, words);
   return d;
 }
 

@@ -184,7 +184,8 @@ struct BudgetDrawn {
 
 /// Reads `[model.budget]` (all keys optional). Throws sim::ConfigError.
 BudgetParams parse_budget(sim::config::Table& table);
-BudgetDrawn draw_budget(const BudgetParams& params, std::uint64_t seed, std::uint64_t replicate);
+BudgetDrawn draw_budget(const BudgetParams& params, std::uint64_t seed, std::uint64_t replicate,
+                        sim::RandomWordsRun* words = nullptr);
 
 /// Reads `[model.pledges.NAME]` tables (announced, deadline > announced, target_pct,
 /// halt_decline, enabled), in file order; disabled pledges are left out.

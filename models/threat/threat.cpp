@@ -55,15 +55,16 @@ ThreatParams parse_threat(sim::config::Table& table, const AllianceData& data) {
   return p;
 }
 
-ThreatDrawn draw_threat(const ThreatParams& p, std::uint64_t seed, std::uint64_t replicate) {
+ThreatDrawn draw_threat(const ThreatParams& p, std::uint64_t seed, std::uint64_t replicate,
+                        sim::RandomWordsRun* words) {
   ThreatDrawn d;
-  d.base = p.base.draw(seed, replicate);
-  d.distance_weight = p.distance_weight.draw(seed, replicate);
-  d.border_weight = p.border_weight.draw(seed, replicate);
-  d.adversary_scale = p.adversary_scale.draw(seed, replicate);
-  d.event_decay = p.event_decay.draw(seed, replicate);
+  d.base = p.base.draw(seed, replicate, words);
+  d.distance_weight = p.distance_weight.draw(seed, replicate, words);
+  d.border_weight = p.border_weight.draw(seed, replicate, words);
+  d.adversary_scale = p.adversary_scale.draw(seed, replicate, words);
+  d.event_decay = p.event_decay.draw(seed, replicate, words);
   for (std::size_t e = 0; e < p.events.size(); ++e)
-    d.event_size[e] = p.events[e].size.draw(seed, replicate);
+    d.event_size[e] = p.events[e].size.draw(seed, replicate, words);
   return d;
 }
 

@@ -79,7 +79,8 @@ ThreatParams parse_threat(sim::config::Table& table, const AllianceData& data);
 /// Per-member share of an event's size it reaches: 1 at the nearest capital reached,
 /// `exp(-(d_i - d_min) / reach_km)` elsewhere, 0 outside `members` (see ThreatEvent).
 Eigen::ArrayXd event_reach(const AllianceData& data, const ThreatEvent& event);
-ThreatDrawn draw_threat(const ThreatParams& params, std::uint64_t seed, std::uint64_t replicate);
+ThreatDrawn draw_threat(const ThreatParams& params, std::uint64_t seed, std::uint64_t replicate,
+                        sim::RandomWordsRun* words = nullptr);
 
 /// Geographic exposure per member (the bracket in the threat formula).
 Eigen::ArrayXd geographic_exposure(const AllianceData& data, const ThreatParams& params,

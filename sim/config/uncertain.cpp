@@ -119,13 +119,14 @@ double truncated_normal(RngStream& rng, double mean, double sd, double lower, do
 }
 }  // namespace
 
-double Uncertain::draw(std::uint64_t seed, std::uint64_t replicate) const {
+double Uncertain::draw(std::uint64_t seed, std::uint64_t replicate, RandomWordsRun* words) const {
   if (kind == Kind::fixed) return a;
   if (kind == Kind::posterior) {
     const auto column = static_cast<std::size_t>(a);
-    return sample->values[sample->particle_for(seed, replicate) * sample->keys.size() + column];
+    const std::size_t particle = sample->particle_for(seed, replicate, words);
+    return sample->values[particle * sample->keys.size() + column];
   }
-  RngStream rng(seed, replicate, stream);
+  RngStream rng(seed, replicate, stream, words);
   return sample_from(rng);
 }
 
@@ -325,8 +326,9 @@ const char* Uncertain::kind_name() const {
   return names[static_cast<int>(kind)];
 }
 
-std::size_t WeightedSample::particle_for(std::uint64_t seed, std::uint64_t replicate) const {
-  RngStream rng(seed, replicate, purpose("posterior"));
+std::size_t WeightedSample::particle_for(std::uint64_t seed, std::uint64_t replicate,
+                                         RandomWordsRun* words) const {
+  RngStream rng(seed, replicate, purpose("posterior"), words);
   const double u = rng.uniform();
   const auto found = std::upper_bound(cumulative.begin(), cumulative.end(), u);
   const auto index = static_cast<std::size_t>(found - cumulative.begin());

@@ -26,7 +26,9 @@ struct WeightedSample {
   std::size_t size() const { return weights.size(); }
   /// The particle replicate `replicate` uses: weighted resampling with one uniform from the
   /// stream (seed, replicate, "posterior"), shared by every key so correlations are kept.
-  std::size_t particle_for(std::uint64_t seed, std::uint64_t replicate) const;
+  /// `words`: as Uncertain::draw's.
+  std::size_t particle_for(std::uint64_t seed, std::uint64_t replicate,
+                           RandomWordsRun* words = nullptr) const;
   /// Builds `cumulative` from `weights` (normalised). Throws std::invalid_argument when the
   /// weights are negative, not finite or sum to zero.
   void finish();
@@ -53,8 +55,9 @@ struct Uncertain {
 
   static Uncertain fixed_at(double value) { return Uncertain{Kind::fixed, value}; }
   bool is_fixed() const { return kind == Kind::fixed; }
-  /// The value for one replicate. Deterministic in (seed, replicate).
-  double draw(std::uint64_t seed, std::uint64_t replicate) const;
+  /// The value for one replicate. Deterministic in (seed, replicate); `words` is the run's
+  /// store of random words (RunContext::words), which changes no value.
+  double draw(std::uint64_t seed, std::uint64_t replicate, RandomWordsRun* words = nullptr) const;
   /// The inverse CDF at probability p in (0, 1): the value with P(X <= value) = p (truncation
   /// respected). Fixed parameters return their value. Used by sensitivity designs.
   double quantile(double p) const;

@@ -102,6 +102,147 @@ RngStream::RngStream(std::uint64_t seed, std::uint64_t replicate, StreamPurpose 
   base_ = {{0u, 0u, static_cast<std::uint32_t>(replicate), static_cast<std::uint32_t>(purpose)}};
 }
 
+RngStream::RngStream(std::uint64_t seed, std::uint64_t replicate, StreamPurpose purpose,
+                     RandomWordsRun* words)
+    : RngStream(seed, replicate, purpose) {
+  if (words == nullptr) return;
+  const int stream = words->find(key_, base_);
+  if (stream < 0) return;
+  if (words->keeps()) {
+    keeper_ = words;
+    stream_ = stream;
+  } else {
+    held_ = words->held(stream, 4 * static_cast<std::size_t>(blocks_per_refill()));
+    if (!held_.empty()) reader_ = words;
+  }
+}
+
+namespace {
+
+/// Refills a reading run fetches ahead of the one it reads, in the order they were made.
+constexpr std::size_t kFetchAhead = 4;
+
+/// A stream's slot in RandomWords' table of `mask + 1` slots.
+std::size_t slot_of(std::uint64_t id, std::uint64_t key, std::size_t mask) {
+  std::uint64_t h = id ^ (key * 0x9e3779b97f4a7c15ULL);
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  return static_cast<std::size_t>(h) & mask;
+}
+
+}  // namespace
+
+void RandomWords::clear() {
+  streams_.clear();
+  made_.clear();
+  words_.clear();
+  std::fill(table_.begin(), table_.end(), -1);
+  sealed_ = false;
+}
+
+int RandomWords::find(std::uint64_t id, std::uint64_t key) const {
+  if (table_.empty()) return -1;
+  const std::size_t mask = table_.size() - 1;
+  for (std::size_t slot = slot_of(id, key, mask);; slot = (slot + 1) & mask) {
+    const std::int32_t s = table_[slot];
+    if (s < 0) return -1;
+    const Stream& stream = streams_[static_cast<std::size_t>(s)];
+    if (stream.id == id && stream.key == key) return s;
+  }
+}
+
+int RandomWords::add(std::uint64_t id, std::uint64_t key) {
+  streams_.push_back({id, key, 0, 0});
+  if (2 * streams_.size() > table_.size()) {
+    // Grown (rarely: the size is kept from replicate to replicate), every stream placed again.
+    table_.assign(std::max<std::size_t>(64, 2 * table_.size()), -1);
+    for (std::size_t s = 0; s + 1 < streams_.size(); ++s) {
+      std::size_t slot = slot_of(streams_[s].id, streams_[s].key, table_.size() - 1);
+      while (table_[slot] >= 0) slot = (slot + 1) & (table_.size() - 1);
+      table_[slot] = static_cast<std::int32_t>(s);
+    }
+  }
+  const std::size_t mask = table_.size() - 1;
+  std::size_t slot = slot_of(id, key, mask);
+  while (table_[slot] >= 0) slot = (slot + 1) & mask;
+  table_[slot] = static_cast<std::int32_t>(streams_.size() - 1);
+  return static_cast<int>(streams_.size() - 1);
+}
+
+void RandomWords::seal() {
+  std::uint32_t first = 0;
+  for (Stream& stream : streams_) {
+    stream.first = first;
+    first += stream.held;
+  }
+  // A stream kept its refills in order: each stream's `first` walks its places, then steps back.
+  place_.resize(made_.size());
+  for (std::size_t k = 0; k < made_.size(); ++k) {
+    place_[streams_[made_[k]].first++] = static_cast<std::uint32_t>(k);
+  }
+  for (Stream& stream : streams_) stream.first -= stream.held;
+  sealed_ = true;
+}
+
+RandomWordsRun::RandomWordsRun(RandomWords& store, bool keep) : store_(&store), keep_(keep) {
+  if (keep || !store.sealed_) return;
+  const auto fetch = [](const auto* items, std::size_t count) {
+    const auto* bytes = reinterpret_cast<const char*>(items);
+    for (std::size_t at = 0; at < count * sizeof *items; at += 64) __builtin_prefetch(bytes + at);
+  };
+  fetch(store.streams_.data(), store.streams_.size());
+  fetch(store.table_.data(), store.table_.size());
+  fetch(store.place_.data(), store.place_.size());
+  fetch(store.words_.data(), std::min(store.words_.size(), kFetchAhead * store.refill_words_));
+}
+
+int RandomWordsRun::find(const r123::Philox4x32::key_type& key,
+                         const r123::Philox4x32::ctr_type& base) {
+  const std::uint64_t id = base[2] | std::uint64_t{base[3]} << 32;
+  const std::uint64_t packed_key = key[0] | std::uint64_t{key[1]} << 32;
+  const std::vector<RandomWords::Stream>& streams = store_->streams_;
+  int found = -1;
+  if (next_stream_ < streams.size() && streams[next_stream_].id == id &&
+      streams[next_stream_].key == packed_key) {
+    found = static_cast<int>(next_stream_);
+  } else {
+    found = store_->find(id, packed_key);
+    if (found < 0 && keep_) found = store_->add(id, packed_key);
+  }
+  if (found >= 0) next_stream_ = static_cast<std::size_t>(found) + 1;
+  return found;
+}
+
+std::span<const std::uint32_t> RandomWordsRun::held(int stream, std::size_t words) const {
+  const RandomWords& store = *store_;
+  if (!store.sealed_ || words != store.refill_words_) return {};
+  const RandomWords::Stream& held = store.streams_[static_cast<std::size_t>(stream)];
+  return {store.place_.data() + held.first, held.held};
+}
+
+void RandomWordsRun::read(std::uint32_t place, std::span<std::uint32_t, 32> out) const {
+  const RandomWords& store = *store_;
+  const std::size_t words = store.refill_words_;
+  std::copy_n(store.words_.data() + place * words, words, out.data());
+  // Fetched to the second-level cache: the lines are read once.
+  if (place + kFetchAhead < store.made_.size()) {
+    const std::uint32_t* ahead = store.words_.data() + (place + kFetchAhead) * words;
+    for (std::size_t w = 0; w < words; w += 16) __builtin_prefetch(ahead + w, 0, 1);
+  }
+}
+
+void RandomWordsRun::keep(int stream, std::uint64_t index, std::size_t words,
+                          const std::uint32_t* in) {
+  RandomWords& store = *store_;
+  RandomWords::Stream& held = store.streams_[static_cast<std::size_t>(stream)];
+  if (store.refill_words_ == 0) store.refill_words_ = words;
+  if (store.sealed_ || words != store.refill_words_ || index != held.held) return;
+  store.made_.push_back(static_cast<std::uint32_t>(stream));
+  store.words_.insert(store.words_.end(), in, in + words);
+  ++held.held;
+}
+
 r123::Philox4x32::ctr_type RngStream::block(r123::Philox4x32::ctr_type counter,
                                             r123::Philox4x32::key_type key) {
   r123::Philox4x32 philox;
@@ -211,10 +352,21 @@ void RngStream::fill_blocks(r123::Philox4x32::ctr_type base, std::uint64_t first
 }
 
 void RngStream::refill() {
-  fill_blocks(base_, counter_, key_, buffer_);
-  const int blocks = blocks_per_refill();
-  counter_ += static_cast<std::uint64_t>(blocks);
-  filled_ = 4 * blocks;
+  const auto per_refill = static_cast<std::uint64_t>(blocks_per_refill());
+  const std::size_t words = 4 * per_refill;
+  // A refill's blocks start at a multiple of `per_refill` but for draws made before
+  // blocks_per_refill() knew the processor (in statics, which have no store).
+  const std::uint64_t index = counter_ / per_refill;
+  const bool whole = counter_ % per_refill == 0;
+  if (whole && index < held_.size()) {
+    reader_->read(held_[index], buffer_);
+    ++refills_read_;
+  } else {
+    fill_blocks(base_, counter_, key_, buffer_);
+    if (whole && keeper_ != nullptr) keeper_->keep(stream_, index, words, buffer_.data());
+  }
+  counter_ += per_refill;
+  filled_ = static_cast<int>(words);
   used_ = 0;
 }
 

@@ -162,9 +162,15 @@ struct RunContext {
   std::uint64_t replicate = 0;
   int start_year = 2025;
   int years = 1;
+  /// Where this run's streams read the words another scenario's run of the replicate made, or
+  /// keep theirs for the other scenarios (RandomWords); null: every stream makes its own. The
+  /// same words either way.
+  RandomWordsRun* words = nullptr;
 
   /// The stream for one purpose in this run; identical in every scenario (common random numbers).
-  RngStream stream(StreamPurpose purpose) const { return RngStream(seed, replicate, purpose); }
+  RngStream stream(StreamPurpose purpose) const {
+    return RngStream(seed, replicate, purpose, words);
+  }
 };
 
 /// A model: immutable after construction from validated parameters; all mutable state of a run

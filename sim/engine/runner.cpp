@@ -138,6 +138,9 @@ struct BlockWork {
   HugeVector<double> reference_raw;
   /// The reference's events, per part of its replicates (StudyRunner::run_reference_chunk).
   std::vector<std::vector<double>> reference_events;
+  /// The random words of the reference's runs, per replicate in the block, which the other
+  /// scenarios' runs read (RunOptions::share_random_words); empty when not shared.
+  std::vector<RandomWords> words;
 };
 
 /// The reference scenario's block, as the other scenarios' paired differences need it.
@@ -293,18 +296,20 @@ class StudyRunner {
   /// Runs the chunk's replicates into `raw` and summarises them, with the paired differences
   /// to `reference` (the reference's block; null for none).
   void run_chunk(Chunk& chunk, HugeVector<double>& raw, const ReferenceBlock* reference,
-                 Scratch& scratch, const ResultsSink* sink) const;
+                 RandomWords* words, Scratch& scratch, const ResultsSink* sink) const;
   /// As run_chunk for the reference's chunk (no reference of its own), its replicates run in
   /// parts that idle threads may take (each part's events in `part_events`, joined in order):
   /// the others of its block wait for it.
   void run_reference_chunk(Chunk& chunk, HugeVector<double>& raw,
                            tbb::enumerable_thread_specific<Scratch>& scratches,
-                           std::vector<std::vector<double>>& part_events,
+                           std::vector<std::vector<double>>& part_events, RandomWords* words,
                            const ResultsSink* sink) const;
   /// Runs replicates [begin, end) of the chunk into their rows of `raw`, appending their event
-  /// rows to `events`.
+  /// rows to `events`. `words` (null: none) holds a store per replicate of the chunk, which the
+  /// runs fill afresh (`keep_words`, the reference's) or read (RunContext::words).
   void run_replicates(const Chunk& chunk, double* raw, std::size_t begin, std::size_t end,
-                      Scratch& scratch, std::vector<double>& events) const;
+                      RandomWords* words, bool keep_words, Scratch& scratch,
+                      std::vector<double>& events) const;
   /// What follows a chunk's runs: its statistics, its block of results, their encoding.
   void finish_chunk(Chunk& chunk, const double* raw, const ReferenceBlock* reference,
                     Scratch& scratch, const ResultsSink* sink) const;
@@ -370,8 +375,8 @@ void StudyRunner::report_unset(const Chunk& chunk, const double* raw, std::size_
 }
 
 void StudyRunner::run_replicates(const Chunk& chunk, double* raw, std::size_t begin,
-                                 std::size_t end, Scratch& scratch,
-                                 std::vector<double>& events) const {
+                                 std::size_t end, RandomWords* words, bool keep_words,
+                                 Scratch& scratch, std::vector<double>& events) const {
   if (!scratch.recorder) scratch.recorder.emplace(schema_, options_.years);
   RunRecorder& recorder = *scratch.recorder;
   const Model& model = *scenarios_[chunk.scenario].model;
@@ -381,7 +386,13 @@ void StudyRunner::run_replicates(const Chunk& chunk, double* raw, std::size_t be
     recorder.clear_into(std::span<double>(raw + i * cells_, cells_));
     RunContext context{options_.seed, static_cast<std::uint64_t>(replicate), options_.start_year,
                        options_.years};
+    std::optional<RandomWordsRun> words_run;
+    if (words != nullptr) {
+      if (keep_words) words[i].clear();
+      context.words = &words_run.emplace(words[i], keep_words);
+    }
     model.run(context, recorder);
+    if (words != nullptr && keep_words) words[i].seal();
     recorder.finish();
     const auto years = recorder.event_years();
     const auto values = recorder.event_values();
@@ -395,13 +406,13 @@ void StudyRunner::run_replicates(const Chunk& chunk, double* raw, std::size_t be
 }
 
 void StudyRunner::run_chunk(Chunk& chunk, HugeVector<double>& raw, const ReferenceBlock* reference,
-                            Scratch& scratch, const ResultsSink* sink) const {
+                            RandomWords* words, Scratch& scratch, const ResultsSink* sink) const {
   const auto count = static_cast<std::size_t>(chunk.count);
   // Buffers are reused from chunk to chunk (resize keeps capacity): fresh multi-megabyte
   // allocations per chunk cost more in page faults than the statistics themselves.
   raw.resize(count * cells_);
   chunk.events.clear();
-  run_replicates(chunk, raw.data(), 0, count, scratch, chunk.events);
+  run_replicates(chunk, raw.data(), 0, count, words, false, scratch, chunk.events);
   finish_chunk(chunk, raw.data(), reference, scratch, sink);
 }
 
@@ -415,7 +426,7 @@ void StudyRunner::finish_chunk(Chunk& chunk, const double* raw, const ReferenceB
 void StudyRunner::run_reference_chunk(Chunk& chunk, HugeVector<double>& raw,
                                       tbb::enumerable_thread_specific<Scratch>& scratches,
                                       std::vector<std::vector<double>>& part_events,
-                                      const ResultsSink* sink) const {
+                                      RandomWords* words, const ResultsSink* sink) const {
   // Parts of 16 replicates: a thread with nothing else to run (a study of one block, or a
   // study's last) takes some, and a part's work (about a millisecond for the alliance model)
   // dwarfs the cost of handing it over. The replicates are independent and their rows apart,
@@ -435,7 +446,7 @@ void StudyRunner::run_reference_chunk(Chunk& chunk, HugeVector<double>& raw,
         for (std::size_t part = range.begin(); part < range.end(); ++part) {
           part_events[part].clear();
           run_replicates(chunk, raw.data(), part * kPart, std::min(count, (part + 1) * kPart),
-                         scratch, part_events[part]);
+                         words, true, scratch, part_events[part]);
         }
       },
       tbb::simple_partitioner());
@@ -1307,9 +1318,14 @@ void StudyRunner::pipeline(std::int64_t count,
       chunk.count = std::min(options_.block_size, options_.replicates - first);
     }
     // The reference first (its values are the others' base), then the others side by side.
+    RandomWords* words = nullptr;
+    if (paired && options_.share_random_words && work->chunks.size() > 1) {
+      work->words.resize(static_cast<std::size_t>(options_.block_size));
+      words = work->words.data();
+    }
     if (paired) {
       run_reference_chunk(work->chunks[0], work->reference_raw, scratches, work->reference_events,
-                          sink);
+                          words, sink);
     }
     const ReferenceBlock reference_block{work->reference_raw.data(),
                                          work->chunks[0].moments.data()};
@@ -1318,7 +1334,7 @@ void StudyRunner::pipeline(std::int64_t count,
                       [&](const tbb::blocked_range<std::size_t>& range) {
                         Scratch& scratch = scratches.local();
                         for (std::size_t k = range.begin(); k < range.end(); ++k) {
-                          run_chunk(work->chunks[k], scratch.raw, reference, scratch, sink);
+                          run_chunk(work->chunks[k], scratch.raw, reference, words, scratch, sink);
                         }
                       });
     return work;

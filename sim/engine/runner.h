@@ -68,6 +68,11 @@ struct RunOptions {
   /// does the portable build's arithmetic (no fused multiply-add), so the results are the same
   /// bits either way; false is for the test that checks this and for the bench's --portable.
   bool wide_vectors = true;
+  /// In a paired study, the other scenarios' runs of a replicate read the random words the
+  /// reference's run made rather than make them again (RandomWords): the same words, so the same
+  /// results bit for bit; false is for the test that checks this and for the bench's
+  /// --no-shared-words.
+  bool share_random_words = true;
   /// Quantile levels to report.
   std::vector<double> quantile_levels = {0.05, 0.25, 0.5, 0.75, 0.95};
   /// Called after each merged block with (runs done, runs in total), from one thread at a time.

@@ -196,3 +196,109 @@ TEST_CASE("Purpose ids are stable across builds", "[unit][rng]") {
   CHECK(static_cast<std::uint32_t>(sim::purpose("a")) == 0xe40c292cu);
   CHECK(static_cast<std::uint32_t>(sim::purpose("")) == 2166136261u);
 }
+
+namespace {
+
+/// The first `count` words of the plain stream (seed, replicate, purpose).
+std::vector<std::uint32_t> plain_words(std::uint64_t seed, std::uint64_t replicate,
+                                       sim::StreamPurpose purpose, std::size_t count) {
+  sim::RngStream rng(seed, replicate, purpose);
+  std::vector<std::uint32_t> words(count);
+  for (std::uint32_t& word : words) word = rng.next_u32();
+  return words;
+}
+
+std::vector<std::uint32_t> words_of(sim::RngStream& rng, std::size_t count) {
+  std::vector<std::uint32_t> words(count);
+  for (std::uint32_t& word : words) word = rng.next_u32();
+  return words;
+}
+
+/// Refills that `count` words take.
+std::size_t refills_for(std::size_t count) {
+  const auto per_refill = static_cast<std::size_t>(4 * sim::RngStream::blocks_per_refill());
+  return (count + per_refill - 1) / per_refill;
+}
+
+}  // namespace
+
+TEST_CASE("A stream reads the words another run kept, and draws what it would have made",
+          "[unit][rng]") {
+  const auto x = sim::purpose("x");
+  const auto y = sim::purpose("y");
+  sim::RandomWords store;
+  {
+    // The keeping run: two streams drawn in turn, so that their refills interleave.
+    sim::RandomWordsRun keeping(store, true);
+    sim::RngStream a(7, 3, x, &keeping);
+    sim::RngStream b(7, 3, y, &keeping);
+    std::vector<std::uint32_t> from_a;
+    std::vector<std::uint32_t> from_b;
+    for (int round = 0; round < 10; ++round) {
+      const auto some_a = words_of(a, 100);
+      const auto some_b = words_of(b, 10);
+      from_a.insert(from_a.end(), some_a.begin(), some_a.end());
+      from_b.insert(from_b.end(), some_b.begin(), some_b.end());
+    }
+    CHECK(from_a == plain_words(7, 3, x, 1000));
+    CHECK(from_b == plain_words(7, 3, y, 100));
+    CHECK(a.refills_read() + b.refills_read() == 0);
+  }
+  REQUIRE(store.refills() == refills_for(1000) + refills_for(100));
+  {
+    // Not sealed yet: nothing is read.
+    sim::RandomWordsRun early(store, false);
+    sim::RngStream a(7, 3, x, &early);
+    CHECK(words_of(a, 100) == plain_words(7, 3, x, 100));
+    CHECK(a.refills_read() == 0);
+  }
+  store.seal();
+
+  // A reading run asks in another order, and further than was kept: the words are the same,
+  // the kept refills read from the store, the others made.
+  sim::RandomWordsRun reading(store, false);
+  sim::RngStream b(7, 3, y, &reading);
+  CHECK(words_of(b, 100) == plain_words(7, 3, y, 100));
+  CHECK(b.refills_read() == refills_for(100));
+  sim::RngStream a(7, 3, x, &reading);
+  CHECK(words_of(a, 1500) == plain_words(7, 3, x, 1500));
+  CHECK(a.refills_read() == refills_for(1000));
+  // Streams the store does not hold (another purpose, replicate or seed) make their own, and a
+  // reading run keeps nothing.
+  sim::RngStream other_purpose(7, 3, sim::purpose("z"), &reading);
+  sim::RngStream other_replicate(7, 4, x, &reading);
+  sim::RngStream other_seed(8, 3, x, &reading);
+  CHECK(words_of(other_purpose, 200) == plain_words(7, 3, sim::purpose("z"), 200));
+  CHECK(words_of(other_replicate, 200) == plain_words(7, 4, x, 200));
+  CHECK(words_of(other_seed, 200) == plain_words(8, 3, x, 200));
+  CHECK(other_purpose.refills_read() + other_replicate.refills_read() + other_seed.refills_read() ==
+        0);
+  CHECK(store.refills() == refills_for(1000) + refills_for(100));
+}
+
+TEST_CASE("A store forgets its words when cleared, and a stream made twice keeps them once",
+          "[unit][rng]") {
+  const auto x = sim::purpose("x");
+  sim::RandomWords store;
+  {
+    sim::RandomWordsRun keeping(store, true);
+    sim::RngStream first(1, 2, x, &keeping);
+    CHECK(words_of(first, 300) == plain_words(1, 2, x, 300));
+    sim::RngStream again(1, 2, x, &keeping);
+    CHECK(words_of(again, 600) == plain_words(1, 2, x, 600));
+  }
+  CHECK(store.refills() == refills_for(600));
+  store.seal();
+  {
+    sim::RandomWordsRun reading(store, false);
+    sim::RngStream read(1, 2, x, &reading);
+    CHECK(words_of(read, 600) == plain_words(1, 2, x, 600));
+    CHECK(read.refills_read() == refills_for(600));
+  }
+  store.clear();
+  CHECK(store.refills() == 0);
+  sim::RandomWordsRun reading(store, false);
+  sim::RngStream after(1, 2, x, &reading);
+  CHECK(words_of(after, 300) == plain_words(1, 2, x, 300));
+  CHECK(after.refills_read() == 0);
+}

@@ -140,6 +140,26 @@ TEST_CASE("The AVX2 and the portable summarise pass give the same bits", "[deter
   }
 }
 
+TEST_CASE("Scenarios reading the reference's random words give the results of making their own",
+          "[determinism][engine]") {
+  // 40 years: each member's walk refills its stream more than once. The scenarios "same_as_low"
+  // and "high" read the reference's words; "high" draws its drift from another distribution of
+  // the same stream. Blocks of 64 and of 2, one thread and two.
+  std::string long_study = kStudy;
+  long_study.replace(long_study.find("years = 4"), 9, "years = 40");
+  Study study(long_study);
+  for (const std::int64_t block_size : {64, 2}) {
+    for (const int threads : {1, 2}) {
+      INFO("block size " << block_size << ", threads " << threads);
+      sim::RunOptions shared = study.options(threads);
+      shared.block_size = block_size;
+      sim::RunOptions own = shared;
+      own.share_random_words = false;
+      require_identical(sim::run_study(study.runs, shared), sim::run_study(study.runs, own));
+    }
+  }
+}
+
 TEST_CASE("Statistics of the replicate index are the exact known values", "[unit][engine]") {
   Study study(R"([study]
 model = "counter"
