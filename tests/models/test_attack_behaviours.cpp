@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -201,27 +202,48 @@ TEST_CASE("Under the status quo attacks on allies are rare and fall on the front
   CHECK(frontline / attacks > 0.8);
 }
 
+namespace {
+
+/// The status quo and conditional Article 5 on the hot frontier, up to three attacks a year and
+/// the peacekeepers deployed: two scenarios whose attacks differ.
+struct BusyStudy {
+  std::unique_ptr<AllianceModel> status_quo;
+  std::unique_ptr<AllianceModel> conditional;
+
+  BusyStudy() {
+    const std::string busy =
+        kHot + "adversary.max_attacks_per_year = 3\npeacekeepers.deployed = true\n";
+    status_quo = make_baseline_model(busy);
+    conditional = make_baseline_model(busy + "policy.conditional_article5 = true\n");
+  }
+  std::vector<sim::ScenarioRun> runs() const {
+    return {{"status_quo", "", status_quo.get()}, {"conditional", "", conditional.get()}};
+  }
+  /// 2 threads, with trajectories.
+  static sim::RunOptions options(std::int64_t replicates) {
+    sim::RunOptions options;
+    options.seed = kSeed;
+    options.replicates = replicates;
+    options.years = kYears;
+    options.threads = 2;
+    options.trajectories = true;
+    return options;
+  }
+};
+
+}  // namespace
+
 TEST_CASE("A paired study's scenarios reading the reference's random words change no result",
           "[determinism]") {
   // The conditional scenario's path parts from the reference's: other attacks, so other
   // resolution streams, which it makes itself. Everything else it reads.
-  const std::string busy =
-      kHot + "adversary.max_attacks_per_year = 3\npeacekeepers.deployed = true\n";
-  const auto status_quo = make_baseline_model(busy);
-  const auto conditional = make_baseline_model(busy + "policy.conditional_article5 = true\n");
-  sim::RunOptions shared;
-  shared.seed = kSeed;
-  shared.replicates = 100;
-  shared.years = kYears;
-  shared.threads = 2;
-  shared.trajectories = true;
+  const BusyStudy study;
+  sim::RunOptions shared = BusyStudy::options(100);
   shared.reference = 0;
   sim::RunOptions own = shared;
   own.share_random_words = false;
-  const std::vector<sim::ScenarioRun> runs = {{"status_quo", "", status_quo.get()},
-                                              {"conditional", "", conditional.get()}};
-  const sim::Results a = sim::run_study(runs, shared);
-  const sim::Results b = sim::run_study(runs, own);
+  const sim::Results a = sim::run_study(study.runs(), shared);
+  const sim::Results b = sim::run_study(study.runs(), own);
   const auto same = [](const std::vector<double>& x, const std::vector<double>& y) {
     return x.size() == y.size() &&
            (x.empty() || std::memcmp(x.data(), y.data(), x.size() * sizeof(double)) == 0);
@@ -245,18 +267,8 @@ TEST_CASE("Event counts in the table agree exactly with the per-year counts", "[
   // Through the engine (results as written to the file): every event row is counted in the
   // year's `attacks`, its target's `attacked`, `territory_lost` and `us_responded`, and the
   // alliance-level counts; several attacks a year and the peacekeeping force included.
-  const std::string busy =
-      kHot + "adversary.max_attacks_per_year = 3\npeacekeepers.deployed = true\n";
-  const auto status_quo = make_baseline_model(busy);
-  const auto conditional = make_baseline_model(busy + "policy.conditional_article5 = true\n");
-  sim::RunOptions options;
-  options.seed = kSeed;
-  options.replicates = 200;
-  options.years = kYears;
-  options.threads = 2;
-  options.trajectories = true;
-  const sim::Results results = sim::run_study(
-      {{"status_quo", "", status_quo.get()}, {"conditional", "", conditional.get()}}, options);
+  const BusyStudy study;
+  const sim::Results results = sim::run_study(study.runs(), BusyStudy::options(200));
   const std::size_t members = results.members.size();
   const std::size_t scenarios = 2;
   const std::size_t reps = 200;
