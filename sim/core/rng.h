@@ -85,8 +85,8 @@ class RandomWords {
 /// they make) or reading it once sealed (their refills copied from it where it holds them).
 class RandomWordsRun {
  public:
-  /// A run that reads a sealed store fetches it whole into the cache first (about 12 KB a
-  /// replicate of the alliance model): its streams read it a refill at a time, here and there.
+  /// A run that reads a sealed store fetches its streams, their table and places, and its first
+  /// refills into the cache as it starts: they were written a block's runs ago.
   RandomWordsRun(RandomWords& store, bool keep);
 
   bool keeps() const { return keep_; }
