@@ -76,11 +76,15 @@ bool wide_vectors = true;
 /// Whether a paired study's scenarios read the reference's random words (false with
 /// --no-shared-words).
 bool share_random_words = true;
+/// Whether they read what the reference's run kept for them (RunMemo; false with
+/// --no-shared-memos).
+bool share_run_memos = true;
 
 sim::RunOptions options_for(const Loaded& loaded, std::int64_t replicates, int threads) {
   sim::RunOptions options;
   options.wide_vectors = wide_vectors;
   options.share_random_words = share_random_words;
+  options.share_run_memos = share_run_memos;
   options.reference = reference_of(loaded);
   options.seed = loaded.study.seed;
   options.replicates = replicates;
@@ -423,6 +427,7 @@ std::optional<std::string> child_report(const std::string& self,
   // First, so that the child knows it before it reads its probe.
   if (!wide_vectors) argv.push_back(const_cast<char*>("--portable"));
   if (!share_random_words) argv.push_back(const_cast<char*>("--no-shared-words"));
+  if (!share_run_memos) argv.push_back(const_cast<char*>("--no-shared-memos"));
   for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   int pipe_ends[2];
@@ -535,6 +540,10 @@ int main(int argc, char** argv) {
       share_random_words = false;
       continue;
     }
+    if (arg == "--no-shared-memos") {
+      share_run_memos = false;
+      continue;
+    }
     if ((arg == "--memory-probe" || arg == "--memory-probe-no-events") && i + 2 < argc) {
       Loaded loaded;
       load(loaded, argv[i + 2]);
@@ -587,6 +596,7 @@ int main(int argc, char** argv) {
           "                     [--model-alone] [--copies C [--unpaired]]\n"
           "                     [--end-to-end] [--scaling R [--matched]] [--efficiency R]\n"
           "                     [--first-touch] [--portable] [--no-shared-words]\n"
+          "                     [--no-shared-memos]\n"
           "Times the study's scenarios on 1 and 2 threads (summaries only), the models alone,\n"
           "and the peak memory of 1,000 vs 100,000 replicates (summaries only, then with the\n"
           "event table). Then CPU time per member-year against the floor kernel (the arithmetic\n"
@@ -631,6 +641,9 @@ int main(int argc, char** argv) {
           "--no-shared-words makes every scenario of a paired study make its own random words,\n"
           "rather than read those of the reference's run of the replicate (same results; this\n"
           "shows what sharing them saves).\n"
+          "--no-shared-memos makes every scenario of a paired study work out what the model\n"
+          "lets it read from the reference's run of the replicate (the alliance model: its GDP\n"
+          "path) rather than read it (same results; this shows what reading it saves).\n"
           "Run it as scripts/bench.sh does, with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (glibc's\n"
           "heap in huge pages, as scripts/run.sh runs a study); it says which heap it had.\n"
           "Default CONFIG: configs/baseline.toml, N = 2000, K = 3.");
@@ -717,6 +730,10 @@ int main(int argc, char** argv) {
     fmt::print("random words: {}\n", share_random_words
                                          ? "a paired study's scenarios read the reference's"
                                          : "each scenario makes its own (--no-shared-words)");
+    fmt::print("run memos: {}\n", share_run_memos
+                                      ? "a paired study's scenarios read what the reference's "
+                                        "run kept for them"
+                                      : "each scenario works out its own (--no-shared-memos)");
     print_alone(timing);
     fmt::print(
         "engine + model, 1 thread   : {:10.0f} run-years/s  {:8.2f} us per replicate  "

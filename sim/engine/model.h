@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
@@ -157,6 +158,49 @@ class RunRecorder {
 };
 
 /// What a model needs to know about the run it is doing.
+/// What a paired study's reference run of a replicate works out that the other scenarios' runs
+/// of the replicate would work out again, the same bits, where their inputs are the same (an
+/// exogenous path, say): the reference's run keeps it, the others read it rather than work it
+/// out (RunOptions::share_run_memos). The model decides what goes in and when a run may read
+/// it: the keeping run files the values under a kind (what they are), a source (the unchanging
+/// inputs they come from, alive while the study runs) and a key (the replicate's own inputs),
+/// which a reading run compares with its own. One per replicate of a block; `clear` keeps the
+/// memory.
+class RunMemo {
+ public:
+  void clear() {
+    kind_ = nullptr;
+    source_ = nullptr;
+    key_.clear();
+    values_.clear();
+  }
+  /// Starts filing values (the keeping run, before its first append).
+  void file(const void* kind, const void* source, std::span<const double> key) {
+    kind_ = kind;
+    source_ = source;
+    key_.assign(key.begin(), key.end());
+    values_.clear();
+  }
+  void append(std::span<const double> values) {
+    values_.insert(values_.end(), values.begin(), values.end());
+  }
+  /// What the values are and where they come from, as filed (null: nothing filed).
+  const void* kind() const { return kind_; }
+  const void* source() const { return source_; }
+  /// Whether the values were filed under `key`, bit for bit.
+  bool filed_under(std::span<const double> key) const {
+    return key.size() == key_.size() &&
+           (key.empty() || std::memcmp(key.data(), key_.data(), key.size_bytes()) == 0);
+  }
+  std::span<const double> values() const { return values_; }
+
+ private:
+  const void* kind_ = nullptr;
+  const void* source_ = nullptr;
+  std::vector<double> key_;
+  std::vector<double> values_;
+};
+
 struct RunContext {
   std::uint64_t seed = 0;
   std::uint64_t replicate = 0;
@@ -166,6 +210,10 @@ struct RunContext {
   /// keep theirs for the other scenarios (RandomWords); null: every stream makes its own. The
   /// same words either way.
   RandomWordsRun* words = nullptr;
+  /// What the reference scenario's run of the replicate kept for this one to read, or where this
+  /// run keeps its own (`keep_memo`: it is the reference's) for the others (RunMemo); null: none.
+  RunMemo* memo = nullptr;
+  bool keep_memo = false;
 
   /// The stream for one purpose in this run; identical in every scenario (common random numbers).
   RngStream stream(StreamPurpose purpose) const {

@@ -141,6 +141,16 @@ struct BlockWork {
   /// The random words of the reference's runs, per replicate in the block, which the other
   /// scenarios' runs read (RunOptions::share_random_words); empty when not shared.
   std::vector<RandomWords> words;
+  /// What the reference's runs kept for the other scenarios' (RunOptions::share_run_memos), per
+  /// replicate in the block; empty when not shared.
+  std::vector<RunMemo> memos;
+};
+
+/// What a paired block's reference runs leave for its other scenarios' runs, a store per
+/// replicate of the block (null: nothing of that kind shared).
+struct SharedByReference {
+  RandomWords* words = nullptr;
+  RunMemo* memos = nullptr;
 };
 
 /// The reference scenario's block, as the other scenarios' paired differences need it.
@@ -296,19 +306,19 @@ class StudyRunner {
   /// Runs the chunk's replicates into `raw` and summarises them, with the paired differences
   /// to `reference` (the reference's block; null for none).
   void run_chunk(Chunk& chunk, HugeVector<double>& raw, const ReferenceBlock* reference,
-                 RandomWords* words, Scratch& scratch, const ResultsSink* sink) const;
+                 SharedByReference shared, Scratch& scratch, const ResultsSink* sink) const;
   /// As run_chunk for the reference's chunk (no reference of its own), its replicates run in
   /// parts that idle threads may take (each part's events in `part_events`, joined in order):
   /// the others of its block wait for it.
   void run_reference_chunk(Chunk& chunk, HugeVector<double>& raw,
                            tbb::enumerable_thread_specific<Scratch>& scratches,
-                           std::vector<std::vector<double>>& part_events, RandomWords* words,
+                           std::vector<std::vector<double>>& part_events, SharedByReference shared,
                            const ResultsSink* sink) const;
   /// Runs replicates [begin, end) of the chunk into their rows of `raw`, appending their event
-  /// rows to `events`. `words` (null: none) holds a store per replicate of the chunk, which the
-  /// runs fill afresh (`keep_words`, the reference's) or read (RunContext::words).
+  /// rows to `events`. `shared` holds stores per replicate of the chunk, which the runs fill
+  /// afresh (`keep`: the reference's) or read (RunContext::words and memo).
   void run_replicates(const Chunk& chunk, double* raw, std::size_t begin, std::size_t end,
-                      RandomWords* words, bool keep_words, Scratch& scratch,
+                      SharedByReference shared, bool keep, Scratch& scratch,
                       std::vector<double>& events) const;
   /// What follows a chunk's runs: its statistics, its block of results, their encoding.
   void finish_chunk(Chunk& chunk, const double* raw, const ReferenceBlock* reference,
@@ -375,7 +385,7 @@ void StudyRunner::report_unset(const Chunk& chunk, const double* raw, std::size_
 }
 
 void StudyRunner::run_replicates(const Chunk& chunk, double* raw, std::size_t begin,
-                                 std::size_t end, RandomWords* words, bool keep_words,
+                                 std::size_t end, SharedByReference shared, bool keep,
                                  Scratch& scratch, std::vector<double>& events) const {
   if (!scratch.recorder) scratch.recorder.emplace(schema_, options_.years);
   RunRecorder& recorder = *scratch.recorder;
@@ -387,12 +397,17 @@ void StudyRunner::run_replicates(const Chunk& chunk, double* raw, std::size_t be
     RunContext context{options_.seed, static_cast<std::uint64_t>(replicate), options_.start_year,
                        options_.years};
     std::optional<RandomWordsRun> words_run;
-    if (words != nullptr) {
-      if (keep_words) words[i].clear();
-      context.words = &words_run.emplace(words[i], keep_words);
+    if (shared.words != nullptr) {
+      if (keep) shared.words[i].clear();
+      context.words = &words_run.emplace(shared.words[i], keep);
+    }
+    if (shared.memos != nullptr) {
+      if (keep) shared.memos[i].clear();
+      context.memo = &shared.memos[i];
+      context.keep_memo = keep;
     }
     model.run(context, recorder);
-    if (words != nullptr && keep_words) words[i].seal();
+    if (shared.words != nullptr && keep) shared.words[i].seal();
     recorder.finish();
     const auto years = recorder.event_years();
     const auto values = recorder.event_values();
@@ -406,13 +421,14 @@ void StudyRunner::run_replicates(const Chunk& chunk, double* raw, std::size_t be
 }
 
 void StudyRunner::run_chunk(Chunk& chunk, HugeVector<double>& raw, const ReferenceBlock* reference,
-                            RandomWords* words, Scratch& scratch, const ResultsSink* sink) const {
+                            SharedByReference shared, Scratch& scratch,
+                            const ResultsSink* sink) const {
   const auto count = static_cast<std::size_t>(chunk.count);
   // Buffers are reused from chunk to chunk (resize keeps capacity): fresh multi-megabyte
   // allocations per chunk cost more in page faults than the statistics themselves.
   raw.resize(count * cells_);
   chunk.events.clear();
-  run_replicates(chunk, raw.data(), 0, count, words, false, scratch, chunk.events);
+  run_replicates(chunk, raw.data(), 0, count, shared, false, scratch, chunk.events);
   finish_chunk(chunk, raw.data(), reference, scratch, sink);
 }
 
@@ -426,7 +442,7 @@ void StudyRunner::finish_chunk(Chunk& chunk, const double* raw, const ReferenceB
 void StudyRunner::run_reference_chunk(Chunk& chunk, HugeVector<double>& raw,
                                       tbb::enumerable_thread_specific<Scratch>& scratches,
                                       std::vector<std::vector<double>>& part_events,
-                                      RandomWords* words, const ResultsSink* sink) const {
+                                      SharedByReference shared, const ResultsSink* sink) const {
   // Parts of 16 replicates: a thread with nothing else to run (a study of one block, or a
   // study's last) takes some, and a part's work (about a millisecond for the alliance model)
   // dwarfs the cost of handing it over. The replicates are independent and their rows apart,
@@ -446,7 +462,7 @@ void StudyRunner::run_reference_chunk(Chunk& chunk, HugeVector<double>& raw,
         for (std::size_t part = range.begin(); part < range.end(); ++part) {
           part_events[part].clear();
           run_replicates(chunk, raw.data(), part * kPart, std::min(count, (part + 1) * kPart),
-                         words, true, scratch, part_events[part]);
+                         shared, true, scratch, part_events[part]);
         }
       },
       tbb::simple_partitioner());
@@ -1318,14 +1334,18 @@ void StudyRunner::pipeline(std::int64_t count,
       chunk.count = std::min(options_.block_size, options_.replicates - first);
     }
     // The reference first (its values are the others' base), then the others side by side.
-    RandomWords* words = nullptr;
+    SharedByReference shared;
     if (paired && options_.share_random_words && work->chunks.size() > 1) {
       work->words.resize(static_cast<std::size_t>(options_.block_size));
-      words = work->words.data();
+      shared.words = work->words.data();
+    }
+    if (paired && options_.share_run_memos && work->chunks.size() > 1) {
+      work->memos.resize(static_cast<std::size_t>(options_.block_size));
+      shared.memos = work->memos.data();
     }
     if (paired) {
       run_reference_chunk(work->chunks[0], work->reference_raw, scratches, work->reference_events,
-                          words, sink);
+                          shared, sink);
     }
     const ReferenceBlock reference_block{work->reference_raw.data(),
                                          work->chunks[0].moments.data()};
@@ -1334,7 +1354,7 @@ void StudyRunner::pipeline(std::int64_t count,
                       [&](const tbb::blocked_range<std::size_t>& range) {
                         Scratch& scratch = scratches.local();
                         for (std::size_t k = range.begin(); k < range.end(); ++k) {
-                          run_chunk(work->chunks[k], scratch.raw, reference, words, scratch, sink);
+                          run_chunk(work->chunks[k], scratch.raw, reference, shared, scratch, sink);
                         }
                       });
     return work;

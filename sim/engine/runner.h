@@ -73,6 +73,11 @@ struct RunOptions {
   /// results bit for bit; false is for the test that checks this and for the bench's
   /// --no-shared-words.
   bool share_random_words = true;
+  /// In a paired study, the other scenarios' runs of a replicate may read what the reference's
+  /// run kept for them (RunMemo: the model decides what, and when it applies) rather than work
+  /// it out again: the same bits either way; false is for the tests that check this and for the
+  /// bench's --no-shared-memos.
+  bool share_run_memos = true;
   /// Quantile levels to report.
   std::vector<double> quantile_levels = {0.05, 0.25, 0.5, 0.75, 0.95};
   /// Called after each merged block with (runs done, runs in total), from one thread at a time.

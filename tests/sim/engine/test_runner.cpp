@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -1086,6 +1087,124 @@ TEST_CASE("The runner keeps every thread fed, with fewer spare items when they h
         // The raw buffers follow: one a thread, and the reference's one an item.
         CHECK(summaries.raw_buffers ==
               static_cast<std::size_t>(threads) + (paired ? summaries.items_in_flight : 0));
+      }
+    }
+  }
+}
+
+namespace {
+
+/// Runs that use their run memo (sim::RunMemo) as a model would: the keeping run files its
+/// replicate index under the replicate (its key) and records it; a reading run records what the
+/// memo holds under its own replicate, NaN when nothing. `kept` also says which runs keep.
+class MemoProbe final : public sim::Model {
+ public:
+  MemoProbe() {
+    schema_.members = {"XX"};
+    schema_.member_names = {"Only member"};
+    schema_.variables = {
+        {"read", "1", "replicate index read from the memo", sim::Level::global, false, true},
+        {"kept", "1", "1 if this run kept the memo", sim::Level::global, true, false}};
+  }
+  const sim::ModelSchema& schema() const override { return schema_; }
+  void run(const sim::RunContext& context, sim::RunRecorder& recorder) const override {
+    const std::array<double, 1> key{static_cast<double>(context.replicate)};
+    double read = std::numeric_limits<double>::quiet_NaN();
+    if (context.memo != nullptr && context.keep_memo) {
+      context.memo->file(&kKind, this, key);
+      context.memo->append(key);
+      read = key[0];
+    } else if (context.memo != nullptr && context.memo->kind() == &kKind &&
+               context.memo->filed_under(key) && context.memo->values().size() == 1) {
+      read = context.memo->values()[0];
+    }
+    for (int y = 0; y < context.years; ++y) {
+      recorder.set_global(0, y, read);
+      recorder.set_global(1, y, context.keep_memo ? 1.0 : 0.0);
+    }
+  }
+
+ private:
+  static constexpr char kKind = 0;
+  sim::ModelSchema schema_;
+};
+
+}  // namespace
+
+TEST_CASE("A run memo holds what was filed, under the key it was filed under", "[unit][engine]") {
+  sim::RunMemo memo;
+  CHECK(memo.kind() == nullptr);
+  CHECK(memo.filed_under({}));
+  const char kind = 0;
+  const int source = 0;
+  const std::array<double, 2> key{0.5, -0.0};
+  memo.file(&kind, &source, key);
+  memo.append(std::array<double, 3>{1.0, 2.0, 3.0});
+  memo.append(std::array<double, 1>{4.0});
+  CHECK(memo.kind() == &kind);
+  CHECK(memo.source() == &source);
+  CHECK(memo.values().size() == 4);
+  CHECK(memo.values()[3] == 4.0);
+  CHECK(memo.filed_under(key));
+  // Bit for bit: +0 is not -0, and a key of another length is another key.
+  CHECK(!memo.filed_under(std::array<double, 2>{0.5, 0.0}));
+  CHECK(!memo.filed_under(std::array<double, 1>{0.5}));
+  // Filing again starts afresh; clearing forgets all.
+  memo.file(&kind, &source, std::array<double, 1>{7.0});
+  CHECK(memo.values().empty());
+  CHECK(memo.filed_under(std::array<double, 1>{7.0}));
+  memo.append(std::array<double, 1>{8.0});
+  memo.clear();
+  CHECK(memo.kind() == nullptr);
+  CHECK(memo.source() == nullptr);
+  CHECK(memo.values().empty());
+}
+
+TEST_CASE("In a paired study every other scenario's run reads what the reference's run kept",
+          "[unit][engine]") {
+  // The reference's run of each replicate keeps a memo and the others' runs of the same
+  // replicate read it, whatever the block size and thread count: 150 replicates in blocks of
+  // 64 (a last one of 22) and of 2, on 1 and 2 threads. Without a reference, or with sharing
+  // off, no run has a memo.
+  const MemoProbe probe;
+  const std::vector<sim::ScenarioRun> runs{
+      {"reference", "", &probe}, {"first", "", &probe}, {"second", "", &probe}};
+  constexpr std::int64_t kReplicates = 150;
+  constexpr int kYears = 3;
+  for (const std::int64_t block_size : {64, 2}) {
+    for (const int threads : {1, 2}) {
+      for (const bool share : {true, false}) {
+        for (const int reference : {0, -1}) {
+          INFO("block size " << block_size << ", threads " << threads << ", sharing " << share
+                             << ", reference " << reference);
+          sim::RunOptions options;
+          options.seed = 5;
+          options.replicates = kReplicates;
+          options.years = kYears;
+          options.threads = threads;
+          options.block_size = block_size;
+          options.reference = reference;
+          options.trajectories = true;
+          options.share_run_memos = share;
+          const sim::Results results = sim::run_study(runs, options);
+          const bool memos = share && reference == 0;
+          const std::vector<double>& read = results.trajectories[0];
+          const std::vector<double>& kept = results.trajectories[1];
+          REQUIRE(read.size() == runs.size() * kReplicates * kYears);
+          std::size_t wrong = 0;
+          for (std::size_t s = 0; s < runs.size(); ++s) {
+            for (std::size_t r = 0; r < kReplicates; ++r) {
+              for (std::size_t y = 0; y < kYears; ++y) {
+                const std::size_t at = (s * kReplicates + r) * kYears + y;
+                const bool keeps = memos && s == 0;
+                wrong += kept[at] == (keeps ? 1.0 : 0.0) ? 0 : 1;
+                wrong += memos ? (read[at] == static_cast<double>(r) ? 0 : 1)
+                               : (std::isnan(read[at]) ? 0 : 1);
+              }
+            }
+          }
+          CHECK(wrong == 0);
+        }
       }
     }
   }
