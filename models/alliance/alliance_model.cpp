@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <span>
@@ -225,6 +226,24 @@ AllianceModel::AllianceModel(AllianceParams params, const sim::StudySettings& se
   real_trend_ = trend_growth(data, params_.economy, Prices::constant);
   real_trend_growth_ = real_trend_.exp();
   start_gdp_real_ = gdp_in_year(data, real_trend_, start_year_, Prices::constant);
+  std::vector<double>& inputs = economy_inputs_.values;
+  inputs = {static_cast<double>(start_year_), static_cast<double>(years_),
+            static_cast<double>(members_), static_cast<double>(data.gdp_first_year),
+            static_cast<double>(data.gdp_last_year)};
+  for (const Eigen::ArrayXd* array :
+       {&trend_, &real_trend_, &real_trend_growth_, &start_gdp_, &start_gdp_real_}) {
+    inputs.insert(inputs.end(), array->data(), array->data() + array->size());
+  }
+  const Eigen::MatrixXd& cholesky = params_.economy.cholesky;
+  inputs.insert(inputs.end(), cholesky.data(), cholesky.data() + cholesky.size());
+  inputs.push_back(static_cast<double>(cholesky.rows()));
+  for (int year = std::max(start_year_ + 1, data.gdp_first_year);
+       year <= std::min(start_year_ + years_ - 1, data.gdp_last_year); ++year) {
+    for (std::size_t m = 0; m < members_; ++m) {
+      inputs.push_back(data.gdp_usd_bn(m, year));
+      inputs.push_back(data.gdp_real_usd_bn(m, year));
+    }
+  }
   start_share_.resize(n);
   start_troops_.resize(n);
   // The debt known when the first simulated budget is set (the year before the start), or the
@@ -336,6 +355,58 @@ ReplicateDraws AllianceModel::draw(std::uint64_t seed, std::uint64_t replicate,
   return d;
 }
 
+namespace {
+
+/// The next EconomyInputs' id: ids are never reused, so a remembered one names one instance.
+std::atomic<std::uint64_t> next_economy_id{1};
+
+/// The kind of values the alliance model files in a sim::RunMemo: its GDP path.
+constexpr char kEconomyPath = 0;
+
+}  // namespace
+
+AllianceModel::EconomyInputs::EconomyInputs() : id(next_economy_id.fetch_add(1)) {}
+
+AllianceModel::EconomyInputs::EconomyInputs(const EconomyInputs& other)
+    : values(other.values), id(next_economy_id.fetch_add(1)) {}
+
+AllianceModel::EconomyInputs& AllianceModel::EconomyInputs::operator=(const EconomyInputs& other) {
+  values = other.values;
+  same_as.store(0, std::memory_order_relaxed);
+  return *this;
+}
+
+bool AllianceModel::EconomyInputs::same(const EconomyInputs& other) const {
+  if (&other == this || other.id == same_as.load(std::memory_order_relaxed)) return true;
+  const bool equal =
+      other.values.size() == values.size() &&
+      std::memcmp(other.values.data(), values.data(), values.size() * sizeof(double)) == 0;
+  // Threads may race to store the same id: either way it names an instance found the same.
+  if (equal) same_as.store(other.id, std::memory_order_relaxed);
+  return equal;
+}
+
+void AllianceModel::share_economy(AllianceState& s, const ReplicateDraws& d,
+                                  const sim::RunContext& context) const {
+  s.economy_read = nullptr;
+  s.economy_keep = nullptr;
+  if (context.memo == nullptr) return;
+  sim::RunMemo& memo = *context.memo;
+  const std::array<double, 4> key{d.trend_offset, d.volatility, static_cast<double>(context.years),
+                                  static_cast<double>(context.replicate)};
+  if (context.keep_memo) {
+    memo.file(&kEconomyPath, &economy_inputs_, key);
+    s.economy_keep = &memo;
+    return;
+  }
+  const std::size_t path_size =
+      3 * members_ * static_cast<std::size_t>(std::max(context.years - 1, 0));
+  if (memo.kind() == &kEconomyPath && memo.filed_under(key) && memo.values().size() == path_size &&
+      economy_inputs_.same(*static_cast<const EconomyInputs*>(memo.source()))) {
+    s.economy_read = memo.values().data();
+  }
+}
+
 void AllianceModel::initialise(AllianceState& s, const ReplicateDraws& d,
                                const sim::RunContext& context) const {
   const AllianceData& data = *params_.data;
@@ -350,6 +421,7 @@ void AllianceModel::initialise(AllianceState& s, const ReplicateDraws& d,
   s.gdp_surprise = Eigen::ArrayXd::Ones(n);
   s.forecast_growth = (trend_ + d.trend_offset).exp();
   s.real_forecast_growth = (real_trend_ + d.trend_offset).exp();
+  share_economy(s, d, context);
   s.share_pct = start_share_;
   s.share_pct(patron) = us_share_pct_[0];
   s.planned_share_pct = s.share_pct;
@@ -866,20 +938,17 @@ AllianceModel::Streams AllianceModel::streams(const sim::RunContext& context) {
                  context.stream(sim::purpose("alliance.adversary"))};
 }
 
-void AllianceModel::step(AllianceState& s, const ReplicateDraws& d, Streams& streams,
-                         const sim::RunContext& context, sim::RunRecorder& recorder) const {
-  s.year_index += 1;
-  s.year += 1;
-  s.threshold_pct = threshold_pct_[static_cast<std::size_t>(s.year_index)];
-  // 1. Economy: the data's GDP in years it covers (history is an input), else trend + shocks.
-  // The shocks are drawn either way so that later years' draws do not depend on the data.
+void AllianceModel::step_economy(AllianceState& s, const ReplicateDraws& d,
+                                 sim::RngStream& rng) const {
+  // The data's GDP in years it covers (history is an input), else trend + shocks. The shocks
+  // are drawn either way so that later years' draws do not depend on the data.
   const AllianceData& data = *params_.data;
   const bool history = s.year >= data.gdp_first_year && s.year <= data.gdp_last_year;
   // Beyond the data the forecast knew the trend and the offset, so forecast / outturn is
   // exp(-volatility * shock), got here from the growth grow_gdp draws (no further exp).
   if (!history) s.gdp_surprise = s.gdp_usd_bn * s.forecast_growth;
-  grow_gdp(s.gdp_usd_bn, trend_, params_.economy.cholesky, d.trend_offset, d.volatility,
-           streams.economy, s.z, s.shock);
+  grow_gdp(s.gdp_usd_bn, trend_, params_.economy.cholesky, d.trend_offset, d.volatility, rng, s.z,
+           s.shock);
   if (history) {
     // The forecast is last year's real GDP grown at the real trend (a data year has no offset:
     // the offset is uncertainty about the future trend, not about history).
@@ -894,6 +963,30 @@ void AllianceModel::step(AllianceState& s, const ReplicateDraws& d, Streams& str
     // Real GDP takes the same shock as current-price GDP.
     s.gdp_surprise /= s.gdp_usd_bn;
     s.gdp_real_usd_bn *= s.real_forecast_growth / s.gdp_surprise;
+  }
+}
+
+void AllianceModel::step(AllianceState& s, const ReplicateDraws& d, Streams& streams,
+                         const sim::RunContext& context, sim::RunRecorder& recorder) const {
+  s.year_index += 1;
+  s.year += 1;
+  s.threshold_pct = threshold_pct_[static_cast<std::size_t>(s.year_index)];
+  // 1. Economy: read where the reference scenario's run of this replicate kept it.
+  if (s.economy_read != nullptr) {
+    // That run worked it out from the same inputs, draws and words (share_economy): the same
+    // bits, without the draws.
+    const auto n = static_cast<std::ptrdiff_t>(members_);
+    std::copy_n(s.economy_read, n, s.gdp_usd_bn.data());
+    std::copy_n(s.economy_read + n, n, s.gdp_real_usd_bn.data());
+    std::copy_n(s.economy_read + 2 * n, n, s.gdp_surprise.data());
+    s.economy_read += 3 * n;
+  } else {
+    step_economy(s, d, streams.economy);
+    if (s.economy_keep != nullptr) {
+      for (const Eigen::ArrayXd* array : {&s.gdp_usd_bn, &s.gdp_real_usd_bn, &s.gdp_surprise}) {
+        s.economy_keep->append(std::span<const double>(array->data(), members_));
+      }
+    }
   }
   // 2. Budgets, set on last year's threat (this year's budget was planned before this year's
   // events: the budget cycle's lag).

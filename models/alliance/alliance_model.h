@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -196,6 +197,35 @@ class AllianceModel : public sim::Model {
   void resolve_attack(AllianceState& state, const ReplicateDraws& draws, std::size_t target,
                       sim::RngStream& rng, sim::RunRecorder& recorder) const;
   void initialise_attack(AllianceState& state, const ReplicateDraws& draws) const;
+  /// One year of GDP (current and constant prices, and the surprise): trend and shocks beyond
+  /// the data, the data within it.
+  void step_economy(AllianceState& state, const ReplicateDraws& draws, sim::RngStream& rng) const;
+  /// Whether a run with this context reads its GDP path from the reference scenario's run of
+  /// the replicate (`context.memo`), and where this run keeps its own (`state.economy_read`,
+  /// `state.economy_keep`). The path is the same bits in every scenario whose economy's
+  /// inputs are (EconomyInputs), with the same draws of trend offset and volatility: the
+  /// economy does not depend on budgets, policy or attacks, and its shocks come from the
+  /// replicate's own stream.
+  void share_economy(AllianceState& state, const ReplicateDraws& draws,
+                     const sim::RunContext& context) const;
+
+  /// What the GDP path depends on besides a replicate's draws and words, as numbers: the start
+  /// year and years, the data's GDP years and its GDP in the study's years within them, the
+  /// trends, the start-year GDP and the shocks' correlation. The source the path is filed under
+  /// (sim::RunMemo); another model's path is read only when its inputs are these, bit for bit.
+  /// `id` names this instance (never reused in the process); `same_as`, the last other
+  /// instance whose inputs were found the same, spares the comparison in every run.
+  struct EconomyInputs {
+    std::vector<double> values;
+    std::uint64_t id = 0;
+    mutable std::atomic<std::uint64_t> same_as{0};
+
+    EconomyInputs();
+    EconomyInputs(const EconomyInputs& other);
+    EconomyInputs& operator=(const EconomyInputs& other);
+    /// Whether `other`'s values are these, bit for bit.
+    bool same(const EconomyInputs& other) const;
+  };
 
   AllianceParams params_;
   sim::ModelSchema schema_;
@@ -210,6 +240,7 @@ class AllianceModel : public sim::Model {
   Eigen::ArrayXd real_trend_growth_;
   Eigen::ArrayXd start_gdp_real_;
   Eigen::ArrayXd start_gdp_;
+  EconomyInputs economy_inputs_;
   Eigen::ArrayXd start_share_;
   /// General government gross debt (% of GDP) in the year before the start (fiscal room).
   Eigen::ArrayXd start_debt_pct_;

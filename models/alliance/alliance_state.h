@@ -7,6 +7,10 @@
 #include "models/attack/attack.h"
 #include "models/policy/beliefs.h"
 
+namespace sim {
+class RunMemo;
+}
+
 namespace models {
 
 /// The adversary and this year's attacks (part of AllianceState). Targets are indexed 0..n-1
@@ -58,6 +62,12 @@ struct AllianceState {
   double threshold_pct = 0.0;
 
   Eigen::ArrayXd gdp_usd_bn;
+  /// This year's GDP (current and constant prices, and the surprise), read rather than worked
+  /// out: the reference scenario's run of the replicate kept them (sim::RunMemo); null when this
+  /// run works them out. `economy_keep`: where this run keeps its own for the other scenarios
+  /// (null: it does not).
+  const double* economy_read = nullptr;
+  sim::RunMemo* economy_keep = nullptr;
   /// GDP in constant 2015 US$ bn: real growth, what budgets are planned against.
   Eigen::ArrayXd gdp_real_usd_bn;
   /// Core defence spending, % of GDP (exempt members 0): the planned share as it turned out once

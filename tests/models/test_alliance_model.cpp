@@ -1,6 +1,7 @@
 #include <cmath>
 #include <cstring>
 #include <set>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -405,6 +406,62 @@ TEST_CASE(
           CHECK(quiet.member(R::defence_share, y, i) == attacked.member(R::defence_share, y, i));
         }
       }
+    }
+  }
+}
+
+TEST_CASE("A scenario reads the reference's GDP path only where its economy is the reference's",
+          "[unit]") {
+  // The reference's run of a replicate keeps its GDP path (sim::RunMemo); a run of the same
+  // replicate reads it where its economy's inputs and draws are the reference's (another
+  // policy, or the reference's own model), and works its own out where the shocks' correlation,
+  // the trend's cap or the volatility differ, or for another replicate. Either way it records
+  // what a run with no memo records, bit for bit, and leaves the memo as it was.
+  constexpr int kYears = 20;
+  constexpr std::uint64_t kSeed = 20250624;
+  constexpr std::uint64_t kReplicate = 3;
+  const auto reference = make_baseline_model();
+  const std::size_t members = reference->schema().members.size();
+  sim::RunMemo memo;
+  sim::RunRecorder recorder(reference->schema(), kYears);
+  sim::RunContext keep{kSeed, kReplicate, 2025, kYears};
+  keep.memo = &memo;
+  keep.keep_memo = true;
+  reference->run(keep, recorder);
+  REQUIRE(memo.values().size() == 3 * members * (kYears - 1));
+  const std::vector<double> kept(memo.values().begin(), memo.values().end());
+
+  struct Case {
+    std::string overrides;
+    std::uint64_t replicate;
+    bool reads;
+  };
+  const std::vector<Case> cases{{"policy.conditional_article5 = true\n", kReplicate, true},
+                                {"economy.correlation.common = 0.3\n", kReplicate, false},
+                                {"economy.trend_max = 0.01\n", kReplicate, false},
+                                {"economy.volatility = 0.02\n", kReplicate, false},
+                                {"", kReplicate + 1, false}};
+  const auto same = [](std::span<const double> a, std::span<const double> b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size_bytes()) == 0;
+  };
+  const auto check = [&](const AllianceModel& model, std::uint64_t replicate, bool reads) {
+    sim::RunContext read{kSeed, replicate, 2025, kYears};
+    read.memo = &memo;
+    AllianceState state;
+    model.initialise(state, model.draw(kSeed, replicate), read);
+    CHECK((state.economy_read != nullptr) == reads);
+    CHECK(state.economy_keep == nullptr);
+    sim::RunRecorder with(model.schema(), kYears);
+    sim::RunRecorder without(model.schema(), kYears);
+    model.run(read, with);
+    model.run(sim::RunContext{kSeed, replicate, 2025, kYears}, without);
+    CHECK(same(with.values(), without.values()));
+    CHECK(same(memo.values(), kept));
+  };
+  SECTION("the reference's own model") { check(*reference, kReplicate, true); }
+  for (const Case& c : cases) {
+    SECTION("overrides '" + c.overrides + "', replicate " + std::to_string(c.replicate)) {
+      check(*make_baseline_model(c.overrides), c.replicate, c.reads);
     }
   }
 }

@@ -233,33 +233,44 @@ struct BusyStudy {
 
 }  // namespace
 
-TEST_CASE("A paired study's scenarios reading the reference's random words change no result",
-          "[determinism]") {
+TEST_CASE(
+    "A paired study's scenarios reading the reference's random words and GDP path change no "
+    "result",
+    "[determinism]") {
   // The conditional scenario's path parts from the reference's: other attacks, so other
-  // resolution streams, which it makes itself. Everything else it reads.
+  // resolution streams, which it makes itself. Everything else it reads: the random words, and
+  // the GDP path (the same economy). Against runs that make their own words, or work out their
+  // own path, or both: the same bits.
   const BusyStudy study;
   sim::RunOptions shared = BusyStudy::options(100);
   shared.reference = 0;
-  sim::RunOptions own = shared;
-  own.share_random_words = false;
   const sim::Results a = sim::run_study(study.runs(), shared);
-  const sim::Results b = sim::run_study(study.runs(), own);
   const auto same = [](const std::vector<double>& x, const std::vector<double>& y) {
     return x.size() == y.size() &&
            (x.empty() || std::memcmp(x.data(), y.data(), x.size() * sizeof(double)) == 0);
   };
-  REQUIRE(a.summaries.size() == b.summaries.size());
-  for (std::size_t v = 0; v < a.summaries.size(); ++v) {
-    INFO("variable " << a.variables[v].name);
-    CHECK(same(a.trajectories[v], b.trajectories[v]));
-    CHECK(same(a.summaries[v].mean, b.summaries[v].mean));
-    CHECK(same(a.differences[v].mean, b.differences[v].mean));
-  }
-  REQUIRE(a.event_values.size() == b.event_values.size());
-  REQUIRE(!a.event_values.empty());
-  CHECK(!a.event_values[0].empty());
-  for (std::size_t c = 0; c < a.event_values.size(); ++c) {
-    CHECK(same(a.event_values[c], b.event_values[c]));
+  for (const bool words : {true, false}) {
+    for (const bool memos : {true, false}) {
+      if (words && memos) continue;
+      INFO("words shared " << words << ", memos shared " << memos);
+      sim::RunOptions own = shared;
+      own.share_random_words = words;
+      own.share_run_memos = memos;
+      const sim::Results b = sim::run_study(study.runs(), own);
+      REQUIRE(a.summaries.size() == b.summaries.size());
+      for (std::size_t v = 0; v < a.summaries.size(); ++v) {
+        INFO("variable " << a.variables[v].name);
+        CHECK(same(a.trajectories[v], b.trajectories[v]));
+        CHECK(same(a.summaries[v].mean, b.summaries[v].mean));
+        CHECK(same(a.differences[v].mean, b.differences[v].mean));
+      }
+      REQUIRE(a.event_values.size() == b.event_values.size());
+      REQUIRE(!a.event_values.empty());
+      CHECK(!a.event_values[0].empty());
+      for (std::size_t c = 0; c < a.event_values.size(); ++c) {
+        CHECK(same(a.event_values[c], b.event_values[c]));
+      }
+    }
   }
 }
 
