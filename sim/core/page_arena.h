@@ -120,6 +120,7 @@ class PageArena final : public std::pmr::memory_resource {
   /// the arena at once (the runner's last fold, scenarios side by side); otherwise they take
   /// none. Set it only while no other thread uses the arena.
   void set_shared(bool shared) { shared_ = shared; }
+  bool shared() const { return shared_; }
 
  private:
   struct FreeBlock {

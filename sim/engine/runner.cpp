@@ -45,6 +45,28 @@ enum class CellShape : std::uint8_t {
   spread,
 };
 
+/// Parts of the cells that a fold on several threads takes side by side: a part of the alliance
+/// model's batch is about half a millisecond.
+constexpr std::size_t kFoldParts = 8;
+
+/// The arena shared while in scope. A scope within another (a fold's parts within the last
+/// fold's scenarios) leaves it alone: other threads are using it then.
+class SharedArena {
+ public:
+  explicit SharedArena(PageArena& arena) : arena_(arena), was_shared_(arena.shared()) {
+    if (!was_shared_) arena_.set_shared(true);
+  }
+  SharedArena(const SharedArena&) = delete;
+  SharedArena& operator=(const SharedArena&) = delete;
+  ~SharedArena() {
+    if (!was_shared_) arena_.set_shared(false);
+  }
+
+ private:
+  PageArena& arena_;
+  bool was_shared_;
+};
+
 /// Bytes rounded up to whole cache lines: each array of a chunk's statistics starts on one.
 constexpr std::size_t whole_lines(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
 
@@ -191,9 +213,9 @@ struct Totals {
   std::vector<std::pmr::vector<tally::Moments>> moments;
   std::vector<std::pmr::vector<tally::QuantileSketch>> sketches;
   std::vector<std::pmr::vector<tally::Moments>> differences;
-  /// Working space of the fold, per scenario (the last fold takes scenarios side by side): a
-  /// sparse sketch's sorted buckets, and how many of each batched chunk's listed buckets are
-  /// taken.
+  /// Working space of the fold, per scenario and part of the cells (a fold takes its parts, and
+  /// the last fold its scenarios, side by side): a sparse sketch's sorted buckets, and how many
+  /// of each batched chunk's listed buckets are taken.
   struct FoldSpace {
     std::vector<std::int32_t> scratch;
     std::vector<std::size_t> taken;
@@ -281,8 +303,15 @@ class StudyRunner {
                 const ResultsSink* sink, const std::function<void(BlockWork&)>& serial);
   Totals empty_totals() const;
   /// Folds chunks of one scenario, blocks in increasing order, into the totals: the same
-  /// totals as folding them one by one.
+  /// totals as folding them one by one. On several threads the cells are folded in parts side
+  /// by side.
   void fold_chunks(std::span<Chunk* const> chunks, Totals& totals) const;
+  /// fold_chunks for cells [first, end), whose listed buckets start at `taken` in each chunk
+  /// (updated to where they end).
+  void fold_cells(std::span<Chunk* const> chunks, Totals& totals, std::size_t first,
+                  std::size_t end, Totals::FoldSpace& space) const;
+  /// Parts of the cells a fold takes side by side: one on one thread.
+  std::size_t fold_parts() const { return threads() > 1 ? kFoldParts : 1; }
   /// Folds scenario `k`'s pending chunks, then `last` if given (a later block of scenario `k`),
   /// and empties them; for k = npos every scenario's (no `last`), on the study's threads.
   void fold_pending(PendingChunks& pending, std::size_t k, Totals& totals,
@@ -1025,11 +1054,7 @@ void StudyRunner::fold_pending(PendingChunks& pending, std::size_t k, Totals& to
   // Every scenario's (a checkpoint's fold, or the study's last, which the other threads would
   // otherwise wait for): the scenarios' totals are apart but for the sketches' arena, shared
   // meanwhile, so they are folded on the study's threads at once, each in block order as always.
-  totals.arena->set_shared(true);
-  struct Unshare {
-    PageArena& arena;
-    ~Unshare() { arena.set_shared(false); }
-  } unshare{*totals.arena};
+  const SharedArena shared(*totals.arena);
   const tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
                                   static_cast<std::size_t>(threads()));
   tbb::parallel_for(std::size_t{0}, pending.chunks.size(), [&](std::size_t scenario) {
@@ -1065,22 +1090,68 @@ std::pair<std::size_t, std::size_t> StudyRunner::item_scenarios(std::int64_t ind
 }
 
 void StudyRunner::fold_chunks(std::span<Chunk* const> chunks, Totals& totals) const {
+  if (chunks.empty()) return;
+  const std::size_t s = chunks.front()->scenario;
+  const std::size_t parts = fold_parts();
+  if (parts == 1) {
+    Totals::FoldSpace& space = totals.fold_space[s];
+    space.taken.assign(chunks.size(), 0);
+    fold_cells(chunks, totals, 0, cells_, space);
+    return;
+  }
+  // The cells in parts side by side: the serial stage's fold at a study's end (one scenario's
+  // batch, some milliseconds) otherwise kept the other thread waiting. Each cell still takes
+  // the batch's blocks in block order, so the totals are the same bits; only the sketches'
+  // memory comes from the shared arena in another order. Each part starts at its cells' first
+  // listed bucket in every chunk.
+  const std::size_t part_cells = (cells_ + parts - 1) / parts;
+  for (std::size_t part = 0; part < parts; ++part) {
+    totals.fold_space[s * parts + part].taken.assign(chunks.size(), 0);
+  }
+  for (std::size_t b = 0; b < chunks.size(); ++b) {
+    const Chunk& chunk = *chunks[b];
+    std::size_t listed = 0;
+    for (std::size_t part = 0; part < parts; ++part) {
+      totals.fold_space[s * parts + part].taken[b] = listed;
+      const std::size_t end = std::min(cells_, (part + 1) * part_cells);
+      for (std::size_t cell = part * part_cells; cell < end; ++cell) {
+        if (chunk.shapes[cell] == CellShape::spread) listed += chunk.moments[cell].n;
+      }
+    }
+  }
+  const SharedArena shared(*totals.arena);
+  const tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                                  static_cast<std::size_t>(threads()));
+  // Isolated: a thread waiting for the parts takes none of the pipeline's items meanwhile, which
+  // would hold the serial stage up for a block's run.
+  tbb::this_task_arena::isolate([&] {
+    tbb::parallel_for(
+        tbb::blocked_range<std::size_t>(0, parts, 1),
+        [&](const tbb::blocked_range<std::size_t>& range) {
+          for (std::size_t part = range.begin(); part < range.end(); ++part) {
+            fold_cells(chunks, totals, part * part_cells, std::min(cells_, (part + 1) * part_cells),
+                       totals.fold_space[s * parts + part]);
+          }
+        },
+        tbb::simple_partitioner());
+  });
+}
+
+void StudyRunner::fold_cells(std::span<Chunk* const> chunks, Totals& totals, std::size_t first,
+                             std::size_t end, Totals::FoldSpace& space) const {
   // Cell-major over the batch: a cell's sketch takes the batch's blocks one after the other,
   // in block order as always (so the results are those of one block at a time), but comes into
   // cache once per batch rather than once per block: a study's sketches far exceed the cache.
-  if (chunks.empty()) return;
   const std::size_t s = chunks.front()->scenario;
-  Totals::FoldSpace& space = totals.fold_space[s];
   std::vector<std::size_t>& taken = space.taken;
-  taken.assign(chunks.size(), 0);
   std::pmr::vector<tally::Moments>& moment_totals = totals.moments[s];
   std::pmr::vector<tally::QuantileSketch>& sketches = totals.sketches[s];
   // The listed buckets of a spread cell two ahead go to counts fetched meanwhile (5-8% of the
   // baseline's CPU time).
   constexpr std::size_t kAhead = 2;
-  for (std::size_t cell = 0; cell < cells_; ++cell) {
+  for (std::size_t cell = first; cell < end; ++cell) {
     tally::QuantileSketch& sketch = sketches[cell];
-    if (cell + kAhead < cells_ && chunks.front()->shapes[cell + kAhead] == CellShape::spread) {
+    if (cell + kAhead < end && chunks.front()->shapes[cell + kAhead] == CellShape::spread) {
       sketches[cell + kAhead].prefetch();
     }
     for (std::size_t b = 0; b < chunks.size(); ++b) {
@@ -1108,7 +1179,7 @@ void StudyRunner::fold_chunks(std::span<Chunk* const> chunks, Totals& totals) co
   }
   if (!chunks.front()->differences.empty()) {
     std::pmr::vector<tally::Moments>& out = totals.differences[s];
-    for (std::size_t cell = 0; cell < cells_; ++cell) {
+    for (std::size_t cell = first; cell < end; ++cell) {
       for (const Chunk* chunk : chunks) out[cell].merge(chunk->differences[cell]);
     }
   }
@@ -1287,7 +1358,7 @@ Totals StudyRunner::empty_totals() const {
       std::minmax_element(options_.quantile_levels.begin(), options_.quantile_levels.end());
   const double lowest = options_.quantile_levels.empty() ? 0.0 : *lowest_level;
   const double highest = options_.quantile_levels.empty() ? 1.0 : *highest_level;
-  totals.fold_space.resize(scenario_count);
+  totals.fold_space.resize(scenario_count * fold_parts());
   totals.sketches.reserve(scenario_count);
   for (std::size_t s = 0; s < scenario_count; ++s) totals.sketches.emplace_back(fixed);
   for (std::pmr::vector<tally::QuantileSketch>& sketches : totals.sketches) {
