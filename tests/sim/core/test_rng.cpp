@@ -216,7 +216,7 @@ std::vector<std::uint32_t> words_of(sim::RngStream& rng, std::size_t count) {
 
 /// Refills that `count` words take.
 std::size_t refills_for(std::size_t count) {
-  const auto per_refill = static_cast<std::size_t>(4 * sim::RngStream::blocks_per_refill());
+  const std::size_t per_refill = 4 * static_cast<std::size_t>(sim::RngStream::blocks_per_refill());
   return (count + per_refill - 1) / per_refill;
 }
 
