@@ -14,6 +14,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -24,6 +25,7 @@
 #include "scripts/bench_stats.h"
 #include "sim/config/study.h"
 #include "sim/core/error.h"
+#include "sim/core/heap.h"
 #include "sim/core/page_arena.h"
 #include "sim/engine/runner.h"
 
@@ -79,6 +81,8 @@ bool share_random_words = true;
 /// Whether they read what the reference's run kept for them (RunMemo; false with
 /// --no-shared-memos).
 bool share_run_memos = true;
+/// glibc's default of a heap per thread rather than one (--per-thread-heaps).
+bool per_thread_heaps = false;
 
 sim::RunOptions options_for(const Loaded& loaded, std::int64_t replicates, int threads) {
   sim::RunOptions options;
@@ -99,7 +103,17 @@ struct Timing {
   double cpu_seconds = 0.0;
   /// Of cpu_seconds, in the kernel (mostly the first touch of memory).
   double system_seconds = 0.0;
+  /// Page faults without I/O (first touches of memory): a count, which the host's load does
+  /// not change, where the system time they cost varies many times over on a shared machine.
+  long page_faults = 0;
 };
+
+/// Page faults without I/O of the whole process so far.
+long process_page_faults() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_minflt;
+}
 
 /// System CPU seconds of the whole process so far.
 double process_system_seconds() {
@@ -114,9 +128,11 @@ Timing time_runs(const std::vector<sim::ScenarioRun>& runs, sim::RunOptions opti
   const auto start = std::chrono::steady_clock::now();
   const double cpu_start = process_cpu_seconds();
   const double system_start = process_system_seconds();
+  const long faults_start = process_page_faults();
   sim::Results results = sim::run_study(runs, options);
   const Timing timing{seconds_since(start), process_cpu_seconds() - cpu_start,
-                      process_system_seconds() - system_start};
+                      process_system_seconds() - system_start,
+                      process_page_faults() - faults_start};
   if (results.summaries.empty()) std::abort();
   return timing;
 }
@@ -336,6 +352,7 @@ int run_efficiency(const Loaded& loaded, std::int64_t replicates, int rounds) {
   std::vector<double> by_cpu;
   std::vector<double> by_user;
   std::vector<double> ceiling;
+  std::array<std::vector<double>, 2> faults;  // 2 threads, 1 thread
   // Per round, the studies' phases on 2 threads and on 1.
   std::array<std::vector<sim::StudyTimings>, 2> phases;
   const std::int64_t alone_replicates = std::max<std::int64_t>(replicates / 4, 50);
@@ -351,6 +368,8 @@ int run_efficiency(const Loaded& loaded, std::int64_t replicates, int rounds) {
     time_models_alone(loaded, alone_replicates);
     other.join();
     ceiling.push_back(alone / seconds_since(pair_start));
+    faults[0].push_back(static_cast<double>(two.page_faults));
+    faults[1].push_back(static_cast<double>(one.page_faults));
     by_wall.push_back(one.wall_seconds / (2.0 * two.wall_seconds));
     by_cpu.push_back(one.cpu_seconds / two.cpu_seconds);
     by_user.push_back((one.cpu_seconds - one.system_seconds) /
@@ -371,6 +390,10 @@ int run_efficiency(const Loaded& loaded, std::int64_t replicates, int rounds) {
   show("by CPU time", by_cpu);
   show("by user time", by_user);
   show("models alone (the host's)", ceiling);
+  // The second thread's own memory is a fixed cost of the 2-thread study; on a host whose first
+  // touches are dear it is much of what the 2-thread study loses.
+  fmt::print("page faults a study (medians): 2 threads {:.0f}, 1 thread {:.0f}\n",
+             bench::median_interval(faults[0]).median, bench::median_interval(faults[1]).median);
   // Medians over the rounds, phase by phase.
   const auto median_of = [&](std::size_t threads_index, double sim::StudyTimings::*phase) {
     std::vector<double> values;
@@ -428,6 +451,7 @@ std::optional<std::string> child_report(const std::string& self,
   if (!wide_vectors) argv.push_back(const_cast<char*>("--portable"));
   if (!share_random_words) argv.push_back(const_cast<char*>("--no-shared-words"));
   if (!share_run_memos) argv.push_back(const_cast<char*>("--no-shared-memos"));
+  if (per_thread_heaps) argv.push_back(const_cast<char*>("--per-thread-heaps"));
   for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   int pipe_ends[2];
@@ -519,6 +543,12 @@ double null_model_overhead_us(std::int64_t replicates, int years) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // As natosim runs (sim::use_one_heap), unless asked to measure glibc's default; before the
+  // options below, some of which run a probe at once.
+  per_thread_heaps = std::any_of(argv + 1, argv + argc, [](const char* arg) {
+    return std::string_view(arg) == "--per-thread-heaps";
+  });
+  if (!per_thread_heaps) sim::use_one_heap();
   std::string config = "configs/baseline.toml";
   std::int64_t replicates = 2000;
   bool memory = true;
@@ -540,6 +570,7 @@ int main(int argc, char** argv) {
       share_random_words = false;
       continue;
     }
+    if (arg == "--per-thread-heaps") continue;  // read above
     if (arg == "--no-shared-memos") {
       share_run_memos = false;
       continue;
@@ -596,7 +627,7 @@ int main(int argc, char** argv) {
           "                     [--model-alone] [--copies C [--unpaired]]\n"
           "                     [--end-to-end] [--scaling R [--matched]] [--efficiency R]\n"
           "                     [--first-touch] [--portable] [--no-shared-words]\n"
-          "                     [--no-shared-memos]\n"
+          "                     [--no-shared-memos] [--per-thread-heaps]\n"
           "Times the study's scenarios on 1 and 2 threads (summaries only), the models alone,\n"
           "and the peak memory of 1,000 vs 100,000 replicates (summaries only, then with the\n"
           "event table). Then CPU time per member-year against the floor kernel (the arithmetic\n"
@@ -644,6 +675,9 @@ int main(int argc, char** argv) {
           "--no-shared-memos makes every scenario of a paired study work out what the model\n"
           "lets it read from the reference's run of the replicate (the alliance model: its GDP\n"
           "path) rather than read it (same results; this shows what reading it saves).\n"
+          "--per-thread-heaps leaves glibc's allocator its default, a heap for each thread, where\n"
+          "natosim has one heap for all (sim::use_one_heap; same results; this shows what the\n"
+          "second thread's own heap costs: its pages are 4 KiB, touched one by one).\n"
           "Run it as scripts/bench.sh does, with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (glibc's\n"
           "heap in huge pages, as scripts/run.sh runs a study); it says which heap it had.\n"
           "Default CONFIG: configs/baseline.toml, N = 2000, K = 3.");
@@ -717,12 +751,14 @@ int main(int argc, char** argv) {
                loaded.study.name, loaded.runs.size(), schema.members.size(), loaded.study.years,
                replicates);
     const char* tunables = std::getenv("GLIBC_TUNABLES");
-    fmt::print("heap: {}\n",
+    fmt::print("heap: {}{}\n",
                tunables != nullptr &&
                        std::string(tunables).find("glibc.malloc.hugetlb=1") != std::string::npos
                    ? "glibc.malloc.hugetlb=1 (huge pages, as scripts/run.sh and scripts/bench.sh)"
                    : "glibc's default (scripts/run.sh and scripts/bench.sh set "
-                     "GLIBC_TUNABLES=glibc.malloc.hugetlb=1)");
+                     "GLIBC_TUNABLES=glibc.malloc.hugetlb=1)",
+               per_thread_heaps ? "; a heap per thread (--per-thread-heaps)"
+                                : "; one for all threads, as natosim");
     fmt::print("summarise pass: {}\n", !wide_vectors ? "portable build (--portable)"
                                        : sim::summarise_has_wide_vectors()
                                            ? "AVX2 build"

@@ -20,6 +20,7 @@
 #include "sim/config/study.h"
 #include "sim/config/sweep.h"
 #include "sim/core/error.h"
+#include "sim/core/heap.h"
 #include "sim/io/calibration_file.h"
 #include "sim/io/results_info.h"
 #include "sim/io/shard_part.h"
@@ -212,6 +213,8 @@ int run_command(int argc, char** argv, const ModelRegistry& registry) {
 }
 
 int run_cli(int argc, char** argv, const ModelRegistry& registry) {
+  // Before any thread (MPI's, the workers') allocates.
+  use_one_heap();
   std::optional<mpi::World> world;
   try {
     world.emplace(&argc, &argv);
