@@ -81,8 +81,8 @@ bool share_random_words = true;
 /// Whether they read what the reference's run kept for them (RunMemo; false with
 /// --no-shared-memos).
 bool share_run_memos = true;
-/// glibc's default of a heap per thread rather than one (--per-thread-heaps).
-bool per_thread_heaps = false;
+/// glibc's default growth of its heaps rather than natosim's (--default-heap-growth).
+bool default_heap_growth = false;
 
 sim::RunOptions options_for(const Loaded& loaded, std::int64_t replicates, int threads) {
   sim::RunOptions options;
@@ -451,7 +451,7 @@ std::optional<std::string> child_report(const std::string& self,
   if (!wide_vectors) argv.push_back(const_cast<char*>("--portable"));
   if (!share_random_words) argv.push_back(const_cast<char*>("--no-shared-words"));
   if (!share_run_memos) argv.push_back(const_cast<char*>("--no-shared-memos"));
-  if (per_thread_heaps) argv.push_back(const_cast<char*>("--per-thread-heaps"));
+  if (default_heap_growth) argv.push_back(const_cast<char*>("--default-heap-growth"));
   for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   int pipe_ends[2];
@@ -543,12 +543,12 @@ double null_model_overhead_us(std::int64_t replicates, int years) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // As natosim runs (sim::use_one_heap), unless asked to measure glibc's default; before the
-  // options below, some of which run a probe at once.
-  per_thread_heaps = std::any_of(argv + 1, argv + argc, [](const char* arg) {
-    return std::string_view(arg) == "--per-thread-heaps";
+  // As natosim runs (sim::grow_heaps_in_huge_pages), unless asked to measure glibc's default;
+  // before the options below, some of which run a probe at once.
+  default_heap_growth = std::any_of(argv + 1, argv + argc, [](const char* arg) {
+    return std::string_view(arg) == "--default-heap-growth";
   });
-  if (!per_thread_heaps) sim::use_one_heap();
+  if (!default_heap_growth) sim::grow_heaps_in_huge_pages();
   std::string config = "configs/baseline.toml";
   std::int64_t replicates = 2000;
   bool memory = true;
@@ -570,7 +570,7 @@ int main(int argc, char** argv) {
       share_random_words = false;
       continue;
     }
-    if (arg == "--per-thread-heaps") continue;  // read above
+    if (arg == "--default-heap-growth") continue;  // read above
     if (arg == "--no-shared-memos") {
       share_run_memos = false;
       continue;
@@ -627,7 +627,7 @@ int main(int argc, char** argv) {
           "                     [--model-alone] [--copies C [--unpaired]]\n"
           "                     [--end-to-end] [--scaling R [--matched]] [--efficiency R]\n"
           "                     [--first-touch] [--portable] [--no-shared-words]\n"
-          "                     [--no-shared-memos] [--per-thread-heaps]\n"
+          "                     [--no-shared-memos] [--default-heap-growth]\n"
           "Times the study's scenarios on 1 and 2 threads (summaries only), the models alone,\n"
           "and the peak memory of 1,000 vs 100,000 replicates (summaries only, then with the\n"
           "event table). Then CPU time per member-year against the floor kernel (the arithmetic\n"
@@ -675,9 +675,9 @@ int main(int argc, char** argv) {
           "--no-shared-memos makes every scenario of a paired study work out what the model\n"
           "lets it read from the reference's run of the replicate (the alliance model: its GDP\n"
           "path) rather than read it (same results; this shows what reading it saves).\n"
-          "--per-thread-heaps leaves glibc's allocator its default, a heap for each thread, where\n"
-          "natosim has one heap for all (sim::use_one_heap; same results; this shows what the\n"
-          "second thread's own heap costs: its pages are 4 KiB, touched one by one).\n"
+          "--default-heap-growth leaves glibc's heaps growing about 128 KiB at a time, where\n"
+          "natosim has them grow 4 MiB at a time (sim::grow_heaps_in_huge_pages; same results;\n"
+          "this shows what the worker threads' heaps cost when their pages are 4 KiB).\n"
           "Run it as scripts/bench.sh does, with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (glibc's\n"
           "heap in huge pages, as scripts/run.sh runs a study); it says which heap it had.\n"
           "Default CONFIG: configs/baseline.toml, N = 2000, K = 3.");
@@ -757,8 +757,8 @@ int main(int argc, char** argv) {
                    ? "glibc.malloc.hugetlb=1 (huge pages, as scripts/run.sh and scripts/bench.sh)"
                    : "glibc's default (scripts/run.sh and scripts/bench.sh set "
                      "GLIBC_TUNABLES=glibc.malloc.hugetlb=1)",
-               per_thread_heaps ? "; a heap per thread (--per-thread-heaps)"
-                                : "; one for all threads, as natosim");
+               default_heap_growth ? "; heaps grown as glibc does (--default-heap-growth)"
+                                   : "; heaps grown 4 MiB at a time, as natosim");
     fmt::print("summarise pass: {}\n", !wide_vectors ? "portable build (--portable)"
                                        : sim::summarise_has_wide_vectors()
                                            ? "AVX2 build"

@@ -214,7 +214,7 @@ int run_command(int argc, char** argv, const ModelRegistry& registry) {
 
 int run_cli(int argc, char** argv, const ModelRegistry& registry) {
   // Before any thread (MPI's, the workers') allocates.
-  use_one_heap();
+  grow_heaps_in_huge_pages();
   std::optional<mpi::World> world;
   try {
     world.emplace(&argc, &argv);

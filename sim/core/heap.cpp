@@ -11,35 +11,48 @@
 
 namespace sim {
 
-void use_one_heap() {
+void grow_heaps_in_huge_pages() {
 #if defined(__GLIBC__)
   const char* tunables = std::getenv("GLIBC_TUNABLES");
-  if (tunables != nullptr &&
-      std::string_view(tunables).find("glibc.malloc.arena_max") != std::string_view::npos) {
-    return;
-  }
-  mallopt(M_ARENA_MAX, 1);
+  const auto chosen = [&](std::string_view name) {
+    return tunables != nullptr && std::string_view(tunables).find(name) != std::string_view::npos;
+  };
+  if (chosen("glibc.malloc.top_pad") || chosen("glibc.malloc.mmap_threshold")) return;
+  // Setting either fixes glibc's otherwise adaptive mmap threshold at its default (128 KiB),
+  // so that every larger block would be a fresh mapping of 4 KiB pages: both are set, and
+  // blocks below kHugeBufferBytes (what the engine maps as huge pages itself) come from the
+  // heaps.
+  mallopt(M_TOP_PAD, static_cast<int>(kHeapGrowthBytes));
+  mallopt(M_MMAP_THRESHOLD, static_cast<int>(kHeapGrowthBytes));
 #endif
 }
 
-int heap_count() {
+std::vector<std::size_t> heap_sizes() {
+  std::vector<std::size_t> sizes;
 #if defined(__GLIBC__)
-  // malloc_info writes one <heap nr="..."> element per arena.
+  // malloc_info writes a <heap nr="..."> element per arena, each with a line
+  // <system type="current" size="..."/>.
   char* text = nullptr;
-  std::size_t size = 0;
-  std::FILE* out = open_memstream(&text, &size);
-  if (out == nullptr) return 0;
+  std::size_t length = 0;
+  std::FILE* out = open_memstream(&text, &length);
+  if (out == nullptr) return sizes;
   const bool written = malloc_info(0, out) == 0;
   std::fclose(out);
-  int heaps = 0;
   if (written) {
-    for (const char* at = text; (at = std::strstr(at, "<heap nr=")) != nullptr; ++at) ++heaps;
+    constexpr std::string_view kHeap = "<heap nr=";
+    constexpr std::string_view kCurrent = "<system type=\"current\" size=\"";
+    for (const char* heap = std::strstr(text, kHeap.data()); heap != nullptr;) {
+      const char* next = std::strstr(heap + 1, kHeap.data());
+      const char* current = std::strstr(heap, kCurrent.data());
+      if (current != nullptr && (next == nullptr || current < next)) {
+        sizes.push_back(std::strtoull(current + kCurrent.size(), nullptr, 10));
+      }
+      heap = next;
+    }
   }
   std::free(text);
-  return heaps;
-#else
-  return 0;
 #endif
+  return sizes;
 }
 
 }  // namespace sim

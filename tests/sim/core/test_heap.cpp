@@ -1,32 +1,37 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <latch>
 #include <thread>
+#include <vector>
 
 #include "sim/core/heap.h"
 
-namespace {
-
-/// Heaps after a new thread has allocated (and freed) a block past its own cache.
-int heaps_after_a_new_thread_allocates() {
-  std::thread thread([] {
-    // Above the per-thread cache's sizes, below the size glibc maps on its own.
-    void* volatile block = std::malloc(std::size_t{64} << 10);
-    std::free(block);
-  });
-  thread.join();
-  return sim::heap_count();
-}
-
-}  // namespace
-
-TEST_CASE("With one heap, a new thread's allocations make no heap of their own", "[heap]") {
-  const int before = sim::heap_count();
-  if (before == 0) {
+TEST_CASE("A thread's new heap grows a few huge pages at a time", "[heap]") {
+  if (sim::heap_sizes().empty()) {
     WARN("not checked: the C library does not report its heaps");
     return;
   }
-  // Without use_one_heap, glibc gives the thread a heap of its own (until it has 8 per core).
-  sim::use_one_heap();
-  CHECK(heaps_after_a_new_thread_allocates() == before);
-  CHECK(heaps_after_a_new_thread_allocates() == before);
+  sim::grow_heaps_in_huge_pages();
+  // More threads at once than there are heaps, so that at least one of them makes a new heap
+  // (a thread reuses a heap that no living thread holds).
+  const std::size_t threads = sim::heap_sizes().size() + 1;
+  std::latch allocated(static_cast<std::ptrdiff_t>(threads));
+  std::latch measured(1);
+  std::vector<std::thread> running;
+  for (std::size_t t = 0; t < threads; ++t) {
+    running.emplace_back([&] {
+      // Above the per-thread cache's sizes, below the size glibc maps on its own.
+      void* volatile block = std::malloc(std::size_t{64} << 10);
+      allocated.count_down();
+      measured.wait();
+      std::free(block);
+    });
+  }
+  allocated.wait();
+  const std::vector<std::size_t> sizes = sim::heap_sizes();
+  measured.count_down();
+  for (std::thread& thread : running) thread.join();
+  REQUIRE(sizes.size() >= 2);
+  // The newest heap: by default a thread's heap starts at about 200 KiB for this block.
+  CHECK(sizes[1] >= sim::kHeapGrowthBytes);
 }
