@@ -334,30 +334,24 @@ Timing time_models_alone(const Loaded& loaded, std::int64_t replicates) {
   return timing;
 }
 
-/// --efficiency R: the study on 1 and 2 threads in R rounds in this process, and per round the
-/// 2-thread efficiency by wall time (1-thread wall over twice the 2-thread wall), by CPU time
-/// (user + system of 1 thread over that of 2) and by user time alone; then each one's median
-/// over the rounds with a 90% distribution-free interval. A round's own ratio is not biased by
-/// the host's load changing between rounds. Each round begins with an untimed 2-thread study,
-/// then times 2 threads, then 1: the 2-thread study holds more memory (more items in flight),
-/// and right after a smaller study it would touch pages the host has taken back (see
-/// run_scaling), which is the host's cost, not the threads'. Each round also times the models
-/// alone on one thread and on two at once, each thread the same runs (no engine, nothing
-/// shared): the host's own ceiling for two threads in that round. Last, where the studies' wall
-/// time went (sim::StudyTimings): the parts that run on one thread cap the efficiency whatever
-/// the host.
-int run_efficiency(const Loaded& loaded, std::int64_t replicates, int rounds) {
-  time_engine(loaded, std::min<std::int64_t>(replicates, 200), 2);  // untimed
+/// Each round's own 2-thread efficiencies (see run_efficiency).
+struct EfficiencyRounds {
   std::vector<double> by_wall;
   std::vector<double> by_cpu;
   std::vector<double> by_user;
+  /// The models alone: the host's own ceiling for two threads.
   std::vector<double> ceiling;
   std::array<std::vector<double>, 2> faults;  // 2 threads, 1 thread
-  // Per round, the studies' phases on 2 threads and on 1.
+  /// The studies' phases on 2 threads and on 1.
   std::array<std::vector<sim::StudyTimings>, 2> phases;
+};
+
+EfficiencyRounds time_efficiency_rounds(const Loaded& loaded, std::int64_t replicates, int rounds,
+                                        bool print_rounds) {
+  time_engine(loaded, std::min<std::int64_t>(replicates, 200), 2);  // untimed
+  EfficiencyRounds out;
+  auto& [by_wall, by_cpu, by_user, ceiling, faults, phases] = out;
   const std::int64_t alone_replicates = std::max<std::int64_t>(replicates / 4, 50);
-  fmt::print("study {}, {} scenarios, {} replicates; seconds (wall / CPU / of which system):\n",
-             loaded.study.name, loaded.runs.size(), replicates);
   for (int r = 0; r < rounds; ++r) {
     time_engine(loaded, replicates, 2);
     const Timing two = time_engine(loaded, replicates, 2, true, &phases[0].emplace_back());
@@ -374,12 +368,33 @@ int run_efficiency(const Loaded& loaded, std::int64_t replicates, int rounds) {
     by_cpu.push_back(one.cpu_seconds / two.cpu_seconds);
     by_user.push_back((one.cpu_seconds - one.system_seconds) /
                       (two.cpu_seconds - two.system_seconds));
+    if (!print_rounds) continue;
     fmt::print(
         "round {:2}: 1 thread {:.3f} / {:.3f} / {:.3f}  2 threads {:.3f} / {:.3f} / {:.3f}  "
         "efficiency by wall {:5.1f} % (models alone {:5.1f} %)\n",
         r + 1, one.wall_seconds, one.cpu_seconds, one.system_seconds, two.wall_seconds,
         two.cpu_seconds, two.system_seconds, 100.0 * by_wall.back(), 100.0 * ceiling.back());
   }
+  return out;
+}
+
+/// --efficiency R: the study on 1 and 2 threads in R rounds in this process, and per round the
+/// 2-thread efficiency by wall time (1-thread wall over twice the 2-thread wall), by CPU time
+/// (user + system of 1 thread over that of 2) and by user time alone; then each one's median
+/// over the rounds with a 90% distribution-free interval. A round's own ratio is not biased by
+/// the host's load changing between rounds. Each round begins with an untimed 2-thread study,
+/// then times 2 threads, then 1: the 2-thread study holds more memory (more items in flight),
+/// and right after a smaller study it would touch pages the host has taken back (see
+/// run_scaling), which is the host's cost, not the threads'. Each round also times the models
+/// alone on one thread and on two at once, each thread the same runs (no engine, nothing
+/// shared): the host's own ceiling for two threads in that round. Last, where the studies' wall
+/// time went (sim::StudyTimings): the parts that run on one thread cap the efficiency whatever
+/// the host.
+int run_efficiency(const Loaded& loaded, std::int64_t replicates, int rounds) {
+  fmt::print("study {}, {} scenarios, {} replicates; seconds (wall / CPU / of which system):\n",
+             loaded.study.name, loaded.runs.size(), replicates);
+  const EfficiencyRounds measured = time_efficiency_rounds(loaded, replicates, rounds, true);
+  const auto& [by_wall, by_cpu, by_user, ceiling, faults, phases] = measured;
   const auto show = [](const char* what, const std::vector<double>& values) {
     const bench::MedianInterval m = bench::median_interval(values);
     fmt::print("  {:<24}: median {:5.1f} %, {:.0f}% interval {:5.1f} % to {:5.1f} %\n", what,
@@ -634,8 +649,11 @@ int main(int argc, char** argv) {
           "a member-year needs, built with the same flags): the models alone, end to end, one\n"
           "scenario against 16 copies of it (paired differences on, and in this process also\n"
           "off, which splits their cost from the scenarios'), and the 2-thread efficiency\n"
-          "by wall and by CPU time. Every timing is the least of K runs (the machines are shared:\n"
-          "other work only ever adds time). The end-to-end, 1-scenario and 16-copy measures are\n"
+          "by wall and by CPU time (the least of K runs each, then in 6 rounds that each time\n"
+          "both, as --efficiency does, with the host's own ceiling). Every other timing is the\n"
+          "least of K runs (the machines are shared: other work only ever adds time).\n"
+          "The "
+          "end-to-end, 1-scenario and 16-copy measures are\n"
           "taken twice: in this process (runs after the first reuse its heap) and each run in a\n"
           "fresh child process, as `natosim run` pays it (the study's memory touched for the "
           "first\n"
@@ -880,8 +898,24 @@ int main(int argc, char** argv) {
         100.0 * (sixteen_unpaired.least / one_scenario_ns - 1.0));
     fmt::print(
         "  2 threads: wall efficiency {:.1f} %, CPU efficiency {:.1f} % (CPU 1 thread / CPU 2 "
-        "threads)\n",
-        100.0 * one / (2.0 * two), 100.0 * one_timing.cpu_seconds / two_timing.cpu_seconds);
+        "threads; least of {} runs each)\n",
+        100.0 * one / (2.0 * two), 100.0 * one_timing.cpu_seconds / two_timing.cpu_seconds, repeat);
+    {
+      // The least of K runs of each thread count compares runs apart in time, which a change of
+      // the host's load biases; --efficiency's rounds each time both, and the host's own ceiling.
+      constexpr int kRounds = 6;
+      const EfficiencyRounds rounds = time_efficiency_rounds(loaded, replicates, kRounds, false);
+      const auto median = [](const std::vector<double>& values) {
+        return 100.0 * bench::median_interval(values).median;
+      };
+      const bench::MedianInterval wall = bench::median_interval(rounds.by_wall);
+      fmt::print(
+          "  2 threads, {} rounds each timing both (--efficiency): by wall {:.1f} % [{:.1f}, "
+          "{:.1f}], by CPU {:.1f} %, by user time {:.1f} %; the host's own, the models alone on "
+          "two threads at once, {:.1f} %\n",
+          kRounds, 100.0 * wall.median, 100.0 * wall.low, 100.0 * wall.high, median(rounds.by_cpu),
+          median(rounds.by_user), median(rounds.ceiling));
+    }
     fmt::print(
         "The same, each run in a fresh process (as `natosim run` pays it: the study's memory is\n"
         "touched for the first time; above, runs after the first reuse the process's heap):\n");
