@@ -5,14 +5,28 @@
 #include <cstring>
 #include <string_view>
 
-#if defined(__GLIBC__)
+// glibc's allocator, unless a sanitizer has put its own in place (whose heaps glibc's calls
+// neither set nor report).
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+    __has_feature(memory_sanitizer)
+#define NATOSIM_SANITIZER_MALLOC 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define NATOSIM_SANITIZER_MALLOC 1
+#endif
+#if defined(__GLIBC__) && !defined(NATOSIM_SANITIZER_MALLOC)
+#define NATOSIM_GLIBC_MALLOC 1
 #include <malloc.h>
+#else
+#define NATOSIM_GLIBC_MALLOC 0
 #endif
 
 namespace sim {
 
 void grow_heaps_in_huge_pages() {
-#if defined(__GLIBC__)
+#if NATOSIM_GLIBC_MALLOC
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   const auto chosen = [&](std::string_view name) {
     return tunables != nullptr && std::string_view(tunables).find(name) != std::string_view::npos;
@@ -29,7 +43,7 @@ void grow_heaps_in_huge_pages() {
 
 std::vector<std::size_t> heap_sizes() {
   std::vector<std::size_t> sizes;
-#if defined(__GLIBC__)
+#if NATOSIM_GLIBC_MALLOC
   // malloc_info writes a <heap nr="..."> element per arena, each with a line
   // <system type="current" size="..."/>.
   char* text = nullptr;

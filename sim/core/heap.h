@@ -12,8 +12,8 @@ inline constexpr std::size_t kHeapGrowthBytes = std::size_t{4} << 20;
 /// Has every heap of the C library's allocator grow kHeapGrowthBytes at a time (glibc's top
 /// pad), and blocks smaller than that come from the heaps (its mmap threshold), unless the user
 /// chose either (GLIBC_TUNABLES naming glibc.malloc.top_pad or glibc.malloc.mmap_threshold);
-/// does nothing with other C libraries. Call it at the start of a program, before threads
-/// allocate.
+/// does nothing with other C libraries or a sanitizer's allocator. Call it at the start of a
+/// program, before threads allocate.
 ///
 /// Why: glibc gives each new thread a heap of its own, which by default grows about 128 KiB at a
 /// time, so that its pages are 4 KiB even with glibc.malloc.hugetlb=1 (a transparent huge page
@@ -29,7 +29,8 @@ inline constexpr std::size_t kHeapGrowthBytes = std::size_t{4} << 20;
 void grow_heaps_in_huge_pages();
 
 /// The size of each of the allocator's heaps (glibc's arenas: the main one first, then the
-/// newest first), in bytes taken from the system; empty when it does not say (not glibc).
+/// newest first), in bytes taken from the system; empty when it does not say (not glibc's
+/// allocator).
 std::vector<std::size_t> heap_sizes();
 
 }  // namespace sim

@@ -8,7 +8,7 @@
 
 TEST_CASE("A thread's new heap grows a few huge pages at a time", "[heap]") {
   if (sim::heap_sizes().empty()) {
-    WARN("not checked: the C library does not report its heaps");
+    WARN("not checked: the allocator is not glibc's (another C library, or a sanitizer's)");
     return;
   }
   sim::grow_heaps_in_huge_pages();
@@ -32,6 +32,6 @@ TEST_CASE("A thread's new heap grows a few huge pages at a time", "[heap]") {
   measured.count_down();
   for (std::thread& thread : running) thread.join();
   REQUIRE(sizes.size() >= 2);
-  // The newest heap: by default a thread's heap starts at about 200 KiB for this block.
+  // The newest heap: by default a thread's heap starts at 132 KiB for this block.
   CHECK(sizes[1] >= sim::kHeapGrowthBytes);
 }
