@@ -350,30 +350,30 @@ EfficiencyRounds time_efficiency_rounds(const Loaded& loaded, std::int64_t repli
                                         bool print_rounds) {
   time_engine(loaded, std::min<std::int64_t>(replicates, 200), 2);  // untimed
   EfficiencyRounds out;
-  auto& [by_wall, by_cpu, by_user, ceiling, faults, phases] = out;
   const std::int64_t alone_replicates = std::max<std::int64_t>(replicates / 4, 50);
   for (int r = 0; r < rounds; ++r) {
     time_engine(loaded, replicates, 2);
-    const Timing two = time_engine(loaded, replicates, 2, true, &phases[0].emplace_back());
-    const Timing one = time_engine(loaded, replicates, 1, true, &phases[1].emplace_back());
+    const Timing two = time_engine(loaded, replicates, 2, true, &out.phases[0].emplace_back());
+    const Timing one = time_engine(loaded, replicates, 1, true, &out.phases[1].emplace_back());
     const double alone = time_models_alone(loaded, alone_replicates).wall_seconds;
     const auto pair_start = std::chrono::steady_clock::now();
     std::thread other([&] { time_models_alone(loaded, alone_replicates); });
     time_models_alone(loaded, alone_replicates);
     other.join();
-    ceiling.push_back(alone / seconds_since(pair_start));
-    faults[0].push_back(static_cast<double>(two.page_faults));
-    faults[1].push_back(static_cast<double>(one.page_faults));
-    by_wall.push_back(one.wall_seconds / (2.0 * two.wall_seconds));
-    by_cpu.push_back(one.cpu_seconds / two.cpu_seconds);
-    by_user.push_back((one.cpu_seconds - one.system_seconds) /
-                      (two.cpu_seconds - two.system_seconds));
+    out.ceiling.push_back(alone / seconds_since(pair_start));
+    out.faults[0].push_back(static_cast<double>(two.page_faults));
+    out.faults[1].push_back(static_cast<double>(one.page_faults));
+    out.by_wall.push_back(one.wall_seconds / (2.0 * two.wall_seconds));
+    out.by_cpu.push_back(one.cpu_seconds / two.cpu_seconds);
+    out.by_user.push_back((one.cpu_seconds - one.system_seconds) /
+                          (two.cpu_seconds - two.system_seconds));
     if (!print_rounds) continue;
     fmt::print(
         "round {:2}: 1 thread {:.3f} / {:.3f} / {:.3f}  2 threads {:.3f} / {:.3f} / {:.3f}  "
         "efficiency by wall {:5.1f} % (models alone {:5.1f} %)\n",
         r + 1, one.wall_seconds, one.cpu_seconds, one.system_seconds, two.wall_seconds,
-        two.cpu_seconds, two.system_seconds, 100.0 * by_wall.back(), 100.0 * ceiling.back());
+        two.cpu_seconds, two.system_seconds, 100.0 * out.by_wall.back(),
+        100.0 * out.ceiling.back());
   }
   return out;
 }
@@ -394,25 +394,25 @@ int run_efficiency(const Loaded& loaded, std::int64_t replicates, int rounds) {
   fmt::print("study {}, {} scenarios, {} replicates; seconds (wall / CPU / of which system):\n",
              loaded.study.name, loaded.runs.size(), replicates);
   const EfficiencyRounds measured = time_efficiency_rounds(loaded, replicates, rounds, true);
-  const auto& [by_wall, by_cpu, by_user, ceiling, faults, phases] = measured;
   const auto show = [](const char* what, const std::vector<double>& values) {
     const bench::MedianInterval m = bench::median_interval(values);
     fmt::print("  {:<24}: median {:5.1f} %, {:.0f}% interval {:5.1f} % to {:5.1f} %\n", what,
                100.0 * m.median, 100.0 * m.coverage, 100.0 * m.low, 100.0 * m.high);
   };
   fmt::print("2-thread efficiency over {} rounds (the rounds' own ratios):\n", rounds);
-  show("by wall time", by_wall);
-  show("by CPU time", by_cpu);
-  show("by user time", by_user);
-  show("models alone (the host's)", ceiling);
+  show("by wall time", measured.by_wall);
+  show("by CPU time", measured.by_cpu);
+  show("by user time", measured.by_user);
+  show("models alone (the host's)", measured.ceiling);
   // The second thread's own memory is a fixed cost of the 2-thread study; on a host whose first
   // touches are dear it is much of what the 2-thread study loses.
   fmt::print("page faults a study (medians): 2 threads {:.0f}, 1 thread {:.0f}\n",
-             bench::median_interval(faults[0]).median, bench::median_interval(faults[1]).median);
+             bench::median_interval(measured.faults[0]).median,
+             bench::median_interval(measured.faults[1]).median);
   // Medians over the rounds, phase by phase.
   const auto median_of = [&](std::size_t threads_index, double sim::StudyTimings::*phase) {
     std::vector<double> values;
-    for (const sim::StudyTimings& timings : phases[threads_index]) {
+    for (const sim::StudyTimings& timings : measured.phases[threads_index]) {
       values.push_back(timings.*phase);
     }
     return bench::median_interval(values).median;
