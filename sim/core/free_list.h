@@ -29,6 +29,20 @@ class FreeList {
     return buffer;
   }
 
+  /// Returns `buffer` to the list when it goes out of scope, whatever happens meanwhile, so
+  /// that no buffer is lost when the work using it throws.
+  class Returning {
+   public:
+    Returning(FreeList& list, T* buffer) : list_(list), buffer_(buffer) {}
+    Returning(const Returning&) = delete;
+    Returning& operator=(const Returning&) = delete;
+    ~Returning() { list_.push(buffer_); }
+
+   private:
+    FreeList& list_;
+    T* buffer_;
+  };
+
  private:
   std::mutex mutex_;
   std::vector<T*> free_;

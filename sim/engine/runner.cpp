@@ -1433,11 +1433,7 @@ void StudyRunner::pipeline(std::int64_t count,
     // The reference first (its values are the others' base), then the others side by side.
     ReferenceSpace* space = free_spaces.pop();
     if (space == nullptr) throw std::logic_error("run_study: no free reference buffer");
-    struct GiveBack {
-      FreeList<ReferenceSpace>& spaces;
-      ReferenceSpace* space;
-      ~GiveBack() { spaces.push(space); }
-    } give_back{free_spaces, space};
+    const FreeList<ReferenceSpace>::Returning give_back(free_spaces, space);
     SharedByReference shared;
     if (options_.share_random_words && work->chunks.size() > 1) {
       space->words.resize(static_cast<std::size_t>(options_.block_size));
@@ -1472,17 +1468,12 @@ void StudyRunner::pipeline(std::int64_t count,
                                                      return item_at(next++);
                                                    }) &
                   tbb::make_filter<std::int64_t, BlockWork*>(tbb::filter_mode::parallel, run_item) &
-                  tbb::make_filter<BlockWork*, void>(tbb::filter_mode::serial_in_order,
-                                                     [&](BlockWork* work) {
-                                                       // Back to the pool whatever `serial` does,
-                                                       // so that no buffer is lost.
-                                                       struct Release {
-                                                         FreeList<BlockWork>& pool;
-                                                         BlockWork* work;
-                                                         ~Release() { pool.push(work); }
-                                                       } release{pool, work};
-                                                       serial(*work);
-                                                     }));
+                  tbb::make_filter<BlockWork*, void>(
+                      tbb::filter_mode::serial_in_order, [&](BlockWork* work) {
+                        // Back to the pool whatever `serial` does.
+                        const FreeList<BlockWork>::Returning release(pool, work);
+                        serial(*work);
+                      }));
   if (stopped) throw Interrupted();
 }
 

@@ -24,6 +24,25 @@ TEST_CASE("A free list gives back the buffer last returned, and null when none i
   CHECK(free.pop() == nullptr);
 }
 
+TEST_CASE("A buffer taken with a returning guard comes back, also when its work throws",
+          "[free_list]") {
+  int buffer = 0;
+  sim::FreeList<int> free(1);
+  {
+    const sim::FreeList<int>::Returning returning(free, &buffer);
+    CHECK(free.pop() == nullptr);
+  }
+  CHECK(free.pop() == &buffer);
+  CHECK_THROWS_AS(
+      [&] {
+        const sim::FreeList<int>::Returning returning(free, &buffer);
+        throw std::runtime_error("the work failed");
+      }(),
+      std::runtime_error);
+  CHECK(free.pop() == &buffer);
+  CHECK(free.pop() == nullptr);
+}
+
 TEST_CASE("A free list shared by threads loses and duplicates no buffer", "[.][race]") {
   constexpr int kBuffers = 4;
   constexpr int kRounds = 20000;
